@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The lgsp command: the edge where process, argv and the clock are read, then passed down.
+import { fail } from '../errors.js';
+import { reportError, processIo, type ExitStatus } from './report.js';
+import { runValidate } from './validate.js';
+import { runVerify } from './verify.js';
+import { runSign } from './sign.js';
+import { runPki } from './pki.js';
+
+const USAGE = `lgsp: the LGSP edXML hub
+
+  lgsp validate FILE [--json]                         XSD and edXML rules
+  lgsp verify FILE --trust CA.pem [--trust ...] [--crl CRL.pem] [--allow-legacy] [--at ISO] [--json]
+                                                      the full hop check minus routing
+  lgsp sign FILE --key KEY.pem --cert CERT.pem [-o OUT] [--c14n exclusive|inclusive]
+  lgsp pki init [--dir certs/dev] [--name CN] [--days 3650] [--force]
+  lgsp pki issue --agency CODE [--name CN] [--out BASENAME] [--days 365]
+                 [--not-before ISO] [--not-after ISO] [--no-signing-usage] [--dir certs/dev]
+  lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)
+
+Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.`;
+
+async function main(argv: string[]): Promise<ExitStatus> {
+  const [command, ...args] = argv;
+  const now = new Date();
+  switch (command) {
+    case 'validate': return runValidate(args, processIo);
+    case 'verify': return runVerify(args, processIo, now);
+    case 'sign': return runSign(args, processIo);
+    case 'pki': return runPki(args, processIo, now);
+    case 'help': case '--help': case '-h':
+      processIo.out(USAGE);
+      return 0;
+    default:
+      processIo.err(USAGE);
+      return reportError(fail('USAGE', command === undefined ? 'no command given' : `unknown command "${command}"`).error,
+        argv.includes('--json'), processIo);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

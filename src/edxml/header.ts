@@ -1,0 +1,150 @@
+// The edXML header as a typed object. The XSD has already checked structure; this reads the
+// header (never the attachments) into plain data and types it with zod. Every element is read
+// as an array, and the schema below says which are single, so repeatable elements are always
+// arrays and single ones plain values. Text stays text: "0123" is never turned into 123.
+import { z } from 'zod';
+import { EDXML_NS } from './namespace.js';
+import { childElements, elementPath, type XmlElement } from './libxml.js';
+import { fail, ok, type Result } from '../errors.js';
+
+type RawNode = string | RawElement;
+interface RawElement { [name: string]: RawNode[] }
+
+const Text = z.string();
+const group = <S extends z.ZodRawShape>(shape: S) =>
+  z.preprocess((v) => (v === '' ? {} : v), z.object(shape));
+const one = <T extends z.ZodType>(s: T) => z.array(s).length(1).transform((a) => a[0] as z.output<T>);
+const opt = <T extends z.ZodType>(s: T) =>
+  z.array(s).max(1).optional().transform((a) => a?.[0] as z.output<T> | undefined);
+const many = <T extends z.ZodType>(s: T) => z.array(s).default([]);
+
+export const Organization = group({
+  OrganId: one(Text),
+  OrganName: opt(Text),
+  OrganizationInCharge: opt(Text),
+  OrganAdd: opt(Text),
+  Email: opt(Text),
+  Telephone: opt(Text),
+  Fax: opt(Text),
+  Website: opt(Text),
+});
+export type Organization = z.output<typeof Organization>;
+
+export const ResponseFor = group({
+  OrganId: one(Text),
+  Code: opt(Text),
+  PromulgationDate: opt(Text),
+  DocumentId: opt(Text),
+});
+export type ResponseFor = z.output<typeof ResponseFor>;
+
+const StaffInfo = group({ Department: opt(Text), Staff: opt(Text), Mobile: opt(Text), Email: opt(Text) });
+
+const Bussiness = group({
+  DocumentId: opt(Text),
+  BussinessDocType: one(z.enum(['0', '1', '2', '3'])),
+  BussinessDocReason: opt(Text),
+  Paper: opt(Text),
+  BussinessDocumentInfo: opt(group({
+    DocumentInfo: opt(Text),
+    DocumentReceiver: opt(Text),
+    ReceiverList: opt(group({ Receiver: many(group({ OrganId: one(Text), ReceiverType: opt(Text) })) })),
+  })),
+  ReplacementInfoList: opt(group({
+    ReplacementInfo: many(group({ DocumentId: one(Text), OrganIdList: opt(group({ OrganId: many(Text) })) })),
+  })),
+  StaffInfo: many(StaffInfo),
+});
+
+export const TraceHeaderList = group({
+  TraceHeader: many(group({ OrganId: one(Text), Timestamp: one(Text) })),
+  Bussiness: opt(Bussiness),
+});
+export type TraceHeaderList = z.output<typeof TraceHeaderList>;
+
+export const EdocMessageHeader = group({
+  From: one(Organization),
+  To: z.array(Organization).min(1, 'a document needs at least one To recipient'),
+  DocumentId: opt(Text),
+  Code: one(group({ CodeNumber: one(Text), CodeNotation: one(Text) })),
+  PromulgationInfo: one(group({ Place: opt(Text), PromulgationDate: one(Text) })),
+  DocumentType: one(group({ Type: one(Text), TypeDetail: opt(Text), TypeName: opt(Text) })),
+  Subject: one(Text),
+  Content: opt(Text),
+  SignerInfo: opt(group({ Competence: opt(Text), Position: opt(Text), FullName: opt(Text) })),
+  DueDate: opt(Text),
+  ToPlaces: opt(group({ Place: many(Text) })),
+  OtherInfo: opt(group({
+    Priority: opt(Text),
+    SphereOfPromulgation: opt(Text),
+    TyperNotation: opt(Text),
+    PromulgationAmount: opt(Text),
+    PageAmount: opt(Text),
+    Direction: opt(Text),
+    Appendixes: opt(group({ Appendix: many(Text) })),
+  })),
+  ResponseFor: many(ResponseFor),
+  SteeringType: opt(Text),
+});
+export type EdocMessageHeader = z.output<typeof EdocMessageHeader>;
+
+export const StatusCode = z.enum(['01', '02', '03', '04', '05', '06', '13', '15', '16']);
+export type StatusCode = z.output<typeof StatusCode>;
+
+export const StatusMessageHeader = group({
+  From: one(Organization),
+  ResponseFor: one(ResponseFor),
+  StaffInfo: opt(StaffInfo),
+  StatusCode: one(StatusCode),
+  Description: opt(Text),
+  Timestamp: one(Text),
+}).refine((h) => h.StatusCode !== '02' || (h.Description ?? '') !== '', {
+  message: 'status 02 (rejected) needs a Description with the reason',
+  path: ['Description'],
+});
+export type StatusMessageHeader = z.output<typeof StatusMessageHeader>;
+
+export const EdocHeader = z.object({
+  kind: z.literal('edoc'),
+  MessageHeader: one(EdocMessageHeader),
+  TraceHeaderList: opt(TraceHeaderList),
+});
+export const StatusHeader = z.object({
+  kind: z.literal('status'),
+  MessageHeader: one(StatusMessageHeader),
+  TraceHeaderList: opt(TraceHeaderList),
+});
+export const PackageHeader = z.discriminatedUnion('kind', [EdocHeader, StatusHeader]);
+export type EdocHeader = z.output<typeof EdocHeader>;
+export type StatusHeader = z.output<typeof StatusHeader>;
+export type PackageHeader = z.output<typeof PackageHeader>;
+
+/** Reads MessageHeader and TraceHeaderList from an (already XSD-valid) edXMLHeader element. */
+export function readHeader(edXMLHeader: XmlElement, kind: PackageHeader['kind']): Result<PackageHeader> {
+  const raw: Record<string, RawNode[] | string> = { kind };
+  for (const child of childElements(edXMLHeader)) {
+    if (child.namespaceUri !== EDXML_NS) continue;
+    if (child.name === 'MessageHeader' || child.name === 'TraceHeaderList') {
+      ((raw[child.name] ??= []) as RawNode[]).push(readElement(child));
+    }
+  }
+  const parsed = PackageHeader.safeParse(raw);
+  if (parsed.success) return ok(parsed.data);
+  const base = elementPath(edXMLHeader);
+  const details = parsed.error.issues.map((issue) => ({
+    line: edXMLHeader.line,
+    path: [base, ...issue.path.filter((p) => typeof p === 'string')].join('/'),
+    reason: issue.message,
+  }));
+  const first = details[0]!;
+  return fail('SCHEMA_INVALID', `${kind} package breaks an edXML rule: ${first.reason} at ${first.path}`,
+    `line ${first.line}`, details);
+}
+
+function readElement(el: XmlElement): RawNode {
+  const children = childElements(el).filter((c) => c.namespaceUri === EDXML_NS);
+  if (children.length === 0) return el.content.trim();
+  const out: RawElement = {};
+  for (const child of children) (out[child.name] ??= []).push(readElement(child));
+  return out;
+}

@@ -1,0 +1,74 @@
+// The hop check: the same pure function at every hop, cheapest checks first.
+//
+//   prescanPolicy → parse (libxml2, once) → XSD → edXML rules → signature profile
+//   → XML-DSig digest + signature → certificate chain, validity, revocation, usage, binding
+//
+// Its result is a value. The package bytes are only read, never changed.
+import { createHash } from 'node:crypto';
+import type { HubError } from '../errors.js';
+import { parsePackage } from '../edxml/package.js';
+import type { PackageHeader } from '../edxml/header.js';
+import type { PackageKind } from '../edxml/schema.js';
+import { checkSignatureProfile } from '../trust/dsig-profile.js';
+import { verifyXmlSignature } from '../trust/dsig.js';
+import { checkCertificate, type Signer } from '../trust/certs.js';
+import type { TrustSnapshot } from '../trust/store.js';
+
+export const HOP_STAGES = ['policy', 'parse', 'schema', 'profile', 'signature', 'certificate'] as const;
+export type HopStage = (typeof HOP_STAGES)[number];
+
+export interface HopContext {
+  trust: TrustSnapshot;
+  /** Receipt time: certificates must be valid at this moment. */
+  now: Date;
+  /** Accept rsa-sha1/sha1 and the national samples' c14n URI (marked as legacy). */
+  allowLegacy: boolean;
+  /** Hub policy for unsigned packages (default: rejected). */
+  requireSignature: boolean;
+}
+
+export type HopVerdict =
+  | {
+      ok: true;
+      kind: PackageKind;
+      header: PackageHeader;
+      /** Lowercase hex SHA-256 of the package bytes, as received. */
+      digest: string;
+      signer: Signer | null;
+      legacy: string[];
+    }
+  | { ok: false; stage: HopStage; error: HubError };
+
+const STAGE_OF_PARSE_ERROR: Partial<Record<HubError['code'], HopStage>> = {
+  POLICY_VIOLATION: 'policy',
+  MALFORMED_XML: 'parse',
+  SCHEMA_INVALID: 'schema',
+};
+
+export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
+  const parsed = parsePackage(bytes);
+  if (!parsed.ok) {
+    const stage = STAGE_OF_PARSE_ERROR[parsed.error.code] ?? 'schema';
+    return { ok: false, stage, error: parsed.error };
+  }
+  const { doc, kind, header, headerElement } = parsed.value;
+  try {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    const profile = checkSignatureProfile(doc, headerElement, { allowLegacy: ctx.allowLegacy });
+    if (!profile.ok) {
+      if (profile.error.code === 'SIGNATURE_MISSING' && !ctx.requireSignature) {
+        return { ok: true, kind, header, digest, signer: null, legacy: [] };
+      }
+      return { ok: false, stage: 'profile', error: profile.error };
+    }
+    const signature = verifyXmlSignature(doc, profile.value);
+    if (!signature.ok) return { ok: false, stage: 'signature', error: signature.error };
+
+    const sender = header.MessageHeader.From.OrganId;
+    const signer = checkCertificate(profile.value.certificates, ctx.trust, ctx.now, sender);
+    if (!signer.ok) return { ok: false, stage: 'certificate', error: signer.error };
+    return { ok: true, kind, header, digest, signer: signer.value, legacy: profile.value.legacy };
+  } finally {
+    doc.dispose();
+  }
+}

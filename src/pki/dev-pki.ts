@@ -1,0 +1,103 @@
+// The development PKI: a CA, agency signing certificates and CRLs for demos and tests.
+// Tooling only, never on the hop path: node-forge builds certificates (keys come from
+// node:crypto, which is ~100x faster), @peculiar/x509 builds CRLs (node-forge cannot).
+import { generateKeyPairSync, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import { px } from '../trust/x509.js';
+
+export interface KeyAndCert { keyPem: string; certPem: string }
+
+export interface IssueOptions {
+  ca: KeyAndCert;
+  commonName: string;
+  /** The agency code, written as the subject's OU. */
+  agency?: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** false issues a certificate whose key usage does not allow signing (for negative tests). */
+  signing?: boolean;
+}
+
+const ORGANIZATION = 'LGSP development PKI';
+
+export function createDevCa(commonName: string, notBefore: Date, notAfter: Date): KeyAndCert {
+  const { keyPem, key } = newKey();
+  const cert = newCertificate(key, notBefore, notAfter);
+  const name = subject(commonName);
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(key.privateKey, forge.md.sha256.create());
+  return { keyPem, certPem: forge.pki.certificateToPem(cert) };
+}
+
+export function issueCertificate(options: IssueOptions): KeyAndCert {
+  const caKey = forge.pki.privateKeyFromPem(options.ca.keyPem);
+  const caCert = forge.pki.certificateFromPem(options.ca.certPem);
+  const { keyPem, key } = newKey();
+  const cert = newCertificate(key, options.notBefore, options.notAfter);
+  cert.setSubject(subject(options.commonName, options.agency));
+  cert.setIssuer(caCert.subject.attributes);
+  const signing = options.signing ?? true;
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: signing, nonRepudiation: signing, keyEncipherment: !signing, critical: true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { keyPem, certPem: forge.pki.certificateToPem(cert) };
+}
+
+export interface RevokedEntry { serialNumber: string; revokedAt: Date }
+
+export async function createCrl(ca: KeyAndCert, revoked: readonly RevokedEntry[], thisUpdate: Date, nextUpdate: Date): Promise<string> {
+  const der = Buffer.from(ca.keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', der, signingAlgorithm, false, ['sign']);
+  const crl = await px.X509CrlGenerator.create({
+    issuer: new px.X509Certificate(ca.certPem).subjectName,
+    thisUpdate,
+    nextUpdate,
+    entries: revoked.map((r) => ({ serialNumber: r.serialNumber, revocationDate: r.revokedAt })),
+    signingAlgorithm,
+    signingKey,
+  });
+  return crl.toString('pem') + '\n';
+}
+
+export function serialOf(certPem: string): string {
+  return new X509Certificate(certPem).serialNumber.toLowerCase();
+}
+
+function newKey(): { keyPem: string; key: forge.pki.rsa.KeyPair } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  return { keyPem, key: { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) } };
+}
+
+function newCertificate(key: forge.pki.rsa.KeyPair, notBefore: Date, notAfter: Date): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  // A positive 16-byte serial (the high bit cleared so DER does not read it as negative).
+  const serial = randomBytes(16);
+  serial[0] = serial[0]! & 0x7f | 0x10;
+  cert.serialNumber = serial.toString('hex');
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  return cert;
+}
+
+function subject(commonName: string, agency?: string): forge.pki.CertificateField[] {
+  // UTF8String, so that Vietnamese names survive (forge defaults to PrintableString).
+  const utf8 = (value: string) => ({ value, valueTagClass: forge.asn1.Type.UTF8 as number });
+  const fields: forge.pki.CertificateField[] = [{ name: 'commonName', ...utf8(commonName) }];
+  if (agency !== undefined) fields.push({ shortName: 'OU', ...utf8(agency) });
+  fields.push({ name: 'organizationName', value: ORGANIZATION }, { name: 'countryName', value: 'VN' });
+  return fields;
+}

@@ -1,0 +1,44 @@
+// A trust store snapshot: what one hop check trusts. Built when the trust material loads or
+// changes (never per document) and then only read.
+import type { X509Certificate } from 'node:crypto';
+import type { RevocationList } from './crl.js';
+
+/** A signing certificate registered for an agency, usable from `notBefore` until `retireAt`. */
+export interface Registration {
+  agency: string;
+  fingerprint: string;
+  notBefore?: Date;
+  retireAt?: Date;
+}
+
+export interface TrustSnapshot {
+  anchors: readonly X509Certificate[];
+  /** CA fingerprint → revoked serials (normalized by serialKey). */
+  revoked: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Agency → registered certificates; null where no registry is loaded (binding not checked). */
+  registrations: ReadonlyMap<string, readonly Registration[]> | null;
+  /** Key-usage verdicts by fingerprint, filled on first sight of a certificate. */
+  signingUsage: Map<string, boolean>;
+}
+
+export interface TrustMaterial {
+  anchors: readonly X509Certificate[];
+  crls?: readonly RevocationList[];
+  registrations?: readonly Registration[];
+}
+
+export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
+  // The newest CRL of each CA replaces older ones (a CRL is a full list, not a delta).
+  const newest = new Map<string, RevocationList>();
+  for (const crl of material.crls ?? []) {
+    const current = newest.get(crl.issuerFingerprint);
+    if (current === undefined || crl.thisUpdate > current.thisUpdate) newest.set(crl.issuerFingerprint, crl);
+  }
+  const revoked = new Map([...newest].map(([issuer, crl]) => [issuer, crl.serials] as const));
+  let registrations: Map<string, Registration[]> | null = null;
+  if (material.registrations !== undefined) {
+    registrations = new Map();
+    for (const r of material.registrations) registrations.set(r.agency, [...(registrations.get(r.agency) ?? []), r]);
+  }
+  return { anchors: material.anchors, revoked, registrations, signingUsage: new Map() };
+}

@@ -1,0 +1,41 @@
+// Certificate reading helpers. node:crypto does chains and signatures; @peculiar/x509 (which needs
+// reflect-metadata loaded first) reads what node:crypto does not expose: key usage bits and CRLs.
+import 'reflect-metadata';
+import { X509Certificate } from 'node:crypto';
+import * as px from '@peculiar/x509';
+import { fail, ok, type Result } from '../errors.js';
+
+export { px };
+
+/** Lowercase hex SHA-256 of the DER, no colons (CONTRACT.md's fingerprint). */
+export function fingerprintOf(cert: X509Certificate): string {
+  return cert.fingerprint256.replaceAll(':', '').toLowerCase();
+}
+
+/** Serial numbers compare as lowercase hex without leading zeros. */
+export function serialKey(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+export function mayDigitallySign(cert: X509Certificate): boolean {
+  const usage = new px.X509Certificate(cert.raw).getExtension(px.KeyUsagesExtension);
+  if (usage === null) return false;
+  return (usage.usages & (px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation)) !== 0;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every certificate in a PEM text (a bundle may hold several). */
+export function readCertificates(pem: string, source: string): Result<X509Certificate[]> {
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) return fail('USAGE', `${source} holds no PEM certificate`);
+  try {
+    return ok(blocks.map((b) => new X509Certificate(b)));
+  } catch (err) {
+    return fail('USAGE', `${source} holds an unreadable certificate: ${(err as Error).message}`);
+  }
+}
+
+export function validityOf(cert: X509Certificate): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}

@@ -64,7 +64,7 @@ export type TraceHeaderList = z.output<typeof TraceHeaderList>;
 
 export const EdocMessageHeader = group({
   From: one(Organization),
-  To: z.array(Organization).min(1, 'a document needs at least one To recipient'),
+  To: z.preprocess((v) => v ?? [], z.array(Organization).min(1, 'a document needs at least one To recipient')),
   DocumentId: opt(Text),
   Code: one(group({ CodeNumber: one(Text), CodeNotation: one(Text) })),
   PromulgationInfo: one(group({ Place: opt(Text), PromulgationDate: one(Text) })),

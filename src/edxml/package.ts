@@ -4,10 +4,11 @@
 import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
 import { NS_MAP } from './namespace.js';
-import { elementPath, isElement, parseXml, type XmlDocument, type XmlElement } from './libxml.js';
+import { childElements, elementPath, isElement, parseXml, type XmlDocument, type XmlElement } from './libxml.js';
 import { prescanPolicy } from './policy.js';
 import { validateSchema, type PackageKind } from './schema.js';
 import { readHeader, type PackageHeader } from './header.js';
+import { checkAttachmentEncoding } from './attachment.js';
 
 export interface AttachmentInfo {
   contentId: string;
@@ -36,12 +37,12 @@ export function parsePackage(bytes: Uint8Array): Result<ParsedPackage> {
   const parsed = parseXml(bytes);
   if (!parsed.ok) return parsed;
   const doc = parsed.value;
-  const result = readPackage(doc);
+  const result = readPackage(doc, bytes);
   if (!result.ok) doc.dispose();
   return result;
 }
 
-function readPackage(doc: XmlDocument): Result<ParsedPackage> {
+function readPackage(doc: XmlDocument, bytes: Uint8Array): Result<ParsedPackage> {
   if (doc.get(ROOT) === null) {
     const root = doc.root;
     return fail('SCHEMA_INVALID', `the root element must be edXML in namespace ${NS_MAP.e}, not ${root.name}` +
@@ -57,7 +58,10 @@ function readPackage(doc: XmlDocument): Result<ParsedPackage> {
   const header = readHeader(headerElement, kind);
   if (!header.ok) return header;
 
-  const attachments = doc.find(ATTACHMENTS).filter(isElement).map(readAttachment);
+  const attachmentElements = doc.find(ATTACHMENTS).filter(isElement);
+  const encoded = checkAttachmentEncoding(bytes, attachmentElements.flatMap((a) => childElements(a).filter((c) => c.name === 'ContentTransferEncoded')));
+  if (!encoded.ok) return encoded;
+  const attachments = attachmentElements.map(readAttachment);
   const joined = joinManifest(doc, attachments);
   if (!joined.ok) return joined;
   return ok({ kind, header: header.value, attachments, headerElement, doc });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { XmlDocument, XmlValidateError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
 import { fail, ok, type ErrorDetail, type Result } from '../errors.js';
 import { EDXML_NS, DSIG_NS } from './namespace.js';
-import { elementPath, isElement } from './libxml.js';
+import { childElements, elementPath, type XmlElement } from './libxml.js';
 
 export type PackageKind = 'edoc' | 'status';
 
@@ -73,9 +73,10 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
   } catch (err) {
     if (!(err instanceof XmlValidateError)) throw err;
     const details = err.details.slice(0, MAX_DETAILS).map((d): ErrorDetail => {
-      const node = d.xpath ? doc.get(d.xpath) : null;
       const detail: ErrorDetail = { line: d.line, reason: readableReason(d.message) };
-      if (isElement(node)) detail.path = elementPath(node);
+      const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(d.message)?.[1];
+      const node = name === undefined ? undefined : findElement(doc.root, d.line, name);
+      if (node !== undefined) detail.path = elementPath(node);
       return detail;
     });
     const first = details[0] ?? { reason: err.message };
@@ -86,7 +87,18 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
   }
 }
 
-const CONSTRAINT = /identity-constraint '\{[^}]*\}([\w.]+)'/;
+// libxml2 names the failing node by a prefixed XPath the document's own prefixes must resolve;
+// on this failure path it is simpler to find the element by its name and line.
+function findElement(el: XmlElement, line: number, name: string): XmlElement | undefined {
+  if (el.line === line && el.name === name) return el;
+  for (const child of childElements(el)) {
+    const found = findElement(child, line, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+const CONSTRAINT = /identity-constraint '(?:\{[^}]*\})?([\w.]+)'/;
 
 export function readableReason(message: string): string {
   const text = message.trim()

@@ -49,7 +49,7 @@ function readPackage(doc: XmlDocument, bytes: Uint8Array): Result<ParsedPackage>
       (root.namespaceUri ? ` in ${root.namespaceUri}` : ' without a namespace'), `line ${root.line}`,
       [{ line: root.line, path: `/${root.name}`, reason: 'unexpected root element' }]);
   }
-  const kind: PackageKind = doc.get(STATUS_CODE) === null ? 'edoc' : 'status';
+  const kind = packageKind(doc);
   const schema = validateSchema(doc, kind);
   if (!schema.ok) return schema;
 
@@ -65,6 +65,11 @@ function readPackage(doc: XmlDocument, bytes: Uint8Array): Result<ParsedPackage>
   const joined = joinManifest(doc, attachments);
   if (!joined.ok) return joined;
   return ok({ kind, header: header.value, attachments, headerElement, doc });
+}
+
+/** A package with a MessageHeader/StatusCode is a status package; anything else a document. */
+export function packageKind(doc: XmlDocument): PackageKind {
+  return doc.get(STATUS_CODE) === null ? 'edoc' : 'status';
 }
 
 function readAttachment(el: XmlElement): AttachmentInfo {

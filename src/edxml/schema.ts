@@ -18,6 +18,7 @@ export const SCHEMA_FILES: Record<PackageKind, string> = {
   status: path.join(SCHEMA_DIR, 'edxml-status.xsd'),
 };
 const MAX_DETAILS = 20;
+const LIBXML_ERROR = 2;
 
 function findSchemaDir(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -72,7 +73,8 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
     return ok(undefined);
   } catch (err) {
     if (!(err instanceof XmlValidateError)) throw err;
-    const details = err.details.slice(0, MAX_DETAILS).map((d): ErrorDetail => {
+    const errors = err.details.filter((d) => d.level >= LIBXML_ERROR); // warnings are libxml2 noise
+    const details = errors.slice(0, MAX_DETAILS).map((d): ErrorDetail => {
       const detail: ErrorDetail = { line: d.line, reason: readableReason(d.message) };
       const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(d.message)?.[1];
       const node = name === undefined ? undefined : findElement(doc.root, d.line, name);
@@ -80,7 +82,7 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
       return detail;
     });
     const first = details[0] ?? { reason: err.message };
-    const more = err.details.length > 1 ? ` (and ${err.details.length - 1} more)` : '';
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
     const at = first.path ? ` at ${first.path}` : '';
     return fail('SCHEMA_INVALID', `${kind} package fails the schema: ${first.reason}${at}${more}`,
       first.line ? `line ${first.line}` : undefined, details);

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-export const SAMPLES_DIR = fileURLToPath(new URL('../fixtures/samples/', import.meta.url));
+// Found by walking up, so that the built benchmarks (dist/bench) find the fixtures too.
+export const SAMPLES_DIR = findUp(path.dirname(fileURLToPath(import.meta.url)), 'tests/fixtures/samples');
+
+function findUp(from: string, rel: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, rel))) return path.join(dir, rel);
+    if (path.dirname(dir) === dir) throw new Error(`${rel} not found above ${from}`);
+  }
+}
 
 export const SAMPLE_FILES = fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.edxml')).sort();
 

@@ -1,6 +1,7 @@
 // An edXML package, parsed once: policy pre-scan, one libxml2 parse, XSD, typed header, and the
-// edXML rules XSD 1.0 cannot express. The libxml2 document is kept for the signature check and
-// must be disposed by whoever receives it.
+// edXML rules XSD 1.0 cannot express. Large attachment texts go through the claim check (they
+// are validated in place and never enter libxml2); the libxml2 document is kept for the
+// signature check and must be disposed by whoever receives it.
 import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
 import { NS_MAP } from './namespace.js';
@@ -8,7 +9,8 @@ import { childElements, elementPath, isElement, parseXml, type XmlDocument, type
 import { prescanPolicy } from './policy.js';
 import { validateSchema, type PackageKind } from './schema.js';
 import { readHeader, type PackageHeader } from './header.js';
-import { checkAttachmentEncoding } from './attachment.js';
+import { isBase64Text } from './attachment.js';
+import { checkClaims, verifyClaims, type ClaimCheck } from './claim-check.js';
 
 export interface AttachmentInfo {
   contentId: string;
@@ -23,6 +25,13 @@ export interface ParsedPackage {
   /** The edXMLHeader element: where the signature lives. */
   headerElement: XmlElement;
   doc: XmlDocument;
+  /** Set when `doc` was parsed with attachment texts claimed out (see claim-check.ts). */
+  claims: ClaimCheck | null;
+}
+
+export interface ParseOptions {
+  /** false parses every byte with libxml2 (the signer needs the whole tree). Default true. */
+  claimCheck?: boolean;
 }
 
 const ROOT = XmlXPath.compile('/e:edXML', NS_MAP);
@@ -31,18 +40,31 @@ const STATUS_CODE = XmlXPath.compile('/e:edXML/e:edXMLEnvelope/e:edXMLHeader/e:M
 const MANIFEST_IDS = XmlXPath.compile('/e:edXML/e:edXMLEnvelope/e:edXMLBody/e:edXMLManifest/e:Reference/e:ContentId', NS_MAP);
 const ATTACHMENTS = XmlXPath.compile('/e:edXML/e:AttachmentEncoded/e:Attachment', NS_MAP);
 
-export function parsePackage(bytes: Uint8Array): Result<ParsedPackage> {
+export function parsePackage(bytes: Uint8Array, options: ParseOptions = {}): Result<ParsedPackage> {
+  const check = options.claimCheck === false ? null : checkClaims(bytes);
+  if (check !== null) {
+    const claimed = parseBytes(check.elided, check);
+    // Anything unusual, and every failure (so that lines and paths refer to the sender's bytes),
+    // is decided on the ordinary path.
+    if (claimed !== 'unclaimed' && claimed.ok) return claimed;
+  }
+  const result = parseBytes(bytes, null);
+  if (result === 'unclaimed') throw new Error('unclaimed parse without claims');
+  return result;
+}
+
+function parseBytes(bytes: Uint8Array, check: ClaimCheck | null): Result<ParsedPackage> | 'unclaimed' {
   const policy = prescanPolicy(bytes);
   if (!policy.ok) return policy;
   const parsed = parseXml(bytes);
   if (!parsed.ok) return parsed;
   const doc = parsed.value;
-  const result = readPackage(doc, bytes);
-  if (!result.ok) doc.dispose();
+  const result = readPackage(doc, check);
+  if (result === 'unclaimed' || !result.ok) doc.dispose();
   return result;
 }
 
-function readPackage(doc: XmlDocument, bytes: Uint8Array): Result<ParsedPackage> {
+function readPackage(doc: XmlDocument, check: ClaimCheck | null): Result<ParsedPackage> | 'unclaimed' {
   if (doc.get(ROOT) === null) {
     const root = doc.root;
     return fail('SCHEMA_INVALID', `the root element must be edXML in namespace ${NS_MAP.e}, not ${root.name}` +
@@ -59,12 +81,21 @@ function readPackage(doc: XmlDocument, bytes: Uint8Array): Result<ParsedPackage>
   if (!header.ok) return header;
 
   const attachmentElements = doc.find(ATTACHMENTS).filter(isElement);
-  const encoded = checkAttachmentEncoding(bytes, attachmentElements.flatMap((a) => childElements(a).filter((c) => c.name === 'ContentTransferEncoded')));
-  if (!encoded.ok) return encoded;
+  const encoded = attachmentElements.flatMap((a) => childElements(a).filter((c) => c.name === 'ContentTransferEncoded'));
+  if (check !== null && !verifyClaims(check, encoded)) return 'unclaimed';
+  const claimed = new Set(check?.claims.map((c) => c.ticket));
+  for (const el of encoded) {
+    const text = el.content;
+    if (!claimed.has(text) && !isBase64Text(text)) {
+      const path = elementPath(el);
+      return fail('SCHEMA_INVALID', `attachment content is not valid base64 at ${path}`, `line ${el.line}`,
+        [{ line: el.line, path, reason: 'not valid base64' }]);
+    }
+  }
   const attachments = attachmentElements.map(readAttachment);
   const joined = joinManifest(doc, attachments);
   if (!joined.ok) return joined;
-  return ok({ kind, header: header.value, attachments, headerElement, doc });
+  return ok({ kind, header: header.value, attachments, headerElement, doc, claims: check });
 }
 
 /** A package with a MessageHeader/StatusCode is a status package; anything else a document. */
@@ -73,7 +104,8 @@ export function packageKind(doc: XmlDocument): PackageKind {
 }
 
 function readAttachment(el: XmlElement): AttachmentInfo {
-  const text = (name: string) => el.get(`e:${name}`, NS_MAP)?.content.trim();
+  const children = childElements(el);
+  const text = (name: string) => children.find((c) => c.name === name && c.namespaceUri === NS_MAP.e)?.content.trim();
   const info: AttachmentInfo = { contentId: stripCid(text('ContentId') ?? '') };
   const name = text('AttachmentName');
   const contentType = text('ContentType');

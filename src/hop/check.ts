@@ -1,6 +1,7 @@
 // The hop check: the same pure function at every hop, cheapest checks first.
 //
-//   prescanPolicy → parse (libxml2, once) → XSD → edXML rules → signature profile
+//   claim check (large attachments set aside) → prescanPolicy → parse (libxml2, once) → XSD
+//   → edXML rules → signature profile
 //   → XML-DSig digest + signature → certificate chain, validity, revocation, usage, binding
 //
 // Its result is a value. The package bytes are only read, never changed.
@@ -11,7 +12,7 @@ import type { PackageHeader } from '../edxml/header.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { checkSignatureProfile } from '../trust/dsig-profile.js';
 import { verifyXmlSignature } from '../trust/dsig.js';
-import { checkCertificate, type Signer } from '../trust/certs.js';
+import { checkCertificate, resolveSigner, type Signer } from '../trust/certs.js';
 import type { TrustSnapshot } from '../trust/store.js';
 
 export const HOP_STAGES = ['policy', 'parse', 'schema', 'profile', 'signature', 'certificate'] as const;
@@ -51,7 +52,7 @@ export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
     const stage = STAGE_OF_PARSE_ERROR[parsed.error.code] ?? 'schema';
     return { ok: false, stage, error: parsed.error };
   }
-  const { doc, kind, header, headerElement } = parsed.value;
+  const { doc, kind, header, headerElement, claims } = parsed.value;
   try {
     const digest = createHash('sha256').update(bytes).digest('hex');
     const profile = checkSignatureProfile(doc, headerElement, { allowLegacy: ctx.allowLegacy });
@@ -61,11 +62,13 @@ export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
       }
       return { ok: false, stage: 'profile', error: profile.error };
     }
-    const signature = verifyXmlSignature(doc, profile.value);
+    const known = resolveSigner(profile.value.certificateTexts, ctx.trust);
+    if (!known.ok) return { ok: false, stage: 'signature', error: known.error };
+    const signature = verifyXmlSignature(doc, profile.value, known.value.publicKey, claims);
     if (!signature.ok) return { ok: false, stage: 'signature', error: signature.error };
 
     const sender = header.MessageHeader.From.OrganId;
-    const signer = checkCertificate(profile.value.certificates, ctx.trust, ctx.now, sender);
+    const signer = checkCertificate(known.value, ctx.trust, ctx.now, sender);
     if (!signer.ok) return { ok: false, stage: 'certificate', error: signer.error };
     return { ok: true, kind, header, digest, signer: signer.value, legacy: profile.value.legacy };
   } finally {

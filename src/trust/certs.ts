@@ -1,6 +1,8 @@
 // The signer's certificate: chain to a trusted CA, validity at the given time, revocation,
 // key usage, and binding to the sending agency. Each failure is its own stable code.
-import type { X509Certificate } from 'node:crypto';
+// What depends only on the certificates (parsing, the chain and its signatures, key usage) is
+// worked out once per trust snapshot; validity, CRLs and binding are checked per document.
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import type { TrustSnapshot } from './store.js';
 import { fingerprintOf, mayDigitallySign, serialKey, validityOf } from './x509.js';
@@ -16,35 +18,82 @@ export interface Signer {
   bound: boolean;
 }
 
-const MAX_CHAIN = 8;
+interface ChainLink {
+  subject: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** The fingerprint of the CA that issued this link; null for the trust anchor itself. */
+  issuerFingerprint: string | null;
+}
 
-/** `certificates` holds the signer first, then any chain it carried. */
-export function checkCertificate(
-  certificates: readonly X509Certificate[], trust: TrustSnapshot, at: Date, agency: string,
-): Result<Signer> {
-  const signer = certificates[0]!;
-  const path = buildPath(signer, certificates.slice(1), trust.anchors);
-  if (path === null) {
-    return fail('CERT_UNTRUSTED', `the signer certificate "${signer.subject}" (issuer "${signer.issuer}") does not chain to a trusted CA`);
+/** A KeyInfo's certificates, resolved against a trust snapshot. */
+export interface KnownSigner {
+  publicKey: KeyObject;
+  signer: Omit<Signer, 'bound'>;
+  /** signer → … → trust anchor, or why there is none (CERT_UNTRUSTED). */
+  chain: Result<ChainLink[]>;
+  maySign: boolean;
+}
+
+const MAX_CHAIN = 8;
+const MAX_KNOWN_SIGNERS = 10_000;
+
+/** Parses and chains the KeyInfo certificates once per trust snapshot. */
+export function resolveSigner(texts: readonly string[], trust: TrustSnapshot): Result<KnownSigner> {
+  const key = texts.join(' ');
+  let known = trust.signers.get(key);
+  if (known === undefined) {
+    if (trust.signers.size >= MAX_KNOWN_SIGNERS) trust.signers.clear();
+    known = resolve(texts, trust.anchors);
+    trust.signers.set(key, known);
   }
-  for (const cert of path) {
-    const { notBefore, notAfter } = validityOf(cert);
-    const who = cert === signer ? 'the signer certificate' : `CA certificate "${cert.subject}"`;
-    if (at < notBefore) return fail('CERT_NOT_YET_VALID', `${who} is valid only from ${notBefore.toISOString()}`);
-    if (at > notAfter) return fail('CERT_EXPIRED', `${who} expired at ${notAfter.toISOString()}`);
-  }
-  for (let i = 0; i + 1 < path.length; i++) {
-    const cert = path[i]!;
-    if (trust.revoked.get(fingerprintOf(path[i + 1]!))?.has(serialKey(cert.serialNumber))) {
-      return fail('CERT_REVOKED', `certificate "${cert.subject}" (serial ${serialKey(cert.serialNumber)}) is revoked`);
+  return known;
+}
+
+function resolve(texts: readonly string[], anchors: readonly X509Certificate[]): Result<KnownSigner> {
+  const certs: X509Certificate[] = [];
+  for (const text of texts) {
+    try {
+      certs.push(new X509Certificate(Buffer.from(text, 'base64')));
+    } catch (err) {
+      return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate is not a readable certificate (${(err as Error).message})`);
     }
   }
-  const fingerprint = fingerprintOf(signer);
-  let usable = trust.signingUsage.get(fingerprint);
-  if (usable === undefined) trust.signingUsage.set(fingerprint, usable = mayDigitallySign(signer));
-  if (!usable) {
+  // The signer is the certificate that issued none of the others (KeyInfo may carry its chain).
+  const cert = certs.find((c) => !certs.some((other) => other !== c && other.checkIssued(c))) ?? certs[0]!;
+  const { notBefore, notAfter } = validityOf(cert);
+  const path = buildPath(cert, certs.filter((c) => c !== cert), anchors);
+  return ok({
+    publicKey: cert.publicKey,
+    signer: {
+      subject: cert.subject, issuer: cert.issuer, serialNumber: serialKey(cert.serialNumber), fingerprint: fingerprintOf(cert),
+      notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(),
+    },
+    chain: path === null
+      ? fail('CERT_UNTRUSTED', `the signer certificate "${cert.subject.replaceAll('\n', ', ')}" does not chain to a trusted CA`)
+      : ok(path.map((c, i) => ({
+          subject: c.subject.replaceAll('\n', ', '), serial: serialKey(c.serialNumber), ...validityOf(c),
+          issuerFingerprint: i + 1 < path.length ? fingerprintOf(path[i + 1]!) : null,
+        }))),
+    maySign: mayDigitallySign(cert),
+  });
+}
+
+export function checkCertificate(known: KnownSigner, trust: TrustSnapshot, at: Date, agency: string): Result<Signer> {
+  if (!known.chain.ok) return known.chain;
+  for (const [i, link] of known.chain.value.entries()) {
+    const who = i === 0 ? 'the signer certificate' : `CA certificate "${link.subject}"`;
+    if (at < link.notBefore) return fail('CERT_NOT_YET_VALID', `${who} is valid only from ${link.notBefore.toISOString()}`);
+    if (at > link.notAfter) return fail('CERT_EXPIRED', `${who} expired at ${link.notAfter.toISOString()}`);
+    if (link.issuerFingerprint !== null && trust.revoked.get(link.issuerFingerprint)?.has(link.serial)) {
+      return fail('CERT_REVOKED', `certificate "${link.subject}" (serial ${link.serial}) is revoked`);
+    }
+  }
+  if (!known.maySign) {
     return fail('CERT_UNTRUSTED', 'the signer certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
   }
+  const { fingerprint } = known.signer;
   if (trust.registrations !== null) {
     const registered = (trust.registrations.get(agency) ?? []).some((r) => r.fingerprint === fingerprint &&
       (r.notBefore === undefined || at >= r.notBefore) && (r.retireAt === undefined || at < r.retireAt));
@@ -52,16 +101,7 @@ export function checkCertificate(
       return fail('CERT_NOT_BOUND', `the signer certificate ${fingerprint} is not registered (or no longer active) for agency ${agency}`);
     }
   }
-  const { notBefore, notAfter } = validityOf(signer);
-  return ok({
-    subject: signer.subject,
-    issuer: signer.issuer,
-    serialNumber: serialKey(signer.serialNumber),
-    fingerprint,
-    notBefore: notBefore.toISOString(),
-    notAfter: notAfter.toISOString(),
-    bound: trust.registrations !== null,
-  });
+  return ok({ ...known.signer, bound: trust.registrations !== null });
 }
 
 /** signer → intermediates → trust anchor, each link's signature checked; null if none. */

@@ -2,7 +2,6 @@
 // edXMLHeader; exactly one Reference and it is URI="" (the whole document: this is what defeats
 // signature wrapping, since nothing outside the signed content can be selected); enveloped
 // transform then c14n; algorithms from the allow-list.
-import { X509Certificate } from 'node:crypto';
 import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type HubError, type Result } from '../errors.js';
 import { DSIG_NS, EDXML_NS, NS_MAP } from '../edxml/namespace.js';
@@ -23,8 +22,8 @@ export interface SignatureProfile {
   digestValue: Buffer;
   signatureAlgorithm: SignatureAlgorithm;
   signatureValue: Buffer;
-  /** Every certificate in KeyInfo, the signer's first. */
-  certificates: X509Certificate[];
+  /** Every X509Certificate in KeyInfo, as base64 text without whitespace, in document order. */
+  certificateTexts: string[];
   /** Legacy algorithm URIs this signature uses (empty for the modern profile). */
   legacy: string[];
 }
@@ -108,15 +107,6 @@ export function checkSignatureProfile(
 
   const certElements = dsChildren(dsChild(signature, 'KeyInfo'), 'X509Data').flatMap((d) => dsChildren(d, 'X509Certificate'));
   if (certElements.length === 0) return violation('KeyInfo must carry the signer\'s X509Certificate', signature);
-  const certificates: X509Certificate[] = [];
-  for (const el of certElements) {
-    try {
-      certificates.push(new X509Certificate(base64(el)));
-    } catch (err) {
-      return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate is not a readable certificate (${(err as Error).message})`,
-        `line ${el.line}`, [{ line: el.line, path: elementPath(el), reason: 'unreadable certificate' }]);
-    }
-  }
 
   return ok({
     signature,
@@ -127,7 +117,7 @@ export function checkSignatureProfile(
     digestValue,
     signatureAlgorithm: signatureAlgorithm.value,
     signatureValue,
-    certificates: signerFirst(certificates),
+    certificateTexts: certElements.map((el) => el.content.replace(/\s+/g, '')),
     legacy,
   });
 }
@@ -154,10 +144,4 @@ function prefixList(el: XmlElement | undefined): string[] {
   if (el === undefined) return [];
   const list = childElements(el).find((c) => c.name === 'InclusiveNamespaces' && c.namespaceUri === EXC_NS);
   return (list?.attr('PrefixList')?.value ?? '').split(/\s+/).filter((p) => p !== '');
-}
-
-// The signer is the certificate that issued none of the others (KeyInfo may carry its chain).
-function signerFirst(certs: X509Certificate[]): X509Certificate[] {
-  const signer = certs.find((c) => !certs.some((other) => other !== c && other.checkIssued(c))) ?? certs[0]!;
-  return [signer, ...certs.filter((c) => c !== signer)];
 }

@@ -9,7 +9,7 @@ import { DSIG_NS, EDXML_NS, NS_MAP } from '../edxml/namespace.js';
 import { childElements, isElement, parseXml } from '../edxml/libxml.js';
 import { parsePackage } from '../edxml/package.js';
 import { C14N_10, C14N_ALGORITHMS, ECDSA_SHA256, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.js';
-import { digestDocument } from './dsig.js';
+import { canonicalizeElement, digestDocument } from './dsig.js';
 
 export interface SigningCredential {
   key: KeyObject;
@@ -32,7 +32,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
     return fail('USAGE', 'the private key does not match the signer certificate');
   }
 
-  const parsed = parsePackage(bytes);
+  const parsed = parsePackage(bytes, { claimCheck: false });
   if (!parsed.ok) return parsed;
   const { doc, headerElement } = parsed.value;
   let text: string;
@@ -44,7 +44,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
     const placeholders = childElements(headerElement).filter((c) => c.name === 'Signature' && c.namespaceUri === EDXML_NS);
     for (const p of placeholders) p.remove();
     text = placeholders.length > 0 ? doc.toString() : Buffer.from(bytes).toString('utf8');
-    digest = digestDocument(doc, 'sha256', { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] });
+    digest = digestDocument(doc, 'sha256', { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] }, null);
     closing = `</${headerElement.prefix ? `${headerElement.prefix}:` : ''}edXMLHeader>`;
   } finally {
     doc.dispose();
@@ -73,7 +73,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   try {
     const el = templated.value.get(SIGNED_INFO);
     if (!isElement(el)) throw new Error('inserted SignedInfo not found');
-    signedInfo = Buffer.from(el.canonicalizeToString({ mode: C14N_ALGORITHMS[c14nUri]!.mode }), 'utf8');
+    signedInfo = canonicalizeElement(templated.value, el, { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] });
   } finally {
     templated.value.dispose();
   }

@@ -1,6 +1,8 @@
 // A trust store snapshot: what one hop check trusts. Built when the trust material loads or
 // changes (never per document) and then only read.
 import type { X509Certificate } from 'node:crypto';
+import type { Result } from '../errors.js';
+import type { KnownSigner } from './certs.js';
 import type { RevocationList } from './crl.js';
 
 /** A signing certificate registered for an agency, usable from `notBefore` until `retireAt`. */
@@ -17,8 +19,8 @@ export interface TrustSnapshot {
   revoked: ReadonlyMap<string, ReadonlySet<string>>;
   /** Agency → registered certificates; null where no registry is loaded (binding not checked). */
   registrations: ReadonlyMap<string, readonly Registration[]> | null;
-  /** Key-usage verdicts by fingerprint, filled on first sight of a certificate. */
-  signingUsage: Map<string, boolean>;
+  /** What is known of each KeyInfo seen (chain, key usage), filled on first sight: see certs.ts. */
+  signers: Map<string, Result<KnownSigner>>;
 }
 
 export interface TrustMaterial {
@@ -40,5 +42,5 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
     registrations = new Map();
     for (const r of material.registrations) registrations.set(r.agency, [...(registrations.get(r.agency) ?? []), r]);
   }
-  return { anchors: material.anchors, revoked, registrations, signingUsage: new Map() };
+  return { anchors: material.anchors, revoked, registrations, signers: new Map() };
 }

@@ -63,7 +63,7 @@ describe('claim check', () => {
   });
 
   it('is not fooled by an attachment tag inside a comment', () => {
-    const decoy = `<!-- <x:ContentTransferEncoded>${'QUJD'.repeat(2000)}</x:ContentTransferEncoded> -->`;
+    const decoy = `<!-- <x:ContentTransferEncoded>${'QUJD'.repeat(20_000)}</x:ContentTransferEncoded> -->`;
     const text = big().replace('<edXML:Subject>', `${decoy}<edXML:Subject>`);
     expect(checkClaims(Buffer.from(text))?.claims).toHaveLength(2); // the scan proposes the decoy ...
     expect(bothVerdicts(text)).toEqual({ xmlsec1: true, lgsp: 'OK' }); // ... the parse refuses it

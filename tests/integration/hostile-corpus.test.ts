@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHop, type HopContext } from '../../src/hop/check.js';
+import { sign } from 'node:crypto';
 import { signPackage } from '../../src/trust/sign.js';
+import { canonicalizeElement } from '../../src/trust/dsig.js';
+import { C14N_ALGORITHMS, EXC_C14N, LEGACY_EXC_C14N } from '../../src/trust/algorithms.js';
+import { isElement, parseXml } from '../../src/edxml/libxml.js';
+import { NS_MAP } from '../../src/edxml/namespace.js';
 import { fingerprintOf } from '../../src/trust/x509.js';
 import { createTestPki, type Role, type TestPki } from '../helpers/pki.js';
 import { documentOfSize, sample, statusPackage } from '../helpers/packages.js';
@@ -101,6 +106,26 @@ describe('policies around the corpus', () => {
       'http://www.w3.org/2000/09/xmldsig#rsa-sha1', 'http://www.w3.org/2000/09/xmldsig#sha1']);
     const cli = lgsp('verify', tmp.file('legacy.edxml', xmlsecSigned(true)), '--trust', pki.caFile, '--allow-legacy', '--json');
     expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, legacy: expect.arrayContaining(['http://www.w3.org/2000/09/xmldsig#rsa-sha1']) });
+  });
+
+  it('the samples\' legacy transform URI is accepted with --allow-legacy and marked', () => {
+    // lgsp sign writes only the modern profile: switch the Transform to the legacy URI (same
+    // exclusive c14n, so the digest stands) and sign SignedInfo again.
+    const text = replaced(signedBy('agency'), /(<Transform Algorithm=")http:\/\/www\.w3\.org\/2001\/10\/xml-exc-c14n#/, '$1http://www.w3.org/TR/xml-exc-c14n#');
+    const doc = parseXml(Buffer.from(text));
+    if (!doc.ok) throw new Error(doc.error.message);
+    const signedInfo = doc.value.get('//ds:SignedInfo', NS_MAP);
+    if (!isElement(signedInfo)) throw new Error('no SignedInfo');
+    const c14n = canonicalizeElement(doc.value, signedInfo, { ...C14N_ALGORITHMS[EXC_C14N]!, inclusivePrefixes: [] });
+    doc.value.dispose();
+    const value = sign('sha256', c14n, pki.creds.agency.key).toString('base64');
+    const legacy = text.replace(/<SignatureValue>[^<]*<\/SignatureValue>/, `<SignatureValue>${value}</SignatureValue>`);
+    const refused = checkHop(Buffer.from(legacy), ctx);
+    expect(refused.ok ? 'OK' : refused.error.code).toBe('POLICY_VIOLATION');
+    const accepted = checkHop(Buffer.from(legacy), { ...ctx, allowLegacy: true });
+    expect(accepted.ok ? accepted.legacy : accepted.error.message).toEqual([LEGACY_EXC_C14N]);
+    const cli = lgsp('verify', tmp.file('legacy-uri.edxml', legacy), '--trust', pki.caFile, '--allow-legacy', '--json');
+    expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, legacy: [LEGACY_EXC_C14N] });
   });
 
   it('unsigned packages pass where the hub policy allows them', () => {

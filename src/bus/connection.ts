@@ -1,0 +1,47 @@
+// The broker connection. amqplib's opt-in recovery restores only the connection, so every
+// component that owns a channel registers a setup here, and all setups run again, in order,
+// after each reconnect. noDelay: with Nagle on, awaiting single 10 KB confirms drops from ~880
+// to ~22 messages/s on this machine.
+import amqp, { type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from 'pino';
+
+export type Setup = (model: ChannelModel) => Promise<void>;
+
+export interface BusConnection {
+  /** Runs `setup` once connected and again after every reconnect. */
+  onConnect(setup: Setup): Promise<void>;
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+export async function connectBus(url: string, log: Logger): Promise<BusConnection> {
+  const setups: Setup[] = [];
+  let current: ChannelModel | null = null;
+  const model: RecoveringChannelModel = await amqp.connect(url, {
+    noDelay: true,
+    recovery: {
+      initialDelay: 100,
+      maxDelay: 5_000,
+      initialMaxRetries: 20,
+      async setup(m: ChannelModel) {
+        current = m;
+        for (const setup of setups) await setup(m);
+      },
+    },
+  });
+  model.on('disconnect', (err: Error) => {
+    current = null;
+    log.warn({ err: err.message }, 'broker connection lost; reconnecting');
+  });
+  model.on('connect', () => log.info('broker connected'));
+  model.on('reconnect-failed', (err: Error) => log.error({ err: err.message }, 'broker reconnection gave up'));
+  model.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
+  return {
+    async onConnect(setup) {
+      setups.push(setup);
+      if (current !== null) await setup(current);
+    },
+    isConnected: () => current !== null,
+    close: () => model.close(),
+  };
+}

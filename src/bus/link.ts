@@ -1,0 +1,30 @@
+// A link to a neighbour hub: drains this hub's outbox queue for that neighbour into the
+// neighbour's ingress queue, on the neighbour's broker. Confirm, then ack: a link or broker
+// outage only fills the local outbox, and nothing is acknowledged before it is safe.
+import type { Logger } from 'pino';
+import type { BusConnection } from './connection.js';
+import { consume, type Stoppable } from './consumer.js';
+import type { Publisher } from './publisher.js';
+import { hubQueues } from './topology.js';
+
+export interface LinkConfig {
+  from: string;
+  to: string;
+  /** Publishes on the neighbour's broker (the same publisher where both share one). */
+  remote: Publisher;
+}
+
+const LINK_PREFETCH = 200;
+
+export async function startLink(conn: BusConnection, link: LinkConfig, log: Logger): Promise<Stoppable> {
+  const from = hubQueues(link.from);
+  const to = hubQueues(link.to);
+  return consume(conn, from.outbox(link.to), LINK_PREFETCH, log, async (body, headers) => {
+    const stringHeaders = Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>)
+      .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
+    await link.remote.publish({
+      queue: to.ingress, body, headers: stringHeaders, messageId: stringHeaders['x-lgsp-doc-id'] ?? '',
+    });
+    return 'ack';
+  });
+}

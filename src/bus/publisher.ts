@@ -1,0 +1,71 @@
+// Publishing with publisher confirms: publish() resolves only once the broker has the message
+// (persistent, on a quorum queue). Confirms are windowed, not awaited one at a time: any number
+// of publishes may be in flight. Messages unconfirmed when the channel dies are published again
+// on the next channel (consumers are idempotent, so a repeat is harmless).
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import type { Logger } from 'pino';
+import type { BusConnection } from './connection.js';
+
+export interface Outgoing {
+  queue: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  messageId: string;
+}
+
+export interface Publisher {
+  publish(message: Outgoing): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pending { message: Outgoing; resolve: () => void; reject: (err: Error) => void }
+
+const CONFIRM_TIMEOUT_MS = 30_000;
+
+export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
+  let channel: ConfirmChannel | null = null;
+  let closed = false;
+  const unconfirmed = new Set<Pending>();
+
+  const send = (ch: ConfirmChannel, p: Pending) => {
+    const { queue, body, headers, messageId } = p.message;
+    ch.sendToQueue(queue, body, { persistent: true, messageId, headers, contentType: 'application/xml' }, (err) => {
+      if (channel !== ch) return; // the channel died: the message is sent again on the next one
+      unconfirmed.delete(p);
+      if (err) p.reject(new Error(`broker refused the message for ${queue}`));
+      else p.resolve();
+    });
+  };
+
+  await conn.onConnect(async (model: ChannelModel) => {
+    const ch = await model.createConfirmChannel();
+    ch.on('error', (err: Error) => log.warn({ err: err.message }, 'publisher channel error'));
+    ch.on('close', () => { if (channel === ch) channel = null; });
+    channel = ch;
+    if (unconfirmed.size > 0) log.info({ count: unconfirmed.size }, 'republishing unconfirmed messages');
+    for (const p of unconfirmed) send(ch, p);
+  });
+
+  return {
+    publish: (message) => new Promise<void>((resolve, reject) => {
+      if (closed) return reject(new Error('publisher closed'));
+      const timer = setTimeout(() => {
+        unconfirmed.delete(pending);
+        reject(new Error(`no broker confirm within ${CONFIRM_TIMEOUT_MS} ms`));
+      }, CONFIRM_TIMEOUT_MS);
+      const pending: Pending = {
+        message,
+        resolve: () => { clearTimeout(timer); resolve(); },
+        reject: (err) => { clearTimeout(timer); reject(err); },
+      };
+      unconfirmed.add(pending);
+      if (channel !== null) send(channel, pending);
+    }),
+    async close() {
+      closed = true;
+      const ch = channel;
+      channel = null;
+      if (ch !== null) await ch.close();
+    },
+  };
+}

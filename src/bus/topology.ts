@@ -1,0 +1,47 @@
+// The per-hub topology of ARCHITECTURE.md, as data: queue names and arguments, asserted on every
+// (re)connect. All queues are quorum queues (replicated, Raft); a message delivered more than
+// DELIVERY_LIMIT times (a poison message) is dead-lettered to `dead` instead of blocking the lane.
+import type { Channel } from 'amqplib';
+
+export const DELIVERY_LIMIT = 5;
+
+export interface HubQueues {
+  ingress: string;
+  deliver: string;
+  dead: string;
+  outbox: (neighbour: string) => string;
+}
+
+export function hubQueues(hubId: string): HubQueues {
+  const prefix = `lgsp.${hubId}`;
+  return {
+    ingress: `${prefix}.ingress`,
+    deliver: `${prefix}.deliver`,
+    dead: `${prefix}.dead`,
+    outbox: (neighbour) => `${prefix}.out.${neighbour}`,
+  };
+}
+
+export async function assertTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
+  const q = hubQueues(hubId);
+  await ch.assertQueue(q.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  const working = {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': DELIVERY_LIMIT,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': q.dead,
+      // at-least-once dead-lettering needs reject-publish overflow: nothing dropped on the way.
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    },
+  };
+  for (const name of [q.ingress, q.deliver, ...neighbours.map(q.outbox)]) await ch.assertQueue(name, working);
+}
+
+/** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */
+export async function deleteTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
+  const q = hubQueues(hubId);
+  for (const name of [q.ingress, q.deliver, q.dead, ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
+}

@@ -1,0 +1,103 @@
+// The hub configuration: parsed once at start-up with every problem reported together, then
+// frozen and passed down. Nothing below this module reads process.env.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { fail, ok, type Result } from './errors.js';
+import { parseAgencyCode } from './agency/code.js';
+
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+const MiB = 1024 * 1024;
+
+const Code = z.string().refine((c) => parseAgencyCode(c).ok, { message: 'not an agency code of the form DDD.DD.DD.XNN' });
+
+export const HubConfig = z.object({
+  /** The agency code of the tree node this hub serves. */
+  id: Code,
+  name: z.string().min(1).optional(),
+  /** The parent hub; by default the nearest ancestor code that is a hub. null: top of the tree. */
+  parentId: Code.nullable().optional(),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535),
+  /** The broker this hub's queues live on; by default the configuration's amqpUrl. */
+  amqpUrl: z.string().optional(),
+  /** The hub seal: its key signs trace seals and the statuses the hub emits. */
+  sealKeyFile: z.string(),
+  sealCertFile: z.string(),
+});
+export type HubConfig = z.output<typeof HubConfig>;
+
+export const AgencyConfig = z.object({
+  code: Code,
+  name: z.string().min(1),
+  /** The parent in the agency tree; by default by code arithmetic. */
+  parent: Code.nullable().optional(),
+  /** The hub that serves the agency; by default the nearest hub at or above its code. */
+  hubId: Code.optional(),
+  /** Lowercase hex SHA-256 of the agency's API key. */
+  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 of the API key'),
+  /** Signing certificates registered for the agency. */
+  certFiles: z.array(z.string()).default([]),
+});
+export type AgencyConfig = z.output<typeof AgencyConfig>;
+
+export const Config = z.object({
+  dataDir: z.string().default('data'),
+  amqpUrl: z.string().default(DEFAULT_AMQP_URL),
+  trust: z.object({
+    caFiles: z.array(z.string()).min(1),
+    crlFiles: z.array(z.string()).default([]),
+  }),
+  policy: z.object({
+    allowLegacy: z.boolean().default(false),
+    requireSignature: z.boolean().default(true),
+    maxBytes: z.number().int().positive().default(50 * MiB),
+  }).prefault({}),
+  hubs: z.array(HubConfig).min(1),
+  agencies: z.array(AgencyConfig).default([]),
+}).superRefine((c, ctx) => {
+  const hubs = new Set(c.hubs.map((h) => h.id));
+  const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {
+    if (list.indexOf(x) !== i) ctx.addIssue({ code: 'custom', path: [at, i], message: `duplicate ${what} ${x}` });
+  });
+  dup(c.hubs.map((h) => h.id), 'hub', 'hubs');
+  dup(c.agencies.map((a) => a.code), 'agency', 'agencies');
+  c.hubs.forEach((h, i) => {
+    if (h.parentId && !hubs.has(h.parentId)) ctx.addIssue({ code: 'custom', path: ['hubs', i, 'parentId'], message: `no hub ${h.parentId}` });
+  });
+  c.agencies.forEach((a, i) => {
+    if (a.hubId && !hubs.has(a.hubId)) ctx.addIssue({ code: 'custom', path: ['agencies', i, 'hubId'], message: `no hub ${a.hubId}` });
+  });
+});
+export type Config = z.output<typeof Config>;
+
+/** Reads a configuration file; relative paths inside it are taken from the file's folder. */
+export function loadConfig(file: string, env: { AMQP_URL?: string | undefined }): Result<Readonly<Config>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    return fail('USAGE', `cannot read the configuration ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path.dirname(path.resolve(file)), env);
+}
+
+export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: string | undefined }): Result<Readonly<Config>> {
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return fail('USAGE', `invalid configuration: ${issues.join('; ')}`);
+  }
+  const c = parsed.data;
+  const at = (p: string) => path.resolve(baseDir, p);
+  // AMQP_URL overrides the file's default broker (not a hub's own amqpUrl).
+  const amqpUrl = env.AMQP_URL ?? c.amqpUrl;
+  return ok(Object.freeze({
+    ...c,
+    amqpUrl,
+    dataDir: at(c.dataDir),
+    trust: { caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
+    hubs: c.hubs.map((h) => ({ ...h, sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
+    agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at) })),
+  }));
+}

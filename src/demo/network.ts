@@ -1,0 +1,86 @@
+// A demonstration network: three hubs (province, district, commune) of one province, agencies
+// at every level, a development PKI, API keys and the agencies.json manifest of CONTRACT.md.
+// `lgsp demo` runs it; the integration tests build theirs with it (each with its own province
+// code, so that their queues never meet).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createDevCa, issueCertificate } from '../pki/dev-pki.js';
+import { hashApiKey } from '../http/auth.js';
+
+export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; keyFile: string; certFile: string }
+export interface DemoHub { id: string; name: string; parentId: string | null; port: number }
+
+export interface DemoNetwork {
+  /** The raw configuration (as `lgsp start --config` reads it). */
+  config: Record<string, unknown>;
+  hubs: DemoHub[];
+  agencies: DemoAgency[];
+  caFile: string;
+  caKeyFile: string;
+  dir: string;
+}
+
+export interface NetworkOptions {
+  dir: string;
+  /** The level-1 unit, e.g. H41 (Nghệ An); the tests pick their own. */
+  province: string;
+  /** Ports of the province, district and commune hubs; 0 picks free ones. */
+  ports: [number, number, number];
+  amqpUrl: string;
+  now: Date;
+}
+
+const DAY = 86_400_000;
+
+export function buildDemoNetwork(o: NetworkOptions): DemoNetwork {
+  const p = o.province;
+  const hubs: DemoHub[] = [
+    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: o.ports[0] },
+    { id: `000.00.05.${p}`, name: 'Trục huyện (district hub)', parentId: `000.00.00.${p}`, port: o.ports[1] },
+    { id: `000.07.05.${p}`, name: 'Trục xã (commune hub)', parentId: `000.00.05.${p}`, port: o.ports[2] },
+  ];
+  const agencyList: [string, string, string][] = [
+    [`000.07.05.${p}`, 'UBND xã Nghi Phú', hubs[2]!.id],
+    [`001.07.05.${p}`, 'Trường THCS Nghi Phú', hubs[2]!.id],
+    [`000.00.05.${p}`, 'UBND thành phố Vinh', hubs[1]!.id],
+    [`000.08.05.${p}`, 'UBND xã Hưng Đông', hubs[1]!.id],
+    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
+    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
+    [`000.00.06.${p}`, 'UBND huyện Nghi Lộc', hubs[0]!.id],
+    [`000.03.06.${p}`, 'UBND xã Nghi Long', hubs[0]!.id],
+  ];
+
+  const pki = path.join(o.dir, 'pki');
+  fs.mkdirSync(pki, { recursive: true });
+  const write = (name: string, text: string, mode = 0o644) => {
+    const file = path.join(pki, name);
+    fs.writeFileSync(file, text, { mode });
+    return file;
+  };
+  const notBefore = new Date(o.now.getTime() - DAY);
+  const notAfter = new Date(o.now.getTime() + 365 * DAY);
+  const ca = createDevCa(`LGSP Demo CA ${p}`, notBefore, new Date(o.now.getTime() + 3650 * DAY));
+  const caFile = write('ca.cert.pem', ca.certPem);
+  const caKeyFile = write('ca.key.pem', ca.keyPem, 0o600);
+  const issue = (code: string, name: string, base: string) => {
+    const c = issueCertificate({ ca, commonName: name, agency: code, notBefore, notAfter });
+    return { keyFile: write(`${base}.key.pem`, c.keyPem, 0o600), certFile: write(`${base}.cert.pem`, c.certPem) };
+  };
+
+  const hubFiles = hubs.map((h) => issue(h.id, `LGSP hub ${h.id}`, `hub-${h.id}`));
+  const agencies: DemoAgency[] = agencyList.map(([code, name, hubId]) => ({
+    code, name, hubId, apiKey: randomBytes(24).toString('base64url'), ...issue(code, name, code),
+  }));
+
+  const config = {
+    dataDir: path.join(o.dir, 'ledger'),
+    amqpUrl: o.amqpUrl,
+    trust: { caFiles: [caFile], crlFiles: [] },
+    hubs: hubs.map((h, i) => ({
+      id: h.id, name: h.name, parentId: h.parentId, port: h.port, sealKeyFile: hubFiles[i]!.keyFile, sealCertFile: hubFiles[i]!.certFile,
+    })),
+    agencies: agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKeyHash: hashApiKey(a.apiKey), certFiles: [a.certFile] })),
+  };
+  return { config, hubs, agencies, caFile, caKeyFile, dir: o.dir };
+}

@@ -1,0 +1,42 @@
+// The hub's HTTP server: the agency API plus health, with fastify's own errors (media type,
+// body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ErrorCode } from '../errors.js';
+import { agencyApi, type AgencyApiDeps } from './agency-api.js';
+import { replyError } from './errors.js';
+
+export interface ServerDeps extends AgencyApiDeps {
+  log: Logger;
+  ready: () => Promise<{ broker: boolean; ledger: boolean }>;
+}
+
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'SCHEMA_INVALID',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'SCHEMA_INVALID',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PAYLOAD_TOO_LARGE',
+};
+
+export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.log;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: deps.maxBytes, requestTimeout: 120_000 });
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
+    const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
+    if (code !== undefined) return replyError(reply, { code, message: err.message });
+    if ((err.statusCode ?? 500) < 500) return replyError(reply, { code: 'SCHEMA_INVALID', message: err.message });
+    request.log.error({ err }, 'request failed');
+    return replyError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' });
+  });
+  app.setNotFoundHandler((request, reply) => replyError(reply, { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const parts = await deps.ready();
+    const ready = parts.broker && parts.ledger;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...parts });
+  });
+  await agencyApi(app, deps);
+  return app;
+}

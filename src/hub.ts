@@ -1,0 +1,166 @@
+// Wires one hub from its configuration: trust, registry, seal, ledger, bus, pipeline, HTTP.
+// Wiring only; the domain logic lives in the modules it connects.
+import fs from 'node:fs';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { fail, ok, type HubError, type Result } from './errors.js';
+import type { Config, HubConfig } from './config.js';
+import { buildRegistry } from './agency/registry.js';
+import { checkHop } from './hop/check.js';
+import { createHubSigner } from './hop/seal.js';
+import { loadCrl, type RevocationList } from './trust/crl.js';
+import { buildTrustSnapshot, type Registration } from './trust/store.js';
+import { fingerprintOf, readCertificates } from './trust/x509.js';
+import { openSqliteLedger } from './ledger/sqlite.js';
+import { connectBus, type BusConnection } from './bus/connection.js';
+import { consume, type Stoppable } from './bus/consumer.js';
+import { startLink } from './bus/link.js';
+import { toHeaders } from './bus/message.js';
+import { createPublisher, type Publisher } from './bus/publisher.js';
+import { assertTopology, hubQueues } from './bus/topology.js';
+import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
+import { createServer } from './http/server.js';
+
+export interface RunningHub {
+  id: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface HubEnv { log: Logger; clock: () => Date }
+
+const PREFETCH = 64;
+
+export async function startHub(config: Readonly<Config>, hub: HubConfig, env: HubEnv): Promise<Result<RunningHub>> {
+  const log = env.log.child({ hub: hub.id });
+  const registry = buildRegistry(config);
+  const material = await loadTrustMaterial(config);
+  if (!material.ok) return material;
+  const sealCert = material.value.hubCertificates.get(hub.id)!;
+  const signer = createHubSigner(hub.id, readFile(hub.sealKeyFile), sealCert);
+  if (!signer.ok) return signer;
+  const trust = buildTrustSnapshot(material.value);
+
+  const neighbours = [...registry.hubs.values()].filter((h) => h.parentId === hub.id).map((h) => h.id);
+  const parent = registry.hubs.get(hub.id)?.parentId ?? null;
+  if (parent !== null) neighbours.push(parent);
+
+  const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
+  const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
+  const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }));
+  await conn.onConnect(async (model) => {
+    const ch = await model.createChannel();
+    await assertTopology(ch, hub.id, neighbours);
+    await ch.close();
+  });
+  const publisher = await createPublisher(conn, log.child({ component: 'publisher' }));
+  // A neighbour on another broker gets a connection and publisher of its own.
+  const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
+  for (const n of neighbours) {
+    const url = config.hubs.find((h) => h.id === n)?.amqpUrl ?? config.amqpUrl;
+    if (url === brokerUrl) continue;
+    const c = await connectBus(url, log.child({ component: 'link', neighbour: n }));
+    remote.set(n, { conn: c, publisher: await createPublisher(c, log.child({ component: 'link', neighbour: n })) });
+  }
+
+  const q = hubQueues(hub.id);
+  const outlet: Outlet = {
+    send: (stage, m) => publisher.publish({
+      queue: stage === 'deliver' ? q.deliver : q.outbox(stage.outbox), body: m.body, headers: toHeaders(m),
+      messageId: `${m.docId}:${m.recipients.join(',')}`,
+    }),
+    deadLetter: (body, headers, error: HubError) => publisher.publish({
+      queue: q.dead, body,
+      headers: { ...stringHeaders(headers), 'x-lgsp-reason-code': error.code, 'x-lgsp-reason': error.message, 'x-lgsp-dead-at': env.clock().toISOString() },
+      messageId: `dead:${stringHeaders(headers)['x-lgsp-doc-id'] ?? 'unknown'}`,
+    }),
+  };
+  const pipeline = createPipeline({
+    self: hub.id, registry, signer: signer.value, hubCertificates: material.value.hubCertificates, ledger, outlet,
+    clock: env.clock, log: log.child({ component: 'pipeline' }),
+    check: (bytes) => checkHop(bytes, {
+      trust, now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
+    }),
+  });
+
+  const workers: Stoppable[] = [
+    await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
+    await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers)),
+  ];
+  for (const n of neighbours) {
+    workers.push(await startLink(conn, { from: hub.id, to: n, remote: remote.get(n)?.publisher ?? publisher }, log.child({ component: 'link', neighbour: n })));
+  }
+
+  const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
+  const app = await createServer({
+    pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
+    ready: async () => ({ broker: conn.isConnected(), ledger: true }),
+  });
+  const address = await app.listen({ port: hub.port, host: hub.host });
+  log.info({ url: address, neighbours }, 'hub started');
+
+  return ok({
+    id: hub.id,
+    url: address,
+    async close() {
+      await app.close();
+      for (const w of workers) await w.stop();
+      await publisher.close();
+      for (const r of remote.values()) { await r.publisher.close(); await r.conn.close(); }
+      await conn.close(); // channels first, then the connection, or the last acks are lost
+      await ledger.close();
+      log.info('hub stopped');
+    },
+  });
+}
+
+interface TrustMaterial {
+  anchors: X509Certificate[];
+  crls: RevocationList[];
+  registrations: Registration[];
+  hubCertificates: Map<string, X509Certificate>;
+}
+
+/** CAs, CRLs, the agencies' registered certificates and every hub's seal certificate. */
+async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<TrustMaterial>> {
+  const certsIn = (file: string) => readCertificates(readFile(file), file);
+  const anchors: X509Certificate[] = [];
+  for (const file of config.trust.caFiles) {
+    const certs = certsIn(file);
+    if (!certs.ok) return certs;
+    anchors.push(...certs.value);
+  }
+  const crls: RevocationList[] = [];
+  for (const file of config.trust.crlFiles) {
+    const crl = await loadCrl(readFile(file), anchors);
+    if (!crl.ok) return fail('USAGE', `${file}: ${crl.error.message}`);
+    crls.push(crl.value);
+  }
+  const registrations: Registration[] = [];
+  for (const a of config.agencies) {
+    for (const file of a.certFiles) {
+      const certs = certsIn(file);
+      if (!certs.ok) return certs;
+      registrations.push({ agency: a.code, fingerprint: fingerprintOf(certs.value[0]!) });
+    }
+  }
+  const hubCertificates = new Map<string, X509Certificate>();
+  for (const h of config.hubs) {
+    const certs = certsIn(h.sealCertFile);
+    if (!certs.ok) return certs;
+    hubCertificates.set(h.id, certs.value[0]!);
+    // A hub signs the 02 statuses it emits as the agency it serves.
+    registrations.push({ agency: h.id, fingerprint: fingerprintOf(certs.value[0]!) });
+  }
+  return ok({ anchors, crls, registrations, hubCertificates });
+}
+
+function readFile(file: string): string {
+  return fs.readFileSync(file, 'utf8');
+}
+
+function stringHeaders(headers: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>)
+    .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
+}

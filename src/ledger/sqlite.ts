@@ -1,0 +1,158 @@
+// The embedded ledger: one SQLite file per hub (better-sqlite3, synchronous and fast; every
+// write is one transaction, and synchronous=FULL so an acknowledged write survives a crash).
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { HopRecord } from '../hop/seal.js';
+import {
+  DELIVERY_STATES, type AckResult, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
+  type RecipientState, type SentItem, type SubmittedDocument,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS documents (
+  doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, sender TEXT NOT NULL, subject TEXT,
+  document_id TEXT, code TEXT, digest TEXT NOT NULL, submitted_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_sender ON documents (sender, submitted_at);
+CREATE INDEX IF NOT EXISTS documents_business ON documents (sender, document_id);
+CREATE TABLE IF NOT EXISTS recipients (
+  doc_id TEXT NOT NULL, organ_id TEXT NOT NULL, delivery TEXT NOT NULL, status TEXT, updated_at TEXT NOT NULL,
+  PRIMARY KEY (doc_id, organ_id));
+CREATE TABLE IF NOT EXISTS mailbox (
+  doc_id TEXT NOT NULL, agency TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL, subject TEXT,
+  status_code TEXT, origin_hub TEXT NOT NULL, bytes BLOB NOT NULL, received_at TEXT NOT NULL,
+  acked_at TEXT, ack_result TEXT, ack_reason TEXT,
+  PRIMARY KEY (doc_id, agency));
+CREATE INDEX IF NOT EXISTS mailbox_pending ON mailbox (agency, acked_at, received_at);
+CREATE TABLE IF NOT EXISTS trace (
+  doc_id TEXT NOT NULL, hub TEXT NOT NULL, at TEXT NOT NULL, verdict TEXT NOT NULL, checks TEXT NOT NULL, ms REAL,
+  PRIMARY KEY (doc_id, hub, verdict));
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+`;
+
+// Rows read back are a boundary too.
+const DocumentRow = z.object({
+  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
+  document_id: z.string().nullable(), code: z.string().nullable(), digest: z.string(), submitted_at: z.string(),
+});
+const RecipientRow = z.object({ doc_id: z.string(), organ_id: z.string(), delivery: z.enum(DELIVERY_STATES), status: z.string().nullable() });
+const MailboxRow = z.object({
+  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
+  status_code: z.string().nullable(), received_at: z.string(),
+});
+const TraceRow = z.object({ hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']), checks: z.string(), ms: z.number().nullable() });
+
+const RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
+
+export function openSqliteLedger(dir: string, now: () => Date): Ledger {
+  fs.mkdirSync(dir, { recursive: true });
+  const db = new Database(path.join(dir, 'ledger.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(SCHEMA);
+
+  const q = {
+    insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
+      VALUES (@docId, @kind, @sender, @subject, @documentId, @code, @digest, @submittedAt)`),
+    insertRecipient: db.prepare('INSERT OR IGNORE INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES (?, ?, ?, ?)'),
+    doc: db.prepare('SELECT * FROM documents WHERE doc_id = ?'),
+    recipientsOf: db.prepare('SELECT * FROM recipients WHERE doc_id = ? ORDER BY organ_id'),
+    recipient: db.prepare('SELECT * FROM recipients WHERE doc_id = ? AND organ_id = ?'),
+    setRecipient: db.prepare('UPDATE recipients SET delivery = ?, status = ?, updated_at = ? WHERE doc_id = ? AND organ_id = ?'),
+    sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
+    byDocumentId: db.prepare('SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? ORDER BY submitted_at DESC LIMIT 1'),
+    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at)
+      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt)`),
+    received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
+      WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
+    bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    mailboxEntry: db.prepare('SELECT origin_hub, sender, acked_at FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
+    appendTrace: db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)'),
+    trace: db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid'),
+    audit: db.prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
+  };
+
+  const appendTrace = (docId: string, hop: HopRecord) =>
+    q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
+  const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map((r) => {
+    const row = RecipientRow.parse(r);
+    return { organId: row.organ_id, delivery: row.delivery, ...(row.status === null ? {} : { status: row.status }) };
+  });
+  const toDocument = (r: unknown): SubmittedDocument => {
+    const row = DocumentRow.parse(r);
+    return {
+      docId: row.doc_id, kind: row.kind, sender: row.sender, digest: row.digest, submittedAt: row.submitted_at,
+      ...(row.subject === null ? {} : { subject: row.subject }),
+      ...(row.document_id === null ? {} : { documentId: row.document_id }),
+      ...(row.code === null ? {} : { code: row.code }),
+    };
+  };
+
+  const recordSubmission = db.transaction((doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
+    const inserted = q.insertDoc.run({
+      ...doc, subject: doc.subject ?? null, documentId: doc.documentId ?? null, code: doc.code ?? null,
+    }).changes === 1;
+    if (!inserted) return 'existing' as const;
+    for (const r of recipients) q.insertRecipient.run(doc.docId, r, 'queued', doc.submittedAt);
+    appendTrace(doc.docId, hop);
+    return 'new' as const;
+  });
+
+  const updateRecipient = db.transaction((docId: string, organId: string, patch: { delivery?: DeliveryState; status?: string }) => {
+    const current = q.recipient.get(docId, organId);
+    if (current === undefined) return;
+    const row = RecipientRow.parse(current);
+    const delivery = patch.delivery !== undefined && RANK[patch.delivery] > RANK[row.delivery] ? patch.delivery : row.delivery;
+    q.setRecipient.run(delivery, patch.status ?? row.status, now().toISOString(), docId, organId);
+  });
+
+  return {
+    recordSubmission: async (doc, recipients, hop) => recordSubmission(doc, recipients, hop),
+    submission: async (docId) => {
+      const row = q.doc.get(docId);
+      return row === undefined ? null : { ...toDocument(row), recipients: recipientsOf(docId) };
+    },
+    sent: async (agency, limit): Promise<SentItem[]> => q.sent.all(agency, limit).map((r) => {
+      const doc = toDocument(r);
+      return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
+    }),
+    updateRecipient: async (docId, organId, patch) => updateRecipient(docId, organId, patch),
+    findByDocumentId: async (sender, documentId) => {
+      const row = q.byDocumentId.get(sender, documentId) as { doc_id: string } | undefined;
+      return row?.doc_id ?? null;
+    },
+    deliver: async (d) => q.deliver.run({
+      ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes),
+    }).changes === 1 ? 'stored' : 'duplicate',
+    received: async (agency, kind, limit): Promise<ReceivedItem[]> =>
+      q.received.all(agency, kind ?? null, kind ?? null, limit).map((r) => {
+        const row = MailboxRow.parse(r);
+        return {
+          docId: row.doc_id, kind: row.kind, from: row.sender, receivedAt: row.received_at,
+          ...(row.subject === null ? {} : { subject: row.subject }),
+          ...(row.status_code === null ? {} : { statusCode: row.status_code }),
+        };
+      }),
+    download: async (agency, docId) => {
+      const row = q.bytes.get(agency, docId) as { bytes: Buffer } | undefined;
+      return row?.bytes ?? null;
+    },
+    ack: async (agency, docId, result: AckResult, reason) => {
+      const entry = q.mailboxEntry.get(agency, docId) as { origin_hub: string; sender: string } | undefined;
+      if (entry === undefined) return null;
+      q.ack.run(now().toISOString(), result, reason ?? null, agency, docId);
+      return { originHub: entry.origin_hub, sender: entry.sender };
+    },
+    isRecipient: async (agency, docId) => q.mailboxEntry.get(agency, docId) !== undefined,
+    appendTrace: async (docId, hop) => { appendTrace(docId, hop); },
+    trace: async (docId) => q.trace.all(docId).map((r) => {
+      const row = TraceRow.parse(r);
+      return { hub: row.hub, at: row.at, verdict: row.verdict, checks: JSON.parse(row.checks) as Record<string, string>, ...(row.ms === null ? {} : { ms: row.ms }) };
+    }),
+    audit: async (actor, action, detail) => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); },
+    close: async () => { db.close(); },
+  };
+}

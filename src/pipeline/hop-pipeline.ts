@@ -1,0 +1,254 @@
+// The hop pipeline: what one hub does with a package, top to bottom.
+//
+//   submit (HTTP, first hop)      checkHop → sender binding → routePackage → ledger → publish
+//   onIngress (from a neighbour)  verify seal → checkHop → routePackage → publish (deliver or forward)
+//                                 or, when refused: dead letter + failed receipts + a 02 status to the sender
+//   onDeliver (recipients here)   mailbox (dedupe) → business state → receipt to the origin hub → ack
+//   onReceipt                     at the origin hub: per-recipient delivery state and trace; else forward
+//   acknowledge (HTTP)            mailbox ack → receipt to the origin hub
+//
+// Every hop appends its record to the trace that travels in the message headers and seals
+// (package digest, doc id, trace) with the hub key. The package bytes are never changed.
+import { createHash, type X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { fail, ok, type ErrorCode, type HubError, type Result } from '../errors.js';
+import type { Registry } from '../agency/registry.js';
+import { emitStatus } from '../edxml/emit.js';
+import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
+import { verifySeal, type HopRecord, type HubSigner } from '../hop/seal.js';
+import { nextHop, routePackage, type Route } from '../routing/router.js';
+import { fromAmqp, type HopMessage } from '../bus/message.js';
+import type { Disposition } from '../bus/consumer.js';
+import type { AckResult, DeliveryState, Ledger } from '../ledger/store.js';
+
+export type Stage = 'deliver' | { outbox: string };
+
+export interface Outlet {
+  send(stage: Stage, message: HopMessage): Promise<void>;
+  deadLetter(body: Buffer, headers: unknown, error: HubError): Promise<void>;
+}
+
+export interface PipelineDeps {
+  self: string;
+  registry: Registry;
+  check: (bytes: Uint8Array) => HopVerdict;
+  signer: HubSigner;
+  /** Seal certificates of the other hubs, by hub id. */
+  hubCertificates: ReadonlyMap<string, X509Certificate>;
+  ledger: Ledger;
+  outlet: Outlet;
+  clock: () => Date;
+  log: Logger;
+}
+
+export interface SubmitReply {
+  docId: string;
+  kind: 'edoc' | 'status';
+  recipients: { organId: string; route: Route['via'] }[];
+  existing: boolean;
+}
+
+interface Receipt { docId: string; organId: string; delivery: DeliveryState; status?: string; reason?: string; trace: HopRecord[] }
+
+export function createPipeline(deps: PipelineDeps) {
+  const { self, registry, ledger, outlet, signer, log } = deps;
+
+  const record = (verdict: HopVerdict | null, started: number, failed?: { stage: HopStage | 'seal'; code: ErrorCode }): HopRecord => {
+    const checks: Record<string, string> = {};
+    for (const stage of ['seal', ...HOP_STAGES] as const) {
+      if (failed?.stage === stage) { checks[stage] = failed.code; break; }
+      checks[stage] = stage === 'profile' && verdict?.ok && verdict.signer === null ? 'unsigned' : 'ok';
+    }
+    return { hub: self, at: deps.clock().toISOString(), verdict: failed ? 'rejected' : 'accepted', checks, ms: Math.round((performance.now() - started) * 100) / 100 };
+  };
+
+  const sealed = (m: Omit<HopMessage, 'seal' | 'sealHub'>): HopMessage => ({
+    ...m,
+    seal: signer.seal({ digest: digestOf(m.body), docId: m.docId, trace: m.trace }),
+    sealHub: self,
+  });
+
+  /** Publishes one message per next hop, each carrying the recipients behind that hop. */
+  const dispatch = async (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[]) => {
+    const groups = new Map<string, string[]>();
+    for (const r of routes) {
+      const key = r.via === 'local' ? '' : r.nextHub!;
+      groups.set(key, [...(groups.get(key) ?? []), r.organId]);
+    }
+    await Promise.all([...groups].map(([next, recipients]) =>
+      outlet.send(next === '' ? 'deliver' : { outbox: next }, sealed({ ...base, recipients }))));
+  };
+
+  const sendReceipt = async (originHub: string, receipt: Receipt) => {
+    if (originHub === self) return applyReceipt(receipt);
+    const hop = nextHop(registry, self, originHub);
+    if (hop === null) {
+      log.error({ docId: receipt.docId, originHub }, 'no route back to the origin hub; receipt dropped');
+      return;
+    }
+    await outlet.send({ outbox: hop.hub }, sealed({
+      body: Buffer.from(JSON.stringify(receipt), 'utf8'), kind: 'receipt', docId: `${receipt.docId}:${receipt.organId}:${receipt.delivery}`,
+      originHub, sender: self, recipients: [receipt.organId], trace: [],
+    }));
+  };
+
+  const applyReceipt = async (receipt: Receipt) => {
+    const patch: { delivery: DeliveryState; status?: string } = { delivery: receipt.delivery };
+    if (receipt.status !== undefined) patch.status = receipt.status;
+    await ledger.updateRecipient(receipt.docId, receipt.organId, patch);
+    for (const hop of receipt.trace) await ledger.appendTrace(receipt.docId, hop);
+  };
+
+  /** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
+  const refuse = async (m: HopMessage, headers: unknown, error: HubError, hop: HopRecord) => {
+    log.warn({ docId: m.docId, code: error.code }, 'package refused at this hop');
+    await outlet.deadLetter(m.body, headers, error);
+    await ledger.appendTrace(m.docId, hop);
+    const trace = [...m.trace, hop];
+    for (const organId of m.recipients) {
+      await sendReceipt(m.originHub, { docId: m.docId, organId, delivery: 'failed', status: '02', reason: error.code, trace });
+    }
+    if (m.kind !== 'edoc') return; // never answer a status with a status
+    const status = emitStatus({
+      from: { OrganId: self, OrganName: `LGSP hub ${self}` },
+      responseFor: { OrganId: m.sender, ...(m.documentId ? { DocumentId: m.documentId } : {}) },
+      statusCode: '02',
+      description: `${error.code}: ${error.message}`,
+      at: deps.clock(),
+    });
+    const signed = signer.signPackage(status);
+    if (!signed.ok) throw new Error(`cannot sign the 02 status: ${signed.error.message}`);
+    const routes = routePackage([m.sender], registry, self);
+    if (!routes.ok) {
+      log.error({ docId: m.docId, sender: m.sender }, 'no route to the sender for the 02 status');
+      return;
+    }
+    const docId = docIdOf(signed.value);
+    await dispatch({
+      body: signed.value, kind: 'status', docId, originHub: self, sender: self, statusCode: '02',
+      ...(m.documentId ? { documentId: m.documentId } : {}), trace: [record(null, performance.now())],
+    }, routes.value);
+  };
+
+  return {
+    /** The first hop: an agency submits a package over HTTP. */
+    async submit(bytes: Buffer, caller: string): Promise<Result<SubmitReply>> {
+      const started = performance.now();
+      const verdict = deps.check(bytes);
+      if (!verdict.ok) return { ok: false, error: verdict.error };
+      const h = verdict.header;
+      const sender = h.MessageHeader.From.OrganId;
+      if (sender !== caller) {
+        return fail('SENDER_MISMATCH', `From/OrganId is ${sender} but the caller is agency ${caller}`, 'From/OrganId');
+      }
+      const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((t) => t.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
+      const routes = routePackage(recipients, registry, self);
+      if (!routes.ok) return routes;
+
+      const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
+      const hop = record(verdict, started);
+      const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
+      const documentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
+      const code = h.kind === 'edoc' ? `${h.MessageHeader.Code.CodeNumber}/${h.MessageHeader.Code.CodeNotation}` : undefined;
+      const stored = await ledger.recordSubmission({
+        docId, kind: h.kind, sender, digest: verdict.digest, submittedAt: hop.at,
+        ...(subject ? { subject } : {}), ...(documentId ? { documentId } : {}), ...(code ? { code } : {}),
+      }, recipients, hop);
+      // A resubmission publishes again: if the first attempt died before the broker confirmed,
+      // this completes it; if it did not, the receivers' dedupe absorbs the repeat.
+      await dispatch({
+        body: bytes, kind: h.kind, docId, originHub: self, sender, trace: [hop],
+        ...(subject ? { subject } : {}),
+        ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
+        ...(documentId ? { documentId } : {}),
+      }, routes.value);
+      for (const r of routes.value) if (r.via !== 'local') await ledger.updateRecipient(docId, r.organId, { delivery: 'in_transit' });
+      log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
+      return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
+    },
+
+    /** A package or receipt from a neighbour hub. */
+    async onIngress(body: Buffer, headers: unknown): Promise<Disposition> {
+      const started = performance.now();
+      const m = fromAmqp(body, headers);
+      if ('error' in m) {
+        await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
+        return 'ack';
+      }
+      const sealCert = deps.hubCertificates.get(m.sealHub);
+      if (sealCert === undefined || !verifySeal({ digest: digestOf(body), docId: m.docId, trace: m.trace }, m.seal, sealCert)) {
+        const error: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
+        if (m.kind === 'receipt') await outlet.deadLetter(body, headers, error);
+        else await refuse(m, headers, error, record(null, started, { stage: 'seal', code: error.code }));
+        return 'ack';
+      }
+      if (m.kind === 'receipt') {
+        const receipt = JSON.parse(body.toString('utf8')) as Receipt;
+        await sendReceipt(m.originHub, receipt);
+        return 'ack';
+      }
+      const verdict = deps.check(body);
+      if (!verdict.ok) {
+        await refuse(m, headers, verdict.error, record(verdict, started, { stage: verdict.stage, code: verdict.error.code }));
+        return 'ack';
+      }
+      const routes = routePackage(m.recipients, registry, self);
+      if (!routes.ok) {
+        await refuse(m, headers, routes.error, record(verdict, started, { stage: 'certificate', code: routes.error.code }));
+        return 'ack';
+      }
+      const hop = record(verdict, started);
+      await ledger.appendTrace(m.docId, hop);
+      const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
+      await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value);
+      return 'ack';
+    },
+
+    /** Packages for agencies served here: into their mailboxes, exactly once. */
+    async onDeliver(body: Buffer, headers: unknown): Promise<Disposition> {
+      const m = fromAmqp(body, headers);
+      if ('error' in m) {
+        await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
+        return 'ack';
+      }
+      if (m.kind === 'receipt') return 'ack';
+      const at = deps.clock().toISOString();
+      for (const hop of m.trace) await ledger.appendTrace(m.docId, hop);
+      for (const agency of m.recipients) {
+        const stored = await ledger.deliver({
+          docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: body, receivedAt: at,
+          ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
+        });
+        if (stored === 'duplicate') continue;
+        // A status for a document this hub's agency sent: the recipient's business state.
+        if (m.kind === 'status' && m.statusCode && m.documentId) {
+          const original = await ledger.findByDocumentId(agency, m.documentId);
+          if (original !== null) await ledger.updateRecipient(original, m.sender, { status: m.statusCode });
+        }
+        await sendReceipt(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
+      }
+      return 'ack';
+    },
+
+    /** The recipient's document system acknowledges a package (transport acknowledgement). */
+    async acknowledge(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<Result<void>> {
+      const entry = await ledger.ack(agency, docId, result, reason);
+      if (entry === null) return fail('NOT_FOUND', `no document ${docId} for agency ${agency}`);
+      await sendReceipt(entry.originHub, { docId, organId: agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
+      return ok(undefined);
+    },
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;
+
+/** The hub's doc id: derived from the bytes, so the same package always gets the same id. */
+export function docIdOf(bytes: Uint8Array): string {
+  return digestOf(bytes).slice(0, DOC_ID_LENGTH);
+}
+
+const DOC_ID_LENGTH = 32;
+
+function digestOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

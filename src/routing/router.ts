@@ -1,0 +1,44 @@
+// The router: a pure decision per recipient — deliver here, forward to a child hub, forward to
+// the parent hub, or refuse as UNKNOWN_RECIPIENT.
+import { fail, ok, type Result } from '../errors.js';
+import { parseAgencyCode } from '../agency/code.js';
+import { hubAncestry, type Registry } from '../agency/registry.js';
+
+export type RouteVia = 'local' | 'child' | 'parent';
+
+export interface Route {
+  organId: string;
+  via: RouteVia;
+  /** The next hub for 'child' and 'parent'. */
+  nextHub?: string;
+}
+
+/** Routes each recipient from hub `self`; any recipient no hub serves fails the whole package. */
+export function routePackage(recipients: readonly string[], registry: Registry, self: string): Result<Route[]> {
+  const routes: Route[] = [];
+  for (const organId of recipients) {
+    const target = registry.agencies.get(organId)?.hubId;
+    if (target === undefined) {
+      const code = parseAgencyCode(organId);
+      const why = code.ok ? 'is not served by any hub of this network' : code.reason;
+      return fail('UNKNOWN_RECIPIENT', `recipient ${organId} ${why}`, 'To/OrganId',
+        [{ path: 'To/OrganId', reason: `unknown recipient ${organId}` }]);
+    }
+    const hop = nextHop(registry, self, target);
+    if (hop === null) {
+      return fail('UNKNOWN_RECIPIENT', `recipient ${organId} is served by hub ${target}, which hub ${self} cannot reach`, 'To/OrganId');
+    }
+    routes.push(hop.via === 'local' ? { organId, via: 'local' } : { organId, via: hop.via, nextHub: hop.hub });
+  }
+  return ok(routes);
+}
+
+/** The next hop from hub `self` towards hub `target` along the hub tree. */
+export function nextHop(registry: Registry, self: string, target: string): { via: RouteVia; hub: string } | null {
+  if (self === target) return { via: 'local', hub: self };
+  const up = hubAncestry(registry, target);
+  const at = up.indexOf(self);
+  if (at > 0) return { via: 'child', hub: up[at - 1]! }; // target lies below self
+  const parent = registry.hubs.get(self)?.parentId ?? null;
+  return parent === null ? null : { via: 'parent', hub: parent };
+}

@@ -6,6 +6,8 @@ import { runValidate } from './validate.js';
 import { runVerify } from './verify.js';
 import { runSign } from './sign.js';
 import { runPki } from './pki.js';
+import { runStart } from './start.js';
+import { runDemo } from './demo.js';
 
 const USAGE = `lgsp: the LGSP edXML hub
 
@@ -17,6 +19,10 @@ const USAGE = `lgsp: the LGSP edXML hub
   lgsp pki issue --agency CODE [--name CN] [--out BASENAME] [--days 365]
                  [--not-before ISO] [--not-after ISO] [--no-signing-usage] [--dir certs/dev]
   lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)
+  lgsp start [--config lgsp.config.json] [--log-level info]
+                                                      runs the hubs of a configuration (AMQP_URL overrides its broker)
+  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41]
+                                                      a three-level network with a worked example
 
 Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.`;
 
@@ -28,6 +34,8 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'verify': return runVerify(args, processIo, now);
     case 'sign': return runSign(args, processIo);
     case 'pki': return runPki(args, processIo, now);
+    case 'start': return runStart(args, processIo, process.env);
+    case 'demo': return runDemo(args, processIo, process.env, now);
     case 'help': case '--help': case '-h':
       processIo.out(USAGE);
       return 0;

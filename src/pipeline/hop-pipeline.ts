@@ -53,12 +53,14 @@ interface Receipt { docId: string; organId: string; delivery: DeliveryState; sta
 export function createPipeline(deps: PipelineDeps) {
   const { self, registry, ledger, outlet, signer, log } = deps;
 
-  const record = (verdict: HopVerdict | null, started: number, failed?: { stage: HopStage | 'seal'; code: ErrorCode }): HopRecord => {
+  /** This hop's trace entry; `fromHub` adds the seal check of a message from a neighbour. */
+  const record = (verdict: HopVerdict | null, started: number, fromHub: boolean, failed?: { stage: HopStage | 'seal' | 'route'; code: ErrorCode }): HopRecord => {
     const checks: Record<string, string> = {};
-    for (const stage of ['seal', ...HOP_STAGES] as const) {
+    for (const stage of fromHub ? ['seal', ...HOP_STAGES] as const : HOP_STAGES) {
       if (failed?.stage === stage) { checks[stage] = failed.code; break; }
       checks[stage] = stage === 'profile' && verdict?.ok && verdict.signer === null ? 'unsigned' : 'ok';
     }
+    if (failed !== undefined && !(failed.stage in checks)) checks[failed.stage] = failed.code;
     return { hub: self, at: deps.clock().toISOString(), verdict: failed ? 'rejected' : 'accepted', checks, ms: Math.round((performance.now() - started) * 100) / 100 };
   };
 
@@ -126,7 +128,7 @@ export function createPipeline(deps: PipelineDeps) {
     const docId = docIdOf(signed.value);
     await dispatch({
       body: signed.value, kind: 'status', docId, originHub: self, sender: self, statusCode: '02',
-      ...(m.documentId ? { documentId: m.documentId } : {}), trace: [record(null, performance.now())],
+      ...(m.documentId ? { documentId: m.documentId } : {}), trace: [record(null, performance.now(), false)],
     }, routes.value);
   };
 
@@ -146,7 +148,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (!routes.ok) return routes;
 
       const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
-      const hop = record(verdict, started);
+      const hop = record(verdict, started, false);
       const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
       const documentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
       const code = h.kind === 'edoc' ? `${h.MessageHeader.Code.CodeNumber}/${h.MessageHeader.Code.CodeNotation}` : undefined;
@@ -179,7 +181,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (sealCert === undefined || !verifySeal({ digest: digestOf(body), docId: m.docId, trace: m.trace }, m.seal, sealCert)) {
         const error: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
         if (m.kind === 'receipt') await outlet.deadLetter(body, headers, error);
-        else await refuse(m, headers, error, record(null, started, { stage: 'seal', code: error.code }));
+        else await refuse(m, headers, error, record(null, started, true, { stage: 'seal', code: error.code }));
         return 'ack';
       }
       if (m.kind === 'receipt') {
@@ -189,15 +191,15 @@ export function createPipeline(deps: PipelineDeps) {
       }
       const verdict = deps.check(body);
       if (!verdict.ok) {
-        await refuse(m, headers, verdict.error, record(verdict, started, { stage: verdict.stage, code: verdict.error.code }));
+        await refuse(m, headers, verdict.error, record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
         return 'ack';
       }
       const routes = routePackage(m.recipients, registry, self);
       if (!routes.ok) {
-        await refuse(m, headers, routes.error, record(verdict, started, { stage: 'certificate', code: routes.error.code }));
+        await refuse(m, headers, routes.error, record(verdict, started, true, { stage: 'route', code: routes.error.code }));
         return 'ack';
       }
-      const hop = record(verdict, started);
+      const hop = record(verdict, started, true);
       await ledger.appendTrace(m.docId, hop);
       const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
       await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value);

@@ -1,0 +1,62 @@
+// lgsp start [--config FILE]: runs every hub of a configuration until SIGINT/SIGTERM.
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import { loadConfig, type Config } from '../config.js';
+import { startHub, type RunningHub } from '../hub.js';
+import { fail, type Result } from '../errors.js';
+import { parseFlags } from './flags.js';
+import { reportError, type ExitStatus, type Io } from './report.js';
+
+const Flags = z.object({
+  config: z.string().default('lgsp.config.json'),
+  'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
+  const parsed = parseFlags(args, { config: { type: 'string' }, 'log-level': { type: 'string' } }, Flags);
+  if (!parsed.ok) return reportError(parsed.error, false, io);
+  const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL });
+  if (!config.ok) return reportError(config.error, false, io);
+  const log = pino({ level: parsed.value.flags['log-level'] });
+  const hubs = await startHubs(config.value, log);
+  if (!hubs.ok) return reportError(hubs.error, false, io);
+  await untilSignal(log);
+  await stopHubs(hubs.value);
+  return 0;
+}
+
+export async function startHubs(config: Readonly<Config>, log: Logger): Promise<Result<RunningHub[]>> {
+  const running: RunningHub[] = [];
+  for (const hub of config.hubs) {
+    try {
+      const started = await startHub(config, hub, { log, clock: () => new Date() });
+      if (!started.ok) {
+        await stopHubs(running);
+        return started;
+      }
+      running.push(started.value);
+    } catch (err) {
+      await stopHubs(running);
+      return fail('UNAVAILABLE', `hub ${hub.id} could not start: ${(err as Error).message}`);
+    }
+  }
+  return { ok: true, value: running };
+}
+
+export async function stopHubs(hubs: readonly RunningHub[]): Promise<void> {
+  for (const h of [...hubs].reverse()) await h.close();
+}
+
+/** Resolves on the first SIGINT or SIGTERM: the caller then drains and closes. */
+export function untilSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: draining in-flight work');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -27,12 +27,17 @@ export async function agencyApi(app: FastifyInstance, deps: AgencyApiDeps): Prom
   const caller = (request: FastifyRequest) => authenticateAgency(request, keys);
 
   // The package arrives as raw bytes; the size limit is enforced while reading (fastify bodyLimit).
+  // Only XML is parsed as a package: fastify's own text/plain parser would hand it a string.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(XML_TYPES, { parseAs: 'buffer', bodyLimit: deps.maxBytes }, (_req, body, done) => done(null, body));
 
   app.post('/api/v1/edocs', async (request, reply) => {
     const agency = caller(request);
     if (!agency.ok) return replyError(reply, agency.error);
-    const result = await pipeline.submit(request.body as Buffer, agency.value);
+    if (!Buffer.isBuffer(request.body)) {
+      return replyError(reply, fail('UNSUPPORTED_MEDIA_TYPE', `send the package as ${XML_TYPES.join(' or ')}`).error);
+    }
+    const result = await pipeline.submit(request.body, agency.value);
     if (!result.ok) return replyError(reply, result.error);
     const { existing, ...body } = result.value;
     return reply.code(existing ? 200 : 202).send(body);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
 import pino from 'pino';
-import { parseConfig, DEFAULT_AMQP_URL } from '../../src/config.js';
+import { parseConfig, DEFAULT_AMQP_URL, type Config } from '../../src/config.js';
 import { buildDemoNetwork, type DemoAgency, type DemoNetwork } from '../../src/demo/network.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
 import { deleteTopology } from '../../src/bus/topology.js';
@@ -34,7 +34,12 @@ export interface TestNetwork {
   close: () => Promise<void>;
 }
 
-export async function startTestNetwork(): Promise<TestNetwork> {
+export interface NetworkOptions {
+  /** Adjusts the configuration one hub starts with (e.g. a CRL only the district hub has). */
+  configFor?: (hubId: string, config: Readonly<Config>, net: DemoNetwork) => Readonly<Config> | Promise<Readonly<Config>>;
+}
+
+export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-net-'));
   const province = `T${String(10 + Math.floor(Math.random() * 90))}`;
   const net = buildDemoNetwork({ dir, province, ports: [0, 0, 0], amqpUrl: AMQP_URL, now: new Date() });
@@ -44,7 +49,8 @@ export async function startTestNetwork(): Promise<TestNetwork> {
   await purge(net);
   const hubs: RunningHub[] = [];
   for (const h of config.value.hubs) {
-    const hub = await startHub(config.value, h, { log, clock: () => new Date() });
+    const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
+    const hub = await startHub(hubConfig, h, { log, clock: () => new Date() });
     if (!hub.ok) throw new Error(hub.error.message);
     hubs.push(hub.value);
   }

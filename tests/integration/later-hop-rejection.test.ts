@@ -1,0 +1,70 @@
+// A package that passes hop 1 but fails at hop 2 (its signer is revoked there) ends in hop 2's
+// dead letters with its reason, and the sender learns it through its inbox (a 02 status) and
+// its sent list (failed, 02).
+import fs from 'node:fs';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCrl, serialOf } from '../../src/pki/dev-pki.js';
+import { hubQueues } from '../../src/bus/topology.js';
+import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+
+let n: TestNetwork;
+let school: Agent, department: Agent;
+const districtId = (net: TestNetwork) => net.hubs[1]!.id;
+
+beforeAll(async () => {
+  n = await startTestNetwork({
+    configFor: async (hubId, config, net) => {
+      if (!hubId.startsWith('000.00.05.')) return config;
+      const school = net.agencies.find((a) => a.code.startsWith('001.07.05.'))!;
+      const ca = { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
+      const now = new Date();
+      const crl = await createCrl(ca, [{ serialNumber: serialOf(fs.readFileSync(school.certFile, 'utf8')), revokedAt: now }], now, new Date(now.getTime() + 86_400_000));
+      const file = path.join(net.dir, 'district-crl.pem');
+      fs.writeFileSync(file, crl);
+      return { ...config, trust: { ...config.trust, crlFiles: [file] } };
+    },
+  });
+  school = n.agent('001.07.05.');
+  department = n.agent('000.00.12.');
+}, 60_000);
+afterAll(async () => { await n?.close(); });
+
+describe('refusal at a later hop', () => {
+  it('dead-letters at the district with CERT_REVOKED and sends 02 back to the sender', async () => {
+    const r = await school.submit(n.document(school, [department], 'Sẽ bị từ chối'));
+    expect(r.status).toBe(202); // the commune hub has no CRL: hop 1 accepts
+    const { docId } = r.json;
+
+    const rejection = await eventually(async () => {
+      const inbox = await school.request('GET', '/api/v1/edocs/received?kind=status');
+      return inbox.json.items.find((i: { statusCode: string; from: string }) => i.statusCode === '02' && i.from === districtId(n));
+    }, 'the 02 status at the sender');
+    const bytes = await school.request('GET', `/api/v1/edocs/${rejection.docId}`);
+    expect(bytes.bytes.toString()).toContain('CERT_REVOKED');
+
+    const sent = await eventually(async () => {
+      const items = (await school.request('GET', '/api/v1/edocs/sent')).json.items;
+      const doc = items.find((i: { docId: string }) => i.docId === docId);
+      return doc?.recipients[0]?.delivery === 'failed' ? doc : undefined;
+    }, 'the failed receipt');
+    expect(sent.recipients[0]).toEqual({ organId: department.agency.code, delivery: 'failed', status: '02' });
+
+    const trace = (await school.request('GET', `/api/v1/edocs/${docId}/trace`)).json.hops;
+    expect(trace.map((h: { hub: string; verdict: string }) => `${h.hub}:${h.verdict}`)).toEqual([`${n.hubs[2]!.id}:accepted`, `${districtId(n)}:rejected`]);
+    expect(trace[1].checks.certificate).toBe('CERT_REVOKED');
+
+    const conn = await amqp.connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    const dead = await ch.get(hubQueues(districtId(n)).dead, { noAck: true });
+    await conn.close();
+    expect(dead).not.toBe(false);
+    if (dead === false) return;
+    expect(dead.properties.headers?.['x-lgsp-reason-code']).toBe('CERT_REVOKED');
+    expect(String(dead.properties.headers?.['x-lgsp-doc-id'])).toBe(docId);
+
+    const inbox = (await department.request('GET', '/api/v1/edocs/received')).json.items;
+    expect(inbox.map((i: { docId: string }) => i.docId)).not.toContain(docId);
+  });
+});

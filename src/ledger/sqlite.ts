@@ -62,7 +62,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     recipient: db.prepare('SELECT * FROM recipients WHERE doc_id = ? AND organ_id = ?'),
     setRecipient: db.prepare('UPDATE recipients SET delivery = ?, status = ?, updated_at = ? WHERE doc_id = ? AND organ_id = ?'),
     sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
-    byDocumentId: db.prepare('SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? ORDER BY submitted_at DESC LIMIT 1'),
+    // Statuses carry the DocumentId they answer: only a document is the one being answered.
+    byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
     deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at)
       VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt)`),
     received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox

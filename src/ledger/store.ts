@@ -64,7 +64,7 @@ export interface Ledger {
   sent(agency: string, limit: number): Promise<SentItem[]>;
   /** Moves a recipient's delivery forward (never back) and/or sets its business status. */
   updateRecipient(docId: string, organId: string, patch: { delivery?: DeliveryState; status?: string }): Promise<void>;
-  /** The doc id of a sender's document by its edXML DocumentId. */
+  /** The doc id of a sender's document (not status) by its edXML DocumentId. */
   findByDocumentId(sender: string, documentId: string): Promise<string | null>;
 
   /** Stores a package in a recipient's mailbox, in one transaction with its dedupe key. */

@@ -1,0 +1,30 @@
+// `lgsp demo --once` as a newcomer runs it: three hubs, the worked example, the manifest.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { lgsp, tempDir } from '../helpers/tools.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const Manifest = z.object({
+  hubs: z.array(z.object({ id: z.string(), parentId: z.string().nullable(), url: z.string().url() })).length(3),
+  agencies: z.array(z.object({ code: z.string(), name: z.string(), hubId: z.string(), apiKey: z.string(), keyFile: z.string(), certFile: z.string() })).min(3),
+  caFile: z.string(), caKeyFile: z.string(), adminToken: z.string(),
+});
+
+describe('lgsp demo', () => {
+  it('runs the worked example through three hubs and writes agencies.json', () => {
+    const dir = path.join(tmp.dir, 'demo');
+    const province = `D${10 + Math.floor(Math.random() * 90)}`;
+    const r = lgsp('demo', '--once', '--dir', dir, '--port', '0', '--province', province);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('byte-identical to what was signed');
+    expect(r.stdout).toMatch(/"delivery":"acked","status":"03"/);
+    expect(r.stdout.match(/hub \S+ {2}accepted {2}/g)).toHaveLength(3);
+    const manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'agencies.json'), 'utf8')));
+    expect(manifest.hubs.map((h) => h.id)).toEqual([`000.00.00.${province}`, `000.00.05.${province}`, `000.07.05.${province}`]);
+    for (const a of manifest.agencies) expect(fs.existsSync(path.resolve(a.certFile))).toBe(true);
+  });
+});

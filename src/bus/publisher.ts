@@ -21,6 +21,7 @@ export interface Publisher {
 interface Pending { message: Outgoing; resolve: () => void; reject: (err: Error) => void }
 
 const CONFIRM_TIMEOUT_MS = 30_000;
+const BROKER_NACK = 'message nacked'; // amqplib's error for a basic.nack
 
 export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
   let channel: ConfirmChannel | null = null;
@@ -29,12 +30,18 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
 
   const send = (ch: ConfirmChannel, p: Pending) => {
     const { queue, body, headers, messageId } = p.message;
-    ch.sendToQueue(queue, body, { persistent: true, messageId, headers, contentType: 'application/xml' }, (err) => {
-      if (channel !== ch) return; // the channel died: the message is sent again on the next one
-      unconfirmed.delete(p);
-      if (err) p.reject(new Error(`broker refused the message for ${queue}`));
-      else p.resolve();
-    });
+    try {
+      ch.sendToQueue(queue, body, { persistent: true, messageId, headers, contentType: 'application/xml' }, (err) => {
+        // 'channel closed': not refused, just not confirmed; it goes again on the next channel.
+        if (err && err.message !== BROKER_NACK) return;
+        unconfirmed.delete(p);
+        if (err) p.reject(new Error(`the broker refused the message for ${queue}`));
+        else p.resolve();
+      });
+    } catch (err) {
+      // The channel closed under us; the message waits in `unconfirmed` for the next channel.
+      log.debug({ err: (err as Error).message, queue }, 'publish deferred until the broker is back');
+    }
   };
 
   await conn.onConnect(async (model: ChannelModel) => {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createDevCa, issueCertificate } from '../pki/dev-pki.js';
+import { createDevCa, issueCertificate, issueEcCertificate, type KeyAndCert } from '../pki/dev-pki.js';
 import { hashApiKey } from '../http/auth.js';
 
 export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; keyFile: string; certFile: string }
@@ -33,7 +33,7 @@ export interface NetworkOptions {
 
 const DAY = 86_400_000;
 
-export function buildDemoNetwork(o: NetworkOptions): DemoNetwork {
+export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   const p = o.province;
   const hubs: DemoHub[] = [
     { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: o.ports[0] },
@@ -63,12 +63,12 @@ export function buildDemoNetwork(o: NetworkOptions): DemoNetwork {
   const ca = createDevCa(`LGSP Demo CA ${p}`, notBefore, new Date(o.now.getTime() + 3650 * DAY));
   const caFile = write('ca.cert.pem', ca.certPem);
   const caKeyFile = write('ca.key.pem', ca.keyPem, 0o600);
-  const issue = (code: string, name: string, base: string) => {
-    const c = issueCertificate({ ca, commonName: name, agency: code, notBefore, notAfter });
-    return { keyFile: write(`${base}.key.pem`, c.keyPem, 0o600), certFile: write(`${base}.cert.pem`, c.certPem) };
-  };
+  const files = (base: string, c: KeyAndCert) => ({ keyFile: write(`${base}.key.pem`, c.keyPem, 0o600), certFile: write(`${base}.cert.pem`, c.certPem) });
+  const issue = (code: string, name: string, base: string) => files(base, issueCertificate({ ca, commonName: name, agency: code, notBefore, notAfter }));
 
-  const hubFiles = hubs.map((h) => issue(h.id, `LGSP hub ${h.id}`, `hub-${h.id}`));
+  // Hub seals use ECDSA P-256: a hub signs several seals per document.
+  const hubFiles = await Promise.all(hubs.map(async (h) =>
+    files(`hub-${h.id}`, await issueEcCertificate({ ca, commonName: `LGSP hub ${h.id}`, agency: h.id, notBefore, notAfter }))));
   const agencies: DemoAgency[] = agencyList.map(([code, name, hubId]) => ({
     code, name, hubId, apiKey: randomBytes(24).toString('base64url'), ...issue(code, name, code),
   }));

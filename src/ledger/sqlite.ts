@@ -1,5 +1,8 @@
-// The embedded ledger: one SQLite file per hub (better-sqlite3, synchronous and fast; every
-// write is one transaction, and synchronous=FULL so an acknowledged write survives a crash).
+// The embedded ledger: one SQLite file per hub (better-sqlite3). synchronous=FULL, so a write
+// that was reported done survives a crash or power loss. Writes are group-committed: those
+// issued in the same turn of the event loop share one transaction (and one fsync), each in a
+// savepoint of its own so that one failing write rolls back alone; every caller is answered
+// only after the commit.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,8 +79,39 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     audit: db.prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
   };
 
-  const appendTrace = (docId: string, hop: HopRecord) =>
+  type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
+  let batch: Write[] = [];
+  const commit = db.transaction((writes: Write[]) => {
+    const results: ({ ok: true; value: unknown } | { ok: false; error: Error })[] = [];
+    for (const w of writes) {
+      try {
+        results.push({ ok: true, value: db.transaction(w.run)() }); // nested: a savepoint
+      } catch (err) {
+        results.push({ ok: false, error: err as Error });
+      }
+    }
+    return results;
+  });
+  const flush = () => {
+    const writes = batch;
+    batch = [];
+    let results;
+    try {
+      results = commit(writes);
+    } catch (err) {
+      for (const w of writes) w.reject(err as Error); // the commit itself failed: nothing was written
+      return;
+    }
+    results.forEach((r, i) => (r.ok ? writes[i]!.resolve(r.value) : writes[i]!.reject(r.error)));
+  };
+  const write = <T>(run: () => T): Promise<T> => new Promise<T>((resolve, reject) => {
+    if (batch.length === 0) setImmediate(flush);
+    batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
+  });
+
+  const appendOne = (docId: string, hop: HopRecord) =>
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
+  const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
   const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map((r) => {
     const row = RecipientRow.parse(r);
     return { organId: row.organ_id, delivery: row.delivery, ...(row.status === null ? {} : { status: row.status }) };
@@ -92,26 +126,35 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     };
   };
 
-  const recordSubmission = db.transaction((doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
+  const recordSubmission = (doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
     const inserted = q.insertDoc.run({
       ...doc, subject: doc.subject ?? null, documentId: doc.documentId ?? null, code: doc.code ?? null,
     }).changes === 1;
     if (!inserted) return 'existing' as const;
     for (const r of recipients) q.insertRecipient.run(doc.docId, r, 'queued', doc.submittedAt);
-    appendTrace(doc.docId, hop);
+    appendOne(doc.docId, hop);
     return 'new' as const;
-  });
+  };
 
-  const updateRecipient = db.transaction((docId: string, organId: string, patch: { delivery?: DeliveryState; status?: string }) => {
-    const current = q.recipient.get(docId, organId);
-    if (current === undefined) return;
-    const row = RecipientRow.parse(current);
-    const delivery = patch.delivery !== undefined && RANK[patch.delivery] > RANK[row.delivery] ? patch.delivery : row.delivery;
-    q.setRecipient.run(delivery, patch.status ?? row.status, now().toISOString(), docId, organId);
-  });
+  const updateRecipients = (docId: string, organIds: readonly string[],
+    patch: { delivery?: DeliveryState; status?: string }, trace: readonly HopRecord[]) => {
+    for (const organId of organIds) {
+      const current = q.recipient.get(docId, organId);
+      if (current === undefined) continue;
+      const row = RecipientRow.parse(current);
+      const delivery = patch.delivery !== undefined && RANK[patch.delivery] > RANK[row.delivery] ? patch.delivery : row.delivery;
+      q.setRecipient.run(delivery, patch.status ?? row.status, now().toISOString(), docId, organId);
+    }
+    for (const hop of trace) appendOne(docId, hop);
+  };
+  const deliver = (d: Delivery, trace: readonly HopRecord[]) => {
+    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes) }).changes === 1;
+    if (stored) for (const hop of trace) appendOne(d.docId, hop);
+    return stored ? 'stored' as const : 'duplicate' as const;
+  };
 
   return {
-    recordSubmission: async (doc, recipients, hop) => recordSubmission(doc, recipients, hop),
+    recordSubmission: (doc, recipients, hop) => write(() => recordSubmission(doc, recipients, hop)),
     submission: async (docId) => {
       const row = q.doc.get(docId);
       return row === undefined ? null : { ...toDocument(row), recipients: recipientsOf(docId) };
@@ -120,14 +163,12 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const doc = toDocument(r);
       return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
     }),
-    updateRecipient: async (docId, organId, patch) => updateRecipient(docId, organId, patch),
+    updateRecipients: (docId, organIds, patch, trace = []) => write(() => updateRecipients(docId, organIds, patch, trace)),
     findByDocumentId: async (sender, documentId) => {
       const row = q.byDocumentId.get(sender, documentId) as { doc_id: string } | undefined;
       return row?.doc_id ?? null;
     },
-    deliver: async (d) => q.deliver.run({
-      ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes),
-    }).changes === 1 ? 'stored' : 'duplicate',
+    deliver: (d, trace) => write(() => deliver(d, trace)),
     received: async (agency, kind, limit): Promise<ReceivedItem[]> =>
       q.received.all(agency, kind ?? null, kind ?? null, limit).map((r) => {
         const row = MailboxRow.parse(r);
@@ -141,19 +182,22 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const row = q.bytes.get(agency, docId) as { bytes: Buffer } | undefined;
       return row?.bytes ?? null;
     },
-    ack: async (agency, docId, result: AckResult, reason) => {
+    ack: (agency, docId, result: AckResult, reason) => write(() => {
       const entry = q.mailboxEntry.get(agency, docId) as { origin_hub: string; sender: string } | undefined;
       if (entry === undefined) return null;
       q.ack.run(now().toISOString(), result, reason ?? null, agency, docId);
       return { originHub: entry.origin_hub, sender: entry.sender };
-    },
+    }),
     isRecipient: async (agency, docId) => q.mailboxEntry.get(agency, docId) !== undefined,
-    appendTrace: async (docId, hop) => { appendTrace(docId, hop); },
+    appendTrace: (docId, hops) => write(() => appendTrace(docId, hops)),
     trace: async (docId) => q.trace.all(docId).map((r) => {
       const row = TraceRow.parse(r);
       return { hub: row.hub, at: row.at, verdict: row.verdict, checks: JSON.parse(row.checks) as Record<string, string>, ...(row.ms === null ? {} : { ms: row.ms }) };
     }),
-    audit: async (actor, action, detail) => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); },
-    close: async () => { db.close(); },
+    audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
+    close: async () => {
+      if (batch.length > 0) flush();
+      db.close();
+    },
   };
 }

@@ -62,19 +62,22 @@ export interface Ledger {
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
   submission(docId: string): Promise<(SubmittedDocument & { recipients: RecipientState[] }) | null>;
   sent(agency: string, limit: number): Promise<SentItem[]>;
-  /** Moves a recipient's delivery forward (never back) and/or sets its business status. */
-  updateRecipient(docId: string, organId: string, patch: { delivery?: DeliveryState; status?: string }): Promise<void>;
+  /**
+   * Moves recipients' delivery forward (never back) and/or sets their business status, and
+   * records trace entries, in one transaction.
+   */
+  updateRecipients(docId: string, organIds: readonly string[], patch: { delivery?: DeliveryState; status?: string }, trace?: readonly HopRecord[]): Promise<void>;
   /** The doc id of a sender's document (not status) by its edXML DocumentId. */
   findByDocumentId(sender: string, documentId: string): Promise<string | null>;
 
-  /** Stores a package in a recipient's mailbox, in one transaction with its dedupe key. */
-  deliver(d: Delivery): Promise<'stored' | 'duplicate'>;
+  /** Stores a package in a recipient's mailbox, in one transaction with its dedupe key and trace. */
+  deliver(d: Delivery, trace: readonly HopRecord[]): Promise<'stored' | 'duplicate'>;
   received(agency: string, kind: PackageKind | undefined, limit: number): Promise<ReceivedItem[]>;
   download(agency: string, docId: string): Promise<Buffer | null>;
   ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<{ originHub: string; sender: string } | null>;
   isRecipient(agency: string, docId: string): Promise<boolean>;
 
-  appendTrace(docId: string, hop: HopRecord): Promise<void>;
+  appendTrace(docId: string, hops: readonly HopRecord[]): Promise<void>;
   trace(docId: string): Promise<HopRecord[]>;
 
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;

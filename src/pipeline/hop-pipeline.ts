@@ -97,15 +97,14 @@ export function createPipeline(deps: PipelineDeps) {
   const applyReceipt = async (receipt: Receipt) => {
     const patch: { delivery: DeliveryState; status?: string } = { delivery: receipt.delivery };
     if (receipt.status !== undefined) patch.status = receipt.status;
-    await ledger.updateRecipient(receipt.docId, receipt.organId, patch);
-    for (const hop of receipt.trace) await ledger.appendTrace(receipt.docId, hop);
+    await ledger.updateRecipients(receipt.docId, [receipt.organId], patch, receipt.trace);
   };
 
   /** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
   const refuse = async (m: HopMessage, headers: unknown, error: HubError, hop: HopRecord) => {
     log.warn({ docId: m.docId, code: error.code }, 'package refused at this hop');
     await outlet.deadLetter(m.body, headers, error);
-    await ledger.appendTrace(m.docId, hop);
+    await ledger.appendTrace(m.docId, [hop]);
     const trace = [...m.trace, hop];
     for (const organId of m.recipients) {
       await sendReceipt(m.originHub, { docId: m.docId, organId, delivery: 'failed', status: '02', reason: error.code, trace });
@@ -164,7 +163,7 @@ export function createPipeline(deps: PipelineDeps) {
         ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
         ...(documentId ? { documentId } : {}),
       }, routes.value);
-      for (const r of routes.value) if (r.via !== 'local') await ledger.updateRecipient(docId, r.organId, { delivery: 'in_transit' });
+      await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
       log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
       return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
     },
@@ -200,7 +199,7 @@ export function createPipeline(deps: PipelineDeps) {
         return 'ack';
       }
       const hop = record(verdict, started, true);
-      await ledger.appendTrace(m.docId, hop);
+      await ledger.appendTrace(m.docId, [hop]);
       const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
       await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value);
       return 'ack';
@@ -215,17 +214,16 @@ export function createPipeline(deps: PipelineDeps) {
       }
       if (m.kind === 'receipt') return 'ack';
       const at = deps.clock().toISOString();
-      for (const hop of m.trace) await ledger.appendTrace(m.docId, hop);
       for (const agency of m.recipients) {
         const stored = await ledger.deliver({
           docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: body, receivedAt: at,
           ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
-        });
+        }, m.trace);
         if (stored === 'duplicate') continue;
         // A status for a document this hub's agency sent: the recipient's business state.
         if (m.kind === 'status' && m.statusCode && m.documentId) {
           const original = await ledger.findByDocumentId(agency, m.documentId);
-          if (original !== null) await ledger.updateRecipient(original, m.sender, { status: m.statusCode });
+          if (original !== null) await ledger.updateRecipients(original, [m.sender], { status: m.statusCode });
         }
         await sendReceipt(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
       }

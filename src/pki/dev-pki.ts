@@ -53,12 +53,48 @@ export function issueCertificate(options: IssueOptions): KeyAndCert {
   return { keyPem, certPem: forge.pki.certificateToPem(cert) };
 }
 
+/**
+ * An ECDSA P-256 certificate from the RSA development CA, for hub seals: a hub signs several
+ * seals per document, and P-256 signs ~20x faster than RSA-2048. Built with @peculiar/x509
+ * (node-forge has no EC keys).
+ */
+export async function issueEcCertificate(options: IssueOptions): Promise<KeyAndCert> {
+  const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const caCert = new px.X509Certificate(options.ca.certPem);
+  const serial = randomBytes(16);
+  serial[0] = serial[0]! & 0x7f | 0x10;
+  const cert = await px.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    subject: `CN=${options.commonName}${options.agency ? `, OU=${options.agency}` : ''}, O=${ORGANIZATION}, C=VN`,
+    issuer: caCert.subjectName,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: pair.publicKey,
+    signingKey: await importCaKey(options.ca.keyPem),
+    signingAlgorithm: CA_SIGNING,
+    extensions: [
+      new px.BasicConstraintsExtension(false, undefined, true),
+      new px.KeyUsagesExtension(px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation, true),
+      await px.SubjectKeyIdentifierExtension.create(pair.publicKey),
+      await px.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)).toString('base64');
+  return { keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`, certPem: cert.toString('pem') + '\n' };
+}
+
+const CA_SIGNING = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+
+function importCaKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  const der = Buffer.from(keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  return webcrypto.subtle.importKey('pkcs8', der, CA_SIGNING, false, ['sign']);
+}
+
 export interface RevokedEntry { serialNumber: string; revokedAt: Date }
 
 export async function createCrl(ca: KeyAndCert, revoked: readonly RevokedEntry[], thisUpdate: Date, nextUpdate: Date): Promise<string> {
-  const der = Buffer.from(ca.keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-  const signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', der, signingAlgorithm, false, ['sign']);
+  const signingAlgorithm = CA_SIGNING;
+  const signingKey = await importCaKey(ca.keyPem);
   const crl = await px.X509CrlGenerator.create({
     issuer: new px.X509Certificate(ca.certPem).subjectName,
     thisUpdate,

@@ -1,0 +1,119 @@
+// npm run bench (e2e part): signed packages through three hubs (commune → district → province)
+// on the real broker, at 10 KB, 100 KB and 1 MB. Throughput: many clients submit at once, timed
+// until the last package is in the recipient's mailbox. Latency: submit → mailbox (the
+// destination hub's received time), at half the measured rate. Baseline in the same run: raw
+// RabbitMQ with the same message size, a quorum queue, windowed confirms and manual acks.
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
+import { AMQP_URL, startTestNetwork, type Agent, type TestNetwork } from '../tests/helpers/network.js';
+
+const SIZES = { '10KB': 10 * 1024, '100KB': 100 * 1024, '1MB': 1024 * 1024 } as const;
+const COUNT = { '10KB': 1500, '100KB': 600, '1MB': 120 } as const;
+const CLIENTS = 32;
+type Size = keyof typeof SIZES;
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  for (let idle = 0; seen.size < docIds.size; idle++) {
+    const r = await agent.request('GET', '/api/v1/edocs/received?limit=1000');
+    for (const item of r.json.items as { docId: string; receivedAt: string }[]) {
+      if (!docIds.has(item.docId) || seen.has(item.docId)) continue;
+      seen.set(item.docId, Date.parse(item.receivedAt));
+      await agent.request('POST', `/api/v1/edocs/${item.docId}/ack`, { result: 'done' });
+    }
+    if (idle > 3000) throw new Error(`only ${seen.size} of ${docIds.size} packages arrived`);
+    await sleep(20);
+  }
+  return seen;
+}
+
+async function throughput(n: TestNetwork, from: Agent, to: Agent, packages: Buffer[]): Promise<number> {
+  const started = Date.now();
+  const ids = new Set<string>();
+  const queue = [...packages];
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+      const r = await from.submit(p);
+      if (r.status !== 202) throw new Error(`submit: ${r.status} ${JSON.stringify(r.json)}`);
+      ids.add(r.json.docId);
+    }
+  }));
+  const arrived = await waitForInbox(to, ids);
+  return packages.length / ((Math.max(...arrived.values()) - started) / 1000);
+}
+
+async function latency(from: Agent, to: Agent, packages: Buffer[], rate: number): Promise<{ p50: number; p99: number }> {
+  const sentAt = new Map<string, number>();
+  const interval = 1000 / rate;
+  const t0 = Date.now();
+  await Promise.all(packages.map(async (p, i) => {
+    await sleep(Math.max(0, t0 + i * interval - Date.now()));
+    const at = Date.now();
+    const r = await from.submit(p);
+    if (r.status !== 202) throw new Error(`submit: ${r.status}`);
+    sentAt.set(r.json.docId, at);
+  }));
+  const arrived = await waitForInbox(to, new Set(sentAt.keys()));
+  const ms = [...arrived].map(([id, at]) => at - sentAt.get(id)!);
+  return { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99) };
+}
+
+async function rawAmqp(size: number, count: number): Promise<number> {
+  const conn = await amqp.connect(AMQP_URL, { noDelay: true });
+  const pub = await conn.createConfirmChannel();
+  const sub = await conn.createChannel();
+  const queue = `lgsp.bench.raw.${randomBytes(4).toString('hex')}`;
+  await pub.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await sub.prefetch(200);
+  const body = randomBytes(size);
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    void sub.consume(queue, (m) => {
+      if (m === null) return;
+      sub.ack(m);
+      if (++received === count) resolve();
+    });
+  });
+  const started = Date.now();
+  for (let i = 0; i < count; i += 1000) {
+    for (let j = i; j < Math.min(count, i + 1000); j++) pub.sendToQueue(queue, body, { persistent: true });
+    await pub.waitForConfirms();
+  }
+  await done;
+  const rate = count / ((Date.now() - started) / 1000);
+  await pub.deleteQueue(queue);
+  await conn.close();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const n = await startTestNetwork();
+  const from = n.agent('000.07.05.');
+  const to = n.agent('000.00.12.');
+  const results: Record<string, { docsPerSec: number; p50Ms: number; p99Ms: number; rawAmqpMsgsPerSec: number; ratioToRaw: number }> = {};
+  try {
+    const only = process.env.LGSP_BENCH_SIZES?.split(',');
+    for (const size of (Object.keys(SIZES) as Size[]).filter((s) => only === undefined || only.includes(s))) {
+      const payload = Math.max(1, SIZES[size] - 6000);
+      const make = (count: number) => Array.from({ length: count }, () => n.document(from, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
+      await throughput(n, from, to, make(20)); // warm up
+      const docsPerSec = await throughput(n, from, to, make(COUNT[size]));
+      const { p50, p99 } = await latency(from, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
+      const raw = await rawAmqp(SIZES[size], Math.max(COUNT[size] * 4, 2000));
+      results[size] = { docsPerSec: round(docsPerSec), p50Ms: p50, p99Ms: p99, rawAmqpMsgsPerSec: round(raw), ratioToRaw: Math.round((docsPerSec / raw) * 10_000) / 10_000 };
+      console.log(`${size.padEnd(5)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
+    }
+  } finally {
+    await n.close();
+  }
+  console.log(JSON.stringify({ e2e: results }));
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+await main();

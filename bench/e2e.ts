@@ -1,11 +1,20 @@
 // npm run bench (e2e part): signed packages through three hubs (commune → district → province)
-// on the real broker, at 10 KB, 100 KB and 1 MB. Throughput: many clients submit at once, timed
+// on the real broker, at 10 KB, 100 KB and 1 MB, each hub in a process of its own as deployed
+// (`lgsp start --hub ID`). Throughput: many clients submit at once, timed
 // until the last package is in the recipient's mailbox. Latency: submit → mailbox (the
 // destination hub's received time), at half the measured rate. Baseline in the same run: raw
 // RabbitMQ with the same message size, a quorum queue, windowed confirms and manual acks.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import { AMQP_URL, startTestNetwork, type Agent, type TestNetwork } from '../tests/helpers/network.js';
+import { buildDemoNetwork } from '../src/demo/network.js';
+import { AMQP_URL, purge } from '../tests/helpers/network.js';
+import { makeAgent, signedDocument, type Agent } from '../tests/helpers/agent.js';
 
 const SIZES = { '10KB': 10 * 1024, '100KB': 100 * 1024, '1MB': 1024 * 1024 } as const;
 const COUNT = { '10KB': 1500, '100KB': 600, '1MB': 120 } as const;
@@ -15,6 +24,7 @@ type Size = keyof typeof SIZES;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Arrival times (the destination hub's clock); the recipient acknowledges each as it sees it, as a document system does. */
 async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   for (let idle = 0; seen.size < docIds.size; idle++) {
@@ -30,7 +40,7 @@ async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<stri
   return seen;
 }
 
-async function throughput(n: TestNetwork, from: Agent, to: Agent, packages: Buffer[]): Promise<number> {
+async function throughput(from: Agent, to: Agent, packages: Buffer[]): Promise<number> {
   const started = Date.now();
   const ids = new Set<string>();
   const queue = [...packages];
@@ -89,25 +99,57 @@ async function rawAmqp(size: number, count: number): Promise<number> {
   return rate;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
 async function main(): Promise<void> {
-  const n = await startTestNetwork();
-  const from = n.agent('000.07.05.');
-  const to = n.agent('000.00.12.');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
+  const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
+  const network = await buildDemoNetwork({ dir, province: 'B77', ports, amqpUrl: AMQP_URL, now: new Date() });
+  const configFile = path.join(dir, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify(network.config));
+  await purge(network);
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'lgsp.js');
+  const processes: ChildProcess[] = network.hubs.map((h) =>
+    spawn(process.execPath, [cli, 'start', '--config', configFile, '--hub', h.id, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
+  const urlOf = (hubId: string) => `http://127.0.0.1:${network.hubs.find((h) => h.id === hubId)!.port}`;
+  for (const h of network.hubs) {
+    for (let i = 0; ; i++) {
+      const ready = await fetch(`${urlOf(h.id)}/readyz`).then((r) => r.ok, () => false);
+      if (ready) break;
+      if (i > 300) throw new Error(`hub ${h.id} did not become ready`);
+      await sleep(100);
+    }
+  }
+  const agentOf = (prefix: string) => {
+    const agency = network.agencies.find((a) => a.code.startsWith(prefix))!;
+    return makeAgent(agency, urlOf(agency.hubId));
+  };
+  const from = agentOf('000.07.05.');
+  const to = agentOf('000.00.12.');
   const results: Record<string, { docsPerSec: number; p50Ms: number; p99Ms: number; rawAmqpMsgsPerSec: number; ratioToRaw: number }> = {};
   try {
     const only = process.env.LGSP_BENCH_SIZES?.split(',');
     for (const size of (Object.keys(SIZES) as Size[]).filter((s) => only === undefined || only.includes(s))) {
       const payload = Math.max(1, SIZES[size] - 6000);
-      const make = (count: number) => Array.from({ length: count }, () => n.document(from, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
-      await throughput(n, from, to, make(20)); // warm up
-      const docsPerSec = await throughput(n, from, to, make(COUNT[size]));
+      const make = (count: number) => Array.from({ length: count }, () => signedDocument(from, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
+      await throughput(from, to, make(20)); // warm up
+      const docsPerSec = await throughput(from, to, make(COUNT[size]));
       const { p50, p99 } = await latency(from, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
       const raw = await rawAmqp(SIZES[size], Math.max(COUNT[size] * 4, 2000));
       results[size] = { docsPerSec: round(docsPerSec), p50Ms: p50, p99Ms: p99, rawAmqpMsgsPerSec: round(raw), ratioToRaw: Math.round((docsPerSec / raw) * 10_000) / 10_000 };
       console.log(`${size.padEnd(5)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
     }
   } finally {
-    await n.close();
+    await Promise.all(processes.map((p) => new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); })));
+    await purge(network);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify({ e2e: results }));
 }

@@ -19,8 +19,9 @@ const USAGE = `lgsp: the LGSP edXML hub
   lgsp pki issue --agency CODE [--name CN] [--out BASENAME] [--days 365]
                  [--not-before ISO] [--not-after ISO] [--no-signing-usage] [--dir certs/dev]
   lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)
-  lgsp start [--config lgsp.config.json] [--log-level info]
-                                                      runs the hubs of a configuration (AMQP_URL overrides its broker)
+  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info]
+                                                      runs the hubs of a configuration, or only those named
+                                                      (AMQP_URL overrides its broker)
   lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41]
                                                       a three-level network with a worked example
 

@@ -9,25 +9,30 @@ import { reportError, type ExitStatus, type Io } from './report.js';
 
 const Flags = z.object({
   config: z.string().default('lgsp.config.json'),
+  /** Run only these hubs of the configuration (one process per hub scales across cores). */
+  hub: z.array(z.string()).optional(),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
-  const parsed = parseFlags(args, { config: { type: 'string' }, 'log-level': { type: 'string' } }, Flags);
+  const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, 'log-level': { type: 'string' } }, Flags);
   if (!parsed.ok) return reportError(parsed.error, false, io);
   const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL });
   if (!config.ok) return reportError(config.error, false, io);
+  const only = parsed.value.flags.hub;
+  const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
+  if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, false, io);
   const log = pino({ level: parsed.value.flags['log-level'] });
-  const hubs = await startHubs(config.value, log);
+  const hubs = await startHubs(config.value, log, only);
   if (!hubs.ok) return reportError(hubs.error, false, io);
   await untilSignal(log);
   await stopHubs(hubs.value);
   return 0;
 }
 
-export async function startHubs(config: Readonly<Config>, log: Logger): Promise<Result<RunningHub[]>> {
+export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[]): Promise<Result<RunningHub[]>> {
   const running: RunningHub[] = [];
-  for (const hub of config.hubs) {
+  for (const hub of config.hubs.filter((h) => only === undefined || only.includes(h.id))) {
     try {
       const started = await startHub(config, hub, { log, clock: () => new Date() });
       if (!started.ok) {

@@ -3,34 +3,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
 import pino from 'pino';
 import { parseConfig, DEFAULT_AMQP_URL, type Config } from '../../src/config.js';
-import { buildDemoNetwork, type DemoAgency, type DemoNetwork } from '../../src/demo/network.js';
+import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
 import { deleteTopology } from '../../src/bus/topology.js';
-import { emitEdoc, emitStatus, type StatusInput } from '../../src/edxml/emit.js';
-import { signPackage } from '../../src/trust/sign.js';
-import type { StatusCode } from '../../src/edxml/header.js';
+import { makeAgent, signedDocument, signedStatus, type Agent } from './agent.js';
+
+export type { Agent };
 
 export const AMQP_URL = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
-
-export interface Agent {
-  agency: DemoAgency;
-  url: string;
-  request: (method: string, path: string, body?: Buffer | object, contentType?: string) => Promise<{ status: number; json: any; bytes: Buffer }>;
-  submit: (bytes: Buffer) => Promise<{ status: number; json: any }>;
-  sign: (bytes: Buffer) => Buffer;
-}
 
 export interface TestNetwork {
   net: DemoNetwork;
   hubs: RunningHub[];
   agent: (codeSuffix: string) => Agent;
-  /** A signed document from one agency to others. */
-  document: (from: Agent, to: Agent[], subject?: string, attachment?: Buffer) => Buffer;
-  status: (from: Agent, code: StatusCode, responseFor: StatusInput['responseFor'], description?: string) => Buffer;
+  document: typeof signedDocument;
+  status: typeof signedStatus;
   close: () => Promise<void>;
 }
 
@@ -58,43 +48,13 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
 
   const agent = (codeSuffix: string): Agent => {
     const agency = net.agencies.find((a) => a.code.startsWith(codeSuffix))!;
-    const url = urlOf(agency.hubId);
-    const key = createPrivateKey(fs.readFileSync(agency.keyFile));
-    const certificates = [new X509Certificate(fs.readFileSync(agency.certFile))];
-    const request: Agent['request'] = async (method, p, body, contentType) => {
-      const headers: Record<string, string> = { authorization: `Bearer ${agency.apiKey}` };
-      let payload: Buffer | string | undefined;
-      if (Buffer.isBuffer(body)) { payload = body; headers['content-type'] = contentType ?? 'application/xml'; }
-      else if (body !== undefined) { payload = JSON.stringify(body); headers['content-type'] = 'application/json'; }
-      const res = await fetch(url + p, { method, headers, body: payload });
-      const bytes = Buffer.from(await res.arrayBuffer());
-      const json = (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(bytes.toString('utf8')) : undefined;
-      return { status: res.status, json, bytes };
-    };
-    return {
-      agency, url, request,
-      submit: async (bytes) => { const r = await request('POST', '/api/v1/edocs', bytes); return { status: r.status, json: r.json }; },
-      sign: (bytes) => {
-        const signed = signPackage(bytes, { key, certificates });
-        if (!signed.ok) throw new Error(signed.error.message);
-        return signed.value;
-      },
-    };
+    return makeAgent(agency, urlOf(agency.hubId));
   };
 
-  let serial = 0;
   return {
     net, hubs, agent,
-    document: (from, to, subject = 'Công văn thử nghiệm', attachment = Buffer.from('nội dung')) => from.sign(emitEdoc({
-      from: { OrganId: from.agency.code, OrganName: from.agency.name },
-      to: to.map((t) => ({ OrganId: t.agency.code, OrganName: t.agency.name })),
-      codeNumber: String(++serial), codeNotation: 'UBND-VP', promulgationDate: new Date(), subject,
-      attachments: [{ contentId: 'att1', name: 'vanban.pdf', contentType: 'application/pdf', data: attachment }], at: new Date(),
-    })),
-    status: (from, code, responseFor, description) => from.sign(emitStatus({
-      from: { OrganId: from.agency.code, OrganName: from.agency.name }, responseFor, statusCode: code,
-      description: description ?? `trạng thái ${code}`, at: new Date(),
-    })),
+    document: signedDocument,
+    status: signedStatus,
     async close() {
       for (const h of hubs) await h.close();
       await purge(net);
@@ -103,7 +63,8 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   };
 }
 
-async function purge(net: DemoNetwork): Promise<void> {
+/** Deletes the queues of a network's hubs. */
+export async function purge(net: DemoNetwork): Promise<void> {
   const conn = await amqp.connect(AMQP_URL);
   const ch = await conn.createChannel();
   for (const h of net.hubs) {

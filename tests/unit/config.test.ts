@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+
+const hub = (id: string, extra = {}) => ({ id, port: 0, sealKeyFile: 'k.pem', sealCertFile: 'c.pem', ...extra });
+const base = { trust: { caFiles: ['ca.pem'] }, hubs: [hub('000.00.00.H53')] };
+
+describe('configuration', () => {
+  it('fills defaults and resolves paths from the file\'s folder', () => {
+    const c = parseConfig(base, '/etc/lgsp', {});
+    expect(c).toMatchObject({ ok: true, value: {
+      dataDir: '/etc/lgsp/data', amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      policy: { allowLegacy: false, requireSignature: true, maxBytes: 50 * 1024 * 1024 },
+      trust: { caFiles: ['/etc/lgsp/ca.pem'], crlFiles: [] },
+      hubs: [{ host: '127.0.0.1', sealKeyFile: '/etc/lgsp/k.pem' }],
+    } });
+    expect(Object.isFrozen(c.ok && c.value)).toBe(true);
+    expect(parseConfig(base, '/x', { AMQP_URL: 'amqp://broker' })).toMatchObject({ ok: true, value: { amqpUrl: 'amqp://broker' } });
+  });
+
+  it('reports every problem together', () => {
+    const bad = {
+      trust: { caFiles: [] },
+      hubs: [hub('28.22.H17'), hub('000.00.05.H53', { parentId: '000.00.00.H99' }), hub('000.00.05.H53')],
+      agencies: [{ code: '000.00.05.H53', name: 'x', apiKeyHash: 'nothex' }],
+    };
+    const c = parseConfig(bad, '/x', {});
+    expect(c.ok).toBe(false);
+    if (c.ok) return;
+    expect(c.error.code).toBe('USAGE');
+    for (const part of ['trust.caFiles', 'hubs.0.id', 'agencies.0.apiKeyHash']) expect(c.error.message).toContain(part);
+  });
+
+  it('refuses references to hubs that do not exist and duplicates', () => {
+    const c = parseConfig({ ...base, hubs: [hub('000.00.00.H53'), hub('000.00.05.H53', { parentId: '000.00.00.H99' }), hub('000.00.05.H53')] }, '/x', {});
+    expect(c.ok ? '' : c.error.message).toMatch(/no hub 000\.00\.00\.H99.*duplicate hub 000\.00\.05\.H53|duplicate hub 000\.00\.05\.H53.*no hub 000\.00\.00\.H99/);
+  });
+});

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   await purge(network);
   const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'lgsp.js');
   const processes: ChildProcess[] = network.hubs.map((h) =>
-    spawn(process.execPath, [cli, 'start', '--config', configFile, '--hub', h.id, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
+    spawn(process.execPath, [...(process.env.LGSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LGSP_BENCH_PROFILE}`] : []), cli, 'start', '--config', configFile, '--hub', h.id, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
   const urlOf = (hubId: string) => `http://127.0.0.1:${network.hubs.find((h) => h.id === hubId)!.port}`;
   for (const h of network.hubs) {
     for (let i = 0; ; i++) {

@@ -48,27 +48,34 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
   const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
+  // Neighbours on this broker get messages straight in their ingress; a neighbour on another
+  // broker (across a WAN) through a local outbox and a link, so that its outage only fills the outbox.
+  const brokerOf = (id: string) => config.hubs.find((h) => h.id === id)?.amqpUrl ?? config.amqpUrl;
+  const direct = neighbours.filter((n) => brokerOf(n) === brokerUrl);
+  const linked = neighbours.filter((n) => brokerOf(n) !== brokerUrl);
   const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }));
   await conn.onConnect(async (model) => {
     const ch = await model.createChannel();
-    await assertTopology(ch, hub.id, neighbours);
+    await assertTopology(ch, hub.id, linked, direct);
     await ch.close();
   });
   const publisher = await createPublisher(conn, log.child({ component: 'publisher' }));
-  // A neighbour on another broker gets a connection and publisher of its own.
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
-  for (const n of neighbours) {
-    const url = config.hubs.find((h) => h.id === n)?.amqpUrl ?? config.amqpUrl;
-    if (url === brokerUrl) continue;
-    const c = await connectBus(url, log.child({ component: 'link', neighbour: n }));
+  for (const n of linked) {
+    const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }));
+    await c.onConnect(async (model) => {
+      const ch = await model.createChannel();
+      await assertTopology(ch, n, []);
+      await ch.close();
+    });
     remote.set(n, { conn: c, publisher: await createPublisher(c, log.child({ component: 'link', neighbour: n })) });
   }
 
   const q = hubQueues(hub.id);
   const outlet: Outlet = {
     send: (stage, m) => publisher.publish({
-      queue: stage === 'deliver' ? q.deliver : q.outbox(stage.outbox), body: m.body, headers: toHeaders(m),
-      messageId: `${m.docId}:${m.recipients.join(',')}`,
+      queue: stage === 'deliver' ? q.deliver : remote.has(stage.outbox) ? q.outbox(stage.outbox) : hubQueues(stage.outbox).ingress,
+      body: m.body, headers: toHeaders(m), messageId: `${m.docId}:${m.recipients.join(',')}`,
     }),
     deadLetter: (body, headers, error: HubError) => publisher.publish({
       queue: q.dead, body,
@@ -88,8 +95,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
     await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers)),
   ];
-  for (const n of neighbours) {
-    workers.push(await startLink(conn, { from: hub.id, to: n, remote: remote.get(n)?.publisher ?? publisher }, log.child({ component: 'link', neighbour: n })));
+  for (const [n, r] of remote) {
+    workers.push(await startLink(conn, { from: hub.id, to: n, remote: r.publisher }, log.child({ component: 'link', neighbour: n })));
   }
 
   const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
@@ -98,7 +105,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     ready: async () => ({ broker: conn.isConnected(), ledger: true }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
-  log.info({ url: address, neighbours }, 'hub started');
+  log.info({ url: address, direct, linked }, 'hub started');
 
   return ok({
     id: hub.id,

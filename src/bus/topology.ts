@@ -22,7 +22,12 @@ export function hubQueues(hubId: string): HubQueues {
   };
 }
 
-export async function assertTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
+/**
+ * Declares a hub's queues: `outboxFor` are the neighbours on other brokers (an outbox and a link
+ * each); `directTo` are neighbours on this broker, whose ingress this hub publishes to straight
+ * away and therefore declares too, so that nothing is ever published into a queue not there yet.
+ */
+export async function assertTopology(ch: Channel, hubId: string, outboxFor: readonly string[], directTo: readonly string[] = []): Promise<void> {
   const q = hubQueues(hubId);
   await ch.assertQueue(q.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   const working = {
@@ -37,7 +42,12 @@ export async function assertTopology(ch: Channel, hubId: string, neighbours: rea
       'x-overflow': 'reject-publish',
     },
   };
-  for (const name of [q.ingress, q.deliver, ...neighbours.map(q.outbox)]) await ch.assertQueue(name, working);
+  for (const name of [q.ingress, q.deliver, ...outboxFor.map(q.outbox)]) await ch.assertQueue(name, working);
+  for (const n of directTo) {
+    const theirs = hubQueues(n);
+    await ch.assertQueue(theirs.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.assertQueue(theirs.ingress, { ...working, arguments: { ...working.arguments, 'x-dead-letter-routing-key': theirs.dead } });
+  }
 }
 
 /** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */

@@ -40,7 +40,7 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   const hubs: RunningHub[] = [];
   for (const h of config.value.hubs) {
     const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
-    const hub = await startHub(hubConfig, h, { log, clock: () => new Date() });
+    const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: () => new Date() });
     if (!hub.ok) throw new Error(hub.error.message);
     hubs.push(hub.value);
   }

@@ -29,11 +29,9 @@ async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<stri
   const seen = new Map<string, number>();
   for (let idle = 0; seen.size < docIds.size; idle++) {
     const r = await agent.request('GET', '/api/v1/edocs/received?limit=1000');
-    for (const item of r.json.items as { docId: string; receivedAt: string }[]) {
-      if (!docIds.has(item.docId) || seen.has(item.docId)) continue;
-      seen.set(item.docId, Date.parse(item.receivedAt));
-      await agent.request('POST', `/api/v1/edocs/${item.docId}/ack`, { result: 'done' });
-    }
+    const fresh = (r.json.items as { docId: string; receivedAt: string }[]).filter((i) => docIds.has(i.docId) && !seen.has(i.docId));
+    for (const item of fresh) seen.set(item.docId, Date.parse(item.receivedAt));
+    await Promise.all(fresh.map((item) => agent.request('POST', `/api/v1/edocs/${item.docId}/ack`, { result: 'done' })));
     if (idle > 3000) throw new Error(`only ${seen.size} of ${docIds.size} packages arrived`);
     await sleep(20);
   }

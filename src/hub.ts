@@ -113,6 +113,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     async close() {
       await app.close();
       for (const w of workers) await w.stop();
+      await pipeline.flushReceipts();
       await publisher.close();
       for (const r of remote.values()) { await r.publisher.close(); await r.conn.close(); }
       await conn.close(); // channels first, then the connection, or the last acks are lost

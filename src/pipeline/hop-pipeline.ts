@@ -17,11 +17,17 @@ import { emitStatus } from '../edxml/emit.js';
 import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
 import { verifySeal, type HopRecord, type HubSigner } from '../hop/seal.js';
 import { nextHop, routePackage, type Route } from '../routing/router.js';
-import { fromAmqp, type HopMessage } from '../bus/message.js';
+import { z } from 'zod';
+import { fromAmqp, HopRecordSchema, type HopMessage } from '../bus/message.js';
 import type { Disposition } from '../bus/consumer.js';
-import type { AckResult, DeliveryState, Ledger } from '../ledger/store.js';
+import { DELIVERY_STATES, type AckResult, type DeliveryState, type Ledger } from '../ledger/store.js';
 
 export type Stage = 'deliver' | { outbox: string };
+
+const ReceiptBatch = z.array(z.object({
+  originHub: z.string(), docId: z.string(), organId: z.string(), delivery: z.enum(DELIVERY_STATES),
+  status: z.string().optional(), reason: z.string().optional(), trace: z.array(HopRecordSchema),
+}));
 
 export interface Outlet {
   send(stage: Stage, message: HopMessage): Promise<void>;
@@ -49,6 +55,13 @@ export interface SubmitReply {
 }
 
 interface Receipt { docId: string; organId: string; delivery: DeliveryState; status?: string; reason?: string; trace: HopRecord[] }
+/** Receipts travel in batches: each carries the hub it is going back to. */
+interface Routed extends Receipt { originHub: string }
+
+// Receipts are not urgent: those for the same next hop within RECEIPT_BATCH_MS share one sealed
+// message. Every caller still waits for the broker's confirm of its batch before acking.
+const RECEIPT_BATCH_MS = 20;
+const RECEIPT_BATCH_MAX = 200;
 
 export function createPipeline(deps: PipelineDeps) {
   const { self, registry, ledger, outlet, signer, log } = deps;
@@ -81,17 +94,39 @@ export function createPipeline(deps: PipelineDeps) {
       outlet.send(next === '' ? 'deliver' : { outbox: next }, sealed({ ...base, recipients }))));
   };
 
-  const sendReceipt = async (originHub: string, receipt: Receipt) => {
+  const batches = new Map<string, { receipts: Routed[]; done: Promise<void>; flush: () => void }>();
+  let receiptBatch = 0;
+  const openBatch = (hub: string) => {
+    let release!: () => void;
+    let fail!: (err: Error) => void;
+    const batch = {
+      receipts: [] as Routed[],
+      done: new Promise<void>((resolve, reject) => { release = resolve; fail = reject; }),
+      flush: () => {
+        clearTimeout(timer);
+        if (batches.get(hub) === batch) batches.delete(hub);
+        outlet.send({ outbox: hub }, sealed({
+          body: Buffer.from(JSON.stringify(batch.receipts), 'utf8'), kind: 'receipt', docId: `receipts-${self}-${Date.now()}-${++receiptBatch}`,
+          originHub: self, sender: self, recipients: [...new Set(batch.receipts.map((r) => r.organId))], trace: [],
+        })).then(release, fail);
+      },
+    };
+    const timer = setTimeout(batch.flush, RECEIPT_BATCH_MS);
+    batches.set(hub, batch);
+    return batch;
+  };
+  /** Resolves once the receipt is applied here or its batch is confirmed by the broker. */
+  const sendReceipt = async (originHub: string, receipt: Receipt): Promise<void> => {
     if (originHub === self) return applyReceipt(receipt);
     const hop = nextHop(registry, self, originHub);
     if (hop === null) {
       log.error({ docId: receipt.docId, originHub }, 'no route back to the origin hub; receipt dropped');
       return;
     }
-    await outlet.send({ outbox: hop.hub }, sealed({
-      body: Buffer.from(JSON.stringify(receipt), 'utf8'), kind: 'receipt', docId: `${receipt.docId}:${receipt.organId}:${receipt.delivery}`,
-      originHub, sender: self, recipients: [receipt.organId], trace: [],
-    }));
+    const batch = batches.get(hop.hub) ?? openBatch(hop.hub);
+    batch.receipts.push({ ...receipt, originHub });
+    if (batch.receipts.length >= RECEIPT_BATCH_MAX) batch.flush();
+    return batch.done;
   };
 
   const applyReceipt = async (receipt: Receipt) => {
@@ -132,6 +167,13 @@ export function createPipeline(deps: PipelineDeps) {
   };
 
   return {
+    /** Sends the receipts still waiting for their batch (on shutdown). */
+    async flushReceipts(): Promise<void> {
+      const pending = [...batches.values()];
+      for (const b of pending) b.flush();
+      await Promise.all(pending.map((b) => b.done));
+    },
+
     /** The first hop: an agency submits a package over HTTP. */
     async submit(bytes: Buffer, caller: string): Promise<Result<SubmitReply>> {
       const started = performance.now();
@@ -184,8 +226,12 @@ export function createPipeline(deps: PipelineDeps) {
         return 'ack';
       }
       if (m.kind === 'receipt') {
-        const receipt = JSON.parse(body.toString('utf8')) as Receipt;
-        await sendReceipt(m.originHub, receipt);
+        const receipts = ReceiptBatch.safeParse(JSON.parse(body.toString('utf8')));
+        if (!receipts.success) {
+          await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
+          return 'ack';
+        }
+        await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
         return 'ack';
       }
       const verdict = deps.check(body);

@@ -73,6 +73,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
   const q = hubQueues(hub.id);
   const outlet: Outlet = {
+    available: () => conn.isConnected(),
     send: (stage, m) => publisher.publish({
       queue: stage === 'deliver' ? q.deliver : remote.has(stage.outbox) ? q.outbox(stage.outbox) : hubQueues(stage.outbox).ingress,
       body: m.body, headers: toHeaders(m), messageId: `${m.docId}:${m.recipients.join(',')}`,

@@ -30,6 +30,8 @@ const ReceiptBatch = z.array(z.object({
 }));
 
 export interface Outlet {
+  /** False while the broker is unreachable: new submissions are refused rather than left waiting. */
+  available(): boolean;
   send(stage: Stage, message: HopMessage): Promise<void>;
   deadLetter(body: Buffer, headers: unknown, error: HubError): Promise<void>;
 }
@@ -176,6 +178,7 @@ export function createPipeline(deps: PipelineDeps) {
 
     /** The first hop: an agency submits a package over HTTP. */
     async submit(bytes: Buffer, caller: string): Promise<Result<SubmitReply>> {
+      if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
       const started = performance.now();
       const verdict = deps.check(bytes);
       if (!verdict.ok) return { ok: false, error: verdict.error };

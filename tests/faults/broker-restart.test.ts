@@ -40,6 +40,12 @@ describe.skipIf(!hasBroker)('broker restart in the middle of a run', () => {
     await Promise.all(accepted);
 
     rabbitmqctl('stop_app');
+    // While the broker is away the hub answers at once: 503 UNAVAILABLE, nothing accepted.
+    const refused = await eventually(async () => {
+      const r = await commune.submit(n.document(commune, [department], 'Khi broker ngừng'));
+      return r.status === 503 ? r : undefined;
+    }, 'a 503 while the broker is down', 20_000);
+    expect(refused.json.error.code).toBe('UNAVAILABLE');
     const during = packages.slice(12, 24).map(submitUntilAccepted); // these wait for the broker
     await new Promise((r) => setTimeout(r, 1500));
     rabbitmqctl('start_app');

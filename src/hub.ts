@@ -16,7 +16,7 @@ import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
 import { consume, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
-import { toHeaders } from './bus/message.js';
+import { stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
 import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
@@ -167,9 +167,4 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
 
 function readFile(file: string): string {
   return fs.readFileSync(file, 'utf8');
-}
-
-function stringHeaders(headers: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>)
-    .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
 }

@@ -28,10 +28,6 @@ export function parseAgencyCode(text: string): AgencyCodeResult {
   return { ok: true, value: { code: text as AgencyCode, segments: [l4, l3, l2, l1], depth } };
 }
 
-export function isAgencyCode(text: string): text is AgencyCode {
-  return parseAgencyCode(text).ok;
-}
-
 /** The parent by arithmetic: zero the leftmost non-zero segment; a level-1 code has none. */
 export function parentCode(code: AgencyCode): AgencyCode | null {
   const parts = code.split('.');

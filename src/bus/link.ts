@@ -6,6 +6,7 @@ import type { BusConnection } from './connection.js';
 import { consume, type Stoppable } from './consumer.js';
 import type { Publisher } from './publisher.js';
 import { hubQueues } from './topology.js';
+import { stringHeaders } from './message.js';
 
 export interface LinkConfig {
   from: string;
@@ -20,11 +21,8 @@ export async function startLink(conn: BusConnection, link: LinkConfig, log: Logg
   const from = hubQueues(link.from);
   const to = hubQueues(link.to);
   return consume(conn, from.outbox(link.to), LINK_PREFETCH, log, async (body, headers) => {
-    const stringHeaders = Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>)
-      .map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
-    await link.remote.publish({
-      queue: to.ingress, body, headers: stringHeaders, messageId: stringHeaders['x-lgsp-doc-id'] ?? '',
-    });
+    const h = stringHeaders(headers);
+    await link.remote.publish({ queue: to.ingress, body, headers: h, messageId: h['x-lgsp-doc-id'] ?? '' });
     return 'ack';
   });
 }

@@ -64,7 +64,7 @@ export function toHeaders(m: HopMessage): Record<string, string> {
 }
 
 export function fromAmqp(body: Buffer, headers: unknown): HopMessage | { error: string } {
-  const parsed = HopHeaders.safeParse(normalize(headers));
+  const parsed = HopHeaders.safeParse(stringHeaders(headers));
   if (!parsed.success) return { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
   const h = parsed.data;
   const m: HopMessage = {
@@ -77,8 +77,8 @@ export function fromAmqp(body: Buffer, headers: unknown): HopMessage | { error: 
   return m;
 }
 
-// amqplib returns long string header values as Buffers.
-function normalize(headers: unknown): unknown {
-  if (headers === null || typeof headers !== 'object') return headers;
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : v]));
+/** AMQP headers as strings (amqplib returns long string values as Buffers). */
+export function stringHeaders(headers: unknown): Record<string, string> {
+  if (headers === null || typeof headers !== 'object') return {};
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
 }

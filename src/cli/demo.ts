@@ -6,12 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import amqp from 'amqplib';
 import pino from 'pino';
 import { z } from 'zod';
 import { DEFAULT_AMQP_URL, parseConfig } from '../config.js';
-import { buildDemoNetwork, type DemoAgency, type DemoNetwork } from '../demo/network.js';
-import { deleteTopology } from '../bus/topology.js';
+import { buildDemoNetwork, deleteNetworkQueues, type DemoAgency, type DemoNetwork } from '../demo/network.js';
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
@@ -43,7 +41,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(net.config, null, 2) + '\n');
 
   try {
-    await clearDemoQueues(amqpUrl, net);
+    await deleteNetworkQueues(amqpUrl, net); // queues of an earlier run carry an earlier PKI's packages
   } catch (err) {
     return reportError(fail('UNAVAILABLE', `no broker at ${redact(amqpUrl)}: ${(err as Error).message}`).error, false, io);
   }
@@ -154,17 +152,6 @@ function writeManifest(net: DemoNetwork, urlOf: (hubId: string) => string): stri
   const file = path.join(net.dir, 'agencies.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
   return file;
-}
-
-/** A fresh demo: queues left by an earlier run (with an earlier PKI) are removed. */
-async function clearDemoQueues(url: string, net: DemoNetwork): Promise<void> {
-  const conn = await amqp.connect(url);
-  const ch = await conn.createChannel();
-  for (const h of net.hubs) {
-    await deleteTopology(ch, h.id, net.hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id));
-  }
-  await ch.close();
-  await conn.close();
 }
 
 function redact(url: string): string {

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createDevCa, issueCertificate, issueEcCertificate, type KeyAndCert } from '../pki/dev-pki.js';
+import amqp from 'amqplib';
 import { hashApiKey } from '../http/auth.js';
+import { deleteTopology } from '../bus/topology.js';
 
 export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; keyFile: string; certFile: string }
 export interface DemoHub { id: string; name: string; parentId: string | null; port: number }
@@ -83,4 +85,18 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
     agencies: agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKeyHash: hashApiKey(a.apiKey), certFiles: [a.certFile] })),
   };
   return { config, hubs, agencies, caFile, caKeyFile, dir: o.dir };
+}
+
+/** Removes the queues of a network's hubs (a fresh demo, or a test's clean-up). */
+export async function deleteNetworkQueues(amqpUrl: string, net: Pick<DemoNetwork, 'hubs'>): Promise<void> {
+  const conn = await amqp.connect(amqpUrl);
+  try {
+    const ch = await conn.createChannel();
+    for (const h of net.hubs) {
+      await deleteTopology(ch, h.id, net.hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id));
+    }
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
 }

@@ -1,7 +1,7 @@
 // The hop pipeline: what one hub does with a package, top to bottom.
 //
 //   submit (HTTP, first hop)      checkHop → sender binding → routePackage → ledger → publish
-//   onIngress (from a neighbour)  verify seal → checkHop → routePackage → publish (deliver or forward)
+//   onIngress (from a neighbour)  checkHop → the previous hub's seal → routePackage → publish (deliver or forward)
 //                                 or, when refused: dead letter + failed receipts + a 02 status to the sender
 //   onDeliver (recipients here)   mailbox (dedupe) → business state → receipt to the origin hub → ack
 //   onReceipt                     at the origin hub: per-recipient delivery state and trace; else forward
@@ -71,7 +71,7 @@ export function createPipeline(deps: PipelineDeps) {
   /** This hop's trace entry; `fromHub` adds the seal check of a message from a neighbour. */
   const record = (verdict: HopVerdict | null, started: number, fromHub: boolean, failed?: { stage: HopStage | 'seal' | 'route'; code: ErrorCode }): HopRecord => {
     const checks: Record<string, string> = {};
-    for (const stage of fromHub ? ['seal', ...HOP_STAGES] as const : HOP_STAGES) {
+    for (const stage of fromHub ? [...HOP_STAGES, 'seal'] as const : HOP_STAGES) {
       if (failed?.stage === stage) { checks[stage] = failed.code; break; }
       checks[stage] = stage === 'profile' && verdict?.ok && verdict.signer === null ? 'unsigned' : 'ok';
     }
@@ -79,21 +79,22 @@ export function createPipeline(deps: PipelineDeps) {
     return { hub: self, at: deps.clock().toISOString(), verdict: failed ? 'rejected' : 'accepted', checks, ms: Math.round((performance.now() - started) * 100) / 100 };
   };
 
-  const sealed = (m: Omit<HopMessage, 'seal' | 'sealHub'>): HopMessage => ({
+  /** Seals a message; `digest` is the body's SHA-256 where the caller already has it. */
+  const sealed = (m: Omit<HopMessage, 'seal' | 'sealHub'>, digest = digestOf(m.body)): HopMessage => ({
     ...m,
-    seal: signer.seal({ digest: digestOf(m.body), docId: m.docId, trace: m.trace }),
+    seal: signer.seal({ digest, docId: m.docId, trace: m.trace }),
     sealHub: self,
   });
 
   /** Publishes one message per next hop, each carrying the recipients behind that hop. */
-  const dispatch = async (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[]) => {
+  const dispatch = async (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[], digest?: string) => {
     const groups = new Map<string, string[]>();
     for (const r of routes) {
       const key = r.via === 'local' ? '' : r.nextHub!;
       groups.set(key, [...(groups.get(key) ?? []), r.organId]);
     }
     await Promise.all([...groups].map(([next, recipients]) =>
-      outlet.send(next === '' ? 'deliver' : { outbox: next }, sealed({ ...base, recipients }))));
+      outlet.send(next === '' ? 'deliver' : { outbox: next }, sealed({ ...base, recipients }, digest))));
   };
 
   const batches = new Map<string, { receipts: Routed[]; done: Promise<void>; flush: () => void }>();
@@ -207,7 +208,7 @@ export function createPipeline(deps: PipelineDeps) {
         ...(subject ? { subject } : {}),
         ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
         ...(documentId ? { documentId } : {}),
-      }, routes.value);
+      }, routes.value, verdict.digest);
       await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
       log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
       return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
@@ -221,17 +222,16 @@ export function createPipeline(deps: PipelineDeps) {
         await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
         return 'ack';
       }
-      const sealCert = deps.hubCertificates.get(m.sealHub);
-      if (sealCert === undefined || !verifySeal({ digest: digestOf(body), docId: m.docId, trace: m.trace }, m.seal, sealCert)) {
-        const error: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
-        if (m.kind === 'receipt') await outlet.deadLetter(body, headers, error);
-        else await refuse(m, headers, error, record(null, started, true, { stage: 'seal', code: error.code }));
-        return 'ack';
-      }
+      const sealOk = (digest: string) => {
+        const cert = deps.hubCertificates.get(m.sealHub);
+        return cert !== undefined && verifySeal({ digest, docId: m.docId, trace: m.trace }, m.seal, cert);
+      };
+      const sealError: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
       if (m.kind === 'receipt') {
-        const receipts = ReceiptBatch.safeParse(JSON.parse(body.toString('utf8')));
-        if (!receipts.success) {
-          await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
+        const receipts = sealOk(digestOf(body)) ? ReceiptBatch.safeParse(JSON.parse(body.toString('utf8'))) : null;
+        if (receipts === null || !receipts.success) {
+          await outlet.deadLetter(body, headers, receipts === null ? sealError
+            : { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
           return 'ack';
         }
         await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
@@ -242,6 +242,11 @@ export function createPipeline(deps: PipelineDeps) {
         await refuse(m, headers, verdict.error, record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
         return 'ack';
       }
+      // The previous hub's seal, last (ARCHITECTURE.md's order), over the digest the check computed.
+      if (!sealOk(verdict.digest)) {
+        await refuse(m, headers, sealError, record(verdict, started, true, { stage: 'seal', code: sealError.code }));
+        return 'ack';
+      }
       const routes = routePackage(m.recipients, registry, self);
       if (!routes.ok) {
         await refuse(m, headers, routes.error, record(verdict, started, true, { stage: 'route', code: routes.error.code }));
@@ -250,7 +255,7 @@ export function createPipeline(deps: PipelineDeps) {
       const hop = record(verdict, started, true);
       await ledger.appendTrace(m.docId, [hop]);
       const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
-      await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value);
+      await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value, verdict.digest);
       return 'ack';
     },
 

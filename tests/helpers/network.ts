@@ -3,12 +3,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
 import pino from 'pino';
 import { parseConfig, DEFAULT_AMQP_URL, type Config } from '../../src/config.js';
-import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
+import { buildDemoNetwork, deleteNetworkQueues, type DemoNetwork } from '../../src/demo/network.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
-import { deleteTopology } from '../../src/bus/topology.js';
 import { makeAgent, signedDocument, signedStatus, type Agent } from './agent.js';
 
 export type { Agent };
@@ -64,15 +62,8 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
 }
 
 /** Deletes the queues of a network's hubs. */
-export async function purge(net: DemoNetwork): Promise<void> {
-  const conn = await amqp.connect(AMQP_URL);
-  const ch = await conn.createChannel();
-  for (const h of net.hubs) {
-    const neighbours = net.hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id);
-    await deleteTopology(ch, h.id, neighbours);
-  }
-  await ch.close();
-  await conn.close();
+export function purge(net: DemoNetwork): Promise<void> {
+  return deleteNetworkQueues(AMQP_URL, net);
 }
 
 /** Polls until `probe` returns a value (not undefined), or fails after `timeoutMs`. */

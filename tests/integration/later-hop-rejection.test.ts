@@ -7,6 +7,8 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, serialOf } from '../../src/pki/dev-pki.js';
 import { hubQueues } from '../../src/bus/topology.js';
+import { toHeaders } from '../../src/bus/message.js';
+import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 
 let n: TestNetwork;
@@ -64,6 +66,37 @@ describe('refusal at a later hop', () => {
     expect(dead.properties.headers?.['x-lgsp-reason-code']).toBe('CERT_REVOKED');
     expect(String(dead.properties.headers?.['x-lgsp-doc-id'])).toBe(docId);
 
+    const inbox = (await department.request('GET', '/api/v1/edocs/received')).json.items;
+    expect(inbox.map((i: { docId: string }) => i.docId)).not.toContain(docId);
+  });
+
+  it('refuses a package whose previous-hub seal is forged: dead letter, 02 to the sender, no delivery', async () => {
+    const sender = n.agent('000.07.05.');
+    const bytes = n.document(sender, [department], 'Niêm phong giả');
+    const docId = docIdOf(bytes);
+    const conn = await amqp.connect(AMQP_URL);
+    const ch = await conn.createConfirmChannel();
+    ch.sendToQueue(hubQueues(districtId(n)).ingress, bytes, {
+      persistent: true, messageId: docId,
+      headers: toHeaders({
+        body: bytes, kind: 'edoc', docId, originHub: n.hubs[2]!.id, sender: sender.agency.code, recipients: [department.agency.code],
+        trace: [{ hub: n.hubs[2]!.id, at: new Date().toISOString(), verdict: 'accepted', checks: {} }],
+        seal: Buffer.from('forged').toString('base64'), sealHub: n.hubs[2]!.id,
+      }),
+    });
+    await ch.waitForConfirms();
+
+    const dead = await eventually(async () => {
+      const m = await ch.get(hubQueues(districtId(n)).dead, { noAck: true });
+      return m === false ? undefined : m;
+    }, 'the dead letter');
+    await conn.close();
+    expect(dead.properties.headers?.['x-lgsp-reason-code']).toBe('SIGNATURE_INVALID');
+    expect(String(dead.properties.headers?.['x-lgsp-reason'])).toContain('seal');
+    await eventually(async () => {
+      const inbox = await sender.request('GET', '/api/v1/edocs/received?kind=status');
+      return inbox.json.items.some((i: { statusCode: string }) => i.statusCode === '02') ? true : undefined;
+    }, 'the 02 status at the sender');
     const inbox = (await department.request('GET', '/api/v1/edocs/received')).json.items;
     expect(inbox.map((i: { docId: string }) => i.docId)).not.toContain(docId);
   });

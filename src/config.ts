@@ -41,6 +41,17 @@ export const AgencyConfig = z.object({
 });
 export type AgencyConfig = z.output<typeof AgencyConfig>;
 
+export const ADMIN_ROLES = ['observer', 'operator', 'security'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export const AdminConfig = z.object({
+  name: z.string().min(1),
+  /** Lowercase hex SHA-256 of the admin token. */
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 of the token'),
+  roles: z.array(z.enum(ADMIN_ROLES)).min(1),
+});
+export type AdminConfig = z.output<typeof AdminConfig>;
+
 export const Config = z.object({
   dataDir: z.string().default('data'),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
@@ -55,6 +66,7 @@ export const Config = z.object({
   }).prefault({}),
   hubs: z.array(HubConfig).min(1),
   agencies: z.array(AgencyConfig).default([]),
+  admins: z.array(AdminConfig).default([]),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

@@ -10,7 +10,7 @@ import { buildRegistry } from './agency/registry.js';
 import { checkHop } from './hop/check.js';
 import { createHubSigner } from './hop/seal.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
-import { buildTrustSnapshot, type Registration } from './trust/store.js';
+import type { Registration } from './trust/store.js';
 import { fingerprintOf, readCertificates } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
@@ -21,6 +21,9 @@ import { createPublisher, type Publisher } from './bus/publisher.js';
 import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { createServer } from './http/server.js';
+import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
+import { applyTrustChange, certRecord, TrustChange } from './admin/trust-changes.js';
+import { createTrustState } from './admin/trust-state.js';
 
 export interface RunningHub {
   id: string;
@@ -40,13 +43,18 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const sealCert = material.value.hubCertificates.get(hub.id)!;
   const signer = createHubSigner(hub.id, readFile(hub.sealKeyFile), sealCert);
   if (!signer.ok) return signer;
-  const trust = buildTrustSnapshot(material.value);
 
   const neighbours = [...registry.hubs.values()].filter((h) => h.parentId === hub.id).map((h) => h.id);
   const parent = registry.hubs.get(hub.id)?.parentId ?? null;
   if (parent !== null) neighbours.push(parent);
 
   const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
+  // The configuration seeds the trust store; from then on the ledger holds it, changed live.
+  for (const r of material.value.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, env.clock(), 'config'));
+  for (const c of material.value.crls) {
+    await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: env.clock().toISOString(), importedBy: 'config' });
+  }
+  const trust = await createTrustState({ anchors: material.value.anchors, fixed: material.value.hubRegistrations, ledger, log: log.child({ component: 'trust' }) });
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
   // Neighbours on this broker get messages straight in their ingress; a neighbour on another
   // broker (across a WAN) through a local outbox and a link, so that its outage only fills the outbox.
@@ -57,6 +65,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   await conn.onConnect(async (model) => {
     const ch = await model.createChannel();
     await assertTopology(ch, hub.id, linked, direct);
+    await assertBroadcast(ch, hub.id);
     await ch.close();
   });
   const publisher = await createPublisher(conn, log.child({ component: 'publisher' }));
@@ -88,11 +97,29 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     self: hub.id, registry, signer: signer.value, hubCertificates: material.value.hubCertificates, ledger, outlet,
     clock: env.clock, log: log.child({ component: 'pipeline' }),
     check: (bytes) => checkHop(bytes, {
-      trust, now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
+      trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
     }),
   });
 
+  // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
+  const changeTrust = async (change: TrustChange) => {
+    await applyTrustChange(ledger, change);
+    await trust.reload();
+    await publisher.publish({ exchange: TRUST_EXCHANGE, queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}` });
+  };
   const workers: Stoppable[] = [
+    await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body) => {
+      const change = TrustChange.safeParse(JSON.parse(body.toString('utf8')));
+      if (!change.success) {
+        log.error({ err: change.error.message }, 'unreadable trust change dropped');
+        return 'ack';
+      }
+      if (change.data.origin === hub.id) return 'ack'; // applied when it was made
+      await applyTrustChange(ledger, change.data);
+      await trust.reload();
+      log.info({ kind: change.data.kind, origin: change.data.origin }, 'trust change applied');
+      return 'ack';
+    }),
     await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
     await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers)),
   ];
@@ -103,6 +130,11 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
+    admin: {
+      hubId: hub.id, ledger, registry, trust, changeTrust, clock: env.clock,
+      admins: new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }])),
+      agencyKeys: new Map(config.agencies.map((a) => [a.apiKeyHash, a.code])),
+    },
     ready: async () => ({ broker: conn.isConnected(), ledger: true }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
@@ -126,8 +158,11 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
 interface TrustMaterial {
   anchors: X509Certificate[];
-  crls: RevocationList[];
-  registrations: Registration[];
+  crls: { list: RevocationList; der: Buffer }[];
+  /** Agencies' certificates from the configuration, to seed the trust store. */
+  seed: { agency: string; cert: X509Certificate }[];
+  /** Hub seal certificates: a hub signs the 02 statuses it emits as the agency it serves. */
+  hubRegistrations: Registration[];
   hubCertificates: Map<string, X509Certificate>;
 }
 
@@ -140,29 +175,30 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     if (!certs.ok) return certs;
     anchors.push(...certs.value);
   }
-  const crls: RevocationList[] = [];
+  const crls: TrustMaterial['crls'] = [];
   for (const file of config.trust.crlFiles) {
-    const crl = await loadCrl(readFile(file), anchors);
+    const text = readFile(file);
+    const crl = await loadCrl(text, anchors);
     if (!crl.ok) return fail('USAGE', `${file}: ${crl.error.message}`);
-    crls.push(crl.value);
+    crls.push({ list: crl.value, der: Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64') });
   }
-  const registrations: Registration[] = [];
+  const seed: TrustMaterial['seed'] = [];
   for (const a of config.agencies) {
     for (const file of a.certFiles) {
       const certs = certsIn(file);
       if (!certs.ok) return certs;
-      registrations.push({ agency: a.code, fingerprint: fingerprintOf(certs.value[0]!) });
+      seed.push({ agency: a.code, cert: certs.value[0]! });
     }
   }
   const hubCertificates = new Map<string, X509Certificate>();
+  const hubRegistrations: Registration[] = [];
   for (const h of config.hubs) {
     const certs = certsIn(h.sealCertFile);
     if (!certs.ok) return certs;
     hubCertificates.set(h.id, certs.value[0]!);
-    // A hub signs the 02 statuses it emits as the agency it serves.
-    registrations.push({ agency: h.id, fingerprint: fingerprintOf(certs.value[0]!) });
+    hubRegistrations.push({ agency: h.id, fingerprint: fingerprintOf(certs.value[0]!) });
   }
-  return ok({ anchors, crls, registrations, hubCertificates });
+  return ok({ anchors, crls, seed, hubRegistrations, hubCertificates });
 }
 
 function readFile(file: string): string {

@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
 
 export interface Outgoing {
+  /** A queue (through the default exchange), or a fanout exchange with `exchange`. */
   queue: string;
+  exchange?: string;
   body: Buffer;
   headers: Record<string, string>;
   messageId: string;
@@ -29,15 +31,18 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
   const unconfirmed = new Set<Pending>();
 
   const send = (ch: ConfirmChannel, p: Pending) => {
-    const { queue, body, headers, messageId } = p.message;
+    const { queue, exchange, body, headers, messageId } = p.message;
+    const options = { persistent: true, messageId, headers, contentType: exchange ? 'application/json' : 'application/xml' };
     try {
-      ch.sendToQueue(queue, body, { persistent: true, messageId, headers, contentType: 'application/xml' }, (err) => {
+      const confirmed = (err: Error | null) => {
         // 'channel closed': not refused, just not confirmed; it goes again on the next channel.
         if (err && err.message !== BROKER_NACK) return;
         unconfirmed.delete(p);
-        if (err) p.reject(new Error(`the broker refused the message for ${queue}`));
+        if (err) p.reject(new Error(`the broker refused the message for ${exchange ?? queue}`));
         else p.resolve();
-      });
+      };
+      if (exchange !== undefined) ch.publish(exchange, '', body, options, confirmed);
+      else ch.sendToQueue(queue, body, options, confirmed);
     } catch (err) {
       // The channel closed under us; the message waits in `unconfirmed` for the next channel.
       log.debug({ err: (err as Error).message, queue }, 'publish deferred until the broker is back');

@@ -2,6 +2,7 @@
 // (re)connect. All queues are quorum queues (replicated, Raft); a message delivered more than
 // DELIVERY_LIMIT times (a poison message) is dead-lettered to `dead` instead of blocking the lane.
 import type { Channel } from 'amqplib';
+import { trustQueue } from './broadcast.js';
 
 export const DELIVERY_LIMIT = 5;
 
@@ -53,5 +54,5 @@ export async function assertTopology(ch: Channel, hubId: string, outboxFor: read
 /** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */
 export async function deleteTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
   const q = hubQueues(hubId);
-  for (const name of [q.ingress, q.deliver, q.dead, ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
+  for (const name of [q.ingress, q.deliver, q.dead, trustQueue(hubId), ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
 }

@@ -5,7 +5,7 @@
 // data/demo/agencies.json so that any HTTP client and XML-DSig tool can act as an agency.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import pino from 'pino';
 import { z } from 'zod';
 import { DEFAULT_AMQP_URL, parseConfig } from '../config.js';
@@ -147,7 +147,7 @@ function writeManifest(net: DemoNetwork, urlOf: (hubId: string) => string): stri
     agencies: net.agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKey: a.apiKey, keyFile: rel(a.keyFile), certFile: rel(a.certFile) })),
     caFile: rel(net.caFile),
     caKeyFile: rel(net.caKeyFile),
-    adminToken: randomBytes(24).toString('base64url'),
+    adminToken: net.adminToken,
   };
   const file = path.join(net.dir, 'agencies.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });

@@ -20,6 +20,8 @@ export interface DemoNetwork {
   agencies: DemoAgency[];
   caFile: string;
   caKeyFile: string;
+  /** An admin token with every role (observer, operator, security). */
+  adminToken: string;
   dir: string;
 }
 
@@ -75,6 +77,7 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
     code, name, hubId, apiKey: randomBytes(24).toString('base64url'), ...issue(code, name, code),
   }));
 
+  const adminToken = randomBytes(24).toString('base64url');
   const config = {
     dataDir: path.join(o.dir, 'ledger'),
     amqpUrl: o.amqpUrl,
@@ -83,8 +86,9 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
       id: h.id, name: h.name, parentId: h.parentId, port: h.port, sealKeyFile: hubFiles[i]!.keyFile, sealCertFile: hubFiles[i]!.certFile,
     })),
     agencies: agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKeyHash: hashApiKey(a.apiKey), certFiles: [a.certFile] })),
+    admins: [{ name: 'demo-admin', tokenHash: hashApiKey(adminToken), roles: ['observer', 'operator', 'security'] }],
   };
-  return { config, hubs, agencies, caFile, caKeyFile, dir: o.dir };
+  return { config, hubs, agencies, caFile, caKeyFile, adminToken, dir: o.dir };
 }
 
 /** Removes the queues of a network's hubs (a fresh demo, or a test's clean-up). */

@@ -4,9 +4,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
+import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { replyError } from './errors.js';
 
 export interface ServerDeps extends AgencyApiDeps {
+  admin: AdminApiDeps;
   log: Logger;
   ready: () => Promise<{ broker: boolean; ledger: boolean }>;
 }
@@ -38,5 +40,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...parts });
   });
   await agencyApi(app, deps);
+  await adminApi(app, deps.admin);
   return app;
 }

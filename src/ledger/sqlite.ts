@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { HopRecord } from '../hop/seal.js';
 import {
-  DELIVERY_STATES, type AckResult, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
+  CERT_STATES, DELIVERY_STATES, type AckResult, type CertRecord, type CrlRecord, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
   type RecipientState, type SentItem, type SubmittedDocument,
 } from './store.js';
 
@@ -31,6 +31,12 @@ CREATE INDEX IF NOT EXISTS mailbox_pending ON mailbox (agency, acked_at, receive
 CREATE TABLE IF NOT EXISTS trace (
   doc_id TEXT NOT NULL, hub TEXT NOT NULL, at TEXT NOT NULL, verdict TEXT NOT NULL, checks TEXT NOT NULL, ms REAL,
   PRIMARY KEY (doc_id, hub, verdict));
+CREATE TABLE IF NOT EXISTS certs (
+  fingerprint TEXT PRIMARY KEY, agency TEXT NOT NULL, pem TEXT NOT NULL, subject TEXT NOT NULL,
+  not_before TEXT NOT NULL, not_after TEXT NOT NULL, state TEXT NOT NULL, retire_at TEXT, revoked_at TEXT, reason TEXT,
+  added_at TEXT NOT NULL, added_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS crls (
+  issuer_fingerprint TEXT PRIMARY KEY, der BLOB NOT NULL, this_update TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
 `;
@@ -47,7 +53,25 @@ const MailboxRow = z.object({
 });
 const TraceRow = z.object({ hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']), checks: z.string(), ms: z.number().nullable() });
 
+const CertRow = z.object({
+  fingerprint: z.string(), agency: z.string(), pem: z.string(), subject: z.string(), not_before: z.string(), not_after: z.string(),
+  state: z.enum(CERT_STATES), retire_at: z.string().nullable(), revoked_at: z.string().nullable(), reason: z.string().nullable(),
+  added_at: z.string(), added_by: z.string(),
+});
+const CrlRow = z.object({ issuer_fingerprint: z.string(), der: z.instanceof(Buffer), this_update: z.string(), imported_at: z.string(), imported_by: z.string() });
+const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.string() });
+
 const RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
+
+function toCert(row: z.output<typeof CertRow>): CertRecord {
+  return {
+    fingerprint: row.fingerprint, agency: row.agency, pem: row.pem, subject: row.subject, notBefore: row.not_before, notAfter: row.not_after,
+    state: row.state, addedAt: row.added_at, addedBy: row.added_by,
+    ...(row.retire_at === null ? {} : { retireAt: row.retire_at }),
+    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
+    ...(row.reason === null ? {} : { reason: row.reason }),
+  };
+}
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   fs.mkdirSync(dir, { recursive: true });
@@ -77,6 +101,16 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     appendTrace: db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)'),
     trace: db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid'),
     audit: db.prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
+    auditLog: db.prepare('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?'),
+    certs: db.prepare('SELECT * FROM certs ORDER BY agency, not_before'),
+    addCert: db.prepare(`INSERT OR IGNORE INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
+      VALUES (@fingerprint, @agency, @pem, @subject, @notBefore, @notAfter, @state, @retireAt, @revokedAt, @reason, @addedAt, @addedBy)`),
+    cert: db.prepare('SELECT * FROM certs WHERE fingerprint = ?'),
+    setCert: db.prepare('UPDATE certs SET state = @state, retire_at = @retireAt, revoked_at = @revokedAt, reason = @reason WHERE fingerprint = @fingerprint'),
+    crls: db.prepare('SELECT * FROM crls'),
+    crl: db.prepare('SELECT this_update FROM crls WHERE issuer_fingerprint = ?'),
+    putCrl: db.prepare(`INSERT OR REPLACE INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
+      VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)`),
   };
 
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -194,7 +228,33 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const row = TraceRow.parse(r);
       return { hub: row.hub, at: row.at, verdict: row.verdict, checks: JSON.parse(row.checks) as Record<string, string>, ...(row.ms === null ? {} : { ms: row.ms }) };
     }),
+    certificates: async () => q.certs.all().map((r) => toCert(CertRow.parse(r))),
+    addCertificate: (record) => write(() => q.addCert.run({
+      ...record, retireAt: record.retireAt ?? null, revokedAt: record.revokedAt ?? null, reason: record.reason ?? null,
+    }).changes === 1),
+    updateCertificate: (fingerprint, patch) => write(() => {
+      const row = q.cert.get(fingerprint);
+      if (row === undefined) return false;
+      const current = toCert(CertRow.parse(row));
+      const next = { ...current, ...patch };
+      q.setCert.run({ fingerprint, state: next.state, retireAt: next.retireAt ?? null, revokedAt: next.revokedAt ?? null, reason: next.reason ?? null });
+      return true;
+    }),
+    crls: async () => q.crls.all().map((r) => {
+      const row = CrlRow.parse(r);
+      return { issuerFingerprint: row.issuer_fingerprint, der: row.der, thisUpdate: row.this_update, importedAt: row.imported_at, importedBy: row.imported_by };
+    }),
+    putCrl: (record: CrlRecord) => write(() => {
+      const held = q.crl.get(record.issuerFingerprint) as { this_update: string } | undefined;
+      if (held !== undefined && held.this_update >= record.thisUpdate) return false;
+      q.putCrl.run(record);
+      return true;
+    }),
     audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
+    auditLog: async (limit) => q.auditLog.all(limit).map((r) => {
+      const row = AuditRow.parse(r);
+      return { at: row.at, actor: row.actor, action: row.action, detail: JSON.parse(row.detail) as Record<string, unknown> };
+    }),
     close: async () => {
       if (batch.length > 0) flush();
       db.close();

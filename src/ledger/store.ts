@@ -57,6 +57,28 @@ export interface ReceivedItem {
 
 export type AckResult = 'done' | 'fail';
 
+export const CERT_STATES = ['active', 'retired', 'revoked'] as const;
+export type CertState = (typeof CERT_STATES)[number];
+
+/** A signing certificate registered for an agency (the trust store's registrations). */
+export interface CertRecord {
+  fingerprint: string;
+  agency: string;
+  pem: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  state: CertState;
+  /** From this moment the certificate no longer signs for the agency (rotation with overlap). */
+  retireAt?: string;
+  revokedAt?: string;
+  reason?: string;
+  addedAt: string;
+  addedBy: string;
+}
+
+export interface CrlRecord { issuerFingerprint: string; der: Buffer; thisUpdate: string; importedAt: string; importedBy: string }
+
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
@@ -80,6 +102,16 @@ export interface Ledger {
   appendTrace(docId: string, hops: readonly HopRecord[]): Promise<void>;
   trace(docId: string): Promise<HopRecord[]>;
 
+  /** The trust store: agencies' registered certificates and the latest CRL of each CA. */
+  certificates(): Promise<CertRecord[]>;
+  /** Inserts a certificate unless its fingerprint is known; true if inserted. */
+  addCertificate(record: CertRecord): Promise<boolean>;
+  updateCertificate(fingerprint: string, patch: Partial<Pick<CertRecord, 'state' | 'retireAt' | 'revokedAt' | 'reason'>>): Promise<boolean>;
+  crls(): Promise<CrlRecord[]>;
+  /** Keeps the CRL if it is newer than the one held for its CA; true if kept. */
+  putCrl(record: CrlRecord): Promise<boolean>;
+
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
+  auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
 }

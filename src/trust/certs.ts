@@ -90,6 +90,9 @@ export function checkCertificate(known: KnownSigner, trust: TrustSnapshot, at: D
       return fail('CERT_REVOKED', `certificate "${link.subject}" (serial ${link.serial}) is revoked`);
     }
   }
+  if (trust.revokedFingerprints.has(known.signer.fingerprint)) {
+    return fail('CERT_REVOKED', `the signer certificate ${known.signer.fingerprint} was revoked in the trust store`);
+  }
   if (!known.maySign) {
     return fail('CERT_UNTRUSTED', 'the signer certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
   }

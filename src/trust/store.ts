@@ -19,6 +19,8 @@ export interface TrustSnapshot {
   revoked: ReadonlyMap<string, ReadonlySet<string>>;
   /** Agency → registered certificates; null where no registry is loaded (binding not checked). */
   registrations: ReadonlyMap<string, readonly Registration[]> | null;
+  /** Signer certificates revoked by an operator in the trust store (besides any CRL). */
+  revokedFingerprints: ReadonlySet<string>;
   /** What is known of each KeyInfo seen (chain, key usage), filled on first sight: see certs.ts. */
   signers: Map<string, Result<KnownSigner>>;
 }
@@ -27,6 +29,7 @@ export interface TrustMaterial {
   anchors: readonly X509Certificate[];
   crls?: readonly RevocationList[];
   registrations?: readonly Registration[];
+  revokedFingerprints?: Iterable<string>;
 }
 
 export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
@@ -42,5 +45,5 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
     registrations = new Map();
     for (const r of material.registrations) registrations.set(r.agency, [...(registrations.get(r.agency) ?? []), r]);
   }
-  return { anchors: material.anchors, revoked, registrations, signers: new Map() };
+  return { anchors: material.anchors, revoked, registrations, revokedFingerprints: new Set(material.revokedFingerprints ?? []), signers: new Map() };
 }

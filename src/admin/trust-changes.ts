@@ -1,0 +1,102 @@
+// Changes to a hub's trust store, as values: validated once where an operator makes them, then
+// applied (idempotently) by every hub that receives them, so that all hubs converge.
+import { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { fail, ok, type Result } from '../errors.js';
+import type { Registry } from '../agency/registry.js';
+import { CERT_STATES, type CertRecord, type Ledger } from '../ledger/store.js';
+import { fingerprintOf, mayDigitallySign, readCertificates, validityOf } from '../trust/x509.js';
+
+const Iso = z.iso.datetime({ offset: true });
+const CertRecordSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/), agency: z.string(), pem: z.string(), subject: z.string(),
+  notBefore: Iso, notAfter: Iso, state: z.enum(CERT_STATES), retireAt: Iso.optional(), revokedAt: Iso.optional(),
+  reason: z.string().optional(), addedAt: Iso, addedBy: z.string(),
+});
+
+export const TrustChangeBody = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('cert.add'), record: CertRecordSchema, retireOthersAt: Iso.optional() }),
+  z.object({ kind: z.literal('cert.retire'), fingerprint: z.string(), at: Iso }),
+  z.object({ kind: z.literal('cert.revoke'), fingerprint: z.string(), at: Iso, reason: z.string().optional() }),
+  z.object({ kind: z.literal('crl.import'), issuerFingerprint: z.string(), der: z.string(), thisUpdate: Iso }),
+]);
+export type TrustChangeBody = z.output<typeof TrustChangeBody>;
+const ChangeMeta = z.object({ actor: z.string(), at: Iso, origin: z.string() });
+export const TrustChange = TrustChangeBody.and(ChangeMeta);
+export type TrustChange = TrustChangeBody & z.output<typeof ChangeMeta>;
+
+const AGENCY_CODE_IN_SUBJECT = /\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\b/g;
+
+/** Checks a certificate an operator registers for an agency (rotation adds it beside the old). */
+export function validateRegistration(
+  pem: string, agency: string, anchors: readonly X509Certificate[], registry: Registry, now: Date, actor: string,
+): Result<CertRecord> {
+  if (!registry.agencies.has(agency)) return fail('NOT_FOUND', `no agency ${agency} in the registry`);
+  const certs = readCertificates(pem, 'the request');
+  if (!certs.ok) return fail('SCHEMA_INVALID', `pem: ${certs.error.message}`);
+  const cert = certs.value[0]!;
+  const chained = anchors.some((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  if (!chained) return fail('CERT_UNTRUSTED', `the certificate "${cert.subject.replaceAll('\n', ', ')}" does not chain to a trusted CA`);
+  const { notAfter } = validityOf(cert);
+  if (notAfter <= now) return fail('CERT_EXPIRED', `the certificate expired at ${notAfter.toISOString()}`);
+  if (!mayDigitallySign(cert)) return fail('CERT_UNTRUSTED', 'the certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
+  // A certificate whose subject names agency codes must name this one.
+  const named: string[] = cert.subject.match(AGENCY_CODE_IN_SUBJECT) ?? [];
+  if (named.length > 0 && !named.includes(agency)) {
+    return fail('CERT_NOT_BOUND', `the certificate is issued to ${named.join(', ')}, not to ${agency}`);
+  }
+  return ok(certRecord(cert, agency, now, actor));
+}
+
+export function certRecord(cert: X509Certificate, agency: string, now: Date, addedBy: string): CertRecord {
+  const { notBefore, notAfter } = validityOf(cert);
+  return {
+    fingerprint: fingerprintOf(cert), agency, pem: cert.toString(), subject: cert.subject.replaceAll('\n', ', '),
+    notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), state: 'active', addedAt: now.toISOString(), addedBy,
+  };
+}
+
+/** Applies a change to a hub's ledger; applying it again changes nothing. */
+export async function applyTrustChange(ledger: Ledger, change: TrustChange): Promise<void> {
+  switch (change.kind) {
+    case 'cert.add': {
+      await ledger.addCertificate(change.record);
+      if (change.retireOthersAt !== undefined) {
+        const others = (await ledger.certificates()).filter((c) => c.agency === change.record.agency && c.fingerprint !== change.record.fingerprint
+          && c.state === 'active' && (c.retireAt === undefined || c.retireAt > change.retireOthersAt!));
+        for (const c of others) await ledger.updateCertificate(c.fingerprint, { retireAt: change.retireOthersAt });
+      }
+      break;
+    }
+    case 'cert.retire':
+      await ledger.updateCertificate(change.fingerprint, { retireAt: change.at });
+      break;
+    case 'cert.revoke':
+      await ledger.updateCertificate(change.fingerprint, { state: 'revoked', revokedAt: change.at, ...(change.reason ? { reason: change.reason } : {}) });
+      break;
+    case 'crl.import':
+      await ledger.putCrl({ issuerFingerprint: change.issuerFingerprint, der: Buffer.from(change.der, 'base64'), thisUpdate: change.thisUpdate, importedAt: change.at, importedBy: change.actor });
+      break;
+  }
+  const { kind, actor, origin, at, ...detail } = change;
+  await ledger.audit(actor, kind, { ...summarize(detail), origin, at });
+}
+
+function summarize(detail: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...detail };
+  if ('record' in out) {
+    const r = out.record as CertRecord;
+    out.record = { fingerprint: r.fingerprint, agency: r.agency, subject: r.subject, notAfter: r.notAfter };
+  }
+  if ('der' in out) delete out.der;
+  return out;
+}
+
+/** The state an operator sees: revoked, retired, expired, retiring or active. */
+export function certState(c: CertRecord, now: Date): 'active' | 'retiring' | 'retired' | 'revoked' | 'expired' {
+  if (c.state === 'revoked') return 'revoked';
+  const at = now.toISOString();
+  if (c.state === 'retired' || (c.retireAt !== undefined && c.retireAt <= at)) return 'retired';
+  if (c.notAfter <= at) return 'expired';
+  return c.retireAt !== undefined ? 'retiring' : 'active';
+}

@@ -8,6 +8,7 @@ import { runSign } from './sign.js';
 import { runPki } from './pki.js';
 import { runStart } from './start.js';
 import { runDemo } from './demo.js';
+import { runCert, runCrl } from './cert.js';
 
 const USAGE = `lgsp: the LGSP edXML hub
 
@@ -25,6 +26,14 @@ const USAGE = `lgsp: the LGSP edXML hub
   lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41]
                                                       a three-level network with a worked example
 
+Operator commands, through a running hub's admin API (--url, --token; or LGSP_URL, LGSP_ADMIN_TOKEN):
+  lgsp cert list [--agency CODE] [--expiring 60d]
+  lgsp cert add --agency CODE --cert CERT.pem [--retire-others-at ISO]
+  lgsp cert rotate --agency CODE --cert CERT.pem [--overlap 7d]   the others retire after the overlap
+  lgsp cert retire FINGERPRINT [--at ISO]
+  lgsp cert revoke FINGERPRINT [--reason TEXT]
+  lgsp crl import FILE | lgsp crl fetch URL            PEM or DER, checked against the trusted CAs
+
 Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.`;
 
 async function main(argv: string[]): Promise<ExitStatus> {
@@ -37,6 +46,8 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'pki': return runPki(args, processIo, now);
     case 'start': return runStart(args, processIo, process.env);
     case 'demo': return runDemo(args, processIo, process.env, now);
+    case 'cert': return runCert(args, processIo, process.env, now);
+    case 'crl': return runCrl(args, processIo, process.env);
     case 'help': case '--help': case '-h':
       processIo.out(USAGE);
       return 0;

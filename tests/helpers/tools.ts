@@ -1,5 +1,5 @@
 // Real peers: the built lgsp CLI, xmlsec1 and xmllint, run as child processes.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,15 @@ function run(cmd: string, args: string[]): Run {
 export function lgsp(...args: string[]): Run {
   if (!fs.existsSync(CLI)) throw new Error('build first: npm run build (npm test does it)');
   return run(process.execPath, [CLI, ...args]);
+}
+
+/** The CLI without blocking this process (for hubs running in it). */
+export function lgspAsync(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+  });
 }
 
 export function lgspJson(...args: string[]): { status: number; json: Record<string, unknown> } {

@@ -67,6 +67,11 @@ export const Config = z.object({
   hubs: z.array(HubConfig).min(1),
   agencies: z.array(AgencyConfig).default([]),
   admins: z.array(AdminConfig).default([]),
+  alerts: z.object({
+    /** POSTed a JSON alert when a certificate crosses 60, 30, 14, 7 or 1 days before expiry. */
+    webhookUrl: z.string().url().optional(),
+    expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
+  }).prefault({}),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

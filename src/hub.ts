@@ -11,7 +11,7 @@ import { checkHop } from './hop/check.js';
 import { createHubSigner } from './hop/seal.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
 import type { Registration } from './trust/store.js';
-import { fingerprintOf, readCertificates } from './trust/x509.js';
+import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
 import { consume, type Stoppable } from './bus/consumer.js';
@@ -22,7 +22,9 @@ import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { createServer } from './http/server.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, TrustChange } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
+import { startExpiryMonitor } from './admin/expiry-monitor.js';
+import type { WatchedCert } from './admin/expiry.js';
 import { createTrustState } from './admin/trust-state.js';
 
 export interface RunningHub {
@@ -101,10 +103,24 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }),
   });
 
+  // Every certificate this hub depends on, for expiry warnings and the /metrics gauge.
+  const watched = async (): Promise<WatchedCert[]> => [
+    ...(await ledger.certificates()).filter((c) => ['active', 'retiring', 'expired'].includes(certState(c, env.clock())))
+      .map((c) => ({ fingerprint: c.fingerprint, subject: c.subject, kind: 'agency' as const, agency: c.agency, notAfter: new Date(c.notAfter) })),
+    ...[...material.value.hubCertificates].map(([id, c]) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'hub' as const, agency: id, notAfter: validityOf(c).notAfter })),
+    ...material.value.anchors.map((c) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'ca' as const, notAfter: validityOf(c).notAfter })),
+  ];
+  const expiry = startExpiryMonitor({
+    watched, clock: env.clock, log: log.child({ component: 'expiry' }), hubId: hub.id,
+    intervalMs: config.alerts.expiryCheckIntervalMs, webhookUrl: config.alerts.webhookUrl,
+  });
+  await expiry.check();
+
   // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);
     await trust.reload();
+    await expiry.check();
     await publisher.publish({ exchange: TRUST_EXCHANGE, queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}` });
   };
   const workers: Stoppable[] = [
@@ -117,6 +133,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       if (change.data.origin === hub.id) return 'ack'; // applied when it was made
       await applyTrustChange(ledger, change.data);
       await trust.reload();
+      await expiry.check();
       log.info({ kind: change.data.kind, origin: change.data.origin }, 'trust change applied');
       return 'ack';
     }),
@@ -135,6 +152,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       admins: new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }])),
       agencyKeys: new Map(config.agencies.map((a) => [a.apiKeyHash, a.code])),
     },
+    metrics: { hubId: hub.id, watched, clock: env.clock },
     ready: async () => ({ broker: conn.isConnected(), ledger: true }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
@@ -144,6 +162,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     id: hub.id,
     url: address,
     async close() {
+      expiry.stop();
       await app.close();
       for (const w of workers) await w.stop();
       await pipeline.flushReceipts();

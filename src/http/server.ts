@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
+import { metrics, type MetricsDeps } from './metrics.js';
 import { replyError } from './errors.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
+  metrics: MetricsDeps;
   log: Logger;
   ready: () => Promise<{ broker: boolean; ledger: boolean }>;
 }
@@ -41,5 +43,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);
+  await metrics(app, deps.metrics);
   return app;
 }

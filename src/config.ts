@@ -58,6 +58,10 @@ export const Config = z.object({
   trust: z.object({
     caFiles: z.array(z.string()).min(1),
     crlFiles: z.array(z.string()).default([]),
+    /** CRLs fetched by every hub at start and then on an interval. */
+    crlSources: z.array(z.object({ url: z.string().url(), intervalMs: z.number().int().positive().default(3_600_000) })).default([]),
+    /** A CA whose CRL is past nextUpdate: keep using the last CRL (default), or refuse its certificates. */
+    crlPolicy: z.enum(['keep-last', 'fail-closed']).default('keep-last'),
   }),
   policy: z.object({
     allowLegacy: z.boolean().default(false),
@@ -113,7 +117,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
     ...c,
     amqpUrl,
     dataDir: at(c.dataDir),
-    trust: { caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
+    trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
     hubs: c.hubs.map((h) => ({ ...h, sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
     agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at) })),
   }));

@@ -24,6 +24,7 @@ import { createServer } from './http/server.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
+import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
 import { createTrustState } from './admin/trust-state.js';
 
@@ -56,7 +57,12 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   for (const c of material.value.crls) {
     await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: env.clock().toISOString(), importedBy: 'config' });
   }
-  const trust = await createTrustState({ anchors: material.value.anchors, fixed: material.value.hubRegistrations, ledger, log: log.child({ component: 'trust' }) });
+  const trust = await createTrustState({
+    anchors: material.value.anchors, fixed: material.value.hubRegistrations, ledger, log: log.child({ component: 'trust' }),
+    failClosed: config.trust.crlPolicy === 'fail-closed',
+  });
+  const crlFetcher = startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock: env.clock, log: log.child({ component: 'crl' }) });
+  await crlFetcher.fetchAll();
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
   // Neighbours on this broker get messages straight in their ingress; a neighbour on another
   // broker (across a WAN) through a local outbox and a link, so that its outage only fills the outbox.
@@ -153,7 +159,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       agencyKeys: new Map(config.agencies.map((a) => [a.apiKeyHash, a.code])),
     },
     metrics: { hubId: hub.id, watched, clock: env.clock },
-    ready: async () => ({ broker: conn.isConnected(), ledger: true }),
+    ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
   log.info({ url: address, direct, linked }, 'hub started');
@@ -163,6 +169,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     url: address,
     async close() {
       expiry.stop();
+      crlFetcher.stop();
       await app.close();
       for (const w of workers) await w.stop();
       await pipeline.flushReceipts();

@@ -11,6 +11,8 @@ export interface TrustState {
   anchors: readonly X509Certificate[];
   current(): TrustSnapshot;
   reload(): Promise<void>;
+  /** CAs whose newest CRL is past its nextUpdate (a loud health warning). */
+  staleCrls(now: Date): { issuer: string; nextUpdate: string }[];
 }
 
 export async function createTrustState(opts: {
@@ -19,8 +21,10 @@ export async function createTrustState(opts: {
   fixed: readonly Registration[];
   ledger: Ledger;
   log: Logger;
+  failClosed: boolean;
 }): Promise<TrustState> {
   let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors: opts.anchors, registrations: opts.fixed });
+  let loaded: RevocationList[] = [];
   const reload = async () => {
     const certs = await opts.ledger.certificates();
     const crls: RevocationList[] = [];
@@ -40,8 +44,14 @@ export async function createTrustState(opts: {
         })),
       ],
       revokedFingerprints: certs.filter((c) => c.state === 'revoked').map((c) => c.fingerprint),
+      failClosed: opts.failClosed,
     });
+    loaded = crls;
   };
   await reload();
-  return { anchors: opts.anchors, current: () => snapshot, reload };
+  return {
+    anchors: opts.anchors, current: () => snapshot, reload,
+    staleCrls: (now) => loaded.filter((c) => c.nextUpdate !== null && c.nextUpdate < now)
+      .map((c) => ({ issuer: c.issuer, nextUpdate: c.nextUpdate!.toISOString() })),
+  };
 }

@@ -12,7 +12,7 @@ export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
   metrics: MetricsDeps;
   log: Logger;
-  ready: () => Promise<{ broker: boolean; ledger: boolean }>;
+  ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
 }
 
 const FASTIFY_ERRORS: Record<string, ErrorCode> = {
@@ -39,7 +39,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/readyz', async (_request, reply) => {
     const parts = await deps.ready();
     const ready = parts.broker && parts.ledger;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...parts });
+    // A stale CRL does not stop the hub (its policy decides), but it is reported loudly here.
+    const status = !ready ? 'not ready' : parts.staleCrls.length > 0 ? 'ready, with warnings' : 'ready';
+    return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);

@@ -89,6 +89,10 @@ export function checkCertificate(known: KnownSigner, trust: TrustSnapshot, at: D
     if (link.issuerFingerprint !== null && trust.revoked.get(link.issuerFingerprint)?.has(link.serial)) {
       return fail('CERT_REVOKED', `certificate "${link.subject}" (serial ${link.serial}) is revoked`);
     }
+    const deadline = link.issuerFingerprint === null ? undefined : trust.crlDeadlines.get(link.issuerFingerprint);
+    if (deadline !== undefined && at > deadline) {
+      return fail('CERT_UNTRUSTED', `the revocation status of "${link.subject}" is unknown: its CA's CRL expired at ${deadline.toISOString()} and this hub fails closed`);
+    }
   }
   if (trust.revokedFingerprints.has(known.signer.fingerprint)) {
     return fail('CERT_REVOKED', `the signer certificate ${known.signer.fingerprint} was revoked in the trust store`);

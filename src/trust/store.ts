@@ -21,6 +21,8 @@ export interface TrustSnapshot {
   registrations: ReadonlyMap<string, readonly Registration[]> | null;
   /** Signer certificates revoked by an operator in the trust store (besides any CRL). */
   revokedFingerprints: ReadonlySet<string>;
+  /** Fail closed: CA fingerprint → the CRL's nextUpdate, past which that CA's certificates are refused. */
+  crlDeadlines: ReadonlyMap<string, Date>;
   /** What is known of each KeyInfo seen (chain, key usage), filled on first sight: see certs.ts. */
   signers: Map<string, Result<KnownSigner>>;
 }
@@ -30,6 +32,8 @@ export interface TrustMaterial {
   crls?: readonly RevocationList[];
   registrations?: readonly Registration[];
   revokedFingerprints?: Iterable<string>;
+  /** Refuse certificates of a CA whose newest CRL is past its nextUpdate. */
+  failClosed?: boolean;
 }
 
 export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
@@ -45,5 +49,8 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
     registrations = new Map();
     for (const r of material.registrations) registrations.set(r.agency, [...(registrations.get(r.agency) ?? []), r]);
   }
-  return { anchors: material.anchors, revoked, registrations, revokedFingerprints: new Set(material.revokedFingerprints ?? []), signers: new Map() };
+  const crlDeadlines = new Map(material.failClosed
+    ? [...newest].filter(([, crl]) => crl.nextUpdate !== null).map(([issuer, crl]) => [issuer, crl.nextUpdate!] as const)
+    : []);
+  return { anchors: material.anchors, revoked, registrations, revokedFingerprints: new Set(material.revokedFingerprints ?? []), crlDeadlines, signers: new Map() };
 }

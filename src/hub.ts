@@ -8,9 +8,8 @@ import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { buildRegistry } from './agency/registry.js';
 import { checkHop } from './hop/check.js';
-import { createHubSigner } from './hop/seal.js';
+import { createHubSigner, type HubSigner } from './hop/seal.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
-import type { Registration } from './trust/store.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
@@ -22,7 +21,7 @@ import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { createServer } from './http/server.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, TrustChange, validateSealKey } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
@@ -37,15 +36,13 @@ export interface RunningHub {
 export interface HubEnv { log: Logger; clock: () => Date }
 
 const PREFETCH = 64;
+const ROTATION_TIMEOUT_MS = 30_000;
 
 export async function startHub(config: Readonly<Config>, hub: HubConfig, env: HubEnv): Promise<Result<RunningHub>> {
   const log = env.log.child({ hub: hub.id });
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial(config);
   if (!material.ok) return material;
-  const sealCert = material.value.hubCertificates.get(hub.id)!;
-  const signer = createHubSigner(hub.id, readFile(hub.sealKeyFile), sealCert);
-  if (!signer.ok) return signer;
 
   const neighbours = [...registry.hubs.values()].filter((h) => h.parentId === hub.id).map((h) => h.id);
   const parent = registry.hubs.get(hub.id)?.parentId ?? null;
@@ -54,13 +51,27 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
   // The configuration seeds the trust store; from then on the ledger holds it, changed live.
   for (const r of material.value.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, env.clock(), 'config'));
+  for (const [id, c] of material.value.hubCertificates) await ledger.addHubCertificate(id, fingerprintOf(c), c.toString(), env.clock().toISOString());
   for (const c of material.value.crls) {
     await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: env.clock().toISOString(), importedBy: 'config' });
   }
   const trust = await createTrustState({
-    anchors: material.value.anchors, fixed: material.value.hubRegistrations, ledger, log: log.child({ component: 'trust' }),
+    anchors: material.value.anchors, ledger, log: log.child({ component: 'trust' }),
     failClosed: config.trust.crlPolicy === 'fail-closed',
   });
+  // The hub seal: the key rotated to last, else the configured one. Rotation swaps `current`.
+  const rotated = await ledger.activeSealKey();
+  const first = createHubSigner(hub.id, readFile(rotated?.keyFile ?? hub.sealKeyFile),
+    rotated ? new X509Certificate(rotated.certPem) : material.value.hubCertificates.get(hub.id)!);
+  if (!first.ok) return first;
+  let current = first.value;
+  const signer: HubSigner = {
+    hubId: hub.id,
+    get certificate() { return current.certificate; },
+    get fingerprint() { return current.fingerprint; },
+    seal: (input) => current.seal(input),
+    signPackage: (bytes) => current.signPackage(bytes),
+  };
   const crlFetcher = startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock: env.clock, log: log.child({ component: 'crl' }) });
   await crlFetcher.fetchAll();
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
@@ -102,7 +113,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }),
   };
   const pipeline = createPipeline({
-    self: hub.id, registry, signer: signer.value, hubCertificates: material.value.hubCertificates, ledger, outlet,
+    self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock: env.clock, log: log.child({ component: 'pipeline' }),
     check: (bytes) => checkHop(bytes, {
       trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
@@ -113,7 +124,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const watched = async (): Promise<WatchedCert[]> => [
     ...(await ledger.certificates()).filter((c) => ['active', 'retiring', 'expired'].includes(certState(c, env.clock())))
       .map((c) => ({ fingerprint: c.fingerprint, subject: c.subject, kind: 'agency' as const, agency: c.agency, notAfter: new Date(c.notAfter) })),
-    ...[...material.value.hubCertificates].map(([id, c]) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'hub' as const, agency: id, notAfter: validityOf(c).notAfter })),
+    ...(await ledger.hubCertificates()).map((h) => {
+      const c = new X509Certificate(h.pem);
+      return { fingerprint: h.fingerprint, subject: c.subject.replaceAll('\n', ', '), kind: 'hub' as const, agency: h.hubId, notAfter: validityOf(c).notAfter };
+    }),
     ...material.value.anchors.map((c) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'ca' as const, notAfter: validityOf(c).notAfter })),
   ];
   const expiry = startExpiryMonitor({
@@ -123,11 +137,46 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   await expiry.check();
 
   // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
+  const publishChange = (change: TrustChange) => publisher.publish({
+    exchange: TRUST_EXCHANGE, queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}`,
+  });
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);
     await trust.reload();
     await expiry.check();
-    await publisher.publish({ exchange: TRUST_EXCHANGE, queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}` });
+    await publishChange(change);
+  };
+
+  // Seal key rotation: publish the new certificate, wait until every neighbour trusts it, switch.
+  const rotations = new Map<string, { confirm: (by: string) => void }>();
+  const rotateSealKey = async (keyPem: string, certPem: string, actor: string): Promise<Result<{ fingerprint: string; trustedBy: string[] }>> => {
+    const valid = validateSealKey(keyPem, certPem, hub.id, material.value.anchors, env.clock());
+    if (!valid.ok) return valid;
+    const { cert, fingerprint } = valid.value;
+    const keyFile = path.join(config.dataDir, hub.id, `seal-${fingerprint.slice(0, 16)}.key.pem`);
+    fs.writeFileSync(keyFile, keyPem, { mode: 0o600 });
+    const waiting = new Set(neighbours);
+    const trusted = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ROTATION_TIMEOUT_MS);
+      rotations.set(fingerprint, { confirm: (by) => {
+        waiting.delete(by);
+        if (waiting.size === 0) { clearTimeout(timer); resolve(true); }
+      } });
+      if (waiting.size === 0) { clearTimeout(timer); resolve(true); }
+    });
+    await changeTrust({ kind: 'hub.cert.add', hubId: hub.id, fingerprint, pem: cert.toString(), actor, at: env.clock().toISOString(), origin: hub.id });
+    const confirmed = await trusted;
+    rotations.delete(fingerprint);
+    if (!confirmed) {
+      return fail('UNAVAILABLE', `hubs ${[...waiting].join(', ')} have not confirmed the new seal certificate; this hub keeps sealing with the current key (retry later)`);
+    }
+    const next = createHubSigner(hub.id, keyPem, cert);
+    if (!next.ok) return next;
+    await ledger.activateSealKey(keyFile, cert.toString(), env.clock().toISOString());
+    current = next.value;
+    await ledger.audit(actor, 'hub-key.activate', { hub: hub.id, fingerprint });
+    log.info({ fingerprint }, 'hub seal key rotated');
+    return ok({ fingerprint, trustedBy: neighbours });
   };
   const workers: Stoppable[] = [
     await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body) => {
@@ -136,11 +185,19 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
         log.error({ err: change.error.message }, 'unreadable trust change dropped');
         return 'ack';
       }
-      if (change.data.origin === hub.id) return 'ack'; // applied when it was made
-      await applyTrustChange(ledger, change.data);
+      const c = change.data;
+      if (c.kind === 'hub.cert.trusted') {
+        if (c.hubId === hub.id) rotations.get(c.fingerprint)?.confirm(c.by);
+        return 'ack';
+      }
+      if (c.origin === hub.id) return 'ack'; // applied when it was made
+      await applyTrustChange(ledger, c);
       await trust.reload();
       await expiry.check();
-      log.info({ kind: change.data.kind, origin: change.data.origin }, 'trust change applied');
+      log.info({ kind: c.kind, origin: c.origin }, 'trust change applied');
+      if (c.kind === 'hub.cert.add') {
+        await publishChange({ kind: 'hub.cert.trusted', hubId: c.hubId, fingerprint: c.fingerprint, by: hub.id, actor: c.actor, at: env.clock().toISOString(), origin: hub.id });
+      }
       return 'ack';
     }),
     await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
@@ -154,7 +211,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
     admin: {
-      hubId: hub.id, ledger, registry, trust, changeTrust, clock: env.clock,
+      hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins: new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }])),
       agencyKeys: new Map(config.agencies.map((a) => [a.apiKeyHash, a.code])),
     },
@@ -187,8 +244,6 @@ interface TrustMaterial {
   crls: { list: RevocationList; der: Buffer }[];
   /** Agencies' certificates from the configuration, to seed the trust store. */
   seed: { agency: string; cert: X509Certificate }[];
-  /** Hub seal certificates: a hub signs the 02 statuses it emits as the agency it serves. */
-  hubRegistrations: Registration[];
   hubCertificates: Map<string, X509Certificate>;
 }
 
@@ -217,14 +272,12 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     }
   }
   const hubCertificates = new Map<string, X509Certificate>();
-  const hubRegistrations: Registration[] = [];
   for (const h of config.hubs) {
     const certs = certsIn(h.sealCertFile);
     if (!certs.ok) return certs;
     hubCertificates.set(h.id, certs.value[0]!);
-    hubRegistrations.push({ agency: h.id, fingerprint: fingerprintOf(certs.value[0]!) });
   }
-  return ok({ anchors, crls, seed, hubRegistrations, hubCertificates });
+  return ok({ anchors, crls, seed, hubCertificates });
 }
 
 function readFile(file: string): string {

@@ -1,6 +1,6 @@
 // Changes to a hub's trust store, as values: validated once where an operator makes them, then
 // applied (idempotently) by every hub that receives them, so that all hubs converge.
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
@@ -19,6 +19,10 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cert.retire'), fingerprint: z.string(), at: Iso }),
   z.object({ kind: z.literal('cert.revoke'), fingerprint: z.string(), at: Iso, reason: z.string().optional() }),
   z.object({ kind: z.literal('crl.import'), issuerFingerprint: z.string(), der: z.string(), thisUpdate: Iso }),
+  // Hub seal key rotation: the new certificate is published first; each hub that now accepts it
+  // says so, and the rotating hub switches once all its neighbours have.
+  z.object({ kind: z.literal('hub.cert.add'), hubId: z.string(), fingerprint: z.string(), pem: z.string() }),
+  z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
 ]);
 export type TrustChangeBody = z.output<typeof TrustChangeBody>;
 const ChangeMeta = z.object({ actor: z.string(), at: Iso, origin: z.string() });
@@ -56,6 +60,31 @@ export function certRecord(cert: X509Certificate, agency: string, now: Date, add
   };
 }
 
+/** Checks a new seal key and certificate for hub `hubId`. */
+export function validateSealKey(
+  keyPem: string, certPem: string, hubId: string, anchors: readonly X509Certificate[], now: Date,
+): Result<{ cert: X509Certificate; fingerprint: string }> {
+  const certs = readCertificates(certPem, 'the request');
+  if (!certs.ok) return fail('SCHEMA_INVALID', `certPem: ${certs.error.message}`);
+  const cert = certs.value[0]!;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    return fail('SCHEMA_INVALID', `keyPem: not a readable private key (${(err as Error).message})`);
+  }
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!spki(createPublicKey(key)).equals(spki(cert.publicKey))) return fail('SCHEMA_INVALID', 'the key does not match the certificate');
+  if (!anchors.some((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+    return fail('CERT_UNTRUSTED', 'the seal certificate does not chain to a trusted CA');
+  }
+  if (validityOf(cert).notAfter <= now) return fail('CERT_EXPIRED', 'the seal certificate has expired');
+  if (!mayDigitallySign(cert)) return fail('CERT_UNTRUSTED', 'the seal certificate\'s key usage does not allow signing');
+  const named: string[] = cert.subject.match(AGENCY_CODE_IN_SUBJECT) ?? [];
+  if (!named.includes(hubId)) return fail('CERT_NOT_BOUND', `the seal certificate is issued to ${named.join(', ') || 'no agency code'}, not to hub ${hubId}`);
+  return ok({ cert, fingerprint: fingerprintOf(cert) });
+}
+
 /** Applies a change to a hub's ledger; applying it again changes nothing. */
 export async function applyTrustChange(ledger: Ledger, change: TrustChange): Promise<void> {
   switch (change.kind) {
@@ -77,6 +106,11 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange): Pro
     case 'crl.import':
       await ledger.putCrl({ issuerFingerprint: change.issuerFingerprint, der: Buffer.from(change.der, 'base64'), thisUpdate: change.thisUpdate, importedAt: change.at, importedBy: change.actor });
       break;
+    case 'hub.cert.add':
+      await ledger.addHubCertificate(change.hubId, change.fingerprint, change.pem, change.at);
+      break;
+    case 'hub.cert.trusted':
+      return; // a confirmation, not a change: nothing to store or audit
   }
   const { kind, actor, origin, at, ...detail } = change;
   await ledger.audit(actor, kind, { ...summarize(detail), origin, at });
@@ -89,6 +123,7 @@ function summarize(detail: Record<string, unknown>): Record<string, unknown> {
     out.record = { fingerprint: r.fingerprint, agency: r.agency, subject: r.subject, notAfter: r.notAfter };
   }
   if ('der' in out) delete out.der;
+  if ('pem' in out) delete out.pem;
   return out;
 }
 

@@ -1,15 +1,17 @@
 // The hub's live trust: a snapshot rebuilt from the ledger's trust store whenever it changes, and
 // swapped in whole, so a change takes effect for the next package without a restart and a package
 // in the middle of its check keeps the snapshot it started with.
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl, type RevocationList } from '../trust/crl.js';
-import { buildTrustSnapshot, type Registration, type TrustSnapshot } from '../trust/store.js';
+import { buildTrustSnapshot, type TrustSnapshot } from '../trust/store.js';
 
 export interface TrustState {
   anchors: readonly X509Certificate[];
   current(): TrustSnapshot;
+  /** The seal certificates accepted from a hub (more than one while it rotates its key). */
+  hubCertificates(hubId: string): readonly X509Certificate[];
   reload(): Promise<void>;
   /** CAs whose newest CRL is past its nextUpdate (a loud health warning). */
   staleCrls(now: Date): { issuer: string; nextUpdate: string }[];
@@ -17,16 +19,16 @@ export interface TrustState {
 
 export async function createTrustState(opts: {
   anchors: readonly X509Certificate[];
-  /** Registrations that do not live in the trust store (hub seal certificates, from the configuration). */
-  fixed: readonly Registration[];
   ledger: Ledger;
   log: Logger;
   failClosed: boolean;
 }): Promise<TrustState> {
-  let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors: opts.anchors, registrations: opts.fixed });
+  let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors: opts.anchors });
   let loaded: RevocationList[] = [];
+  let hubCerts = new Map<string, X509Certificate[]>();
   const reload = async () => {
     const certs = await opts.ledger.certificates();
+    const hubs = await opts.ledger.hubCertificates();
     const crls: RevocationList[] = [];
     for (const record of await opts.ledger.crls()) {
       const crl = await loadCrl(record.der, opts.anchors);
@@ -37,7 +39,8 @@ export async function createTrustState(opts: {
       anchors: opts.anchors,
       crls,
       registrations: [
-        ...opts.fixed,
+        // A hub signs the 02 statuses it emits as the agency it serves, with its seal key.
+        ...hubs.map((h) => ({ agency: h.hubId, fingerprint: h.fingerprint })),
         ...certs.filter((c) => c.state !== 'revoked').map((c) => ({
           agency: c.agency, fingerprint: c.fingerprint, ...(c.retireAt !== undefined ? { retireAt: new Date(c.retireAt) } : {}),
           ...(c.state === 'retired' ? { retireAt: new Date(0) } : {}),
@@ -47,10 +50,13 @@ export async function createTrustState(opts: {
       failClosed: opts.failClosed,
     });
     loaded = crls;
+    hubCerts = new Map();
+    for (const h of hubs) hubCerts.set(h.hubId, [...(hubCerts.get(h.hubId) ?? []), new X509Certificate(h.pem)]);
   };
   await reload();
   return {
     anchors: opts.anchors, current: () => snapshot, reload,
+    hubCertificates: (hubId) => hubCerts.get(hubId) ?? [],
     staleCrls: (now) => loaded.filter((c) => c.nextUpdate !== null && c.nextUpdate < now)
       .map((c) => ({ issuer: c.issuer, nextUpdate: c.nextUpdate!.toISOString() })),
   };

@@ -19,6 +19,28 @@ export async function runCert(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   return outcome.ok ? reportSuccess(outcome.value.body, outcome.value.lines, json, io) : reportError(outcome.error, json, io);
 }
 
+export async function runHubKey(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
+  const [sub, ...rest] = args;
+  const json = args.includes('--json');
+  const outcome = await hubKeyCommand(sub, rest, env);
+  return outcome.ok ? reportSuccess(outcome.value.body, outcome.value.lines, json, io) : reportError(outcome.error, json, io);
+}
+
+async function hubKeyCommand(sub: string | undefined, rest: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  if (sub !== 'rotate') return fail('USAGE', 'usage: lgsp hub-key rotate --key KEY.pem --cert CERT.pem [--url HUB] [--token TOKEN]');
+  const p = parseFlags(rest, { ...CONNECTION_OPTIONS, key: s, cert: s, json: b }, z.object({ ...Connection, key: z.string(), cert: z.string(), json: z.boolean().optional() }));
+  if (!p.ok) return p;
+  const keyPem = readText(p.value.flags.key);
+  if (!keyPem.ok) return keyPem;
+  const certPem = readText(p.value.flags.cert);
+  if (!certPem.ok) return certPem;
+  const client = adminClient(p.value.flags, env);
+  if (!client.ok) return client;
+  const r = await client.value.call('POST', '/api/admin/hub-key/rotate', { keyPem: keyPem.value, certPem: certPem.value });
+  if (!r.ok) return r;
+  return { ok: true, value: { body: r.value, lines: [`the hub now seals with ${String(r.value.fingerprint)} (trusted by ${(r.value.trustedBy as string[]).join(', ')})`] } };
+}
+
 export async function runCrl(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
   const [sub, ...rest] = args;
   const json = args.includes('--json');

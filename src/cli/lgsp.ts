@@ -8,7 +8,7 @@ import { runSign } from './sign.js';
 import { runPki } from './pki.js';
 import { runStart } from './start.js';
 import { runDemo } from './demo.js';
-import { runCert, runCrl } from './cert.js';
+import { runCert, runCrl, runHubKey } from './cert.js';
 
 const USAGE = `lgsp: the LGSP edXML hub
 
@@ -33,6 +33,7 @@ Operator commands, through a running hub's admin API (--url, --token; or LGSP_UR
   lgsp cert retire FINGERPRINT [--at ISO]
   lgsp cert revoke FINGERPRINT [--reason TEXT]
   lgsp crl import FILE | lgsp crl fetch URL            PEM or DER, checked against the trusted CAs
+  lgsp hub-key rotate --key KEY.pem --cert CERT.pem    the hub switches once its neighbours trust the new certificate
 
 Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.`;
 
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'demo': return runDemo(args, processIo, process.env, now);
     case 'cert': return runCert(args, processIo, process.env, now);
     case 'crl': return runCrl(args, processIo, process.env);
+    case 'hub-key': return runHubKey(args, processIo, process.env);
     case 'help': case '--help': case '-h':
       processIo.out(USAGE);
       return 0;

@@ -3,7 +3,7 @@
 // broadcast to every hub, and audited where it is applied.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { fail, type HubError } from '../errors.js';
+import { fail, type HubError, type Result } from '../errors.js';
 import type { AdminRole } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
@@ -22,6 +22,9 @@ export interface AdminApiDeps {
   trust: TrustState;
   /** Applies a change here, then broadcasts it to every hub. */
   changeTrust: (change: TrustChange) => Promise<void>;
+  /** Publishes a new seal certificate and switches to its key once every neighbour trusts it. */
+  rotateSealKey: (keyPem: string, certPem: string, actor: string) => Promise<Result<{ fingerprint: string; trustedBy: string[] }>>;
+  activeSeal: () => string;
   clock: () => Date;
 }
 
@@ -34,6 +37,7 @@ const CertBody = z.object({ agency: z.string(), pem: z.string(), retireOthersAt:
 const Fingerprint = z.object({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256, no colons') });
 const RetireBody = z.object({ at: Iso.optional() }).default({});
 const RevokeBody = z.object({ reason: z.string().max(500).optional() }).default({});
+const RotateBody = z.object({ keyPem: z.string(), certPem: z.string() });
 const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
@@ -112,6 +116,24 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
     const der = typeof raw === 'string' ? Buffer.from(raw.replace(/-----[^-]+-----|\s/g, ''), 'base64') : raw;
     await change(who.value.name, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
+  });
+
+  app.post('/api/admin/hub-key/rotate', async (request, reply) => {
+    const who = admin(request, SECURITY);
+    if (!who.ok) return replyError(reply, who.error);
+    const body = parse(RotateBody, request.body, 'body');
+    if (!body.ok) return replyError(reply, body.error);
+    const rotated = await deps.rotateSealKey(body.value.keyPem, body.value.certPem, who.value.name);
+    return rotated.ok ? rotated.value : replyError(reply, rotated.error);
+  });
+
+  app.get('/api/admin/hub-certs', async (request, reply) => {
+    const who = admin(request, READ);
+    if (!who.ok) return replyError(reply, who.error);
+    return {
+      hub: deps.hubId, activeSeal: deps.activeSeal(),
+      items: (await ledger.hubCertificates()).map(({ hubId, fingerprint, addedAt }) => ({ hubId, fingerprint, addedAt })),
+    };
   });
 
   app.get('/api/admin/audit', async (request, reply) => {

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS certs (
   added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crls (
   issuer_fingerprint TEXT PRIMARY KEY, der BLOB NOT NULL, this_update TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hub_certs (
+  hub_id TEXT NOT NULL, fingerprint TEXT NOT NULL, pem TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (hub_id, fingerprint));
+CREATE TABLE IF NOT EXISTS seal_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
 `;
@@ -108,6 +112,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     cert: db.prepare('SELECT * FROM certs WHERE fingerprint = ?'),
     setCert: db.prepare('UPDATE certs SET state = @state, retire_at = @retireAt, revoked_at = @revokedAt, reason = @reason WHERE fingerprint = @fingerprint'),
     crls: db.prepare('SELECT * FROM crls'),
+    hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
+    addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
+    sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
+    addSealKey: db.prepare('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES (?, ?, ?)'),
     crl: db.prepare('SELECT this_update FROM crls WHERE issuer_fingerprint = ?'),
     putCrl: db.prepare(`INSERT OR REPLACE INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
       VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)`),
@@ -250,6 +258,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       q.putCrl.run(record);
       return true;
     }),
+    hubCertificates: async () => (q.hubCerts.all() as { hub_id: string; fingerprint: string; pem: string; added_at: string }[])
+      .map((r) => ({ hubId: r.hub_id, fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at })),
+    addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),
+    activeSealKey: async () => {
+      const row = q.sealKey.get() as { key_file: string; cert_pem: string } | undefined;
+      return row === undefined ? null : { keyFile: row.key_file, certPem: row.cert_pem };
+    },
+    activateSealKey: (keyFile, certPem, at) => write(() => { q.addSealKey.run(keyFile, certPem, at); }),
     audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
     auditLog: async (limit) => q.auditLog.all(limit).map((r) => {
       const row = AuditRow.parse(r);

@@ -111,6 +111,13 @@ export interface Ledger {
   /** Keeps the CRL if it is newer than the one held for its CA; true if kept. */
   putCrl(record: CrlRecord): Promise<boolean>;
 
+  /** Seal certificates accepted from each hub (several during a key rotation). */
+  hubCertificates(): Promise<{ hubId: string; fingerprint: string; pem: string; addedAt: string }[]>;
+  addHubCertificate(hubId: string, fingerprint: string, pem: string, at: string): Promise<boolean>;
+  /** This hub's own seal key in use, once rotated away from the configured one. */
+  activeSealKey(): Promise<{ keyFile: string; certPem: string } | null>;
+  activateSealKey(keyFile: string, certPem: string, at: string): Promise<void>;
+
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;

@@ -41,8 +41,8 @@ export interface PipelineDeps {
   registry: Registry;
   check: (bytes: Uint8Array) => HopVerdict;
   signer: HubSigner;
-  /** Seal certificates of the other hubs, by hub id. */
-  hubCertificates: ReadonlyMap<string, X509Certificate>;
+  /** The seal certificates accepted from a hub (several while it rotates its key). */
+  hubCertificates: (hubId: string) => readonly X509Certificate[];
   ledger: Ledger;
   outlet: Outlet;
   clock: () => Date;
@@ -222,10 +222,8 @@ export function createPipeline(deps: PipelineDeps) {
         await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
         return 'ack';
       }
-      const sealOk = (digest: string) => {
-        const cert = deps.hubCertificates.get(m.sealHub);
-        return cert !== undefined && verifySeal({ digest, docId: m.docId, trace: m.trace }, m.seal, cert);
-      };
+      const sealOk = (digest: string) =>
+        deps.hubCertificates(m.sealHub).some((cert) => verifySeal({ digest, docId: m.docId, trace: m.trace }, m.seal, cert));
       const sealError: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
       if (m.kind === 'receipt') {
         const receipts = sealOk(digestOf(body)) ? ReceiptBatch.safeParse(JSON.parse(body.toString('utf8'))) : null;

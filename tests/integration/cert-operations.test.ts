@@ -1,11 +1,12 @@
 // Certificate operations while documents flow through three hubs: an agency certificate is
-// rotated with overlap, another agency's certificate is revoked, a third agency's through a CRL.
+// rotated with overlap, a hub seal key is rotated, another agency's certificate is revoked, a
+// third agency's through a CRL.
 // No validly signed package is refused, nothing is lost, and the revoked ones are refused from
 // the moment of the change, at every hub.
 import fs from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrl, createDevCa, issueCertificate, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
+import { createCrl, createDevCa, issueCertificate, issueEcCertificate, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
@@ -110,7 +111,12 @@ describe('rotation and revocation under load', () => {
     const old = await commune.submit(documentSignedWith(commune, original, department, 'Chữ ký cũ'));
     expect(old).toMatchObject({ status: 422, json: { error: { code: 'CERT_NOT_BOUND' } } });
 
-    // 2. Revoke the district agency's certificate through the trust store.
+    // 2. Rotate the commune hub's seal key while the load goes on.
+    const seal = await issueEcCertificate({ ca, commonName: 'LGSP hub (new seal)', agency: n.hubs[2]!.id, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 365 * DAY) });
+    const sealed = await admin(2, 'POST', '/api/admin/hub-key/rotate', { keyPem: seal.keyPem, certPem: seal.certPem });
+    expect(sealed).toMatchObject({ status: 200, json: { fingerprint: fingerprintOf(seal.certPem), trustedBy: [n.hubs[1]!.id] } });
+
+    // 3. Revoke the district agency's certificate through the trust store.
     const districtKeys = { keyPem: fs.readFileSync(district.agency.keyFile, 'utf8'), certPem: fs.readFileSync(district.agency.certFile, 'utf8') };
     expect((await district.submit(documentSignedWith(district, districtKeys, department, 'Trước khi thu hồi'))).status).toBe(202);
     expect((await admin(0, 'POST', `/api/admin/certs/${fingerprintOf(districtKeys.certPem)}/revoke`, { reason: 'key compromise' })).status).toBe(200);
@@ -119,7 +125,7 @@ describe('rotation and revocation under load', () => {
       return r.status === 422 && r.json.error.code === 'CERT_REVOKED' ? true : undefined;
     }, 'CERT_REVOKED at the district hub', 5000);
 
-    // 3. Revoke another agency's certificate with a CRL imported at one hub.
+    // 4. Revoke another agency's certificate with a CRL imported at one hub.
     const otherKeys = { keyPem: fs.readFileSync(otherCommune.agency.keyFile, 'utf8'), certPem: fs.readFileSync(otherCommune.agency.certFile, 'utf8') };
     const crl = await createCrl(ca, [{ serialNumber: serialOf(otherKeys.certPem), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY));
     const imported = await admin(0, 'POST', '/api/admin/crls', Buffer.from(crl), n.net.adminToken, 'application/x-pem-file');

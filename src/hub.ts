@@ -51,12 +51,13 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
   // The configuration seeds the trust store; from then on the ledger holds it, changed live.
   for (const r of material.value.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, env.clock(), 'config'));
+  for (const ca of material.value.anchors) await ledger.addTrustedCa(fingerprintOf(ca), ca.toString(), env.clock().toISOString(), 'config');
   for (const [id, c] of material.value.hubCertificates) await ledger.addHubCertificate(id, fingerprintOf(c), c.toString(), env.clock().toISOString());
   for (const c of material.value.crls) {
     await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: env.clock().toISOString(), importedBy: 'config' });
   }
   const trust = await createTrustState({
-    anchors: material.value.anchors, ledger, log: log.child({ component: 'trust' }),
+    ledger, log: log.child({ component: 'trust' }),
     failClosed: config.trust.crlPolicy === 'fail-closed',
   });
   // The hub seal: the key rotated to last, else the configured one. Rotation swaps `current`.
@@ -128,7 +129,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       const c = new X509Certificate(h.pem);
       return { fingerprint: h.fingerprint, subject: c.subject.replaceAll('\n', ', '), kind: 'hub' as const, agency: h.hubId, notAfter: validityOf(c).notAfter };
     }),
-    ...material.value.anchors.map((c) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'ca' as const, notAfter: validityOf(c).notAfter })),
+    ...trust.anchors().map((c) => ({ fingerprint: fingerprintOf(c), subject: c.subject.replaceAll('\n', ', '), kind: 'ca' as const, notAfter: validityOf(c).notAfter })),
   ];
   const expiry = startExpiryMonitor({
     watched, clock: env.clock, log: log.child({ component: 'expiry' }), hubId: hub.id,
@@ -150,7 +151,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   // Seal key rotation: publish the new certificate, wait until every neighbour trusts it, switch.
   const rotations = new Map<string, { confirm: (by: string) => void }>();
   const rotateSealKey = async (keyPem: string, certPem: string, actor: string): Promise<Result<{ fingerprint: string; trustedBy: string[] }>> => {
-    const valid = validateSealKey(keyPem, certPem, hub.id, material.value.anchors, env.clock());
+    const valid = validateSealKey(keyPem, certPem, hub.id, trust.anchors(), env.clock());
     if (!valid.ok) return valid;
     const { cert, fingerprint } = valid.value;
     const keyFile = path.join(config.dataDir, hub.id, `seal-${fingerprint.slice(0, 16)}.key.pem`);

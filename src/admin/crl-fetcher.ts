@@ -28,7 +28,7 @@ export function startCrlFetcher(opts: {
       return;
     }
     const pem = data.toString('latin1').includes('-----BEGIN');
-    const crl = await loadCrl(pem ? data.toString('utf8') : data, opts.trust.anchors);
+    const crl = await loadCrl(pem ? data.toString('utf8') : data, opts.trust.anchors());
     if (!crl.ok) {
       opts.log.error({ url, err: crl.error.message }, 'fetched CRL refused');
       return;

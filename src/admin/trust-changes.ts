@@ -21,6 +21,7 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('crl.import'), issuerFingerprint: z.string(), der: z.string(), thisUpdate: Iso }),
   // Hub seal key rotation: the new certificate is published first; each hub that now accepts it
   // says so, and the rotating hub switches once all its neighbours have.
+  z.object({ kind: z.literal('ca.add'), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('hub.cert.add'), hubId: z.string(), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
 ]);
@@ -41,8 +42,9 @@ export function validateRegistration(
   const cert = certs.value[0]!;
   const chained = anchors.some((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey));
   if (!chained) return fail('CERT_UNTRUSTED', `the certificate "${cert.subject.replaceAll('\n', ', ')}" does not chain to a trusted CA`);
-  const { notAfter } = validityOf(cert);
+  const { notBefore, notAfter } = validityOf(cert);
   if (notAfter <= now) return fail('CERT_EXPIRED', `the certificate expired at ${notAfter.toISOString()}`);
+  if (notBefore > now) return fail('CERT_NOT_YET_VALID', `the certificate is valid only from ${notBefore.toISOString()}: register it once it is`);
   if (!mayDigitallySign(cert)) return fail('CERT_UNTRUSTED', 'the certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
   // A certificate whose subject names agency codes must name this one.
   const named: string[] = cert.subject.match(AGENCY_CODE_IN_SUBJECT) ?? [];
@@ -58,6 +60,18 @@ export function certRecord(cert: X509Certificate, agency: string, now: Date, add
     fingerprint: fingerprintOf(cert), agency, pem: cert.toString(), subject: cert.subject.replaceAll('\n', ', '),
     notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), state: 'active', addedAt: now.toISOString(), addedBy,
   };
+}
+
+/** Checks a CA certificate an operator adds to the trust anchors. */
+export function validateCa(pem: string, now: Date): Result<{ fingerprint: string; pem: string }> {
+  const certs = readCertificates(pem, 'the request');
+  if (!certs.ok) return fail('SCHEMA_INVALID', `pem: ${certs.error.message}`);
+  const ca = certs.value[0]!;
+  if (!ca.ca) return fail('CERT_UNTRUSTED', 'not a CA certificate (basicConstraints cA is not set)');
+  const { notBefore, notAfter } = validityOf(ca);
+  if (notAfter <= now) return fail('CERT_EXPIRED', `the CA certificate expired at ${notAfter.toISOString()}`);
+  if (notBefore > now) return fail('CERT_NOT_YET_VALID', `the CA certificate is valid only from ${notBefore.toISOString()}`);
+  return ok({ fingerprint: fingerprintOf(ca), pem: ca.toString() });
 }
 
 /** Checks a new seal key and certificate for hub `hubId`. */
@@ -105,6 +119,9 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange): Pro
       break;
     case 'crl.import':
       await ledger.putCrl({ issuerFingerprint: change.issuerFingerprint, der: Buffer.from(change.der, 'base64'), thisUpdate: change.thisUpdate, importedAt: change.at, importedBy: change.actor });
+      break;
+    case 'ca.add':
+      await ledger.addTrustedCa(change.fingerprint, change.pem, change.at, change.actor);
       break;
     case 'hub.cert.add':
       await ledger.addHubCertificate(change.hubId, change.fingerprint, change.pem, change.at);

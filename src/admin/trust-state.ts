@@ -8,7 +8,8 @@ import { loadCrl, type RevocationList } from '../trust/crl.js';
 import { buildTrustSnapshot, type TrustSnapshot } from '../trust/store.js';
 
 export interface TrustState {
-  anchors: readonly X509Certificate[];
+  /** The trusted CAs now (they can change at run time). */
+  anchors(): readonly X509Certificate[];
   current(): TrustSnapshot;
   /** The seal certificates accepted from a hub (more than one while it rotates its key). */
   hubCertificates(hubId: string): readonly X509Certificate[];
@@ -18,25 +19,26 @@ export interface TrustState {
 }
 
 export async function createTrustState(opts: {
-  anchors: readonly X509Certificate[];
   ledger: Ledger;
   log: Logger;
   failClosed: boolean;
 }): Promise<TrustState> {
-  let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors: opts.anchors });
+  let anchors: X509Certificate[] = [];
+  let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors });
   let loaded: RevocationList[] = [];
   let hubCerts = new Map<string, X509Certificate[]>();
   const reload = async () => {
     const certs = await opts.ledger.certificates();
     const hubs = await opts.ledger.hubCertificates();
+    anchors = (await opts.ledger.trustedCas()).map((ca) => new X509Certificate(ca.pem));
     const crls: RevocationList[] = [];
     for (const record of await opts.ledger.crls()) {
-      const crl = await loadCrl(record.der, opts.anchors);
+      const crl = await loadCrl(record.der, anchors);
       if (crl.ok) crls.push(crl.value);
       else opts.log.error({ issuer: record.issuerFingerprint, err: crl.error.message }, 'stored CRL no longer verifies; ignored');
     }
     snapshot = buildTrustSnapshot({
-      anchors: opts.anchors,
+      anchors,
       crls,
       registrations: [
         // A hub signs the 02 statuses it emits as the agency it serves, with its seal key.
@@ -55,7 +57,7 @@ export async function createTrustState(opts: {
   };
   await reload();
   return {
-    anchors: opts.anchors, current: () => snapshot, reload,
+    anchors: () => anchors, current: () => snapshot, reload,
     hubCertificates: (hubId) => hubCerts.get(hubId) ?? [],
     staleCrls: (now) => loaded.filter((c) => c.nextUpdate !== null && c.nextUpdate < now)
       .map((c) => ({ issuer: c.issuer, nextUpdate: c.nextUpdate!.toISOString() })),

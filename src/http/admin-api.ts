@@ -8,7 +8,8 @@ import type { AdminRole } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl } from '../trust/crl.js';
-import { certState, validateRegistration, type TrustChange, type TrustChangeBody } from '../admin/trust-changes.js';
+import { certState, validateCa, validateRegistration, type TrustChange, type TrustChangeBody } from '../admin/trust-changes.js';
+import { fingerprintOf, validityOf } from '../trust/x509.js';
 import type { TrustState } from '../admin/trust-state.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
@@ -38,6 +39,7 @@ const Fingerprint = z.object({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/, '
 const RetireBody = z.object({ at: Iso.optional() }).default({});
 const RevokeBody = z.object({ reason: z.string().max(500).optional() }).default({});
 const RotateBody = z.object({ keyPem: z.string(), certPem: z.string() });
+const CaBody = z.object({ pem: z.string() });
 const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
@@ -74,7 +76,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
     if (!who.ok) return replyError(reply, who.error);
     const body = parse(CertBody, request.body, 'body');
     if (!body.ok) return replyError(reply, body.error);
-    const record = validateRegistration(body.value.pem, body.value.agency, deps.trust.anchors, deps.registry, deps.clock(), who.value.name);
+    const record = validateRegistration(body.value.pem, body.value.agency, deps.trust.anchors(), deps.registry, deps.clock(), who.value.name);
     if (!record.ok) return replyError(reply, record.error);
     await change(who.value.name, { kind: 'cert.add', record: record.value, ...(body.value.retireOthersAt ? { retireOthersAt: body.value.retireOthersAt } : {}) });
     return reply.code(201).send({ fingerprint: record.value.fingerprint });
@@ -111,11 +113,28 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
       return replyError(reply, fail('UNSUPPORTED_MEDIA_TYPE', 'send the CRL as application/pkix-crl (DER) or application/x-pem-file (PEM)').error);
     }
     const raw = request.body.toString('latin1').includes('-----BEGIN') ? request.body.toString('utf8') : request.body;
-    const crl = await loadCrl(raw, deps.trust.anchors);
+    const crl = await loadCrl(raw, deps.trust.anchors());
     if (!crl.ok) return replyError(reply, crl.error.code === 'USAGE' ? fail('SCHEMA_INVALID', crl.error.message).error : crl.error);
     const der = typeof raw === 'string' ? Buffer.from(raw.replace(/-----[^-]+-----|\s/g, ''), 'base64') : raw;
     await change(who.value.name, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
+  });
+
+  app.get('/api/admin/cas', async (request, reply) => {
+    const who = admin(request, READ);
+    if (!who.ok) return replyError(reply, who.error);
+    return { items: deps.trust.anchors().map((ca) => ({ fingerprint: fingerprintOf(ca), subject: ca.subject.replaceAll('\n', ', '), notAfter: validityOf(ca).notAfter.toISOString() })) };
+  });
+
+  app.post('/api/admin/cas', async (request, reply) => {
+    const who = admin(request, SECURITY);
+    if (!who.ok) return replyError(reply, who.error);
+    const body = parse(CaBody, request.body, 'body');
+    if (!body.ok) return replyError(reply, body.error);
+    const ca = validateCa(body.value.pem, deps.clock());
+    if (!ca.ok) return replyError(reply, ca.error);
+    await change(who.value.name, { kind: 'ca.add', fingerprint: ca.value.fingerprint, pem: ca.value.pem });
+    return reply.code(201).send({ fingerprint: ca.value.fingerprint });
   });
 
   app.post('/api/admin/hub-key/rotate', async (request, reply) => {

@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS certs (
   added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crls (
   issuer_fingerprint TEXT PRIMARY KEY, der BLOB NOT NULL, this_update TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cas (
+  fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL, added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_certs (
   hub_id TEXT NOT NULL, fingerprint TEXT NOT NULL, pem TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (hub_id, fingerprint));
 CREATE TABLE IF NOT EXISTS seal_keys (
@@ -112,6 +114,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     cert: db.prepare('SELECT * FROM certs WHERE fingerprint = ?'),
     setCert: db.prepare('UPDATE certs SET state = @state, retire_at = @retireAt, revoked_at = @revokedAt, reason = @reason WHERE fingerprint = @fingerprint'),
     crls: db.prepare('SELECT * FROM crls'),
+    cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
+    addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
     hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
     addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
     sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
@@ -258,6 +262,9 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       q.putCrl.run(record);
       return true;
     }),
+    trustedCas: async () => (q.cas.all() as { fingerprint: string; pem: string; added_at: string; added_by: string }[])
+      .map((r) => ({ fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at, addedBy: r.added_by })),
+    addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),
     hubCertificates: async () => (q.hubCerts.all() as { hub_id: string; fingerprint: string; pem: string; added_at: string }[])
       .map((r) => ({ hubId: r.hub_id, fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at })),
     addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),

@@ -111,6 +111,9 @@ export interface Ledger {
   /** Keeps the CRL if it is newer than the one held for its CA; true if kept. */
   putCrl(record: CrlRecord): Promise<boolean>;
 
+  /** Trusted CAs (several at once). */
+  trustedCas(): Promise<{ fingerprint: string; pem: string; addedAt: string; addedBy: string }[]>;
+  addTrustedCa(fingerprint: string, pem: string, at: string, by: string): Promise<boolean>;
   /** Seal certificates accepted from each hub (several during a key rotation). */
   hubCertificates(): Promise<{ hubId: string; fingerprint: string; pem: string; addedAt: string }[]>;
   addHubCertificate(hubId: string, fingerprint: string, pem: string, at: string): Promise<boolean>;

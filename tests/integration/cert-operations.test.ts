@@ -71,6 +71,7 @@ describe('registering a certificate refuses, with its code', () => {
     ['an unknown CA', () => createDevCa('Rogue', new Date(Date.now() - DAY), new Date(Date.now() + DAY)).certPem, 422, 'CERT_UNTRUSTED'],
     ['an expired certificate', () => issue(commune.agency.code, 'old', -400, -1).certPem, 422, 'CERT_EXPIRED'],
     ['a certificate for another agency', () => issue(department.agency.code).certPem, 422, 'CERT_NOT_BOUND'],
+    ['a certificate not valid yet', () => issue(commune.agency.code, 'future', 5, 400).certPem, 422, 'CERT_NOT_YET_VALID'],
   ];
   it.each(cases)('%s', async (_name, pem, status, code) => {
     const r = await admin(2, 'POST', '/api/admin/certs', { agency: commune.agency.code, pem: pem() });
@@ -80,6 +81,22 @@ describe('registering a certificate refuses, with its code', () => {
   it('an unknown agency', async () => {
     expect(await admin(2, 'POST', '/api/admin/certs', { agency: '000.00.00.G22', pem: issue('000.00.00.G22').certPem }))
       .toMatchObject({ status: 404, json: { error: { code: 'NOT_FOUND' } } });
+  });
+});
+
+describe('trusted CAs', () => {
+  it('adds a second CA at run time: its certificates register and verify at every hub', async () => {
+    expect((await admin(0, 'GET', '/api/admin/cas')).json.items).toHaveLength(1);
+    expect(await admin(0, 'POST', '/api/admin/cas', { pem: issue(commune.agency.code).certPem })).toMatchObject({ status: 422, json: { error: { code: 'CERT_UNTRUSTED' } } });
+    const second = createDevCa('Second CA', new Date(Date.now() - DAY), new Date(Date.now() + 3650 * DAY));
+    expect(await admin(0, 'POST', '/api/admin/cas', { pem: second.certPem })).toMatchObject({ status: 201 });
+    await eventually(async () => ((await admin(2, 'GET', '/api/admin/cas')).json.items.length === 2 ? true : undefined), 'the CA at every hub');
+    const fromSecond = issueCertificate({ ca: second, commonName: 'UBND', agency: district.agency.code, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 365 * DAY) });
+    expect((await admin(1, 'POST', '/api/admin/certs', { agency: district.agency.code, pem: fromSecond.certPem })).status).toBe(201);
+    await eventually(async () => ((await admin(2, 'GET', `/api/admin/certs?agency=${district.agency.code}`)).json.items.length === 2 ? true : undefined), 'the registration at every hub');
+    const r = await district.submit(documentSignedWith(district, fromSecond, commune, 'Ký bằng CA thứ hai'));
+    expect(r.status).toBe(202);
+    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
   });
 });
 

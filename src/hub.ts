@@ -19,6 +19,7 @@ import { stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
 import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
+import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange, validateSealKey } from './admin/trust-changes.js';
@@ -203,20 +204,29 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }),
     await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
     await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers)),
+    await consume(conn, q.dead, PREFETCH, log.child({ component: 'dead-letters' }), deadLetterChannel(ledger, env.clock)),
   ];
   for (const [n, r] of remote) {
     workers.push(await startLink(conn, { from: hub.id, to: n, remote: r.publisher }, log.child({ component: 'link', neighbour: n })));
   }
 
+  const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
+  const agencyKeys = new Map(config.agencies.map((a) => [a.apiKeyHash, a.code]));
   const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
     admin: {
       hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey, activeSeal: () => signer.fingerprint, clock: env.clock,
-      admins: new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }])),
-      agencyKeys: new Map(config.agencies.map((a) => [a.apiKeyHash, a.code])),
+      admins, agencyKeys,
     },
     metrics: { hubId: hub.id, watched, clock: env.clock },
+    deadLetters: {
+      ledger, clock: env.clock, admins, agencyKeys,
+      // A poison message goes back to the queue it came from; a refused package to this hub's ingress.
+      replay: (body, headers) => publisher.publish({
+        queue: headers['x-first-death-queue'] ?? q.ingress, body, headers: replayHeaders(headers), messageId: `replay:${headers['x-lgsp-doc-id'] ?? ''}`,
+      }),
+    },
     ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });

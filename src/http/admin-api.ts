@@ -3,7 +3,7 @@
 // broadcast to every hub, and audited where it is applied.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { fail, type HubError, type Result } from '../errors.js';
+import { fail, type Result } from '../errors.js';
 import type { AdminRole } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
@@ -13,6 +13,7 @@ import { fingerprintOf, validityOf } from '../trust/x509.js';
 import type { TrustState } from '../admin/trust-state.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
+import { parseInput } from './input.js';
 
 export interface AdminApiDeps {
   hubId: string;
@@ -45,11 +46,7 @@ const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).de
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
   const { ledger } = deps;
   const admin = (request: FastifyRequest, roles: readonly AdminRole[]) => authenticateAdmin(request, deps.admins, deps.agencyKeys, roles);
-  const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): { ok: true; value: z.output<T> } | { ok: false; error: HubError } => {
-    const r = schema.safeParse(value);
-    return r.success ? { ok: true, value: r.data }
-      : fail('SCHEMA_INVALID', `invalid ${where}: ${r.error.issues.map((i) => `${i.path.join('.') || where}: ${i.message}`).join('; ')}`);
-  };
+  const parse = parseInput;
   const change = (who: string, c: TrustChangeBody) =>
     deps.changeTrust({ ...c, actor: who, at: deps.clock().toISOString(), origin: deps.hubId });
 

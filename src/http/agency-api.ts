@@ -2,11 +2,12 @@
 // options. Bodies and query strings are checked by zod; errors go through http/errors.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { fail, type HubError } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import { authenticateAgency, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
+import { parseInput } from './input.js';
 
 export interface AgencyApiDeps { pipeline: Pipeline; ledger: Ledger; keys: AgencyKeys; maxBytes: number }
 
@@ -19,11 +20,7 @@ const AckBody = z.object({ result: z.enum(['done', 'fail']), reason: z.string().
 
 export async function agencyApi(app: FastifyInstance, deps: AgencyApiDeps): Promise<void> {
   const { pipeline, ledger, keys } = deps;
-  const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): { ok: true; value: z.output<T> } | { ok: false; error: HubError } => {
-    const r = schema.safeParse(value);
-    return r.success ? { ok: true, value: r.data }
-      : fail('SCHEMA_INVALID', `invalid ${where}: ${r.error.issues.map((i) => `${i.path.join('.') || where}: ${i.message}`).join('; ')}`);
-  };
+  const parse = parseInput;
   const caller = (request: FastifyRequest) => authenticateAgency(request, keys);
 
   // The package arrives as raw bytes; the size limit is enforced while reading (fastify bodyLimit).

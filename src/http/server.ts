@@ -6,11 +6,13 @@ import type { ErrorCode } from '../errors.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metrics, type MetricsDeps } from './metrics.js';
+import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { replyError } from './errors.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
   metrics: MetricsDeps;
+  deadLetters: DeadLettersDeps;
   log: Logger;
   ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
 }
@@ -46,5 +48,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);
   await metrics(app, deps.metrics);
+  await deadLettersApi(app, deps.deadLetters);
   return app;
 }

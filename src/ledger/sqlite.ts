@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { HopRecord } from '../hop/seal.js';
 import {
-  CERT_STATES, DELIVERY_STATES, type AckResult, type CertRecord, type CrlRecord, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
+  CERT_STATES, DELIVERY_STATES, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
   type RecipientState, type SentItem, type SubmittedDocument,
 } from './store.js';
 
@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS certs (
   added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crls (
   issuer_fingerprint TEXT PRIMARY KEY, der BLOB NOT NULL, this_update TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, message_key TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
+  reason_code TEXT NOT NULL, reason TEXT NOT NULL, dead_at TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,
+  replayed_at TEXT, deleted_at TEXT);
+CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (dead_at);
 CREATE TABLE IF NOT EXISTS cas (
   fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL, added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_certs (
@@ -68,6 +73,18 @@ const CrlRow = z.object({ issuer_fingerprint: z.string(), der: z.instanceof(Buff
 const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.string() });
 
 const RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
+
+const DeadRow = z.object({
+  id: z.number(), doc_id: z.string(), kind: z.string(), sender: z.string(), reason_code: z.string(), reason: z.string(),
+  dead_at: z.string(), headers: z.string(), body: z.instanceof(Buffer), size: z.number(), replayed_at: z.string().nullable(),
+});
+
+function toDeadLetter(r: z.output<typeof DeadRow>): DeadLetter {
+  return {
+    id: r.id, docId: r.doc_id, kind: r.kind, sender: r.sender, reasonCode: r.reason_code, reason: r.reason, deadAt: r.dead_at,
+    headers: JSON.parse(r.headers) as Record<string, string>, size: r.size, ...(r.replayed_at === null ? {} : { replayedAt: r.replayed_at }),
+  };
+}
 
 function toCert(row: z.output<typeof CertRow>): CertRecord {
   return {
@@ -114,6 +131,11 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     cert: db.prepare('SELECT * FROM certs WHERE fingerprint = ?'),
     setCert: db.prepare('UPDATE certs SET state = @state, retire_at = @retireAt, revoked_at = @revokedAt, reason = @reason WHERE fingerprint = @fingerprint'),
     crls: db.prepare('SELECT * FROM crls'),
+    addDead: db.prepare(`INSERT OR IGNORE INTO dead_letters (message_key, doc_id, kind, sender, reason_code, reason, dead_at, headers, body)
+      VALUES (@messageKey, @docId, @kind, @sender, @reasonCode, @reason, @deadAt, @headers, @body)`),
+    dead: db.prepare('SELECT *, length(body) AS size FROM dead_letters WHERE id = ? AND deleted_at IS NULL'),
+    markReplayed: db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    markDeleted: db.prepare('UPDATE dead_letters SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
     cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
     addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
     hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
@@ -262,6 +284,28 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       q.putCrl.run(record);
       return true;
     }),
+    addDeadLetter: (d) => write(() => q.addDead.run({ ...d, headers: JSON.stringify(d.headers) }).changes === 1 ? 'stored' as const : 'duplicate' as const),
+    deadLetters: async (f) => {
+      const where = ['deleted_at IS NULL'];
+      const args: Record<string, string | number> = {};
+      if (f.reason !== undefined) { where.push('reason_code = @reason'); args.reason = f.reason; }
+      if (f.agency !== undefined) { where.push('sender = @agency'); args.agency = f.agency; }
+      if (f.docId !== undefined) { where.push('doc_id = @docId'); args.docId = f.docId; }
+      if (f.since !== undefined) { where.push('dead_at >= @since'); args.since = f.since; }
+      if (f.until !== undefined) { where.push('dead_at < @until'); args.until = f.until; }
+      const clause = where.join(' AND ');
+      const total = (db.prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${clause}`).get(args) as { n: number }).n;
+      const rows = db.prepare(`SELECT *, length(body) AS size FROM dead_letters WHERE ${clause} ORDER BY dead_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+        .all({ ...args, limit: f.limit, offset: f.offset });
+      return { items: rows.map((r) => toDeadLetter(DeadRow.parse(r))), total };
+    },
+    deadLetter: async (id) => {
+      const row = q.dead.get(id);
+      if (row === undefined) return null;
+      const parsed = DeadRow.parse(row);
+      return { ...toDeadLetter(parsed), body: parsed.body };
+    },
+    markDeadLetter: (id, change, at) => write(() => (change === 'replayed' ? q.markReplayed : q.markDeleted).run(at, id).changes === 1),
     trustedCas: async () => (q.cas.all() as { fingerprint: string; pem: string; added_at: string; added_by: string }[])
       .map((r) => ({ fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at, addedBy: r.added_by })),
     addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),

@@ -79,6 +79,21 @@ export interface CertRecord {
 
 export interface CrlRecord { issuerFingerprint: string; der: Buffer; thisUpdate: string; importedAt: string; importedBy: string }
 
+export interface DeadLetter {
+  id: number;
+  docId: string;
+  kind: string;
+  sender: string;
+  reasonCode: string;
+  reason: string;
+  deadAt: string;
+  headers: Record<string, string>;
+  size: number;
+  replayedAt?: string;
+}
+
+export interface DeadLetterQuery { reason?: string; agency?: string; docId?: string; since?: string; until?: string; limit: number; offset: number }
+
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
@@ -110,6 +125,12 @@ export interface Ledger {
   crls(): Promise<CrlRecord[]>;
   /** Keeps the CRL if it is newer than the one held for its CA; true if kept. */
   putCrl(record: CrlRecord): Promise<boolean>;
+
+  /** The dead-letter channel's store: everything dead-lettered at this hub, browsable without touching a queue. */
+  addDeadLetter(d: Omit<DeadLetter, 'id' | 'size' | 'replayedAt'> & { body: Buffer; messageKey: string }): Promise<'stored' | 'duplicate'>;
+  deadLetters(q: DeadLetterQuery): Promise<{ items: DeadLetter[]; total: number }>;
+  deadLetter(id: number): Promise<(DeadLetter & { body: Buffer }) | null>;
+  markDeadLetter(id: number, change: 'replayed' | 'deleted', at: string): Promise<boolean>;
 
   /** Trusted CAs (several at once). */
   trustedCas(): Promise<{ fingerprint: string; pem: string; addedAt: string; addedBy: string }[]>;

@@ -226,7 +226,7 @@ export function createPipeline(deps: PipelineDeps) {
         deps.hubCertificates(m.sealHub).some((cert) => verifySeal({ digest, docId: m.docId, trace: m.trace }, m.seal, cert));
       const sealError: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
       if (m.kind === 'receipt') {
-        const receipts = sealOk(digestOf(body)) ? ReceiptBatch.safeParse(JSON.parse(body.toString('utf8'))) : null;
+        const receipts = sealOk(digestOf(body)) ? ReceiptBatch.safeParse(parseJson(body)) : null;
         if (receipts === null || !receipts.success) {
           await outlet.deadLetter(body, headers, receipts === null ? sealError
             : { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
@@ -300,6 +300,16 @@ export function docIdOf(bytes: Uint8Array): string {
 }
 
 const DOC_ID_LENGTH = 32;
+
+/** JSON from a message body; undefined (which no schema accepts) when it is not JSON. */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
 
 function digestOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -7,6 +7,7 @@ import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metrics, type MetricsDeps } from './metrics.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
+import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 
 export interface ServerDeps extends AgencyApiDeps {
@@ -49,5 +50,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await adminApi(app, deps.admin);
   await metrics(app, deps.metrics);
   await deadLettersApi(app, deps.deadLetters);
+  await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;
 }

@@ -74,6 +74,10 @@ const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(
 
 const RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
 
+const SearchRow = z.object({
+  doc_id: z.string(), first_seen: z.string(), rejected: z.number(), origin: z.string().nullable(), delivered: z.string().nullable(),
+  kind: z.string().nullable(), sender: z.string().nullable(), subject: z.string().nullable(),
+});
 const DeadRow = z.object({
   id: z.number(), doc_id: z.string(), kind: z.string(), sender: z.string(), reason_code: z.string(), reason: z.string(),
   dead_at: z.string(), headers: z.string(), body: z.instanceof(Buffer), size: z.number(), replayed_at: z.string().nullable(),
@@ -284,6 +288,45 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       q.putCrl.run(record);
       return true;
     }),
+    searchDocuments: async (f) => {
+      const where: string[] = [];
+      const args: Record<string, string | number> = {};
+      if (f.organ !== undefined) {
+        where.push(`(d.sender = @organ OR m.sender = @organ OR EXISTS (SELECT 1 FROM mailbox x WHERE x.doc_id = t.doc_id AND x.agency = @organ)
+          OR EXISTS (SELECT 1 FROM recipients r WHERE r.doc_id = t.doc_id AND r.organ_id = @organ))`);
+        args.organ = f.organ;
+      }
+      if (f.since !== undefined) { where.push('t.first_seen >= @since'); args.since = f.since; }
+      if (f.until !== undefined) { where.push('t.first_seen < @until'); args.until = f.until; }
+      if (f.status !== undefined) {
+        where.push('(EXISTS (SELECT 1 FROM recipients r WHERE r.doc_id = t.doc_id AND r.status = @status) OR m.status_code = @status)');
+        args.status = f.status;
+      }
+      if (f.delivery !== undefined) { where.push('EXISTS (SELECT 1 FROM recipients r WHERE r.doc_id = t.doc_id AND r.delivery = @delivery)'); args.delivery = f.delivery; }
+      const from = `FROM (SELECT doc_id, min(at) AS first_seen, max(verdict = 'rejected') AS rejected FROM trace GROUP BY doc_id) t
+        LEFT JOIN documents d ON d.doc_id = t.doc_id
+        LEFT JOIN (SELECT doc_id, min(sender) AS sender, min(subject) AS subject, min(kind) AS kind, min(status_code) AS status_code FROM mailbox GROUP BY doc_id) m ON m.doc_id = t.doc_id
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`;
+      const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(args) as { n: number }).n;
+      const rows = db.prepare(`SELECT t.doc_id, t.first_seen, t.rejected, d.doc_id AS origin, m.doc_id AS delivered,
+          coalesce(d.kind, m.kind) AS kind, coalesce(d.sender, m.sender) AS sender, coalesce(d.subject, m.subject) AS subject
+        ${from} ORDER BY t.first_seen DESC LIMIT @limit OFFSET @offset`).all({ ...args, limit: f.limit, offset: f.offset });
+      return {
+        total,
+        items: rows.map((r) => {
+          const row = SearchRow.parse(r);
+          return {
+            docId: row.doc_id, firstSeen: row.first_seen, rejected: row.rejected === 1,
+            role: row.origin !== null ? 'origin' as const : row.delivered !== null ? 'destination' as const : 'transit' as const,
+            ...(row.kind === null ? {} : { kind: row.kind }), ...(row.sender === null ? {} : { sender: row.sender }),
+            ...(row.subject === null ? {} : { subject: row.subject }),
+          };
+        }),
+      };
+    },
+    mailboxEntries: async (docId) => (db.prepare('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = ? ORDER BY agency').all(docId) as
+      { agency: string; received_at: string; acked_at: string | null; ack_result: string | null }[])
+      .map((r) => ({ agency: r.agency, receivedAt: r.received_at, ...(r.acked_at ? { ackedAt: r.acked_at } : {}), ...(r.ack_result ? { ackResult: r.ack_result } : {}) })),
     addDeadLetter: (d) => write(() => q.addDead.run({ ...d, headers: JSON.stringify(d.headers) }).changes === 1 ? 'stored' as const : 'duplicate' as const),
     deadLetters: async (f) => {
       const where = ['deleted_at IS NULL'];

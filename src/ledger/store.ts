@@ -92,6 +92,19 @@ export interface DeadLetter {
   replayedAt?: string;
 }
 
+export interface DocumentQuery { organ?: string; since?: string; until?: string; status?: string; delivery?: DeliveryState; limit: number; offset: number }
+
+export interface DocumentSummary {
+  docId: string;
+  firstSeen: string;
+  /** What this hub was for the document. */
+  role: 'origin' | 'destination' | 'transit';
+  kind?: string;
+  sender?: string;
+  subject?: string;
+  rejected: boolean;
+}
+
 export interface DeadLetterQuery { reason?: string; agency?: string; docId?: string; since?: string; until?: string; limit: number; offset: number }
 
 export interface Ledger {
@@ -115,6 +128,10 @@ export interface Ledger {
   isRecipient(agency: string, docId: string): Promise<boolean>;
 
   appendTrace(docId: string, hops: readonly HopRecord[]): Promise<void>;
+  /** Every document this hub handled (its trace), with what it knows of each. */
+  searchDocuments(q: DocumentQuery): Promise<{ items: DocumentSummary[]; total: number }>;
+  /** Who received a document here, and when they acknowledged it. */
+  mailboxEntries(docId: string): Promise<{ agency: string; receivedAt: string; ackedAt?: string; ackResult?: string }[]>;
   trace(docId: string): Promise<HopRecord[]>;
 
   /** The trust store: agencies' registered certificates and the latest CRL of each CA. */

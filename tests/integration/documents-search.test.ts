@@ -1,0 +1,52 @@
+// Where a document is: each hub finds it by agency, period, status and delivery state, and shows
+// its trace as a timeline across hubs with each check's verdict and timing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+
+let n: TestNetwork;
+let commune: Agent, department: Agent;
+
+beforeAll(async () => {
+  n = await startTestNetwork();
+  commune = n.agent('000.07.05.');
+  department = n.agent('000.00.12.');
+}, 60_000);
+afterAll(async () => { await n?.close(); });
+
+const admin = async (hub: number, p: string) => {
+  const res = await fetch(n.hubs[hub]!.url + p, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
+  return { status: res.status, json: await res.json() as any };
+};
+
+describe('document search', () => {
+  it('finds a document at every hub it crossed, with its role there and its timeline', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const bytes = n.document(commune, [department], 'Tìm kiếm văn bản');
+    const { docId } = (await commune.submit(bytes)).json;
+    await eventually(async () => {
+      const sent = (await commune.request('GET', '/api/v1/edocs/sent')).json.items.find((i: { docId: string }) => i.docId === docId);
+      return sent?.recipients[0]?.delivery === 'delivered' ? true : undefined;
+    }, 'delivery');
+
+    const atOrigin = await admin(2, `/api/admin/edocs?organ=${department.agency.code}&since=${encodeURIComponent(since)}&delivery=delivered`);
+    expect(atOrigin.json.items).toEqual([expect.objectContaining({ docId, role: 'origin', sender: commune.agency.code, subject: 'Tìm kiếm văn bản', rejected: false })]);
+    expect((await admin(2, `/api/admin/edocs?delivery=acked&since=${encodeURIComponent(since)}`)).json.total).toBe(0);
+    expect((await admin(1, `/api/admin/edocs?since=${encodeURIComponent(since)}`)).json.items).toEqual([expect.objectContaining({ docId, role: 'transit' })]);
+    expect((await admin(0, `/api/admin/edocs?organ=${commune.agency.code}`)).json.items).toEqual([expect.objectContaining({ docId, role: 'destination', sender: commune.agency.code })]);
+    expect((await admin(0, `/api/admin/edocs?until=${encodeURIComponent(since)}`)).json.total).toBe(0);
+
+    const page = await admin(2, `/api/admin/edocs/${docId}`);
+    expect(page.json).toMatchObject({ docId, sender: commune.agency.code, recipients: [{ organId: department.agency.code, delivery: 'delivered' }] });
+    expect(page.json.timeline.map((h: { hub: string }) => h.hub)).toEqual([n.hubs[2]!.id, n.hubs[1]!.id, n.hubs[0]!.id]);
+    for (const hop of page.json.timeline) {
+      expect(hop.verdict).toBe('accepted');
+      expect(hop.checks).toMatchObject({ schema: 'ok', signature: 'ok', certificate: 'ok' });
+      expect(hop.ms).toBeGreaterThan(0);
+      expect(hop.sinceFirstMs).toBeGreaterThanOrEqual(0);
+    }
+    const atDestination = await admin(0, `/api/admin/edocs/${docId}`);
+    expect(atDestination.json.mailbox).toEqual([{ agency: department.agency.code, receivedAt: expect.any(String) }]);
+    expect((await admin(0, '/api/admin/edocs/0123456789abcdef0123456789abcdef')).status).toBe(404);
+    expect((await admin(0, '/api/admin/edocs?status=7')).status).toBe(400);
+  });
+});

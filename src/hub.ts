@@ -21,6 +21,7 @@ import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
+import { createHubMetrics, type QueueStat } from './http/metrics.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange, validateSealKey } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
@@ -114,7 +115,24 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       messageId: `dead:${stringHeaders(headers)['x-lgsp-doc-id'] ?? 'unknown'}`,
     }),
   };
+  const queueNames = [q.ingress, q.deliver, q.dead, trustQueue(hub.id), ...linked.map(q.outbox)];
+  const queues = async (): Promise<QueueStat[]> => conn.isConnected()
+    ? conn.withChannel(async (ch) => {
+      const stats: QueueStat[] = [];
+      for (const name of queueNames) {
+        const s = await ch.checkQueue(name);
+        stats.push({ queue: name, messages: s.messageCount, consumers: s.consumerCount });
+      }
+      return stats;
+    })
+    : [];
+  const hubMetrics = createHubMetrics({
+    hubId: hub.id, queues, clock: env.clock,
+    watched: () => watched(),
+    links: () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() })),
+  });
   const pipeline = createPipeline({
+    metrics: hubMetrics.hop,
     self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock: env.clock, log: log.child({ component: 'pipeline' }),
     check: (bytes) => checkHop(bytes, {
@@ -219,7 +237,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins, agencyKeys,
     },
-    metrics: { hubId: hub.id, watched, clock: env.clock },
+    metrics: hubMetrics,
+    queues,
     deadLetters: {
       ledger, clock: env.clock, admins, agencyKeys,
       // A poison message goes back to the queue it came from; a refused package to this hub's ingress.

@@ -1,20 +1,67 @@
-// GET /metrics in the Prometheus text format.
+// GET /metrics for Prometheus (prom-client, one registry per hub since a process may run
+// several): documents in and out by stage and result, rejections by code, hop check latency,
+// queue depths and consumers, link state, certificate expiry.
 import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { secondsToExpiry, type WatchedCert } from '../admin/expiry.js';
+import type { HopMetrics } from '../pipeline/hop-pipeline.js';
 
-export interface MetricsDeps { hubId: string; watched: () => Promise<WatchedCert[]>; clock: () => Date }
+export interface QueueStat { queue: string; messages: number; consumers: number }
 
-const label = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', ' ');
+export interface MetricsDeps {
+  hubId: string;
+  watched: () => Promise<WatchedCert[]>;
+  queues: () => Promise<QueueStat[]>;
+  links: () => { neighbour: string; up: boolean }[];
+  clock: () => Date;
+}
 
-export async function metrics(app: FastifyInstance, deps: MetricsDeps): Promise<void> {
-  app.get('/metrics', async (_request, reply) => {
-    const now = deps.clock();
-    const lines = [
-      '# HELP lgsp_certificate_expiry_seconds Seconds until the certificate expires (negative once expired).',
-      '# TYPE lgsp_certificate_expiry_seconds gauge',
-      ...(await deps.watched()).map((c) => `lgsp_certificate_expiry_seconds{hub="${label(deps.hubId)}",kind="${c.kind}",` +
-        `agency="${label(c.agency ?? '')}",fingerprint="${c.fingerprint}",subject="${label(c.subject)}"} ${secondsToExpiry(c.notAfter, now)}`),
-    ];
-    return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+export interface HubMetrics { registry: Registry; hop: HopMetrics }
+
+export function createHubMetrics(deps: MetricsDeps): HubMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ hub: deps.hubId });
+  const documents = new Counter({ name: 'lgsp_documents_total', help: 'Packages handled, by stage (submit, ingress, deliver) and result.', labelNames: ['stage', 'result'], registers: [registry] });
+  const rejections = new Counter({ name: 'lgsp_rejections_total', help: 'Packages refused, by error code.', labelNames: ['code'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'lgsp_hop_check_seconds', help: 'Time of the hop check.', registers: [registry],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
   });
+  new Gauge({
+    name: 'lgsp_queue_messages', help: 'Messages ready in each of the hub\'s queues.', labelNames: ['queue'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of await deps.queues()) this.set({ queue: q.queue }, q.messages);
+    },
+  });
+  new Gauge({
+    name: 'lgsp_link_up', help: '1 when the link to a neighbour hub is connected.', labelNames: ['neighbour'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of deps.links()) this.set({ neighbour: l.neighbour }, l.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'lgsp_certificate_expiry_seconds', help: 'Seconds until the certificate expires (negative once expired).',
+    labelNames: ['kind', 'agency', 'fingerprint', 'subject'], registers: [registry],
+    async collect() {
+      this.reset();
+      const now = deps.clock();
+      for (const c of await deps.watched()) {
+        this.set({ kind: c.kind, agency: c.agency ?? '', fingerprint: c.fingerprint, subject: c.subject }, secondsToExpiry(c.notAfter, now));
+      }
+    },
+  });
+  return {
+    registry,
+    hop: {
+      accepted: (stage) => documents.inc({ stage, result: 'accepted' }),
+      rejected: (stage, code) => { documents.inc({ stage, result: 'rejected' }); rejections.inc({ code }); },
+      checked: (seconds) => latency.observe(seconds),
+    },
+  };
+}
+
+export async function metricsRoute(app: FastifyInstance, metrics: HubMetrics): Promise<void> {
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 }

@@ -5,14 +5,16 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
-import { metrics, type MetricsDeps } from './metrics.js';
+import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
+import { queuesApi } from './queues-api.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
-  metrics: MetricsDeps;
+  metrics: HubMetrics;
+  queues: () => Promise<QueueStat[]>;
   deadLetters: DeadLettersDeps;
   log: Logger;
   ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
@@ -48,7 +50,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);
-  await metrics(app, deps.metrics);
+  await metricsRoute(app, deps.metrics);
+  await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues });
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;

@@ -36,6 +36,13 @@ export interface Outlet {
   deadLetter(body: Buffer, headers: unknown, error: HubError): Promise<void>;
 }
 
+/** What the pipeline reports to metrics (an adapter port, like the outlet). */
+export interface HopMetrics {
+  accepted(stage: 'submit' | 'ingress' | 'deliver'): void;
+  rejected(stage: 'submit' | 'ingress', code: string): void;
+  checked(seconds: number): void;
+}
+
 export interface PipelineDeps {
   self: string;
   registry: Registry;
@@ -47,6 +54,7 @@ export interface PipelineDeps {
   outlet: Outlet;
   clock: () => Date;
   log: Logger;
+  metrics: HopMetrics;
 }
 
 export interface SubmitReply {
@@ -66,7 +74,14 @@ const RECEIPT_BATCH_MS = 20;
 const RECEIPT_BATCH_MAX = 200;
 
 export function createPipeline(deps: PipelineDeps) {
-  const { self, registry, ledger, outlet, signer, log } = deps;
+  const { self, registry, ledger, outlet, signer, log, metrics } = deps;
+  /** The hop check, timed. */
+  const check = (bytes: Uint8Array) => {
+    const started = performance.now();
+    const verdict = deps.check(bytes);
+    metrics.checked((performance.now() - started) / 1000);
+    return verdict;
+  };
 
   /** This hop's trace entry; `fromHub` adds the seal check of a message from a neighbour. */
   const record = (verdict: HopVerdict | null, started: number, fromHub: boolean, failed?: { stage: HopStage | 'seal' | 'route'; code: ErrorCode }): HopRecord => {
@@ -140,6 +155,7 @@ export function createPipeline(deps: PipelineDeps) {
 
   /** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
   const refuse = async (m: HopMessage, headers: unknown, error: HubError, hop: HopRecord) => {
+    metrics.rejected('ingress', error.code);
     log.warn({ docId: m.docId, code: error.code }, 'package refused at this hop');
     await outlet.deadLetter(m.body, headers, error);
     await ledger.appendTrace(m.docId, [hop]);
@@ -181,16 +197,20 @@ export function createPipeline(deps: PipelineDeps) {
     async submit(bytes: Buffer, caller: string): Promise<Result<SubmitReply>> {
       if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
       const started = performance.now();
-      const verdict = deps.check(bytes);
-      if (!verdict.ok) return { ok: false, error: verdict.error };
+      const refused = (error: HubError): Result<SubmitReply> => {
+        metrics.rejected('submit', error.code);
+        return { ok: false, error };
+      };
+      const verdict = check(bytes);
+      if (!verdict.ok) return refused(verdict.error);
       const h = verdict.header;
       const sender = h.MessageHeader.From.OrganId;
       if (sender !== caller) {
-        return fail('SENDER_MISMATCH', `From/OrganId is ${sender} but the caller is agency ${caller}`, 'From/OrganId');
+        return refused(fail('SENDER_MISMATCH', `From/OrganId is ${sender} but the caller is agency ${caller}`, 'From/OrganId').error);
       }
       const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((t) => t.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
       const routes = routePackage(recipients, registry, self);
-      if (!routes.ok) return routes;
+      if (!routes.ok) return refused(routes.error);
 
       const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
       const hop = record(verdict, started, false);
@@ -210,6 +230,7 @@ export function createPipeline(deps: PipelineDeps) {
         ...(documentId ? { documentId } : {}),
       }, routes.value, verdict.digest);
       await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
+      metrics.accepted('submit');
       log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
       return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
     },
@@ -235,7 +256,7 @@ export function createPipeline(deps: PipelineDeps) {
         await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
         return 'ack';
       }
-      const verdict = deps.check(body);
+      const verdict = check(body);
       if (!verdict.ok) {
         await refuse(m, headers, verdict.error, record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
         return 'ack';
@@ -254,6 +275,7 @@ export function createPipeline(deps: PipelineDeps) {
       await ledger.appendTrace(m.docId, [hop]);
       const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
       await dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value, verdict.digest);
+      metrics.accepted('ingress');
       return 'ack';
     },
 
@@ -272,6 +294,7 @@ export function createPipeline(deps: PipelineDeps) {
           ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
         }, m.trace);
         if (stored === 'duplicate') continue;
+        metrics.accepted('deliver');
         // A status for a document this hub's agency sent: the recipient's business state.
         if (m.kind === 'status' && m.statusCode && m.documentId) {
           const original = await ledger.findByDocumentId(agency, m.documentId);

@@ -49,4 +49,22 @@ describe('document search', () => {
     expect((await admin(0, '/api/admin/edocs/0123456789abcdef0123456789abcdef')).status).toBe(404);
     expect((await admin(0, '/api/admin/edocs?status=7')).status).toBe(400);
   });
+
+  it('counts documents, rejections and hop latency, and shows queues and links (/metrics, /api/admin/queues)', async () => {
+    const bad = Buffer.from(n.document(commune, [department], 'Bị sửa').toString().replace('Bị sửa', 'Đã sửa'));
+    expect((await commune.submit(bad)).status).toBe(422);
+    const text = await (await fetch(`${n.hubs[2]!.url}/metrics`)).text();
+    const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').at(-1));
+    expect(value(/^lgsp_documents_total\{.*stage="submit".*result="accepted"/)).toBeGreaterThanOrEqual(1);
+    expect(value(/^lgsp_documents_total\{.*stage="submit".*result="rejected"/)).toBeGreaterThanOrEqual(1);
+    expect(value(/^lgsp_rejections_total\{.*code="SIGNATURE_INVALID"/)).toBeGreaterThanOrEqual(1);
+    expect(value(/^lgsp_hop_check_seconds_count/)).toBeGreaterThanOrEqual(2);
+    expect(value(new RegExp(`^lgsp_link_up\\{.*neighbour="${n.hubs[1]!.id.replaceAll('.', '\\.')}"`))).toBe(1);
+    expect(text).toMatch(/^lgsp_queue_messages\{.*queue="lgsp\.[^"]+\.ingress"/m);
+
+    const queues = await admin(2, '/api/admin/queues');
+    expect(queues.json.items.map((q: { queue: string }) => q.queue)).toEqual(expect.arrayContaining([
+      `lgsp.${n.hubs[2]!.id}.ingress`, `lgsp.${n.hubs[2]!.id}.deliver`, `lgsp.${n.hubs[2]!.id}.dead`]));
+    for (const q of queues.json.items) expect(q.consumers).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -22,6 +22,7 @@ import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
 import { createHubMetrics, type QueueStat } from './http/metrics.js';
+import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange, validateSealKey } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
@@ -126,10 +127,11 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       return stats;
     })
     : [];
+  const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const hubMetrics = createHubMetrics({
     hubId: hub.id, queues, clock: env.clock,
     watched: () => watched(),
-    links: () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() })),
+    links,
   });
   const pipeline = createPipeline({
     metrics: hubMetrics.hop,
@@ -228,6 +230,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     workers.push(await startLink(conn, { from: hub.id, to: n, remote: r.publisher }, log.child({ component: 'link', neighbour: n })));
   }
 
+  // A poison message goes back to the queue it came from; a refused package to this hub's ingress.
+  const replay = (body: Buffer, headers: Record<string, string>) => publisher.publish({
+    queue: headers['x-first-death-queue'] ?? q.ingress, body, headers: replayHeaders(headers), messageId: `replay:${headers['x-lgsp-doc-id'] ?? ''}`,
+  });
   const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
   const agencyKeys = new Map(config.agencies.map((a) => [a.apiKeyHash, a.code]));
   const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
@@ -239,12 +245,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     },
     metrics: hubMetrics,
     queues,
-    deadLetters: {
-      ledger, clock: env.clock, admins, agencyKeys,
-      // A poison message goes back to the queue it came from; a refused package to this hub's ingress.
-      replay: (body, headers) => publisher.publish({
-        queue: headers['x-first-death-queue'] ?? q.ingress, body, headers: replayHeaders(headers), messageId: `replay:${headers['x-lgsp-doc-id'] ?? ''}`,
-      }),
+    deadLetters: { ledger, clock: env.clock, admins, agencyKeys, replay },
+    console: {
+      hubId: hub.id, admins, ledger, registry, queues, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
+      deadLetterAction: deadLetterActions({ ledger, replay, clock: env.clock }),
     },
     ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),
   });

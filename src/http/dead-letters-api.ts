@@ -33,20 +33,7 @@ export async function deadLettersApi(app: FastifyInstance, deps: DeadLettersDeps
   const { ledger } = deps;
   const admin = (request: FastifyRequest, roles: readonly AdminRole[]) => authenticateAdmin(request, deps.admins, deps.agencyKeys, roles);
 
-  const act = async (id: number, action: 'replay' | 'delete', actor: string): Promise<boolean> => {
-    const dead = await ledger.deadLetter(id);
-    if (dead === null) return false;
-    const at = deps.clock().toISOString();
-    if (action === 'replay') {
-      await deps.replay(dead.body, dead.headers);
-      await ledger.markDeadLetter(id, 'replayed', at);
-      await ledger.markDeadLetter(id, 'deleted', at); // replayed: gone from the list, kept for the audit
-    } else {
-      await ledger.markDeadLetter(id, 'deleted', at);
-    }
-    await ledger.audit(actor, `dead-letter.${action}`, { id, docId: dead.docId, reasonCode: dead.reasonCode });
-    return true;
-  };
+  const act = deadLetterActions(deps);
 
   app.get('/api/admin/dead-letters', async (request, reply) => {
     const who = admin(request, READ);
@@ -98,6 +85,22 @@ export async function deadLettersApi(app: FastifyInstance, deps: DeadLettersDeps
       return { [action === 'replay' ? 'replayed' : 'deleted']: done, notFound: missing };
     });
   }
+}
+
+/** Replay (to the queue it came from; the hop check runs again there) or delete, audited. */
+export function deadLetterActions(deps: Pick<DeadLettersDeps, 'ledger' | 'replay' | 'clock'>) {
+  return async (id: number, action: 'replay' | 'delete', actor: string): Promise<boolean> => {
+    const dead = await deps.ledger.deadLetter(id);
+    if (dead === null) return false;
+    const at = deps.clock().toISOString();
+    if (action === 'replay') {
+      await deps.replay(dead.body, dead.headers);
+      await deps.ledger.markDeadLetter(id, 'replayed', at);
+    }
+    await deps.ledger.markDeadLetter(id, 'deleted', at); // replayed ones leave the list too, kept for the audit
+    await deps.ledger.audit(actor, `dead-letter.${action}`, { id, docId: dead.docId, reasonCode: dead.reasonCode });
+    return true;
+  };
 }
 
 function withoutUndefined<T extends Record<string, unknown>>(v: T): T {

@@ -16,7 +16,12 @@ export interface MetricsDeps {
   clock: () => Date;
 }
 
-export interface HubMetrics { registry: Registry; hop: HopMetrics }
+export interface HubMetrics {
+  registry: Registry;
+  hop: HopMetrics;
+  /** Totals since start, for the console's dashboard. */
+  summary(): Promise<{ accepted: number; rejected: number; byCode: { code: string; count: number }[] }>;
+}
 
 export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   const registry = new Registry();
@@ -54,6 +59,12 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   });
   return {
     registry,
+    async summary() {
+      const docs = (await documents.get()).values;
+      const sum = (result: string) => docs.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);
+      const byCode = (await rejections.get()).values.map((v) => ({ code: String(v.labels.code), count: v.value })).sort((a, b) => b.count - a.count);
+      return { accepted: sum('accepted'), rejected: sum('rejected'), byCode };
+    },
     hop: {
       accepted: (stage) => documents.inc({ stage, result: 'accepted' }),
       rejected: (stage, code) => { documents.inc({ stage, result: 'rejected' }); rejections.inc({ code }); },

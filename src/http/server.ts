@@ -7,6 +7,7 @@ import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
 import { queuesApi } from './queues-api.js';
+import { adminConsole, type ConsoleDeps } from '../console/console.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
@@ -15,6 +16,7 @@ export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
+  console: ConsoleDeps;
   deadLetters: DeadLettersDeps;
   log: Logger;
   ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
@@ -52,6 +54,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await adminApi(app, deps.admin);
   await metricsRoute(app, deps.metrics);
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues });
+  await adminConsole(app, deps.console);
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;

@@ -1,0 +1,184 @@
+// The web console at /admin: server-rendered pages over the same ledger and hub functions as the
+// admin API. Sign-in puts the admin token in an HttpOnly, SameSite=Strict cookie; actions are
+// plain form posts (operator role), audited like their API twins.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminRole } from '../config.js';
+import type { Registry } from '../agency/registry.js';
+import type { Ledger } from '../ledger/store.js';
+import { certState } from '../admin/trust-changes.js';
+import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
+import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
+import type { QueueStat, HubMetrics } from '../http/metrics.js';
+import { html, page, type Html } from './html.js';
+import { label, LANGS, type Lang, type Label } from './i18n.js';
+
+export interface ConsoleDeps {
+  hubId: string;
+  admins: AdminTokens;
+  ledger: Ledger;
+  registry: Registry;
+  queues: () => Promise<QueueStat[]>;
+  links: () => { neighbour: string; up: boolean }[];
+  watched: () => Promise<WatchedCert[]>;
+  summary: HubMetrics['summary'];
+  deadLetterAction: (id: number, action: 'replay' | 'delete', actor: string) => Promise<boolean>;
+  clock: () => Date;
+}
+
+const COOKIE = 'lgsp_admin';
+const LANG_COOKIE = 'lgsp_lang';
+
+function cookies(request: FastifyRequest): Record<string, string> {
+  return Object.fromEntries((request.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter((p) => p.length === 2)
+    .map(([k, v]) => [k!, decodeURIComponent(v!)]));
+}
+
+export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+
+  const langOf = (request: FastifyRequest, reply: FastifyReply): Lang => {
+    const asked = (request.query as Record<string, string | undefined>).lang;
+    if (asked !== undefined && (LANGS as readonly string[]).includes(asked)) {
+      reply.header('set-cookie', `${LANG_COOKIE}=${asked}; Path=/admin; SameSite=Strict`);
+      return asked as Lang;
+    }
+    const kept = cookies(request)[LANG_COOKIE];
+    return kept === 'en' ? 'en' : 'vi';
+  };
+  const who = (request: FastifyRequest): AdminIdentity | null => {
+    const token = cookies(request)[COOKIE];
+    return token === undefined ? null : deps.admins.get(hashApiKey(token)) ?? null;
+  };
+  /** A page for a signed-in admin; everyone else goes to the sign-in form. */
+  const view = (title: Label, render: (lang: Lang, request: FastifyRequest, admin: AdminIdentity) => Promise<Html>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const lang = langOf(request, reply);
+      const admin = who(request);
+      if (admin === null) return reply.redirect('/admin/login');
+      const flash = (request.query as Record<string, string | undefined>).flash;
+      return reply.type('text/html; charset=utf-8').send(page(lang, deps.hubId, title, await render(lang, request, admin), flash));
+    };
+  const t = (lang: Lang) => (k: Label) => label(lang, k);
+
+  app.get('/admin/login', async (request, reply) => {
+    const lang = langOf(request, reply);
+    const bad = (request.query as Record<string, string | undefined>).error !== undefined;
+    return reply.type('text/html; charset=utf-8').send('<!doctype html>' + html`<html lang="${lang}"><head><meta charset="utf-8"><title>${label(lang, 'login')}</title></head>
+<body style="font-family:system-ui;max-width:360px;margin:80px auto"><h1>${label(lang, 'title')}</h1><p>${label(lang, 'hub')} ${deps.hubId}</p>
+${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p>` : ''}
+<form method="post" action="/admin/login"><label>${label(lang, 'token')} <input name="token" type="password" autocomplete="off" required></label>
+<button type="submit">${label(lang, 'login')}</button></form></body></html>`.text);
+  });
+  app.post('/admin/login', async (request, reply) => {
+    const token = String((request.body as Record<string, unknown> | undefined)?.token ?? '');
+    if (!deps.admins.has(hashApiKey(token))) return reply.redirect('/admin/login?error=1');
+    return reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; Path=/admin; HttpOnly; SameSite=Strict`).redirect('/admin');
+  });
+  app.post('/admin/logout', async (_request, reply) =>
+    reply.header('set-cookie', `${COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict`).redirect('/admin/login'));
+
+  app.get('/admin', view('dashboard', async (lang) => {
+    const l = t(lang);
+    const [summary, queues, certs] = await Promise.all([deps.summary(), deps.queues(), deps.watched()]);
+    const now = deps.clock();
+    const expiring = certs.filter((c) => expiryThreshold(c.notAfter, now) !== null);
+    return html`<div class="cards">
+<div class="card"><div>${l('throughput')} · ${l('accepted')}</div><div class="big ok" data-testid="accepted">${summary.accepted}</div></div>
+<div class="card"><div>${l('rejected')}</div><div class="big bad" data-testid="rejected">${summary.rejected}</div></div>
+<div class="card"><div>${l('links')}</div>${deps.links().map((k) => html`<div>${k.neighbour}: <span class="${k.up ? 'ok' : 'bad'}">${l(k.up ? 'up' : 'down')}</span></div>`)}</div></div>
+<h2>${l('rejectionsByCode')}</h2>${summary.byCode.length === 0 ? html`<p>${l('none')}</p>`
+      : html`<table><tr><th>${l('reason')}</th><th>#</th></tr>${summary.byCode.map((r) => html`<tr><td>${r.code}</td><td>${r.count}</td></tr>`)}</table>`}
+<h2>${l('queueDepths')}</h2>${queueTable(lang, queues)}
+<h2>${l('expiringSoon')}</h2>${expiring.length === 0 ? html`<p>${l('none')}</p>`
+      : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${c.notAfter.toISOString()}</td></tr>`)}</table>`}`;
+  }));
+
+  app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, await deps.queues())));
+
+  app.get('/admin/dead-letters', view('deadLetters', async (lang, request) => {
+    const l = t(lang);
+    const reason = (request.query as Record<string, string | undefined>).reason || undefined;
+    const { items, total } = await deps.ledger.deadLetters({ limit: 200, offset: 0, ...(reason ? { reason } : {}) });
+    return html`<form method="get"><label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button>
+<a href="/api/admin/dead-letters.csv">CSV</a></form><p>${total}</p>
+<table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('reason')}</th><th></th></tr>
+${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${d.deadAt}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.sender}</td>
+<td><strong>${d.reasonCode}</strong><br><small>${d.reason}</small></td>
+<td><form class="inline" method="post" action="/admin/dead-letters/${d.id}/replay"><button>${l('replay')}</button></form>
+<form class="inline" method="post" action="/admin/dead-letters/${d.id}/delete"><button>${l('delete')}</button></form></td></tr>`)}</table>`;
+  }));
+  for (const action of ['replay', 'delete'] as const) {
+    app.post(`/admin/dead-letters/:id/${action}`, async (request, reply) => {
+      const admin = who(request);
+      if (admin === null) return reply.redirect('/admin/login');
+      const lang = langOf(request, reply);
+      const operator: AdminRole = 'operator';
+      if (!admin.roles.includes(operator)) return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
+      const id = Number((request.params as { id: string }).id);
+      const done = Number.isInteger(id) && await deps.deadLetterAction(id, action, admin.name);
+      return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(`${label(lang, action)} #${id}: ${done ? label(lang, 'done') : '404'}`)}`);
+    });
+  }
+
+  const documentList = view('documents', async (lang, request) => {
+    const l = t(lang);
+    const q = request.query as Record<string, string | undefined>;
+    const organ = q.organ || undefined;
+    const docId = q.docId || undefined;
+    const { items, total } = await deps.ledger.searchDocuments({ limit: 200, offset: 0, ...(organ ? { organ } : {}) });
+    return html`<form method="get" data-testid="search"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label>
+<label>${l('agency')} <input name="organ" value="${organ ?? ''}"></label> <button>${l('search')}</button></form><p>${total}</p>
+<table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('role')}</th><th>${l('sender')}</th><th>${l('subject')}</th></tr>
+${items.map((d) => html`<tr><td>${d.firstSeen}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.role}${d.rejected ? html` <span class="bad">✗</span>` : ''}</td>
+<td>${d.sender ?? ''}</td><td>${d.subject ?? ''}</td></tr>`)}</table>`;
+  });
+  // A doc id typed in the search box opens that document's page.
+  app.get('/admin/documents', async (request, reply) => {
+    const docId = (request.query as Record<string, string | undefined>).docId?.trim().toLowerCase();
+    if (docId !== undefined && /^[0-9a-f]{32}$/.test(docId) && who(request) !== null) return reply.redirect(`/admin/documents/${docId}`);
+    return documentList(request, reply);
+  });
+
+  app.get('/admin/documents/:docId', view('documents', async (lang, request) => {
+    const l = t(lang);
+    const docId = (request.params as { docId: string }).docId;
+    const [trace, submission, mailbox] = await Promise.all([deps.ledger.trace(docId), deps.ledger.submission(docId), deps.ledger.mailboxEntries(docId)]);
+    if (trace.length === 0) return html`<p>404: ${docId}</p>`;
+    const first = Date.parse(trace[0]!.at);
+    return html`<h2><code>${docId}</code></h2>${submission ? html`<p>${l('sender')}: ${submission.sender} · ${l('subject')}: ${submission.subject ?? ''}</p>
+<h3>${l('recipients')}</h3><table><tr><th>${l('agency')}</th><th>${l('delivery')}</th><th>${l('state')}</th></tr>
+${submission.recipients.map((r) => html`<tr><td>${r.organId}</td><td>${r.delivery}</td><td>${r.status ?? ''}</td></tr>`)}</table>` : ''}
+${mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${mailbox.map((m) => html`<li>${m.agency}: ${m.receivedAt}${m.ackedAt ? ` · ack ${m.ackedAt}` : ''}</li>`)}</ul>` : ''}
+<h3>${l('timeline')}</h3><ol class="timeline" data-testid="timeline">${trace.map((h) => html`<li data-hub="${h.hub}">
+<strong>${l('hub')} ${h.hub}</strong> · +${Date.parse(h.at) - first} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${h.verdict}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
+<br><small>${Object.entries(h.checks).map(([k, v]) => `${k}: ${v}`).join(' · ')}</small></li>`)}</ol>`;
+  }));
+
+  app.get('/admin/certificates', view('certificates', async (lang) => {
+    const l = t(lang);
+    const now = deps.clock();
+    const certs = await deps.ledger.certificates();
+    return html`<table><tr><th>${l('agency')}</th><th>${l('state')}</th><th>${l('notAfter')}</th><th>${l('subject')}</th><th>SHA-256</th></tr>
+${certs.map((c) => html`<tr><td>${c.agency}</td><td>${certState(c, now)}</td><td>${c.notAfter}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
+  }));
+
+  app.get('/admin/agencies', view('agencies', async (lang) => {
+    const l = t(lang);
+    return html`<table><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th></tr>
+${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>`;
+  }));
+
+  app.get('/admin/audit', view('audit', async (lang) => {
+    const l = t(lang);
+    const items = await deps.ledger.auditLog(200);
+    return html`<table><tr><th>${l('at')}</th><th>${l('actor')}</th><th>${l('action')}</th><th>${l('detail')}</th></tr>
+${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
+  }));
+}
+
+function queueTable(lang: Lang, queues: QueueStat[]): Html {
+  const l = (k: Label) => label(lang, k);
+  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>${l('consumers')}</th></tr>
+${queues.map((q) => html`<tr><td>${q.queue}</td><td>${q.messages}</td><td>${q.consumers}</td></tr>`)}</table>`;
+}

@@ -1,0 +1,97 @@
+// The web console in real headless Chromium (Debian's chromium, driven by playwright-core):
+// sign in, see the dashboard, find a dead letter, replay it, follow the document's trace.
+// Screenshots go to tests/artifacts/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCrl, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
+import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { ROOT } from '../helpers/tools.js';
+
+const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+const DAY = 86_400_000;
+
+let n: TestNetwork;
+let browser: Browser;
+let ca: KeyAndCert;
+let school: Agent, department: Agent;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  n = await startTestNetwork({
+    configFor: async (hubId, config, net) => {
+      ca ??= { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
+      if (!hubId.startsWith('000.00.05.')) return config;
+      const schoolCert = fs.readFileSync(net.agencies.find((a) => a.code.startsWith('001.07.05.'))!.certFile, 'utf8');
+      const file = path.join(net.dir, 'district-crl.pem');
+      fs.writeFileSync(file, await createCrl(ca, [{ serialNumber: serialOf(schoolCert), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY)));
+      return { ...config, trust: { ...config.trust, crlFiles: [file] } };
+    },
+  });
+  school = n.agent('001.07.05.');
+  department = n.agent('000.00.12.');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await n?.close();
+});
+
+describe.skipIf(!hasChromium)('web console', () => {
+  it('signs in, shows the dashboard, replays a dead letter and follows the trace', async () => {
+    const { docId } = (await school.submit(n.document(school, [department], 'Văn bản cần gửi lại'))).json;
+    const district = n.hubs[1]!.url;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(10_000);
+
+    await page.goto(`${district}/admin`);
+    expect(page.url()).toContain('/admin/login');
+    await page.fill('input[name=token]', 'wrong');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('[role=alert]')).toContain('không đúng');
+    await page.fill('input[name=token]', n.net.adminToken);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${district}/admin`);
+    expect(await page.textContent('h1')).toBe('Tổng quan');
+    expect(await page.textContent('[data-testid=queues]')).toContain(`lgsp.${n.hubs[1]!.id}.ingress`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard.png'), fullPage: true });
+
+    await page.goto(`${district}/admin/dead-letters?lang=en`);
+    expect(await page.textContent('h1')).toBe('Dead letters');
+    const row = page.locator('tr[data-dead-letter]', { hasText: docId });
+    await expect.poll(async () => { await page.reload(); return row.count(); }, { timeout: 15_000 }).toBe(1);
+    expect(await row.textContent()).toContain('CERT_REVOKED');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-dead-letters.png'), fullPage: true });
+
+    // The cause is fixed (a newer CRL without the school), then the operator replays it.
+    const crl = await createCrl(ca, [], new Date(Date.now() + 1000), new Date(Date.now() + DAY));
+    const imported = await fetch(`${district}/api/admin/crls`, { method: 'POST', body: crl, headers: { authorization: `Bearer ${n.net.adminToken}`, 'content-type': 'application/x-pem-file' } });
+    expect(imported.status).toBe(200);
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await page.waitForURL(/flash=/);
+    expect(await page.textContent('[role=status]')).toContain('Done');
+    expect(await page.locator('tr[data-dead-letter]', { hasText: docId }).count()).toBe(0);
+
+    await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the replayed package delivered');
+
+    // Follow the document at the hub that delivered it: one entry per hub, each with its checks.
+    // (Cookies belong to the host, not the port: the province hub's console is already signed in.)
+    await page.goto(`${n.hubs[0]!.url}/admin/documents`);
+    await page.fill('input[name=docId]', docId);
+    await page.click('[data-testid=search] button');
+    await page.waitForURL(`**/admin/documents/${docId}`);
+    const hubs = await page.locator('[data-testid=timeline] li').evaluateAll((items) => items.map((li) => li.getAttribute('data-hub')));
+    expect(hubs).toEqual([n.hubs[2]!.id, n.hubs[1]!.id, n.hubs[0]!.id]);
+    expect(await page.textContent('[data-testid=timeline]')).toContain('certificate: ok');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-trace.png'), fullPage: true });
+    await page.close();
+  });
+});

@@ -8,6 +8,7 @@ import { parseConfig, DEFAULT_AMQP_URL, type Config } from '../../src/config.js'
 import { buildDemoNetwork, deleteNetworkQueues, type DemoNetwork } from '../../src/demo/network.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
 import { makeAgent, signedDocument, signedStatus, type Agent } from './agent.js';
+import { createCrl, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
 
 export type { Agent };
 
@@ -59,6 +60,28 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A configFor that revokes one agency's certificate at the district hub only (a CRL the other
+ * hubs do not have): its packages pass the first hop and are refused at the second.
+ */
+export function revokedAtDistrict(agencyPrefix: string, also?: NetworkOptions['configFor']): NonNullable<NetworkOptions['configFor']> {
+  return async (hubId, config, net) => {
+    const adjusted = (await also?.(hubId, config, net)) ?? config;
+    if (!hubId.startsWith('000.00.05.')) return adjusted;
+    const ca = { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
+    const cert = fs.readFileSync(net.agencies.find((a) => a.code.startsWith(agencyPrefix))!.certFile, 'utf8');
+    const file = path.join(net.dir, 'district-crl.pem');
+    const now = new Date();
+    fs.writeFileSync(file, await createCrl(ca, [{ serialNumber: serialOf(cert), revokedAt: now }], now, new Date(now.getTime() + 86_400_000)));
+    return { ...adjusted, trust: { ...adjusted.trust, crlFiles: [file] } };
+  };
+}
+
+/** The development CA of a network, to issue certificates and CRLs in tests. */
+export function networkCa(net: DemoNetwork): KeyAndCert {
+  return { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
 }
 
 /** Deletes the queues of a network's hubs. */

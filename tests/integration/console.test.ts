@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrl, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { createCrl, type KeyAndCert } from '../../src/pki/dev-pki.js';
+import { eventually, networkCa, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { ROOT } from '../helpers/tools.js';
 
 const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,16 +22,8 @@ let school: Agent, department: Agent;
 beforeAll(async () => {
   if (!hasChromium) return;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  n = await startTestNetwork({
-    configFor: async (hubId, config, net) => {
-      ca ??= { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
-      if (!hubId.startsWith('000.00.05.')) return config;
-      const schoolCert = fs.readFileSync(net.agencies.find((a) => a.code.startsWith('001.07.05.'))!.certFile, 'utf8');
-      const file = path.join(net.dir, 'district-crl.pem');
-      fs.writeFileSync(file, await createCrl(ca, [{ serialNumber: serialOf(schoolCert), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY)));
-      return { ...config, trust: { ...config.trust, crlFiles: [file] } };
-    },
-  });
+  n = await startTestNetwork({ configFor: revokedAtDistrict('001.07.05.') });
+  ca = networkCa(n.net);
   school = n.agent('001.07.05.');
   department = n.agent('000.00.12.');
   browser = await chromium.launch({

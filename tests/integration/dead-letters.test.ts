@@ -1,12 +1,10 @@
 // Dead letters: listed with their reason from the ledger's copy (browsing touches no queue),
 // exported as CSV, inspected, replayed once the cause is fixed (the hop check runs again and the
 // package is delivered), deleted; roles enforced and every action audited.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrl, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
+import { createCrl, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, networkCa, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 
 const WATCHER = 'watcher-token-dead-letters';
 let n: TestNetwork;
@@ -16,16 +14,10 @@ const DAY = 86_400_000;
 
 beforeAll(async () => {
   n = await startTestNetwork({
-    configFor: async (hubId, config, net) => {
-      ca ??= { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
-      const withWatcher = { ...config, admins: [...config.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer' as const] }] };
-      if (!hubId.startsWith('000.00.05.')) return withWatcher;
-      const schoolCert = fs.readFileSync(net.agencies.find((a) => a.code.startsWith('001.07.05.'))!.certFile, 'utf8');
-      const file = path.join(net.dir, 'district-crl.pem');
-      fs.writeFileSync(file, await createCrl(ca, [{ serialNumber: serialOf(schoolCert), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY)));
-      return { ...withWatcher, trust: { ...config.trust, crlFiles: [file] } };
-    },
+    configFor: revokedAtDistrict('001.07.05.', (_id, config) =>
+      ({ ...config, admins: [...config.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer' as const] }] })),
   });
+  ca = networkCa(n.net);
   school = n.agent('001.07.05.');
   department = n.agent('000.00.12.');
 }, 60_000);

@@ -1,33 +1,19 @@
 // A package that passes hop 1 but fails at hop 2 (its signer is revoked there) ends in hop 2's
 // dead letters with its reason, and the sender learns it through its inbox (a 02 status) and
 // its sent list (failed, 02).
-import fs from 'node:fs';
-import path from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCrl, serialOf } from '../../src/pki/dev-pki.js';
 import { hubQueues } from '../../src/bus/topology.js';
 import { toHeaders } from '../../src/bus/message.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 
 let n: TestNetwork;
 let school: Agent, department: Agent;
 const districtId = (net: TestNetwork) => net.hubs[1]!.id;
 
 beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: async (hubId, config, net) => {
-      if (!hubId.startsWith('000.00.05.')) return config;
-      const school = net.agencies.find((a) => a.code.startsWith('001.07.05.'))!;
-      const ca = { keyPem: fs.readFileSync(net.caKeyFile, 'utf8'), certPem: fs.readFileSync(net.caFile, 'utf8') };
-      const now = new Date();
-      const crl = await createCrl(ca, [{ serialNumber: serialOf(fs.readFileSync(school.certFile, 'utf8')), revokedAt: now }], now, new Date(now.getTime() + 86_400_000));
-      const file = path.join(net.dir, 'district-crl.pem');
-      fs.writeFileSync(file, crl);
-      return { ...config, trust: { ...config.trust, crlFiles: [file] } };
-    },
-  });
+  n = await startTestNetwork({ configFor: revokedAtDistrict('001.07.05.') });
   school = n.agent('001.07.05.');
   department = n.agent('000.00.12.');
 }, 60_000);

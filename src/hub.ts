@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
-import { buildRegistry } from './agency/registry.js';
+import { buildRegistry, resolveAgency } from './agency/registry.js';
 import { checkHop } from './hop/check.js';
 import { createHubSigner, type HubSigner } from './hop/seal.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
@@ -164,6 +164,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   });
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);
+    await loadAgencies();
     await trust.reload();
     await expiry.check();
     await publishChange(change);
@@ -214,6 +215,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       }
       if (c.origin === hub.id) return 'ack'; // applied when it was made
       await applyTrustChange(ledger, c);
+      await loadAgencies();
       await trust.reload();
       await expiry.check();
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied');
@@ -237,6 +239,18 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
   const agencyKeys = new Map(config.agencies.map((a) => [a.apiKeyHash, a.code]));
   const keys = new Map(config.agencies.filter((a) => registry.agencies.get(a.code)?.hubId === hub.id).map((a) => [a.apiKeyHash, a.code]));
+  // Agencies registered at run time join the live registry (routing) and the key maps (sign-in).
+  async function loadAgencies(): Promise<void> {
+    for (const a of await ledger.agencies()) {
+      if (registry.agencies.has(a.code)) continue;
+      const agency = resolveAgency(registry, a);
+      if (agency === null) continue;
+      registry.agencies.set(a.code, agency);
+      agencyKeys.set(a.apiKeyHash, a.code);
+      if (agency.hubId === hub.id) keys.set(a.apiKeyHash, a.code);
+    }
+  }
+  await loadAgencies();
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
     admin: {

@@ -16,33 +16,41 @@ export interface HubNode {
 }
 
 export interface Registry {
-  agencies: ReadonlyMap<string, Agency>;
+  /** Live: agencies registered at run time are added to this map. */
+  agencies: Map<string, Agency>;
   hubs: ReadonlyMap<string, HubNode>;
 }
 
+export interface AgencySource { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }
+
 export interface RegistrySource {
   hubs: readonly { id: string; parentId?: string | null | undefined }[];
-  agencies: readonly { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }[];
+  agencies: readonly AgencySource[];
 }
 
 export function buildRegistry(source: RegistrySource): Registry {
   const hubIds = new Set(source.hubs.map((h) => h.id));
-  const nearestHub = (code: string): string | null =>
-    [code, ...ancestorCodes(code as AgencyCode)].find((c) => hubIds.has(c)) ?? null;
   const hubs = new Map<string, HubNode>();
   for (const h of source.hubs) {
     const parentId = h.parentId !== undefined ? h.parentId
       : ancestorCodes(h.id as AgencyCode).find((c) => hubIds.has(c)) ?? null;
     hubs.set(h.id, { id: h.id, parentId });
   }
-  const agencies = new Map<string, Agency>();
+  const registry: Registry = { agencies: new Map(), hubs };
   for (const a of source.agencies) {
-    const parent = a.parent !== undefined ? a.parent : ancestorCodes(a.code as AgencyCode)[0] ?? null;
-    const hubId = a.hubId ?? nearestHub(a.code) ?? (parent === null ? null : nearestHub(parent));
-    if (hubId === null) continue; // no hub serves it: it stays unknown, and is refused as such
-    agencies.set(a.code, { code: a.code, name: a.name, parent, hubId });
+    const agency = resolveAgency(registry, a);
+    if (agency !== null) registry.agencies.set(a.code, agency); // no hub serves it: it stays unknown, and is refused as such
   }
-  return { agencies, hubs };
+  return registry;
+}
+
+/** An agency's parent and serving hub: explicit where given, else by code arithmetic; null if no hub serves it. */
+export function resolveAgency(registry: Pick<Registry, 'hubs'>, a: AgencySource): Agency | null {
+  const nearestHub = (code: string): string | null =>
+    [code, ...ancestorCodes(code as AgencyCode)].find((c) => registry.hubs.has(c)) ?? null;
+  const parent = a.parent !== undefined ? a.parent : ancestorCodes(a.code as AgencyCode)[0] ?? null;
+  const hubId = a.hubId ?? nearestHub(a.code) ?? (parent === null ? null : nearestHub(parent));
+  return hubId === null || !registry.hubs.has(hubId) ? null : { code: a.code, name: a.name, parent, hubId };
 }
 
 /** The hubs from `hubId` up to the top of the tree, `hubId` first. */

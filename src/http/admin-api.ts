@@ -11,7 +11,10 @@ import { loadCrl } from '../trust/crl.js';
 import { certState, validateCa, validateRegistration, type TrustChange, type TrustChangeBody } from '../admin/trust-changes.js';
 import { fingerprintOf, validityOf } from '../trust/x509.js';
 import type { TrustState } from '../admin/trust-state.js';
-import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
+import { authenticateAdmin, hashApiKey, type AdminTokens, type AgencyKeys } from './auth.js';
+import { randomBytes } from 'node:crypto';
+import { parseAgencyCode } from '../agency/code.js';
+import { resolveAgency } from '../agency/registry.js';
 import { replyError } from './errors.js';
 import { parseInput } from './input.js';
 
@@ -41,6 +44,7 @@ const RetireBody = z.object({ at: Iso.optional() }).default({});
 const RevokeBody = z.object({ reason: z.string().max(500).optional() }).default({});
 const RotateBody = z.object({ keyPem: z.string(), certPem: z.string() });
 const CaBody = z.object({ pem: z.string() });
+const AgencyBody = z.object({ code: z.string(), name: z.string().min(1), parent: z.string().optional(), hubId: z.string().optional() });
 const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
@@ -115,6 +119,28 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
     const der = typeof raw === 'string' ? Buffer.from(raw.replace(/-----[^-]+-----|\s/g, ''), 'base64') : raw;
     await change(who.value.name, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
+  });
+
+  app.get('/api/admin/agencies', async (request, reply) => {
+    const who = admin(request, READ);
+    if (!who.ok) return replyError(reply, who.error);
+    return { items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) };
+  });
+
+  app.post('/api/admin/agencies', async (request, reply) => {
+    const who = admin(request, SECURITY);
+    if (!who.ok) return replyError(reply, who.error);
+    const body = parse(AgencyBody, request.body, 'body');
+    if (!body.ok) return replyError(reply, body.error);
+    const { code, name, parent, hubId } = body.value;
+    const parsedCode = parseAgencyCode(code);
+    if (!parsedCode.ok) return replyError(reply, fail('SCHEMA_INVALID', parsedCode.reason).error);
+    if (deps.registry.agencies.has(code)) return replyError(reply, fail('SCHEMA_INVALID', `agency ${code} is registered already`).error);
+    const agency = resolveAgency(deps.registry, { code, name, ...(parent ? { parent } : {}), ...(hubId ? { hubId } : {}) });
+    if (agency === null) return replyError(reply, fail('SCHEMA_INVALID', `no hub of this network serves ${code}${hubId ? ` (no hub ${hubId})` : ''}`).error);
+    const apiKey = randomBytes(24).toString('base64url'); // shown once; only its hash is kept
+    await change(who.value.name, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
+    return reply.code(201).send({ ...agency, apiKey });
   });
 
   app.get('/api/admin/cas', async (request, reply) => {

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { fail, ok, type Result } from '../errors.js';
 import type { AdminRole } from '../config.js';
 
-export type AgencyKeys = ReadonlyMap<string, string>; // key hash → agency code
+export type AgencyKeys = ReadonlyMap<string, string>; // key hash → agency code (live: agencies may be added)
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');

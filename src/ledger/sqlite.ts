@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   reason_code TEXT NOT NULL, reason TEXT NOT NULL, dead_at TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,
   replayed_at TEXT, deleted_at TEXT);
 CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (dead_at);
+CREATE TABLE IF NOT EXISTS agencies (
+  code TEXT PRIMARY KEY, name TEXT NOT NULL, parent TEXT, hub_id TEXT NOT NULL, api_key_hash TEXT NOT NULL, added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cas (
   fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL, added_at TEXT NOT NULL, added_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_certs (
@@ -140,6 +142,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     dead: db.prepare('SELECT *, length(body) AS size FROM dead_letters WHERE id = ? AND deleted_at IS NULL'),
     markReplayed: db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ? AND deleted_at IS NULL'),
     markDeleted: db.prepare('UPDATE dead_letters SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    agencies: db.prepare('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code'),
+    addAgency: db.prepare('INSERT OR IGNORE INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
     addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
     hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
@@ -349,6 +353,9 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return { ...toDeadLetter(parsed), body: parsed.body };
     },
     markDeadLetter: (id, change, at) => write(() => (change === 'replayed' ? q.markReplayed : q.markDeleted).run(at, id).changes === 1),
+    agencies: async () => (q.agencies.all() as { code: string; name: string; parent: string | null; hub_id: string; api_key_hash: string }[])
+      .map((r) => ({ code: r.code, name: r.name, parent: r.parent, hubId: r.hub_id, apiKeyHash: r.api_key_hash })),
+    addAgency: (a, at, by) => write(() => q.addAgency.run(a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by).changes === 1),
     trustedCas: async () => (q.cas.all() as { fingerprint: string; pem: string; added_at: string; added_by: string }[])
       .map((r) => ({ fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at, addedBy: r.added_by })),
     addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),

@@ -149,6 +149,10 @@ export interface Ledger {
   deadLetter(id: number): Promise<(DeadLetter & { body: Buffer }) | null>;
   markDeadLetter(id: number, change: 'replayed' | 'deleted', at: string): Promise<boolean>;
 
+  /** Agencies registered at run time (those of the configuration are not repeated here). */
+  agencies(): Promise<{ code: string; name: string; parent: string | null; hubId: string; apiKeyHash: string }[]>;
+  addAgency(a: { code: string; name: string; parent: string | null; hubId: string; apiKeyHash: string }, at: string, by: string): Promise<boolean>;
+
   /** Trusted CAs (several at once). */
   trustedCas(): Promise<{ fingerprint: string; pem: string; addedAt: string; addedBy: string }[]>;
   addTrustedCa(fingerprint: string, pem: string, at: string, by: string): Promise<boolean>;

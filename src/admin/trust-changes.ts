@@ -22,6 +22,7 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   // Hub seal key rotation: the new certificate is published first; each hub that now accepts it
   // says so, and the rotating hub switches once all its neighbours have.
   z.object({ kind: z.literal('ca.add'), fingerprint: z.string(), pem: z.string() }),
+  z.object({ kind: z.literal('ca.remove'), fingerprint: z.string() }),
   z.object({ kind: z.literal('agency.add'), code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
   z.object({ kind: z.literal('hub.cert.add'), hubId: z.string(), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
@@ -120,6 +121,9 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange): Pro
       break;
     case 'crl.import':
       await ledger.putCrl({ issuerFingerprint: change.issuerFingerprint, der: Buffer.from(change.der, 'base64'), thisUpdate: change.thisUpdate, importedAt: change.at, importedBy: change.actor });
+      break;
+    case 'ca.remove':
+      await ledger.removeTrustedCa(change.fingerprint);
       break;
     case 'agency.add':
       await ledger.addAgency({ code: change.code, name: change.name, parent: change.parent, hubId: change.hubId, apiKeyHash: change.apiKeyHash }, change.at, change.actor);

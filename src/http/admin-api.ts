@@ -160,6 +160,21 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
     return reply.code(201).send({ fingerprint: ca.value.fingerprint });
   });
 
+  app.post('/api/admin/cas/:fingerprint/remove', async (request, reply) => {
+    const who = admin(request, SECURITY);
+    if (!who.ok) return replyError(reply, who.error);
+    const params = parse(Fingerprint, request.params, 'path');
+    if (!params.ok) return replyError(reply, params.error);
+    const anchors = deps.trust.anchors();
+    if (!anchors.some((ca) => fingerprintOf(ca) === params.value.fingerprint)) {
+      return replyError(reply, fail('NOT_FOUND', `no trusted CA ${params.value.fingerprint}`).error);
+    }
+    // Without any CA every signer is untrusted: add the new CA before removing the last old one.
+    if (anchors.length === 1) return replyError(reply, fail('SCHEMA_INVALID', 'this is the only trusted CA: add its successor first').error);
+    await change(who.value.name, { kind: 'ca.remove', fingerprint: params.value.fingerprint });
+    return { fingerprint: params.value.fingerprint, removed: true };
+  });
+
   app.post('/api/admin/hub-key/rotate', async (request, reply) => {
     const who = admin(request, SECURITY);
     if (!who.ok) return replyError(reply, who.error);

@@ -146,6 +146,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     addAgency: db.prepare('INSERT OR IGNORE INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
     addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
+    removeCa: db.prepare('DELETE FROM cas WHERE fingerprint = ?'),
     hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
     addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
     sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
@@ -359,6 +360,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     trustedCas: async () => (q.cas.all() as { fingerprint: string; pem: string; added_at: string; added_by: string }[])
       .map((r) => ({ fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at, addedBy: r.added_by })),
     addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),
+    removeTrustedCa: (fingerprint) => write(() => q.removeCa.run(fingerprint).changes === 1),
     hubCertificates: async () => (q.hubCerts.all() as { hub_id: string; fingerprint: string; pem: string; added_at: string }[])
       .map((r) => ({ hubId: r.hub_id, fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at })),
     addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),

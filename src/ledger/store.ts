@@ -156,6 +156,7 @@ export interface Ledger {
   /** Trusted CAs (several at once). */
   trustedCas(): Promise<{ fingerprint: string; pem: string; addedAt: string; addedBy: string }[]>;
   addTrustedCa(fingerprint: string, pem: string, at: string, by: string): Promise<boolean>;
+  removeTrustedCa(fingerprint: string): Promise<boolean>;
   /** Seal certificates accepted from each hub (several during a key rotation). */
   hubCertificates(): Promise<{ hubId: string; fingerprint: string; pem: string; addedAt: string }[]>;
   addHubCertificate(hubId: string, fingerprint: string, pem: string, at: string): Promise<boolean>;

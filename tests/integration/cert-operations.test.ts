@@ -97,6 +97,14 @@ describe('trusted CAs', () => {
     const r = await district.submit(documentSignedWith(district, fromSecond, commune, 'Ký bằng CA thứ hai'));
     expect(r.status).toBe(202);
     await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
+
+    // Replacing the trust store: the second CA removed, its certificates are untrusted at once.
+    const secondFp = fingerprintOf(second.certPem);
+    const firstFp = fingerprintOf(ca.certPem);
+    expect(await admin(0, 'POST', `/api/admin/cas/${secondFp}/remove`)).toMatchObject({ status: 200, json: { removed: true } });
+    await eventually(async () => ((await admin(1, 'GET', '/api/admin/cas')).json.items.length === 1 ? true : undefined), 'the removal at every hub');
+    expect(await district.submit(documentSignedWith(district, fromSecond, commune, 'Sau khi bỏ CA'))).toMatchObject({ status: 422, json: { error: { code: 'CERT_UNTRUSTED' } } });
+    expect(await admin(0, 'POST', `/api/admin/cas/${firstFp}/remove`)).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('only trusted CA') } } });
   });
 });
 

@@ -8,7 +8,8 @@ import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { buildRegistry, resolveAgency } from './agency/registry.js';
 import { checkHop } from './hop/check.js';
-import { createHubSigner, type HubSigner } from './hop/seal.js';
+import { createHubSigner, rotatingSigner } from './hop/seal.js';
+import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
@@ -24,7 +25,7 @@ import { createServer } from './http/server.js';
 import { createHubMetrics, type QueueStat } from './http/metrics.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, certState, TrustChange, validateSealKey } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
@@ -68,14 +69,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const first = createHubSigner(hub.id, readFile(rotated?.keyFile ?? hub.sealKeyFile),
     rotated ? new X509Certificate(rotated.certPem) : material.value.hubCertificates.get(hub.id)!);
   if (!first.ok) return first;
-  let current = first.value;
-  const signer: HubSigner = {
-    hubId: hub.id,
-    get certificate() { return current.certificate; },
-    get fingerprint() { return current.fingerprint; },
-    seal: (input) => current.seal(input),
-    signPackage: (bytes) => current.signPackage(bytes),
-  };
+  const seal = rotatingSigner(first.value);
+  const { signer } = seal;
   const crlFetcher = startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock: env.clock, log: log.child({ component: 'crl' }) });
   await crlFetcher.fetchAll();
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
@@ -170,37 +165,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     await publishChange(change);
   };
 
-  // Seal key rotation: publish the new certificate, wait until every neighbour trusts it, switch.
-  const rotations = new Map<string, { confirm: (by: string) => void }>();
-  const rotateSealKey = async (keyPem: string, certPem: string, actor: string): Promise<Result<{ fingerprint: string; trustedBy: string[] }>> => {
-    const valid = validateSealKey(keyPem, certPem, hub.id, trust.anchors(), env.clock());
-    if (!valid.ok) return valid;
-    const { cert, fingerprint } = valid.value;
-    const keyFile = path.join(config.dataDir, hub.id, `seal-${fingerprint.slice(0, 16)}.key.pem`);
-    fs.writeFileSync(keyFile, keyPem, { mode: 0o600 });
-    const waiting = new Set(neighbours);
-    const trusted = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ROTATION_TIMEOUT_MS);
-      rotations.set(fingerprint, { confirm: (by) => {
-        waiting.delete(by);
-        if (waiting.size === 0) { clearTimeout(timer); resolve(true); }
-      } });
-      if (waiting.size === 0) { clearTimeout(timer); resolve(true); }
-    });
-    await changeTrust({ kind: 'hub.cert.add', hubId: hub.id, fingerprint, pem: cert.toString(), actor, at: env.clock().toISOString(), origin: hub.id });
-    const confirmed = await trusted;
-    rotations.delete(fingerprint);
-    if (!confirmed) {
-      return fail('UNAVAILABLE', `hubs ${[...waiting].join(', ')} have not confirmed the new seal certificate; this hub keeps sealing with the current key (retry later)`);
-    }
-    const next = createHubSigner(hub.id, keyPem, cert);
-    if (!next.ok) return next;
-    await ledger.activateSealKey(keyFile, cert.toString(), env.clock().toISOString());
-    current = next.value;
-    await ledger.audit(actor, 'hub-key.activate', { hub: hub.id, fingerprint });
-    log.info({ fingerprint }, 'hub seal key rotated');
-    return ok({ fingerprint, trustedBy: neighbours });
-  };
+  const sealRotation = createSealRotation({
+    hubId: hub.id, neighbours, keyDir: path.join(config.dataDir, hub.id), anchors: () => trust.anchors(), ledger,
+    change: changeTrust, activate: seal.swap, clock: env.clock, log: log.child({ component: 'seal' }), timeoutMs: ROTATION_TIMEOUT_MS,
+  });
   const workers: Stoppable[] = [
     await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body) => {
       const change = TrustChange.safeParse(JSON.parse(body.toString('utf8')));
@@ -210,7 +178,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       }
       const c = change.data;
       if (c.kind === 'hub.cert.trusted') {
-        if (c.hubId === hub.id) rotations.get(c.fingerprint)?.confirm(c.by);
+        if (c.hubId === hub.id) sealRotation.confirmed(c.fingerprint, c.by);
         return 'ack';
       }
       if (c.origin === hub.id) return 'ack'; // applied when it was made
@@ -254,7 +222,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
     admin: {
-      hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey, activeSeal: () => signer.fingerprint, clock: env.clock,
+      hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins, agencyKeys,
     },
     metrics: hubMetrics,

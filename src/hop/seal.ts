@@ -57,3 +57,18 @@ export function verifySeal(input: SealInput, seal: string, certificate: X509Cert
 function sealPayload(input: SealInput): Buffer {
   return Buffer.from(JSON.stringify(['lgsp-seal-v1', input.digest, input.docId, input.trace]), 'utf8');
 }
+
+/** A signer whose key can be swapped (seal key rotation); callers keep the same object. */
+export function rotatingSigner(first: HubSigner): { signer: HubSigner; swap(next: HubSigner): void } {
+  let current = first;
+  return {
+    signer: {
+      hubId: first.hubId,
+      get certificate() { return current.certificate; },
+      get fingerprint() { return current.fingerprint; },
+      seal: (input) => current.seal(input),
+      signPackage: (bytes) => current.signPackage(bytes),
+    },
+    swap: (next) => { current = next; },
+  };
+}

@@ -55,6 +55,8 @@ export type AdminConfig = z.output<typeof AdminConfig>;
 export const Config = z.object({
   dataDir: z.string().default('data'),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
+  /** RabbitMQ's management API (e.g. http://guest:guest@127.0.0.1:15672): adds unacked counts and rates to queue stats. */
+  managementUrl: z.string().url().optional(),
   trust: z.object({
     caFiles: z.array(z.string()).min(1),
     crlFiles: z.array(z.string()).default([]),

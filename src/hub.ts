@@ -22,7 +22,8 @@ import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
-import { createHubMetrics, type QueueStat } from './http/metrics.js';
+import { createHubMetrics } from './http/metrics.js';
+import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
@@ -112,16 +113,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }),
   };
   const queueNames = [q.ingress, q.deliver, q.dead, trustQueue(hub.id), ...linked.map(q.outbox)];
-  const queues = async (): Promise<QueueStat[]> => conn.isConnected()
-    ? conn.withChannel(async (ch) => {
-      const stats: QueueStat[] = [];
-      for (const name of queueNames) {
-        const s = await ch.checkQueue(name);
-        stats.push({ queue: name, messages: s.messageCount, consumers: s.consumerCount });
-      }
-      return stats;
-    })
-    : [];
+  const queues = queueStats({ conn, amqpUrl: brokerUrl, managementUrl: config.managementUrl, names: () => queueNames, log: log.child({ component: 'queues' }) });
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const hubMetrics = createHubMetrics({
     hubId: hub.id, queues, clock: env.clock,

@@ -35,7 +35,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   const dir = path.resolve(f.dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const ports: [number, number, number] = f.port === 0 ? [0, 0, 0] : [f.port, f.port + 1, f.port + 2];
-  const net = await buildDemoNetwork({ dir, province: f.province, ports, amqpUrl, now });
+  const net = await buildDemoNetwork({ dir, province: f.province, ports, amqpUrl, now, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) });
   const config = parseConfig(net.config, dir, {});
   if (!config.ok) return reportError(config.error, false, io);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(net.config, null, 2) + '\n');

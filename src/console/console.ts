@@ -179,6 +179,7 @@ ${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</
 
 function queueTable(lang: Lang, queues: QueueStat[]): Html {
   const l = (k: Label) => label(lang, k);
-  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>${l('consumers')}</th></tr>
-${queues.map((q) => html`<tr><td>${q.queue}</td><td>${q.messages}</td><td>${q.consumers}</td></tr>`)}</table>`;
+  const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>unacked</th><th>${l('consumers')}</th><th>publish/s</th><th>deliver/s</th></tr>
+${queues.map((q) => html`<tr><td>${q.queue}</td><td>${q.messages}</td><td>${q.unacked ?? '–'}</td><td>${q.consumers}</td><td>${rate(q.publishPerSec)}</td><td>${rate(q.deliverPerSec)}</td></tr>`)}</table>`;
 }

@@ -32,6 +32,8 @@ export interface NetworkOptions {
   /** Ports of the province, district and commune hubs; 0 picks free ones. */
   ports: [number, number, number];
   amqpUrl: string;
+  /** RabbitMQ's management API, for unacked counts and rates in the console. */
+  managementUrl?: string;
   now: Date;
 }
 
@@ -81,6 +83,7 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
   const config = {
     dataDir: path.join(o.dir, 'ledger'),
     amqpUrl: o.amqpUrl,
+    ...(o.managementUrl ? { managementUrl: o.managementUrl } : {}),
     trust: { caFiles: [caFile], crlFiles: [] },
     hubs: hubs.map((h, i) => ({
       id: h.id, name: h.name, parentId: h.parentId, port: h.port, sealKeyFile: hubFiles[i]!.keyFile, sealCertFile: hubFiles[i]!.certFile,

@@ -6,7 +6,15 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { secondsToExpiry, type WatchedCert } from '../admin/expiry.js';
 import type { HopMetrics } from '../pipeline/hop-pipeline.js';
 
-export interface QueueStat { queue: string; messages: number; consumers: number }
+export interface QueueStat {
+  queue: string;
+  messages: number;
+  consumers: number;
+  /** From the management API, where configured. */
+  unacked?: number;
+  publishPerSec?: number;
+  deliverPerSec?: number;
+}
 
 export interface MetricsDeps {
   hubId: string;

@@ -31,7 +31,10 @@ export interface NetworkOptions {
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-net-'));
   const province = `T${String(10 + Math.floor(Math.random() * 90))}`;
-  const net = await buildDemoNetwork({ dir, province, ports: [0, 0, 0], amqpUrl: AMQP_URL, now: new Date() });
+  const net = await buildDemoNetwork({
+    dir, province, ports: [0, 0, 0], amqpUrl: AMQP_URL, now: new Date(),
+    managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672',
+  });
   const config = parseConfig(net.config, dir, {});
   if (!config.ok) throw new Error(config.error.message);
   const log = pino({ level: process.env.LGSP_TEST_LOG ?? 'silent' });

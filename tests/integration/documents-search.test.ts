@@ -65,6 +65,10 @@ describe('document search', () => {
     const queues = await admin(2, '/api/admin/queues');
     expect(queues.json.items.map((q: { queue: string }) => q.queue)).toEqual(expect.arrayContaining([
       `lgsp.${n.hubs[2]!.id}.ingress`, `lgsp.${n.hubs[2]!.id}.deliver`, `lgsp.${n.hubs[2]!.id}.dead`]));
-    for (const q of queues.json.items) expect(q.consumers).toBeGreaterThanOrEqual(1);
+    for (const q of queues.json.items) {
+      expect(q.consumers).toBeGreaterThanOrEqual(1);
+      // From RabbitMQ's management API (enabled by .ci/run): unacked counts and rates as well.
+      expect(q).toMatchObject({ unacked: expect.any(Number), publishPerSec: expect.any(Number), deliverPerSec: expect.any(Number) });
+    }
   });
 });

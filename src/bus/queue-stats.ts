@@ -1,0 +1,54 @@
+// Queue statistics, read without touching any message. AMQP's queue.declare passive gives ready
+// messages and consumers (authoritative, immediate); RabbitMQ's management API, where configured,
+// adds unacked counts and publish/deliver rates (collected every few seconds).
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { BusConnection } from './connection.js';
+import type { QueueStat } from '../http/metrics.js';
+
+const ManagementQueue = z.object({
+  messages_unacknowledged: z.number().default(0),
+  message_stats: z.object({
+    publish_details: z.object({ rate: z.number() }).optional(),
+    deliver_get_details: z.object({ rate: z.number() }).optional(),
+  }).optional(),
+});
+
+export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managementUrl?: string | undefined; names: () => readonly string[]; log: Logger }) {
+  const vhost = encodeURIComponent(decodeURIComponent(new URL(opts.amqpUrl).pathname.slice(1)) || '/');
+  const fromManagement = async (): Promise<Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>> | null> => {
+    if (opts.managementUrl === undefined) return null;
+    const base = new URL(opts.managementUrl);
+    const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    base.username = '';
+    base.password = '';
+    try {
+      const stats = new Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>>();
+      for (const name of opts.names()) {
+        const res = await fetch(new URL(`/api/queues/${vhost}/${encodeURIComponent(name)}`, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
+        if (!res.ok) throw new Error(`management API answered ${res.status} for ${name}`);
+        const q = ManagementQueue.parse(await res.json());
+        stats.set(name, {
+          unacked: q.messages_unacknowledged,
+          publishPerSec: q.message_stats?.publish_details?.rate ?? 0, deliverPerSec: q.message_stats?.deliver_get_details?.rate ?? 0,
+        });
+      }
+      return stats;
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message }, 'management API unavailable; queue stats without unacked counts and rates');
+      return null;
+    }
+  };
+  const fromAmqp = async (): Promise<QueueStat[]> => !opts.conn.isConnected() ? [] : opts.conn.withChannel(async (ch) => {
+    const stats: QueueStat[] = [];
+    for (const name of opts.names()) {
+      const s = await ch.checkQueue(name);
+      stats.push({ queue: name, messages: s.messageCount, consumers: s.consumerCount });
+    }
+    return stats;
+  });
+  return async (): Promise<QueueStat[]> => {
+    const [base, extra] = await Promise.all([fromAmqp(), fromManagement()]);
+    return base.map((q) => ({ ...q, ...extra?.get(q.queue) }));
+  };
+}

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
-import { buildRegistry, resolveAgency } from './agency/registry.js';
+import { buildRegistry, hubAncestry, resolveAgency } from './agency/registry.js';
 import { checkHop } from './hop/check.js';
 import { createHubSigner, rotatingSigner } from './hop/seal.js';
 import { createSealRotation } from './admin/seal-rotation.js';
@@ -25,7 +25,7 @@ import { createServer } from './http/server.js';
 import { createHubMetrics } from './http/metrics.js';
 import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
-import { assertBroadcast, TRUST_EXCHANGE, trustQueue } from './bus/broadcast.js';
+import { assertBroadcast, trustExchange, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
@@ -49,6 +49,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const material = await loadTrustMaterial(config);
   if (!material.ok) return material;
 
+  // The network is named by its top hub: trust changes are broadcast within it only.
+  const networkRoot = hubAncestry(registry, hub.id).at(-1)!;
   const neighbours = [...registry.hubs.values()].filter((h) => h.parentId === hub.id).map((h) => h.id);
   const parent = registry.hubs.get(hub.id)?.parentId ?? null;
   if (parent !== null) neighbours.push(parent);
@@ -84,7 +86,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   await conn.onConnect(async (model) => {
     const ch = await model.createChannel();
     await assertTopology(ch, hub.id, linked, direct);
-    await assertBroadcast(ch, hub.id);
+    await assertBroadcast(ch, hub.id, networkRoot);
     await ch.close();
   });
   const publisher = await createPublisher(conn, log.child({ component: 'publisher' }));
@@ -147,7 +149,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
   // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
   const publishChange = (change: TrustChange) => publisher.publish({
-    exchange: TRUST_EXCHANGE, queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}`,
+    exchange: trustExchange(networkRoot), queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}`,
   });
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);

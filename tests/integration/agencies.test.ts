@@ -1,7 +1,7 @@
 // Registering an agency at run time: every hub routes to it and its hub signs it in, at once.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate } from '../../src/pki/dev-pki.js';
+import { createDevCa, issueCertificate } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { makeAgent, signedDocument } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
@@ -53,5 +53,19 @@ describe('agencies', () => {
     const fromNew = await agent.submit(signedDocument(agent, [commune], 'Trả lời'));
     expect(fromNew.status, JSON.stringify(fromNew.json)).toBe(202);
     expect((await admin(2, 'GET', '/api/admin/audit')).json.items.map((e: { action: string }) => e.action)).toContain('agency.add');
+  });
+
+  it('keeps trust changes inside their network when two networks share the broker', async () => {
+    const other = await startTestNetwork();
+    try {
+      const otherCas = async () => (await (await fetch(`${other.hubs[0]!.url}/api/admin/cas`, { headers: { authorization: `Bearer ${other.net.adminToken}` } })).json() as { items: unknown[] }).items.length;
+      expect(await otherCas()).toBe(1);
+      const foreign = createDevCa('Another network CA', new Date(Date.now() - 86_400_000), new Date(Date.now() + 86_400_000));
+      expect((await admin(0, 'POST', '/api/admin/cas', { pem: foreign.certPem })).status).toBe(201);
+      await eventually(async () => ((await admin(2, 'GET', '/api/admin/cas')).json.items.length === 2 ? true : undefined), 'the CA across this network');
+      expect(await otherCas()).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 });

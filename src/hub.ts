@@ -115,7 +115,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }),
   };
   const queueNames = [q.ingress, q.deliver, q.dead, trustQueue(hub.id), ...linked.map(q.outbox)];
-  const queues = queueStats({ conn, amqpUrl: brokerUrl, managementUrl: config.managementUrl, names: () => queueNames, log: log.child({ component: 'queues' }) });
+  const stats = queueStats({ conn, amqpUrl: brokerUrl, managementUrl: config.managementUrl, names: () => queueNames, log: log.child({ component: 'queues' }) });
+  const queues = stats.own;
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const hubMetrics = createHubMetrics({
     hubId: hub.id, queues, clock: env.clock,
@@ -221,9 +222,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     },
     metrics: hubMetrics,
     queues,
+    allQueues: stats.all,
     deadLetters: { ledger, clock: env.clock, admins, agencyKeys, replay },
     console: {
-      hubId: hub.id, admins, ledger, registry, queues, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
+      hubId: hub.id, admins, ledger, registry, queues, allQueues: stats.all, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
       deadLetterAction: deadLetterActions({ ledger, replay, clock: env.clock }),
     },
     ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),

@@ -14,6 +14,10 @@ const ManagementQueue = z.object({
   }).optional(),
 });
 
+const ManagementListed = z.array(ManagementQueue.extend({
+  name: z.string(), messages_ready: z.number().default(0), consumers: z.number().default(0),
+}));
+
 export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managementUrl?: string | undefined; names: () => readonly string[]; log: Logger }) {
   const vhost = encodeURIComponent(decodeURIComponent(new URL(opts.amqpUrl).pathname.slice(1)) || '/');
   const fromManagement = async (): Promise<Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>> | null> => {
@@ -47,8 +51,29 @@ export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managem
     }
     return stats;
   });
-  return async (): Promise<QueueStat[]> => {
+  const own = async (): Promise<QueueStat[]> => {
     const [base, extra] = await Promise.all([fromAmqp(), fromManagement()]);
     return base.map((q) => ({ ...q, ...extra?.get(q.queue) }));
   };
+  /** Every hub's queues on this broker's vhost (lgsp.*), from the management API; null without it. */
+  const all = async (): Promise<QueueStat[] | null> => {
+    if (opts.managementUrl === undefined) return null;
+    const base = new URL(opts.managementUrl);
+    const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    base.username = '';
+    base.password = '';
+    try {
+      const res = await fetch(new URL(`/api/queues/${vhost}?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats`, base),
+        { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`management API answered ${res.status}`);
+      return ManagementListed.parse(await res.json()).filter((q) => q.name.startsWith('lgsp.')).map((q) => ({
+        queue: q.name, messages: q.messages_ready, consumers: q.consumers, unacked: q.messages_unacknowledged,
+        publishPerSec: q.message_stats?.publish_details?.rate ?? 0, deliverPerSec: q.message_stats?.deliver_get_details?.rate ?? 0,
+      })).sort((a, b) => a.queue.localeCompare(b.queue));
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message }, 'management API unavailable; only this hub\'s queues are listed');
+      return null;
+    }
+  };
+  return { own, all };
 }

@@ -18,6 +18,8 @@ export interface ConsoleDeps {
   ledger: Ledger;
   registry: Registry;
   queues: () => Promise<QueueStat[]>;
+  /** Every hub's queues on the broker (management API), or null. */
+  allQueues: () => Promise<QueueStat[] | null>;
   links: () => { neighbour: string; up: boolean }[];
   watched: () => Promise<WatchedCert[]>;
   summary: HubMetrics['summary'];
@@ -94,7 +96,7 @@ ${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p
       : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${c.notAfter.toISOString()}</td></tr>`)}</table>`}`;
   }));
 
-  app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, await deps.queues())));
+  app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, (await deps.allQueues()) ?? await deps.queues())));
 
   app.get('/admin/dead-letters', view('deadLetters', async (lang, request) => {
     const l = t(lang);

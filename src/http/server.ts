@@ -16,6 +16,8 @@ export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
+  /** Every hub's queues on the broker (management API), or null. */
+  allQueues: () => Promise<QueueStat[] | null>;
   console: ConsoleDeps;
   deadLetters: DeadLettersDeps;
   log: Logger;
@@ -53,7 +55,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);
   await metricsRoute(app, deps.metrics);
-  await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues });
+  await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues });
   await adminConsole(app, deps.console);
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });

@@ -70,5 +70,9 @@ describe('document search', () => {
       // From RabbitMQ's management API (enabled by .ci/run): unacked counts and rates as well.
       expect(q).toMatchObject({ unacked: expect.any(Number), publishPerSec: expect.any(Number), deliverPerSec: expect.any(Number) });
     }
+    // Every queue of every hub on the broker, from any hub.
+    const all = await admin(0, '/api/admin/queues?scope=all');
+    const names = all.json.items.map((q: { queue: string }) => q.queue);
+    for (const h of n.hubs) expect(names).toEqual(expect.arrayContaining([`lgsp.${h.id}.ingress`, `lgsp.${h.id}.deliver`, `lgsp.${h.id}.dead`]));
   });
 });

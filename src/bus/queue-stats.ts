@@ -20,18 +20,22 @@ const ManagementListed = z.array(ManagementQueue.extend({
 
 export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managementUrl?: string | undefined; names: () => readonly string[]; log: Logger }) {
   const vhost = encodeURIComponent(decodeURIComponent(new URL(opts.amqpUrl).pathname.slice(1)) || '/');
-  const fromManagement = async (): Promise<Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>> | null> => {
-    if (opts.managementUrl === undefined) return null;
-    const base = new URL(opts.managementUrl);
+  /** A GET on the management API, credentials taken from managementUrl. */
+  const management = async (path: string): Promise<unknown> => {
+    const base = new URL(opts.managementUrl!);
     const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
     base.username = '';
     base.password = '';
+    const res = await fetch(new URL(path, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`management API answered ${res.status} for ${path}`);
+    return res.json();
+  };
+  const fromManagement = async (): Promise<Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>> | null> => {
+    if (opts.managementUrl === undefined) return null;
     try {
       const stats = new Map<string, Pick<QueueStat, 'unacked' | 'publishPerSec' | 'deliverPerSec'>>();
       for (const name of opts.names()) {
-        const res = await fetch(new URL(`/api/queues/${vhost}/${encodeURIComponent(name)}`, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
-        if (!res.ok) throw new Error(`management API answered ${res.status} for ${name}`);
-        const q = ManagementQueue.parse(await res.json());
+        const q = ManagementQueue.parse(await management(`/api/queues/${vhost}/${encodeURIComponent(name)}`));
         stats.set(name, {
           unacked: q.messages_unacknowledged,
           publishPerSec: q.message_stats?.publish_details?.rate ?? 0, deliverPerSec: q.message_stats?.deliver_get_details?.rate ?? 0,
@@ -58,15 +62,8 @@ export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managem
   /** Every hub's queues on this broker's vhost (lgsp.*), from the management API; null without it. */
   const all = async (): Promise<QueueStat[] | null> => {
     if (opts.managementUrl === undefined) return null;
-    const base = new URL(opts.managementUrl);
-    const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-    base.username = '';
-    base.password = '';
     try {
-      const res = await fetch(new URL(`/api/queues/${vhost}?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats`, base),
-        { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
-      if (!res.ok) throw new Error(`management API answered ${res.status}`);
-      return ManagementListed.parse(await res.json()).filter((q) => q.name.startsWith('lgsp.')).map((q) => ({
+      return ManagementListed.parse(await management(`/api/queues/${vhost}?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats`)).filter((q) => q.name.startsWith('lgsp.')).map((q) => ({
         queue: q.name, messages: q.messages_ready, consumers: q.consumers, unacked: q.messages_unacknowledged,
         publishPerSec: q.message_stats?.publish_details?.rate ?? 0, deliverPerSec: q.message_stats?.deliver_get_details?.rate ?? 0,
       })).sort((a, b) => a.queue.localeCompare(b.queue));

@@ -14,10 +14,11 @@ import { loadCrl, type RevocationList } from './trust/crl.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
-import { consume, type Stoppable } from './bus/consumer.js';
+import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
 import { stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
+import { journaled, readJournal, takenMarks } from './bus/journal.js';
 import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
@@ -89,7 +90,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     await assertBroadcast(ch, hub.id, networkRoot);
     await ch.close();
   });
-  const publisher = await createPublisher(conn, log.child({ component: 'publisher' }));
+  const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock);
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
     const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }));
@@ -98,7 +99,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       await assertTopology(ch, n, []);
       await ch.close();
     });
-    remote.set(n, { conn: c, publisher: await createPublisher(c, log.child({ component: 'link', neighbour: n })) });
+    remote.set(n, { conn: c, publisher: journaled(await createPublisher(c, log.child({ component: 'link', neighbour: n })), env.clock) });
   }
 
   const q = hubQueues(hub.id);
@@ -114,7 +115,11 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       messageId: `dead:${stringHeaders(headers)['x-lgsp-doc-id'] ?? 'unknown'}`,
     }),
   };
-  const queueNames = [q.ingress, q.deliver, q.dead, trustQueue(hub.id), ...linked.map(q.outbox)];
+  const workingQueues = [q.ingress, q.deliver, q.dead, ...linked.map(q.outbox)];
+  const queueNames = [...workingQueues, trustQueue(hub.id)];
+  // The journal: what each working queue holds, browsable without touching a message.
+  const marks = takenMarks(publisher, hub.id, log.child({ component: 'journal' }));
+  const journal = await readJournal(conn, publisher, hub.id, log.child({ component: 'journal' }));
   const stats = queueStats({ conn, amqpUrl: brokerUrl, managementUrl: config.managementUrl, names: () => queueNames, log: log.child({ component: 'queues' }) });
   const queues = stats.own;
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
@@ -187,13 +192,17 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       }
       return 'ack';
     }),
-    await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers)),
-    await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers)),
-    await consume(conn, q.dead, PREFETCH, log.child({ component: 'dead-letters' }), deadLetterChannel(ledger, env.clock)),
   ];
+  // The working queues' consumers (lanes), which an operator may pause and resume.
+  const lanes = new Map<string, Consumer>([
+    [q.ingress, await consume(conn, q.ingress, PREFETCH, log.child({ component: 'ingress' }), (body, headers) => pipeline.onIngress(body, headers), marks.taken)],
+    [q.deliver, await consume(conn, q.deliver, PREFETCH, log.child({ component: 'deliver' }), (body, headers) => pipeline.onDeliver(body, headers), marks.taken)],
+    [q.dead, await consume(conn, q.dead, PREFETCH, log.child({ component: 'dead-letters' }), deadLetterChannel(ledger, env.clock), marks.taken)],
+  ]);
   for (const [n, r] of remote) {
-    workers.push(await startLink(conn, { from: hub.id, to: n, remote: r.publisher }, log.child({ component: 'link', neighbour: n })));
+    lanes.set(q.outbox(n), await startLink(conn, { from: hub.id, to: n, remote: r.publisher, acked: marks.taken }, log.child({ component: 'link', neighbour: n })));
   }
+  workers.push(...lanes.values());
 
   // A poison message goes back to the queue it came from; a refused package to this hub's ingress.
   const replay = (body: Buffer, headers: Record<string, string>) => publisher.publish({
@@ -223,6 +232,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     metrics: hubMetrics,
     queues,
     allQueues: stats.all,
+    journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
+    lanes: { consumers: lanes, audit: (actor, action, detail) => ledger.audit(actor, action, detail) },
     deadLetters: { ledger, clock: env.clock, admins, agencyKeys, replay },
     console: {
       hubId: hub.id, admins, ledger, registry, queues, allQueues: stats.all, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
@@ -241,7 +252,9 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       crlFetcher.stop();
       await app.close();
       for (const w of workers) await w.stop();
+      await journal.stop();
       await pipeline.flushReceipts();
+      await marks.flush();
       await publisher.close();
       for (const r of remote.values()) { await r.publisher.close(); await r.conn.close(); }
       await conn.close(); // channels first, then the connection, or the last acks are lost

@@ -9,25 +9,34 @@ export type Disposition = 'ack' | 'retry';
 
 export interface Stoppable { stop(): Promise<void> }
 
+/** A queue's consumer: an administrator may pause it (to inspect a lane) and resume it. */
+export interface Consumer extends Stoppable {
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  paused(): boolean;
+}
+
 export async function consume(
   conn: BusConnection, queue: string, prefetch: number, log: Logger,
   handle: (body: Buffer, headers: unknown, redelivered: boolean) => Promise<Disposition>,
-): Promise<Stoppable> {
+  /** Told of every message acked (the journal's consumption marks). */
+  acked?: (queue: string, headers: unknown) => void,
+): Promise<Consumer> {
   let channel: Channel | null = null;
+  let tag: string | null = null;
   let stopping = false;
+  let paused = false;
   const inFlight = new Set<Promise<void>>();
 
-  await conn.onConnect(async (model: ChannelModel) => {
-    if (stopping) return;
-    const ch = await model.createChannel();
-    ch.on('error', (err: Error) => log.warn({ err: err.message, queue }, 'consumer channel error'));
-    ch.on('close', () => { if (channel === ch) channel = null; });
-    await ch.prefetch(prefetch);
-    channel = ch;
-    await ch.consume(queue, (msg: ConsumeMessage | null) => {
+  const start = async (ch: Channel) => {
+    const consumer = await ch.consume(queue, (msg: ConsumeMessage | null) => {
       if (msg === null) return; // cancelled by the broker; the next reconnect consumes again
       const work = handle(msg.content, msg.properties.headers, msg.fields.redelivered)
-        .then((d) => (d === 'ack' ? ch.ack(msg) : ch.nack(msg, false, true)))
+        .then((d) => {
+          if (d === 'retry') return ch.nack(msg, false, true);
+          ch.ack(msg);
+          acked?.(queue, msg.properties.headers);
+        })
         .catch((err: Error) => {
           log.error({ err: err.message, queue }, 'handler failed; message returned to its queue');
           try {
@@ -40,9 +49,37 @@ export async function consume(
         .finally(() => inFlight.delete(work));
       inFlight.add(work);
     }, { noAck: false });
+    tag = consumer.consumerTag;
+  };
+
+  await conn.onConnect(async (model: ChannelModel) => {
+    if (stopping) return;
+    const ch = await model.createChannel();
+    ch.on('error', (err: Error) => log.warn({ err: err.message, queue }, 'consumer channel error'));
+    ch.on('close', () => { if (channel === ch) { channel = null; tag = null; } });
+    await ch.prefetch(prefetch);
+    channel = ch;
+    if (!paused) await start(ch);
   });
 
   return {
+    paused: () => paused,
+    // Paused, the queue keeps (and keeps receiving) its messages; what is in hand is finished.
+    async pause() {
+      paused = true;
+      const ch = channel;
+      if (ch !== null && tag !== null) {
+        await ch.cancel(tag);
+        tag = null;
+      }
+      await Promise.all(inFlight);
+      log.info({ queue }, 'consumer paused');
+    },
+    async resume() {
+      paused = false;
+      if (channel !== null && tag === null) await start(channel);
+      log.info({ queue }, 'consumer resumed');
+    },
     async stop() {
       stopping = true;
       await Promise.all(inFlight); // finish (and ack) what is in hand before closing

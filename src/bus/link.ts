@@ -3,7 +3,7 @@
 // outage only fills the local outbox, and nothing is acknowledged before it is safe.
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
-import { consume, type Stoppable } from './consumer.js';
+import { consume, type Consumer } from './consumer.js';
 import type { Publisher } from './publisher.js';
 import { hubQueues } from './topology.js';
 import { stringHeaders } from './message.js';
@@ -13,16 +13,18 @@ export interface LinkConfig {
   to: string;
   /** Publishes on the neighbour's broker (the same publisher where both share one). */
   remote: Publisher;
+  /** Told of every message taken from the outbox (the journal's consumption marks). */
+  acked?: (queue: string, headers: unknown) => void;
 }
 
 const LINK_PREFETCH = 200;
 
-export async function startLink(conn: BusConnection, link: LinkConfig, log: Logger): Promise<Stoppable> {
+export async function startLink(conn: BusConnection, link: LinkConfig, log: Logger): Promise<Consumer> {
   const from = hubQueues(link.from);
   const to = hubQueues(link.to);
   return consume(conn, from.outbox(link.to), LINK_PREFETCH, log, async (body, headers) => {
     const h = stringHeaders(headers);
     await link.remote.publish({ queue: to.ingress, body, headers: h, messageId: h['x-lgsp-doc-id'] ?? '' });
     return 'ack';
-  });
+  }, link.acked);
 }

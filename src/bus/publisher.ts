@@ -13,6 +13,8 @@ export interface Outgoing {
   body: Buffer;
   headers: Record<string, string>;
   messageId: string;
+  /** By default JSON through an exchange, XML (a package) to a queue. */
+  contentType?: string;
 }
 
 export interface Publisher {
@@ -32,7 +34,8 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
 
   const send = (ch: ConfirmChannel, p: Pending) => {
     const { queue, exchange, body, headers, messageId } = p.message;
-    const options = { persistent: true, messageId, headers, contentType: exchange ? 'application/json' : 'application/xml' };
+    const contentType = p.message.contentType ?? (exchange ? 'application/json' : 'application/xml');
+    const options = { persistent: true, messageId, headers, contentType };
     try {
       const confirmed = (err: Error | null) => {
         // 'channel closed': not refused, just not confirmed; it goes again on the next channel.

@@ -1,6 +1,9 @@
 // The per-hub topology of ARCHITECTURE.md, as data: queue names and arguments, asserted on every
 // (re)connect. All queues are quorum queues (replicated, Raft); a message delivered more than
 // DELIVERY_LIMIT times (a poison message) is dead-lettered to `dead` instead of blocking the lane.
+// Beside its queues each hub has a `journal` stream: a wire tap that records every message put
+// into the hub's queues and every one taken out, so that administrators can browse a queue
+// without touching its messages (bus/journal.ts).
 import type { Channel } from 'amqplib';
 import { trustQueue } from './broadcast.js';
 
@@ -10,6 +13,7 @@ export interface HubQueues {
   ingress: string;
   deliver: string;
   dead: string;
+  journal: string;
   outbox: (neighbour: string) => string;
 }
 
@@ -19,9 +23,28 @@ export function hubQueues(hubId: string): HubQueues {
     ingress: `${prefix}.ingress`,
     deliver: `${prefix}.deliver`,
     dead: `${prefix}.dead`,
+    journal: `${prefix}.journal`,
     outbox: (neighbour) => `${prefix}.out.${neighbour}`,
   };
 }
+
+// A hub id is an agency code, four dot-separated parts (DDD.DD.DD.XNN).
+const WORKING_QUEUE = /^lgsp\.([^.]+\.[^.]+\.[^.]+\.[^.]+)\.(ingress|deliver|dead|out\.[^.]+\.[^.]+\.[^.]+\.[^.]+)$/;
+
+/** The hub that owns a working queue (ingress, deliver, dead, an outbox), or null for any other name. */
+export function ownerOf(queue: string): string | null {
+  return WORKING_QUEUE.exec(queue)?.[1] ?? null;
+}
+
+// The journal keeps entries (a few hundred bytes each, never package bytes) for a week or up to
+// JOURNAL_MAX_BYTES, whichever comes first; a message older than that is not browsable.
+export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
+const journal = {
+  durable: true,
+  arguments: {
+    'x-queue-type': 'stream', 'x-max-age': '7D', 'x-max-length-bytes': JOURNAL_MAX_BYTES, 'x-stream-max-segment-size-bytes': 16 * 1024 * 1024,
+  },
+};
 
 /**
  * Declares a hub's queues: `outboxFor` are the neighbours on other brokers (an outbox and a link
@@ -30,6 +53,7 @@ export function hubQueues(hubId: string): HubQueues {
  */
 export async function assertTopology(ch: Channel, hubId: string, outboxFor: readonly string[], directTo: readonly string[] = []): Promise<void> {
   const q = hubQueues(hubId);
+  await ch.assertQueue(q.journal, journal);
   await ch.assertQueue(q.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   const working = {
     durable: true,
@@ -46,6 +70,7 @@ export async function assertTopology(ch: Channel, hubId: string, outboxFor: read
   for (const name of [q.ingress, q.deliver, ...outboxFor.map(q.outbox)]) await ch.assertQueue(name, working);
   for (const n of directTo) {
     const theirs = hubQueues(n);
+    await ch.assertQueue(theirs.journal, journal);
     await ch.assertQueue(theirs.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.assertQueue(theirs.ingress, { ...working, arguments: { ...working.arguments, 'x-dead-letter-routing-key': theirs.dead } });
   }
@@ -54,5 +79,5 @@ export async function assertTopology(ch: Channel, hubId: string, outboxFor: read
 /** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */
 export async function deleteTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
   const q = hubQueues(hubId);
-  for (const name of [q.ingress, q.deliver, q.dead, trustQueue(hubId), ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
+  for (const name of [q.ingress, q.deliver, q.dead, q.journal, trustQueue(hubId), ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
 }

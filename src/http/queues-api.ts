@@ -1,18 +1,41 @@
 // GET /api/admin/queues (any admin role): the hub's queues with ready messages and consumers, read
 // without touching any message; ?scope=all lists every hub's queues on the broker (with the
-// management API configured).
+// management API configured). GET /api/admin/queues/:name/messages browses what a working queue
+// holds, from the hub's journal: no message is fetched, redelivered, counted or reordered.
+// POST …/pause and …/resume (operator, audited) hold a lane: its queue keeps every message.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { AdminRole } from '../config.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
 import { fail } from '../errors.js';
 import type { QueueStat } from './metrics.js';
+import { parseInput } from './input.js';
+import { BROWSE_MAX, type MessageIndex } from '../bus/journal-index.js';
+import type { Consumer } from '../bus/consumer.js';
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
+const OPERATOR: readonly AdminRole[] = ['operator'];
+const Iso = z.iso.datetime({ offset: true });
+const Browse = z.object({
+  docId: z.string().optional(), agency: z.string().optional(), since: Iso.optional(), until: Iso.optional(),
+  reason: z.string().min(1).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(BROWSE_MAX).default(50),
+});
 
-export async function queuesApi(app: FastifyInstance, deps: {
-  admins: AdminTokens; agencyKeys: AgencyKeys; queues: () => Promise<QueueStat[]>; allQueues: () => Promise<QueueStat[] | null>;
-}): Promise<void> {
+export interface QueuesDeps {
+  admins: AdminTokens;
+  agencyKeys: AgencyKeys;
+  queues: () => Promise<QueueStat[]>;
+  allQueues: () => Promise<QueueStat[] | null>;
+  /** The hub's journal: the working queues it covers, their index, and whether it has caught up. */
+  journal: { queues: readonly string[]; index: MessageIndex; caughtUp: () => boolean };
+  /** The working queues' consumers, and the audit log their pausing is written to. */
+  lanes: { consumers: ReadonlyMap<string, Consumer>; audit: (actor: string, action: string, detail: Record<string, unknown>) => Promise<void> };
+}
+
+export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise<void> {
   app.get('/api/admin/queues', async (request, reply) => {
     const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
     if (!who.ok) return replyError(reply, who.error);
@@ -22,5 +45,46 @@ export async function queuesApi(app: FastifyInstance, deps: {
       return { scope: 'all', items: all };
     }
     return { scope: 'hub', items: await deps.queues() };
+  });
+
+  app.get('/api/admin/queues/:name/messages', async (request, reply) => {
+    const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
+    if (!who.ok) return replyError(reply, who.error);
+    const { name } = request.params as { name: string };
+    if (!deps.journal.queues.includes(name)) {
+      return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub (browsable: ${deps.journal.queues.join(', ')})`).error);
+    }
+    const q = parseInput(Browse, request.query, 'query');
+    if (!q.ok) return replyError(reply, q.error);
+    const filter = Object.fromEntries(Object.entries(q.value).filter(([, v]) => v !== undefined)) as typeof q.value;
+    const page = deps.journal.index.browse({ ...filter, queue: name });
+    const depth = (await deps.queues()).find((s) => s.queue === name);
+    return {
+      queue: name,
+      // Ready plus unacked, from the broker: the index should hold as many (it lags by up to a
+      // fraction of a second, and a message older than the journal's retention is not in it).
+      depth: depth === undefined ? null : depth.messages + (depth.unacked ?? 0),
+      complete: deps.journal.caughtUp(),
+      ...page,
+    };
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(`/api/admin/queues/:name/${action}`, async (request, reply) => {
+      const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, OPERATOR);
+      if (!who.ok) return replyError(reply, who.error);
+      const { name } = request.params as { name: string };
+      const lane = deps.lanes.consumers.get(name);
+      if (lane === undefined) return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub`).error);
+      await lane[action]();
+      await deps.lanes.audit(who.value.name, `queue.${action}`, { queue: name });
+      return { queue: name, paused: lane.paused() };
+    });
+  }
+  // Whether each lane is paused, beside the broker's figures.
+  app.get('/api/admin/lanes', async (request, reply) => {
+    const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
+    if (!who.ok) return replyError(reply, who.error);
+    return { items: [...deps.lanes.consumers].map(([queue, c]) => ({ queue, paused: c.paused() })) };
   });
 }

@@ -6,7 +6,7 @@ import type { ErrorCode } from '../errors.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
-import { queuesApi } from './queues-api.js';
+import { queuesApi, type QueuesDeps } from './queues-api.js';
 import { adminConsole, type ConsoleDeps } from '../console/console.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
@@ -18,6 +18,8 @@ export interface ServerDeps extends AgencyApiDeps {
   queues: () => Promise<QueueStat[]>;
   /** Every hub's queues on the broker (management API), or null. */
   allQueues: () => Promise<QueueStat[] | null>;
+  journal: QueuesDeps['journal'];
+  lanes: QueuesDeps['lanes'];
   console: ConsoleDeps;
   deadLetters: DeadLettersDeps;
   log: Logger;
@@ -55,7 +57,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await agencyApi(app, deps);
   await adminApi(app, deps.admin);
   await metricsRoute(app, deps.metrics);
-  await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues });
+  await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
   await adminConsole(app, deps.console);
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });

@@ -20,6 +20,8 @@ export interface TestNetwork {
   agent: (codeSuffix: string) => Agent;
   document: typeof signedDocument;
   status: typeof signedStatus;
+  /** An admin API call to hub number `hub` with the network's admin token (all roles). */
+  admin: (hub: number, method: string, path: string, body?: object) => Promise<{ status: number; json: any }>;
   close: () => Promise<void>;
 }
 
@@ -57,6 +59,13 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
     net, hubs, agent,
     document: signedDocument,
     status: signedStatus,
+    async admin(hub, method, p, body) {
+      const res = await fetch(hubs[hub]!.url + p, {
+        method, body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { authorization: `Bearer ${net.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      });
+      return { status: res.status, json: await res.json() as unknown };
+    },
     async close() {
       for (const h of hubs) await h.close();
       await purge(net);

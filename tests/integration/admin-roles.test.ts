@@ -20,6 +20,10 @@ const FP = 'ab'.repeat(32);
 type Need = 'read' | 'operator' | 'security';
 const ENDPOINTS: [string, string, Need, unknown?][] = [
   ['GET', '/api/admin/queues', 'read'],
+  ['GET', '/api/admin/queues/lgsp.none.ingress/messages', 'read'],
+  ['GET', '/api/admin/lanes', 'read'],
+  ['POST', '/api/admin/queues/lgsp.none.ingress/pause', 'operator', {}],
+  ['POST', '/api/admin/queues/lgsp.none.ingress/resume', 'operator', {}],
   ['GET', '/api/admin/dead-letters', 'read'],
   ['GET', '/api/admin/dead-letters.csv', 'read'],
   ['GET', '/api/admin/dead-letters/1', 'read'],

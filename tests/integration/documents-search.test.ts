@@ -13,10 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => { await n?.close(); });
 
-const admin = async (hub: number, p: string) => {
-  const res = await fetch(n.hubs[hub]!.url + p, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
-  return { status: res.status, json: await res.json() as any };
-};
+const admin = (hub: number, p: string) => n.admin(hub, 'GET', p);
 
 describe('document search', () => {
   it('finds a document at every hub it crossed, with its role there and its timeline', async () => {

@@ -70,6 +70,20 @@ export const Config = z.object({
     requireSignature: z.boolean().default(true),
     maxBytes: z.number().int().positive().default(50 * MiB),
   }).prefault({}),
+  /** The HTTP edge (docs/security.md): slow clients are cut off, and each agency's calls are rate limited. */
+  http: z.object({
+    /** Headers and body must arrive within this; 120 s carries the 50 MiB maximum at 3.5 Mbit/s. */
+    requestTimeoutMs: z.number().int().positive().default(120_000),
+    /** The request headers must arrive within this. */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
+    /** How often the two timeouts above are checked, so a cut-off comes at most this late. */
+    timeoutCheckMs: z.number().int().positive().default(1_000),
+    /** A token bucket per agency over its /api/v1 calls: refilled at perSecond, holding at most burst. */
+    rateLimit: z.object({
+      perSecond: z.number().positive().default(200),
+      burst: z.number().int().positive().default(400),
+    }).prefault({}),
+  }).refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] }).prefault({}),
   hubs: z.array(HubConfig).min(1),
   agencies: z.array(AgencyConfig).default([]),
   admins: z.array(AdminConfig).default([]),

@@ -224,7 +224,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   }
   await loadAgencies();
   const app = await createServer({
-    pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }),
+    pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }), http: config.http, clock: env.clock,
     admin: {
       hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins, agencyKeys,

@@ -9,6 +9,7 @@ import { certState } from '../admin/trust-changes.js';
 import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
 import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
 import type { QueueStat, HubMetrics } from '../http/metrics.js';
+import type { QueuesDeps } from '../http/queues-api.js';
 import { html, page, type Html } from './html.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
 
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   watched: () => Promise<WatchedCert[]>;
   summary: HubMetrics['summary'];
   deadLetterAction: (id: number, action: 'replay' | 'delete', actor: string) => Promise<boolean>;
+  journal: QueuesDeps['journal'];
+  lanes: QueuesDeps['lanes'];
   clock: () => Date;
 }
 
@@ -96,7 +99,45 @@ ${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p
       : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${c.notAfter.toISOString()}</td></tr>`)}</table>`}`;
   }));
 
-  app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, (await deps.allQueues()) ?? await deps.queues())));
+  app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, (await deps.allQueues()) ?? await deps.queues(), deps.journal.queues)));
+
+  // One working queue: its messages from the journal (nothing is taken from the queue), and
+  // the operator's pause/resume of its lane.
+  app.get('/admin/queues/:name', view('queues', async (lang, request) => {
+    const l = t(lang);
+    const name = (request.params as { name: string }).name;
+    const lane = deps.lanes.consumers.get(name);
+    if (!deps.journal.queues.includes(name) || lane === undefined) return html`<p>404: ${name}</p>`;
+    const q = request.query as Record<string, string | undefined>;
+    const docId = q.docId || undefined;
+    const agency = q.agency || undefined;
+    const reason = q.reason || undefined;
+    const found = deps.journal.index.browse({ queue: name, limit: 200, ...(docId ? { docId } : {}), ...(agency ? { agency } : {}), ...(reason ? { reason } : {}) });
+    const paused = lane.paused();
+    return html`<h2><code>${name}</code> · <span class="${paused ? 'bad' : 'ok'}" data-testid="lane">${l(paused ? 'paused' : 'running')}</span></h2>
+<form class="inline" method="post" action="/admin/queues/${name}/${paused ? 'resume' : 'pause'}"><button>${l(paused ? 'resume' : 'pause')}</button></form>
+<form method="get"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label> <label>${l('agency')} <input name="agency" value="${agency ?? ''}"></label>
+<label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button></form>
+<p>${found.matched}${deps.journal.caughtUp() ? '' : ' …'}</p>
+<table data-testid="messages"><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('recipients')}</th><th>${l('subject')}</th><th>${l('reason')}</th><th>bytes</th></tr>
+${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="/admin/documents/${m.docId}">${m.docId}</a>` : ''}</td><td>${m.sender ?? ''}</td>
+<td>${m.recipients.join(', ')}</td><td>${m.subject ?? m.statusCode ?? ''}</td><td>${m.reasonCode ?? ''}</td><td>${m.bytes}</td></tr>`)}</table>`;
+  }));
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(`/admin/queues/:name/${action}`, async (request, reply) => {
+      const admin = who(request);
+      if (admin === null) return reply.redirect('/admin/login');
+      const name = (request.params as { name: string }).name;
+      const back = `/admin/queues/${encodeURIComponent(name)}`;
+      const lane = deps.lanes.consumers.get(name);
+      if (!admin.roles.includes('operator') || lane === undefined) {
+        return reply.redirect(`${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
+      }
+      await lane[action]();
+      await deps.lanes.audit(admin.name, `queue.${action}`, { queue: name });
+      return reply.redirect(back);
+    });
+  }
 
   app.get('/admin/dead-letters', view('deadLetters', async (lang, request) => {
     const l = t(lang);
@@ -179,9 +220,10 @@ ${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</
   }));
 }
 
-function queueTable(lang: Lang, queues: QueueStat[]): Html {
+/** Queue figures; the names in `browsable` link to their message view. */
+function queueTable(lang: Lang, queues: QueueStat[], browsable: readonly string[] = []): Html {
   const l = (k: Label) => label(lang, k);
   const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
   return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>unacked</th><th>${l('consumers')}</th><th>publish/s</th><th>deliver/s</th></tr>
-${queues.map((q) => html`<tr><td>${q.queue}</td><td>${q.messages}</td><td>${q.unacked ?? '–'}</td><td>${q.consumers}</td><td>${rate(q.publishPerSec)}</td><td>${rate(q.deliverPerSec)}</td></tr>`)}</table>`;
+${queues.map((q) => html`<tr><td>${browsable.includes(q.queue) ? html`<a href="/admin/queues/${q.queue}">${q.queue}</a>` : q.queue}</td><td>${q.messages}</td><td>${q.unacked ?? '–'}</td><td>${q.consumers}</td><td>${rate(q.publishPerSec)}</td><td>${rate(q.deliverPerSec)}</td></tr>`)}</table>`;
 }

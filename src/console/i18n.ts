@@ -19,6 +19,7 @@ const LABELS = {
   recipients: ['Nơi nhận', 'Recipients'], state: ['Trạng thái', 'State'], notAfter: ['Hết hạn', 'Expires'],
   name: ['Tên', 'Name'], code: ['Mã định danh', 'Code'], actor: ['Người thực hiện', 'Actor'], action: ['Thao tác', 'Action'],
   detail: ['Chi tiết', 'Detail'], done: ['Đã thực hiện', 'Done'], notAllowed: ['Không có quyền thực hiện', 'Not allowed'],
+  paused: ['đang tạm dừng', 'paused'], running: ['đang xử lý', 'running'], pause: ['Tạm dừng', 'Pause'], resume: ['Tiếp tục', 'Resume'],
   badToken: ['Mã quản trị không đúng', 'Wrong admin token'], since: ['Từ', 'Since'], delivery: ['Chuyển phát', 'Delivery'],
 } as const satisfies Record<string, readonly [string, string]>;
 

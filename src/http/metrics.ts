@@ -27,6 +27,8 @@ export interface MetricsDeps {
 export interface HubMetrics {
   registry: Registry;
   hop: HopMetrics;
+  /** An agency call refused with RATE_LIMITED. */
+  rateLimited(agency: string): void;
   /** Totals since start, for the console's dashboard. */
   summary(): Promise<{ accepted: number; rejected: number; byCode: { code: string; count: number }[] }>;
 }
@@ -36,6 +38,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   registry.setDefaultLabels({ hub: deps.hubId });
   const documents = new Counter({ name: 'lgsp_documents_total', help: 'Packages handled, by stage (submit, ingress, deliver) and result.', labelNames: ['stage', 'result'], registers: [registry] });
   const rejections = new Counter({ name: 'lgsp_rejections_total', help: 'Packages refused, by error code.', labelNames: ['code'], registers: [registry] });
+  const limited = new Counter({ name: 'lgsp_rate_limited_total', help: 'Agency calls refused with RATE_LIMITED, by agency.', labelNames: ['agency'], registers: [registry] });
   const latency = new Histogram({
     name: 'lgsp_hop_check_seconds', help: 'Time of the hop check.', registers: [registry],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
@@ -67,6 +70,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   });
   return {
     registry,
+    rateLimited: (agency) => limited.inc({ agency }),
     async summary() {
       const docs = (await documents.get()).values;
       const sum = (result: string) => docs.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);
@@ -76,6 +80,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
     hop: {
       accepted: (stage) => documents.inc({ stage, result: 'accepted' }),
       rejected: (stage, code) => { documents.inc({ stage, result: 'rejected' }); rejections.inc({ code }); },
+      duplicate: (stage) => documents.inc({ stage, result: 'duplicate' }),
       checked: (seconds) => latency.observe(seconds),
     },
   };

@@ -2,7 +2,8 @@
 // body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ErrorCode } from '../errors.js';
+import { fail, type ErrorCode } from '../errors.js';
+import type { Config } from '../config.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
@@ -11,6 +12,8 @@ import { adminConsole, type ConsoleDeps } from '../console/console.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
+import { authenticateAgency } from './auth.js';
+import { createTokenBuckets, rateLimitAgencies } from './rate-limit.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   admin: AdminApiDeps;
@@ -23,6 +26,9 @@ export interface ServerDeps extends AgencyApiDeps {
   console: ConsoleDeps;
   deadLetters: DeadLettersDeps;
   log: Logger;
+  /** Timeouts and rate limits at the HTTP edge. */
+  http: Config['http'];
+  clock: () => Date;
   ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
 }
 
@@ -37,7 +43,24 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.log;
-  const app = Fastify({ loggerInstance: logger, bodyLimit: deps.maxBytes, requestTimeout: 120_000 });
+  const app = Fastify({
+    loggerInstance: logger, bodyLimit: deps.maxBytes,
+    requestTimeout: deps.http.requestTimeoutMs,
+    http: { headersTimeout: deps.http.headersTimeoutMs, connectionsCheckingInterval: deps.http.timeoutCheckMs },
+    // While closing, new requests get UNAVAILABLE in our error shape (below), not fastify's own 503.
+    return503OnClosing: false,
+  });
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) return replyError(reply.header('connection', 'close'), fail('UNAVAILABLE', 'the hub is shutting down: nothing was accepted, retry later').error);
+  });
+  const { rateLimit } = deps.http;
+  rateLimitAgencies(app, {
+    buckets: createTokenBuckets(rateLimit, () => deps.clock().getTime()), limit: rateLimit,
+    caller: (request) => (request.url.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
+    limited: (agency) => deps.metrics.rateLimited(agency),
+  });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
     if (code !== undefined) return replyError(reply, { code, message: err.message });

@@ -40,6 +40,8 @@ export interface Outlet {
 export interface HopMetrics {
   accepted(stage: 'submit' | 'ingress' | 'deliver'): void;
   rejected(stage: 'submit' | 'ingress', code: string): void;
+  /** A copy of a package already in the mailbox, absorbed by the dedupe (at-least-once transport). */
+  duplicate(stage: 'deliver'): void;
   checked(seconds: number): void;
 }
 
@@ -293,7 +295,10 @@ export function createPipeline(deps: PipelineDeps) {
           docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: body, receivedAt: at,
           ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
         }, m.trace);
-        if (stored === 'duplicate') continue;
+        if (stored === 'duplicate') {
+          metrics.duplicate('deliver');
+          continue;
+        }
         metrics.accepted('deliver');
         // A status for a document this hub's agency sent: the recipient's business state.
         if (m.kind === 'status' && m.statusCode && m.documentId) {

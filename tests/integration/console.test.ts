@@ -1,5 +1,6 @@
 // The web console in real headless Chromium (Debian's chromium, driven by playwright-core):
-// sign in, see the dashboard, find a dead letter, replay it, follow the document's trace.
+// sign in, see the dashboard, find a dead letter, replay it, follow the document's trace; pause
+// a lane, see what waits in it, resume it.
 // Screenshots go to tests/artifacts/.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,6 +85,35 @@ describe.skipIf(!hasChromium)('web console', () => {
     expect(hubs).toEqual([n.hubs[2]!.id, n.hubs[1]!.id, n.hubs[0]!.id]);
     expect(await page.textContent('[data-testid=timeline]')).toContain('certificate: ok');
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-trace.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('pauses a lane, lists what waits in it, and resumes it', async () => {
+    const province = n.hubs[0]!;
+    const ingress = `lgsp.${province.id}.ingress`;
+    const commune = n.agent('000.07.05.');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${province.url}/admin/login?lang=en`);
+    await page.fill('input[name=token]', n.net.adminToken);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${province.url}/admin`);
+
+    await page.goto(`${province.url}/admin/queues`);
+    await page.click(`a[href="/admin/queues/${ingress}"]`);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    expect(await page.textContent('[data-testid=lane]')).toBe('paused');
+    const { docId } = (await commune.submit(n.document(commune, [department], 'Chờ trong hàng đợi'))).json;
+    await expect.poll(async () => { await page.reload(); return page.locator('[data-testid=messages] tr', { hasText: docId }).count(); }, { timeout: 15_000 }).toBe(1);
+    await page.fill('input[name=docId]', docId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    expect(await page.locator('[data-testid=messages] tr').count()).toBe(2); // header and the one row
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-queue.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    expect(await page.textContent('[data-testid=lane]')).toBe('running');
+    await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the held package delivered after resume');
     await page.close();
   });
 });

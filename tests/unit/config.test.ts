@@ -17,6 +17,14 @@ describe('configuration', () => {
     expect(parseConfig(base, '/x', { AMQP_URL: 'amqp://broker' })).toMatchObject({ ok: true, value: { amqpUrl: 'amqp://broker' } });
   });
 
+  it('has HTTP edge defaults, and refuses a headers timeout longer than the request timeout', () => {
+    expect(parseConfig(base, '/x', {})).toMatchObject({ ok: true, value: {
+      http: { requestTimeoutMs: 120_000, headersTimeoutMs: 10_000, rateLimit: { perSecond: 200, burst: 400 } },
+    } });
+    const c = parseConfig({ ...base, http: { requestTimeoutMs: 1_000, headersTimeoutMs: 2_000 } }, '/x', {});
+    expect(c.ok ? '' : c.error.message).toContain('http.headersTimeoutMs: must not exceed requestTimeoutMs');
+  });
+
   it('reports every problem together', () => {
     const bad = {
       trust: { caFiles: [] },

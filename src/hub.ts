@@ -223,6 +223,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     }
   }
   await loadAgencies();
+  const journalView = { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp };
+  const laneControl = { consumers: lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }), http: config.http, clock: env.clock,
     admin: {
@@ -232,12 +234,13 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     metrics: hubMetrics,
     queues,
     allQueues: stats.all,
-    journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
-    lanes: { consumers: lanes, audit: (actor, action, detail) => ledger.audit(actor, action, detail) },
+    journal: journalView,
+    lanes: laneControl,
     deadLetters: { ledger, clock: env.clock, admins, agencyKeys, replay },
     console: {
       hubId: hub.id, admins, ledger, registry, queues, allQueues: stats.all, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
       deadLetterAction: deadLetterActions({ ledger, replay, clock: env.clock }),
+      journal: journalView, lanes: laneControl,
     },
     ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),
   });

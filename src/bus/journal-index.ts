@@ -1,6 +1,7 @@
 // What a hub's journal says is in its queues, built from the journal's entries (pure: entries in,
-// browse results out). A `put` entry is written beside every message put into a working queue,
-// a `taken` entry after consumers ack: the messages still in a queue are the puts not yet taken.
+// browse results out). A `put` is written beside every message put into a working queue (several
+// share one `puts` entry), a `taken` entry after consumers ack: the messages still in a queue are
+// the puts not yet taken.
 // Browsing reads this index only, so it never touches a message (no redelivered flag, no
 // delivery count, no reordering), which RabbitMQ's own get-and-requeue cannot promise.
 import { z } from 'zod';
@@ -24,7 +25,7 @@ export const JournalPut = z.object({
 export type JournalPut = z.output<typeof JournalPut>;
 
 export const JournalEntry = z.discriminatedUnion('kind', [
-  JournalPut,
+  z.object({ kind: z.literal('puts'), items: z.array(JournalPut) }),
   z.object({ kind: z.literal('taken'), items: z.array(z.object({ queue: z.string(), id: z.string() })) }),
   /** Written by a reader at start: reading it back means the reader has caught up. */
   z.object({ kind: z.literal('probe'), id: z.string() }),
@@ -64,9 +65,8 @@ export function createMessageIndex() {
 
   return {
     apply(entry: JournalEntry): void {
-      if (entry.kind === 'put') {
-        const { kind: _kind, ...message } = entry;
-        queued.set(key(entry.queue, entry.id), { ...message, seq: ++seq });
+      if (entry.kind === 'puts') {
+        for (const { kind: _kind, ...message } of entry.items) queued.set(key(message.queue, message.id), { ...message, seq: ++seq });
       } else if (entry.kind === 'taken') {
         for (const t of entry.items) queued.delete(key(t.queue, t.id));
       }

@@ -1,6 +1,6 @@
 // The journal adapters (a wire tap on every working queue, ARCHITECTURE.md's "copy made for the
-// purpose"): a publisher that writes a `put` entry into the owning hub's journal stream just
-// before each message, consumption marks written after acks, and a reader that replays the
+// purpose"): a publisher that writes `put` entries into the owning hub's journal stream just
+// before the messages, consumption marks written after acks, and a reader that replays the
 // stream into the hub's MessageIndex. Entries hold what an administrator filters on, never the
 // package bytes, so the journal stays small and reading it costs little.
 import { randomBytes } from 'node:crypto';
@@ -42,22 +42,38 @@ function putEntry(queue: string, id: string, h: Record<string, string>, bytes: n
 /**
  * Wraps a publisher so that every message to a hub's working queue carries a publish id and is
  * preceded, on the same channel, by its `put` entry in that hub's journal: the entry is always
- * in the stream before the message can be consumed. Other publishes pass through unchanged.
+ * in the stream before the message can be consumed. The puts of one event-loop turn share one
+ * journal entry (under load, one small publish per turn instead of one per message). Other
+ * publishes pass through unchanged.
  */
 export function journaled(publisher: Publisher, clock: () => Date): Publisher {
   const prefix = randomBytes(6).toString('hex');
   let n = 0;
+  const batches = new Map<string, { puts: JournalPut[]; sends: ((entry: Promise<void>) => void)[] }>();
+  const flush = () => {
+    const ready = [...batches];
+    batches.clear();
+    for (const [journal, batch] of ready) {
+      const entry = publisher.publish(entryMessage(journal, { kind: 'puts', items: batch.puts }, batch.puts[0]!.id));
+      for (const send of batch.sends) send(entry);
+    }
+  };
   return {
-    async publish(message) {
+    publish(message) {
       const owner = message.exchange === undefined ? ownerOf(message.queue) : null;
       if (owner === null) return publisher.publish(message);
+      const journal = hubQueues(owner).journal;
       const id = `${prefix}.${(++n).toString(36)}`;
       const headers = { ...message.headers, [PUBLISH_ID]: id };
-      const entry = putEntry(message.queue, id, headers, message.body.length, clock());
-      await Promise.all([
-        publisher.publish(entryMessage(hubQueues(owner).journal, entry, id)),
-        publisher.publish({ ...message, headers }),
-      ]);
+      if (batches.size === 0) setImmediate(flush);
+      const batch = batches.get(journal) ?? { puts: [], sends: [] };
+      batches.set(journal, batch);
+      batch.puts.push(putEntry(message.queue, id, headers, message.body.length, clock()));
+      return new Promise<void>((resolve, reject) => {
+        batch.sends.push((entry) => {
+          Promise.all([entry, publisher.publish({ ...message, headers })]).then(() => resolve(), reject);
+        });
+      });
     },
     close: () => publisher.close(),
   };

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import pino from 'pino';
+import { createRootLogger } from '../logger.js';
 import { z } from 'zod';
 import { DEFAULT_AMQP_URL, parseConfig } from '../config.js';
 import { buildDemoNetwork, deleteNetworkQueues, type DemoAgency, type DemoNetwork } from '../demo/network.js';
@@ -45,7 +45,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   } catch (err) {
     return reportError(fail('UNAVAILABLE', `no broker at ${redact(amqpUrl)}: ${(err as Error).message}`).error, false, io);
   }
-  const log = pino({ level: f['log-level'] });
+  const log = createRootLogger(f['log-level']);
   const hubs = await startHubs(config.value, log);
   if (!hubs.ok) return reportError(hubs.error, false, io);
   const urlOf = (hubId: string) => hubs.value.find((h) => h.id === hubId)!.url;

@@ -1,5 +1,6 @@
 // lgsp start [--config FILE]: runs every hub of a configuration until SIGINT/SIGTERM.
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createRootLogger } from '../logger.js';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
 import { startHub, type RunningHub } from '../hub.js';
@@ -22,7 +23,7 @@ export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): 
   const only = parsed.value.flags.hub;
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
   if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, false, io);
-  const log = pino({ level: parsed.value.flags['log-level'] });
+  const log = createRootLogger(parsed.value.flags['log-level']);
   const hubs = await startHubs(config.value, log, only);
   if (!hubs.ok) return reportError(hubs.error, false, io);
   await untilSignal(log);

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import type { Logger } from 'pino';
+import { createRootLogger } from '../../src/logger.js';
 import { parseConfig, DEFAULT_AMQP_URL, type Config } from '../../src/config.js';
 import { buildDemoNetwork, deleteNetworkQueues, type DemoNetwork } from '../../src/demo/network.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
@@ -28,6 +29,8 @@ export interface TestNetwork {
 export interface NetworkOptions {
   /** Adjusts the configuration one hub starts with (e.g. a CRL only the district hub has). */
   configFor?: (hubId: string, config: Readonly<Config>, net: DemoNetwork) => Readonly<Config> | Promise<Readonly<Config>>;
+  /** The hubs' root logger; by default silent (or LGSP_TEST_LOG's level). */
+  log?: Logger;
 }
 
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
@@ -39,7 +42,7 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   });
   const config = parseConfig(net.config, dir, {});
   if (!config.ok) throw new Error(config.error.message);
-  const log = pino({ level: process.env.LGSP_TEST_LOG ?? 'silent' });
+  const log = options.log ?? createRootLogger(process.env.LGSP_TEST_LOG ?? 'silent');
   await purge(net);
   const hubs: RunningHub[] = [];
   for (const h of config.value.hubs) {

@@ -36,6 +36,8 @@ export const AgencyConfig = z.object({
   hubId: Code.optional(),
   /** Lowercase hex SHA-256 of the agency's API key. */
   apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 of the API key'),
+  /** A file holding the API key itself: the HMAC secret of the SDK dialect (/vxp); must match apiKeyHash. */
+  apiKeyFile: z.string().optional(),
   /** Signing certificates registered for the agency. */
   certFiles: z.array(z.string()).default([]),
 });
@@ -135,6 +137,6 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
     dataDir: at(c.dataDir),
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
     hubs: c.hubs.map((h) => ({ ...h, sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
-    agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at) })),
+    agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at), ...(a.apiKeyFile === undefined ? {} : { apiKeyFile: at(a.apiKeyFile) }) })),
   }));
 }

@@ -1,0 +1,113 @@
+// Who is calling the national SDK dialect (/vxp): the signed `systemid` names an agency served
+// by this hub, the HMAC under that agency's secret verifies, the signed timestamp is within the
+// window, and the same signed request has not been seen within it (replay).
+//
+// The secret is the agency's API key itself. The hub keeps only hashes of API keys, so an agency
+// can use /vxp only when its configuration has an apiKeyFile: read once at start-up, checked
+// against apiKeyHash, held in memory for this hub's agencies only, and never logged.
+import fs from 'node:fs';
+import { fail, ok, type Result } from '../errors.js';
+import type { Registry } from '../agency/registry.js';
+import { hashApiKey } from './auth.js';
+import { sdkError, type SdkError } from './sdk-error-codes.js';
+import { formatSdkTimestamp, parseSignedHeaders, parseSdkTimestamp, verifyHmac } from './sdk-signature.js';
+
+/** A signed timestamp may be this far from the hub's clock, either way. */
+export const TIMESTAMP_WINDOW_MS = 5 * 60_000;
+
+export type SdkResult<T> = { ok: true; value: T } | { ok: false; error: SdkError };
+
+export interface SdkCaller {
+  agency: string;
+  /** The signed logical headers (lowercase names): the only header values a call may use. */
+  headers: ReadonlyMap<string, string>;
+}
+
+export interface SdkAuthDeps {
+  hubId: string;
+  /** Live: agencies registered at run time appear here (they have no secret, so they get NO_SECRET). */
+  registry: Pick<Registry, 'agencies'>;
+  /** Agency code → its API key's bytes, for the agencies this hub serves that have an apiKeyFile. */
+  secrets: ReadonlyMap<string, Buffer>;
+  clock: () => Date;
+}
+
+type RawHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkResult<SdkCaller> {
+  const replay = createReplayGuard(deps.clock);
+  const refuse = (error: SdkError): SdkResult<never> => ({ ok: false, error });
+  return (raw) => {
+    const signed = parseSignedHeaders(raw);
+    if (!signed.ok) return refuse(sdkError(signed.problem, signed.message));
+    const systemId = signed.value.headers.get('systemid');
+    const timestamp = signed.value.headers.get('timestamp');
+    if (systemId === undefined || timestamp === undefined) {
+      return refuse(sdkError('HEADERS_INVALID', 'sign XroadVnpt-systemid (the agency code) and XroadVnpt-timestamp'));
+    }
+    if (deps.registry.agencies.get(systemId)?.hubId !== deps.hubId) {
+      return refuse({ code: 'UNAUTHENTICATED', message: `systemid ${systemId} is not an agency served by hub ${deps.hubId}` });
+    }
+    const secret = deps.secrets.get(systemId);
+    if (secret === undefined) {
+      return refuse(sdkError('NO_SECRET', `agency ${systemId} has no apiKeyFile at hub ${deps.hubId}, so it cannot sign for /vxp; it can use /api/v1 with its API key`));
+    }
+    const hmac = verifyHmac(secret, signed.value);
+    if (!hmac.ok) return refuse(sdkError(hmac.problem, hmac.message));
+    const at = parseSdkTimestamp(timestamp);
+    if (at === null) return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp "${timestamp}" is not ddMMyyyy'T'HHmmss+SSSS (Asia/Ho_Chi_Minh)`));
+    const now = deps.clock();
+    const skewMs = at.getTime() - now.getTime();
+    if (Math.abs(skewMs) > TIMESTAMP_WINDOW_MS) {
+      return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is ${Math.round(skewMs / 1000)} s from the hub's clock (${formatSdkTimestamp(now)}); at most ±${TIMESTAMP_WINDOW_MS / 1000} s`));
+    }
+    if (!replay.firstUse(`${systemId}:${signed.value.hashHeader}`, at.getTime())) {
+      return refuse(sdkError('REPLAYED', 'this signed request was already received; sign each request with a fresh timestamp'));
+    }
+    return { ok: true, value: { agency: systemId, headers: signed.value.headers } };
+  };
+}
+
+/**
+ * Remembers each accepted hash-header until its timestamp leaves the window, after which the
+ * window check refuses it anyway. In memory, per hub process: replicas of one hub do not share it.
+ */
+function createReplayGuard(clock: () => Date): { firstUse(key: string, timestampMs: number): boolean } {
+  const seen = new Map<string, number>(); // key → until when it can still pass the window check
+  let nextSweepMs = 0;
+  return {
+    firstUse(key, timestampMs) {
+      const nowMs = clock().getTime();
+      if (nowMs >= nextSweepMs) {
+        for (const [k, untilMs] of seen) if (untilMs < nowMs) seen.delete(k);
+        nextSweepMs = nowMs + TIMESTAMP_WINDOW_MS;
+      }
+      if ((seen.get(key) ?? -Infinity) >= nowMs) return false;
+      seen.set(key, timestampMs + TIMESTAMP_WINDOW_MS);
+      return true;
+    },
+  };
+}
+
+/**
+ * The API keys of the agencies a hub serves that have an apiKeyFile. A file that cannot be read,
+ * is empty, or holds a key whose SHA-256 is not the agency's apiKeyHash stops the hub (USAGE).
+ */
+export function loadAgencySecrets(
+  agencies: readonly { code: string; apiKeyHash: string; apiKeyFile?: string | undefined }[], serves: (code: string) => boolean,
+): Result<Map<string, Buffer>> {
+  const secrets = new Map<string, Buffer>();
+  for (const a of agencies) {
+    if (a.apiKeyFile === undefined || !serves(a.code)) continue;
+    let key: string;
+    try {
+      key = fs.readFileSync(a.apiKeyFile, 'utf8').trim();
+    } catch (err) {
+      return fail('USAGE', `cannot read the apiKeyFile of agency ${a.code} (${a.apiKeyFile}): ${(err as Error).message}`);
+    }
+    if (key === '') return fail('USAGE', `the apiKeyFile of agency ${a.code} (${a.apiKeyFile}) is empty`);
+    if (hashApiKey(key) !== a.apiKeyHash) return fail('USAGE', `the apiKeyFile of agency ${a.code} (${a.apiKeyFile}) does not hold the key whose hash is its apiKeyHash`);
+    secrets.set(a.code, Buffer.from(key, 'utf8'));
+  }
+  return ok(secrets);
+}

@@ -1,0 +1,56 @@
+// The national SDK dialect's ErrorCode for every failure, in one table (docs/national-sdk.md
+// lists it; a test checks that the page and this table agree). Every HubError code has one, so
+// a code added to src/errors.ts does not compile until it is given one here. The dialect's own
+// refusals (its signing, its timestamp, calls the hub does not serve) have codes of their own
+// and answer with the HTTP status of the hub code they belong to. Codes are never renamed or reused.
+import type { ErrorCode, HubError } from '../errors.js';
+import type { SigningProblem } from './sdk-signature.js';
+
+export type SdkReason = SigningProblem | 'TIMESTAMP_REFUSED' | 'REPLAYED' | 'NO_SECRET' | 'USE_ADMIN_API';
+
+/** A refusal in the dialect: a hub error, sometimes with the dialect's finer reason. */
+export interface SdkError extends HubError { reason?: SdkReason }
+
+/** Each dialect reason and the hub code whose HTTP status it answers with. */
+export const SDK_REASON_CODES: Record<SdkReason, ErrorCode> = {
+  HEADERS_INVALID: 'UNAUTHENTICATED',
+  HMAC_MISMATCH: 'UNAUTHENTICATED',
+  TIMESTAMP_REFUSED: 'UNAUTHENTICATED',
+  REPLAYED: 'UNAUTHENTICATED',
+  NO_SECRET: 'UNAUTHENTICATED',
+  USE_ADMIN_API: 'FORBIDDEN',
+};
+
+export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
+  UNAUTHENTICATED: '10',
+  HEADERS_INVALID: '11',
+  HMAC_MISMATCH: '12',
+  TIMESTAMP_REFUSED: '13',
+  REPLAYED: '14',
+  NO_SECRET: '15',
+  FORBIDDEN: '20',
+  USE_ADMIN_API: '21',
+  SENDER_MISMATCH: '22',
+  MALFORMED_XML: '30',
+  POLICY_VIOLATION: '31',
+  SCHEMA_INVALID: '32',
+  SIGNATURE_MISSING: '40',
+  SIGNATURE_INVALID: '41',
+  CERT_UNTRUSTED: '42',
+  CERT_EXPIRED: '43',
+  CERT_NOT_YET_VALID: '44',
+  CERT_REVOKED: '45',
+  CERT_NOT_BOUND: '46',
+  UNKNOWN_RECIPIENT: '50',
+  NOT_FOUND: '51',
+  PAYLOAD_TOO_LARGE: '60',
+  UNSUPPORTED_MEDIA_TYPE: '61',
+  RATE_LIMITED: '62',
+  UNAVAILABLE: '70',
+  USAGE: '71',
+};
+
+/** A refusal for one of the dialect's own reasons. */
+export function sdkError(reason: SdkReason, message: string): SdkError {
+  return { code: SDK_REASON_CODES[reason], reason, message };
+}

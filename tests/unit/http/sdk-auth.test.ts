@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, createHmac } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSdkAuth, loadAgencySecrets, TIMESTAMP_WINDOW_MS } from '../../../src/http/sdk-auth.js';
+import { formatSdkTimestamp } from '../../../src/http/sdk-signature.js';
+
+const HUB = '000.00.05.H41';
+const KEY = 'khóa-của-xã';
+const registry = {
+  agencies: new Map([
+    ['000.08.05.H41', { code: '000.08.05.H41', name: 'UBND xã Hưng Đông', parent: HUB, hubId: HUB }],
+    ['001.08.05.H41', { code: '001.08.05.H41', name: 'Trường học', parent: '000.08.05.H41', hubId: HUB }],
+    ['000.00.12.H41', { code: '000.00.12.H41', name: 'Sở Nội vụ', parent: '000.00.00.H41', hubId: '000.00.00.H41' }],
+  ]),
+};
+const secrets = new Map([['000.08.05.H41', Buffer.from(KEY)], ['000.00.12.H41', Buffer.from('elsewhere')]]);
+
+function headers(systemid: string, at: Date, key = KEY): Record<string, string> {
+  const sent = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': formatSdkTimestamp(at) };
+  const json = JSON.stringify(sent);
+  return {
+    'xroadvnpt-systemid': systemid, 'xroadvnpt-timestamp': sent['XroadVnpt-timestamp'],
+    'xroadvnpt-sign-header-key': Object.keys(sent).join(';'), 'xroadvnpt-sign-header': json,
+    'xroadvnpt-hash-header': createHmac('sha256', key).update(json).digest('hex'),
+  };
+}
+
+describe('createSdkAuth', () => {
+  let now = new Date('2026-03-01T02:00:00.000Z');
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, clock: () => now });
+
+  it('accepts a signed request within the window once, and names the agency', () => {
+    const h = headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS));
+    expect(auth(h)).toMatchObject({ ok: true, value: { agency: '000.08.05.H41' } });
+    expect(auth(h)).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'REPLAYED' } });
+    // A replay stays refused until its timestamp leaves the window, and then the window refuses it.
+    now = new Date(now.getTime() + 1000);
+    expect(auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+  });
+
+  it('refuses timestamps outside ±5 minutes either way, also for a request it accepted before', () => {
+    expect(auth(headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS + 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(auth(headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS - 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    const h = headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS));
+    expect(auth(h).ok).toBe(true);
+    now = new Date(now.getTime() + 3 * TIMESTAMP_WINDOW_MS);
+    expect(auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+  });
+
+  it('refuses a wrong key, an agency of another hub and an agency without a secret', () => {
+    expect(auth(headers('000.08.05.H41', now, 'other'))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'HMAC_MISMATCH' } });
+    const other = auth(headers('000.00.12.H41', now, 'elsewhere'));
+    expect(other).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    expect(!other.ok && other.error.reason).toBeUndefined();
+    expect(auth(headers('001.08.05.H41', now))).toMatchObject({ ok: false, error: { reason: 'NO_SECRET' } });
+    expect(auth(headers('999.99.99.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('needs systemid and timestamp among the signed headers', () => {
+    const sent = { 'XroadVnpt-systemid': '000.08.05.H41' };
+    const json = JSON.stringify(sent);
+    const r = auth({ 'xroadvnpt-systemid': '000.08.05.H41', 'xroadvnpt-sign-header-key': 'XroadVnpt-systemid', 'xroadvnpt-sign-header': json,
+      'xroadvnpt-hash-header': createHmac('sha256', KEY).update(json).digest('hex') });
+    expect(r).toMatchObject({ ok: false, error: { reason: 'HEADERS_INVALID', message: expect.stringContaining('XroadVnpt-timestamp') } });
+  });
+});
+
+describe('loadAgencySecrets', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-secrets-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
+  const hash = (k: string) => createHash('sha256').update(k).digest('hex');
+
+  it('reads the keys of the agencies the hub serves, checked against their hash', () => {
+    const r = loadAgencySecrets([
+      { code: 'a', apiKeyHash: hash('key-a'), apiKeyFile: file('a', 'key-a\n') },
+      { code: 'b', apiKeyHash: hash('key-b') },
+      { code: 'c', apiKeyHash: hash('key-c'), apiKeyFile: file('c', 'key-c') },
+    ], (code) => code !== 'c');
+    expect(r.ok && Object.fromEntries([...r.value].map(([k, v]) => [k, v.toString()]))).toEqual({ a: 'key-a' });
+  });
+
+  it('stops the hub on a file that is missing, empty or not the key of apiKeyHash', () => {
+    const serves = () => true;
+    expect(loadAgencySecrets([{ code: 'a', apiKeyHash: hash('k'), apiKeyFile: path.join(dir, 'none') }], serves)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('cannot read') } });
+    expect(loadAgencySecrets([{ code: 'a', apiKeyHash: hash('k'), apiKeyFile: file('empty', '\n') }], serves)).toMatchObject({ ok: false, error: { message: expect.stringContaining('empty') } });
+    const wrong = loadAgencySecrets([{ code: 'a', apiKeyHash: hash('k'), apiKeyFile: file('wrong', 'not-k') }], serves);
+    expect(wrong).toMatchObject({ ok: false, error: { message: expect.stringContaining('does not hold the key') } });
+    expect(JSON.stringify(wrong)).not.toContain('not-k'); // the key itself is never in a message
+  });
+});

@@ -23,6 +23,7 @@ import { assertTopology, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
+import { loadAgencySecrets } from './http/sdk-auth.js';
 import { createHubMetrics } from './http/metrics.js';
 import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
@@ -49,6 +50,9 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial(config);
   if (!material.ok) return material;
+  // The API keys of this hub's agencies that may sign for the SDK dialect (/vxp).
+  const sdkSecrets = loadAgencySecrets(config.agencies, (code) => registry.agencies.get(code)?.hubId === hub.id);
+  if (!sdkSecrets.ok) return sdkSecrets;
 
   // The network is named by its top hub: trust changes are broadcast within it only.
   const networkRoot = hubAncestry(registry, hub.id).at(-1)!;
@@ -227,6 +231,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const laneControl = { consumers: lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }), http: config.http, clock: env.clock,
+    sdk: { hubId: hub.id, pipeline, ledger, registry, secrets: sdkSecrets.value, maxBytes: config.policy.maxBytes, clock: env.clock },
     admin: {
       hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins, agencyKeys,

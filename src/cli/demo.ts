@@ -14,6 +14,7 @@ import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
 import { parseFlags } from './flags.js';
+import { SDK_BASE } from '../http/sdk-dialect.js';
 import { reportError, type ExitStatus, type Io } from './report.js';
 import { startHubs, stopHubs, untilSignal } from './start.js';
 
@@ -144,7 +145,11 @@ function writeManifest(net: DemoNetwork, urlOf: (hubId: string) => string): stri
   const rel = (file: string) => path.relative(process.cwd(), file);
   const manifest = {
     hubs: net.hubs.map((h) => ({ id: h.id, parentId: h.parentId, url: urlOf(h.id) })),
-    agencies: net.agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKey: a.apiKey, keyFile: rel(a.keyFile), certFile: rel(a.certFile) })),
+    // apiKeyFile and vxpUrl are for the national SDK dialect (docs/national-sdk.md).
+    agencies: net.agencies.map((a) => ({
+      code: a.code, name: a.name, hubId: a.hubId, apiKey: a.apiKey, keyFile: rel(a.keyFile), certFile: rel(a.certFile),
+      ...(a.apiKeyFile ? { apiKeyFile: rel(a.apiKeyFile) } : {}), vxpUrl: `${urlOf(a.hubId)}${SDK_BASE}`,
+    })),
     caFile: rel(net.caFile),
     caKeyFile: rel(net.caKeyFile),
     adminToken: net.adminToken,

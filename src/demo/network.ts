@@ -10,7 +10,8 @@ import amqp from 'amqplib';
 import { hashApiKey } from '../http/auth.js';
 import { deleteTopology } from '../bus/topology.js';
 
-export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; keyFile: string; certFile: string }
+/** `apiKeyFile` holds the API key itself, which the SDK dialect (/vxp) needs as its HMAC secret. */
+export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; apiKeyFile?: string; keyFile: string; certFile: string }
 export interface DemoHub { id: string; name: string; parentId: string | null; port: number }
 
 export interface DemoNetwork {
@@ -75,9 +76,10 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
   // Hub seals use ECDSA P-256: a hub signs several seals per document.
   const hubFiles = await Promise.all(hubs.map(async (h) =>
     files(`hub-${h.id}`, await issueEcCertificate({ ca, commonName: `LGSP hub ${h.id}`, agency: h.id, notBefore, notAfter }))));
-  const agencies: DemoAgency[] = agencyList.map(([code, name, hubId]) => ({
-    code, name, hubId, apiKey: randomBytes(24).toString('base64url'), ...issue(code, name, code),
-  }));
+  const agencies: DemoAgency[] = agencyList.map(([code, name, hubId]) => {
+    const apiKey = randomBytes(24).toString('base64url');
+    return { code, name, hubId, apiKey, apiKeyFile: write(`${code}.api-key`, `${apiKey}\n`, 0o600), ...issue(code, name, code) };
+  });
 
   const adminToken = randomBytes(24).toString('base64url');
   const config = {
@@ -88,7 +90,7 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
     hubs: hubs.map((h, i) => ({
       id: h.id, name: h.name, parentId: h.parentId, port: h.port, sealKeyFile: hubFiles[i]!.keyFile, sealCertFile: hubFiles[i]!.certFile,
     })),
-    agencies: agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKeyHash: hashApiKey(a.apiKey), certFiles: [a.certFile] })),
+    agencies: agencies.map((a) => ({ code: a.code, name: a.name, hubId: a.hubId, apiKeyHash: hashApiKey(a.apiKey), ...(a.apiKeyFile ? { apiKeyFile: a.apiKeyFile } : {}), certFiles: [a.certFile] })),
     admins: [{ name: 'demo-admin', tokenHash: hashApiKey(adminToken), roles: ['observer', 'operator', 'security'] }],
   };
   return { config, hubs, agencies, caFile, caKeyFile, adminToken, dir: o.dir };

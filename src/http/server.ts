@@ -12,10 +12,13 @@ import { adminConsole, type ConsoleDeps } from '../console/console.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
+import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
 import { authenticateAgency } from './auth.js';
 import { createTokenBuckets, rateLimitAgencies } from './rate-limit.js';
 
 export interface ServerDeps extends AgencyApiDeps {
+  /** The national SDK dialect (/vxp). */
+  sdk: SdkDialectDeps;
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
@@ -78,6 +81,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);
+  await sdkDialect(app, deps.sdk);
   await adminApi(app, deps.admin);
   await metricsRoute(app, deps.metrics);
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });

@@ -124,6 +124,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt)`),
     received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
+    countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
     bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
     mailboxEntry: db.prepare('SELECT origin_hub, sender, acked_at FROM mailbox WHERE agency = ? AND doc_id = ?'),
     ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
@@ -255,6 +256,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
           ...(row.status_code === null ? {} : { statusCode: row.status_code }),
         };
       }),
+    countReceived: async (agency, kind) => (q.countReceived.get(agency, kind ?? null, kind ?? null) as { n: number }).n,
     download: async (agency, docId) => {
       const row = q.bytes.get(agency, docId) as { bytes: Buffer } | undefined;
       return row?.bytes ?? null;

@@ -123,6 +123,8 @@ export interface Ledger {
   /** Stores a package in a recipient's mailbox, in one transaction with its dedupe key and trace. */
   deliver(d: Delivery, trace: readonly HopRecord[]): Promise<'stored' | 'duplicate'>;
   received(agency: string, kind: PackageKind | undefined, limit: number): Promise<ReceivedItem[]>;
+  /** How many packages wait in an agency's mailbox (not yet acknowledged). */
+  countReceived(agency: string, kind: PackageKind | undefined): Promise<number>;
   download(agency: string, docId: string): Promise<Buffer | null>;
   ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<{ originHub: string; sender: string } | null>;
   isRecipient(agency: string, docId: string): Promise<boolean>;

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { fromAmqp, HopRecordSchema, type HopMessage } from '../bus/message.js';
 import type { Disposition } from '../bus/consumer.js';
 import { DELIVERY_STATES, type AckResult, type DeliveryState, type Ledger } from '../ledger/store.js';
+import type { PackageKind } from '../edxml/schema.js';
 
 export type Stage = 'deliver' | { outbox: string };
 
@@ -195,8 +196,11 @@ export function createPipeline(deps: PipelineDeps) {
       await Promise.all(pending.map((b) => b.done));
     },
 
-    /** The first hop: an agency submits a package over HTTP. */
-    async submit(bytes: Buffer, caller: string): Promise<Result<SubmitReply>> {
+    /**
+     * The first hop: an agency submits a package over HTTP. `expectedKind` is what the caller
+     * declared (the SDK dialect's messagetype), refused before anything is stored if it differs.
+     */
+    async submit(bytes: Buffer, caller: string, expectedKind?: PackageKind): Promise<Result<SubmitReply>> {
       if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
       const started = performance.now();
       const refused = (error: HubError): Result<SubmitReply> => {
@@ -209,6 +213,9 @@ export function createPipeline(deps: PipelineDeps) {
       const sender = h.MessageHeader.From.OrganId;
       if (sender !== caller) {
         return refused(fail('SENDER_MISMATCH', `From/OrganId is ${sender} but the caller is agency ${caller}`, 'From/OrganId').error);
+      }
+      if (expectedKind !== undefined && h.kind !== expectedKind) {
+        return refused(fail('SCHEMA_INVALID', `the package is ${h.kind === 'edoc' ? 'a document' : 'a status'} but was declared ${expectedKind}`).error);
       }
       const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((t) => t.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
       const routes = routePackage(recipients, registry, self);

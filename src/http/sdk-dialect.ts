@@ -32,8 +32,8 @@ export interface SdkDialectDeps {
 
 const SERVICE_TYPE = 'eDoc';
 const FILE_PART = 'file_doc';
-/** JSON bodies of the dialect are a few fields (updateStatus); nothing near a package's size. */
-const JSON_BODY_LIMIT = 64 * 1024;
+/** Bodies other than sendEdoc's are a few parameters (updateStatus); nothing near a package's size. */
+const SMALL_BODY_LIMIT = 64 * 1024;
 
 const EdocKind = z.enum(['edoc', 'status']);
 // Header values as signed; the SDK writes servicetype "eDoc", read here without regard to case.
@@ -65,16 +65,20 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
   const time = (iso: string) => formatSdkTimestamp(new Date(iso));
 
   await app.register(async (vxp) => {
+    // Only the bodies the dialect uses are read, so nothing large is buffered before the caller is
+    // known: multipart for sendEdoc, small JSON or form parameters for the other calls.
+    const json = vxp.getDefaultJsonParser('error', 'error');
+    vxp.removeAllContentTypeParsers();
     // Limits of the multipart parser (it does not apply fastify's bodyLimit): one file of at most
     // the hub's maxBytes, and a few small fields.
     await vxp.register(multipart, { limits: { fileSize: deps.maxBytes, files: 1, fields: 16, fieldSize: 4096, parts: 17, headerPairs: 100 } });
-    // SDK clients post calls without parameters as JSON with an empty body: that is {}.
-    const json = vxp.getDefaultJsonParser('error', 'error');
-    vxp.removeContentTypeParser('application/json');
-    vxp.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: JSON_BODY_LIMIT }, (request, body, done) => {
+    // SDK clients post calls without parameters with an empty body: that is {}.
+    vxp.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: SMALL_BODY_LIMIT }, (request, body, done) => {
       const text = body.toString();
       return text === '' ? done(null, {}) : json(request, text, done);
     });
+    vxp.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: SMALL_BODY_LIMIT }, (_request, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(body.toString()))));
 
     vxp.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
       const status = err.statusCode ?? 500;

@@ -18,13 +18,16 @@ export interface SdkClient {
   /** The XroadVnpt-* headers for these logical headers, plus systemid and timestamp. */
   sign(logical: Record<string, string>, options?: SignOptions): Record<string, string>;
   /** One call with headers as given (signed or not). */
-  send(method: 'GET' | 'POST', call: string, headers: Record<string, string>, body?: FormData | object): Promise<SdkReply>;
+  send(method: 'GET' | 'POST', call: string, headers: Record<string, string>, body?: Body): Promise<SdkReply>;
   /** One call signed now. */
-  call(method: 'GET' | 'POST', call: string, logical?: Record<string, string>, body?: FormData | object, options?: SignOptions): Promise<SdkReply>;
+  call(method: 'GET' | 'POST', call: string, logical?: Record<string, string>, body?: Body, options?: SignOptions): Promise<SdkReply>;
   sendEdoc(bytes: Buffer, messagetype: 'edoc' | 'status', options?: SignOptions): Promise<SdkReply>;
   /** Polls getReceivedEdocList until a row matches, as an SDK integration's timer loop does. */
   pollReceived(messagetype: 'edoc' | 'status', match: (row: ReceivedRow) => boolean): Promise<ReceivedRow>;
 }
+
+/** Multipart, form parameters, raw bytes (with a content-type header of the caller's), or a JSON object. */
+export type Body = FormData | URLSearchParams | Buffer | object;
 
 export interface ReceivedRow {
   docId: string; serviceType: string; messageType: string; from: string; to: string;
@@ -57,7 +60,8 @@ export function sdkClient(vxpUrl: string, systemId: string, secret: string): Sdk
   };
   const send: SdkClient['send'] = async (method, call, headers, body) => {
     const init: RequestInit = { method, headers: { ...headers } };
-    if (body instanceof FormData) init.body = body; // fetch writes the multipart boundary itself
+    // fetch writes the multipart boundary and the form content-type itself.
+    if (body instanceof FormData || body instanceof URLSearchParams || Buffer.isBuffer(body)) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] = 'application/json';

@@ -96,7 +96,8 @@ describe('the national SDK dialect', () => {
     const downloaded = await sdk.call('GET', 'downloadEdoc', { docId });
     expect(Buffer.from(got.json.data, 'base64').equals(doc)).toBe(true);
     expect(downloaded.bytes.equals(doc)).toBe(true);
-    expect((await sdk.call('POST', 'updateStatus', { docId }, { status: 'done' })).json.status).toBe('OK');
+    // Form parameters, as some SDK integrations post them.
+    expect((await sdk.call('POST', 'updateStatus', { docId }, new URLSearchParams({ status: 'done' }))).json.status).toBe('OK');
 
     const status = n.status(commune, '03', { OrganId: department.agency.code, DocumentId: documentIdOf(doc) });
     const answered = await sdk.sendEdoc(status, 'status');
@@ -187,6 +188,9 @@ describe('the national SDK dialect', () => {
     expectFail(await sdk.call('POST', 'registerAgency', {}, {}, { secret: 'wrong' }), 401, '12', 'HMAC_MISMATCH');
 
     expectFail(await sdk.call('POST', 'noSuchCall'), 404, '51', 'NOT_FOUND');
+    // An empty JSON body is no parameters; a body the dialect does not use is not read.
+    expect((await sdk.send('POST', 'countReceiveEdoc', { ...sdk.sign({}), 'content-type': 'application/json' })).json.status).toBe('OK');
+    expectFail(await sdk.send('POST', 'getEdoc', { ...sdk.sign({ docId: toSchool }), 'content-type': 'application/xml' }, Buffer.alloc(1024, 0x20)), 415, '61', 'UNSUPPORTED_MEDIA_TYPE');
   });
 });
 

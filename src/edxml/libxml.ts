@@ -1,6 +1,6 @@
 // The one place that knows libxml2-wasm: hardened parse options and small tree helpers.
 // libxml2 does parsing, XSD and canonicalization from a single parse of each package.
-import { ParseOption, XmlDocument, XmlElement, XmlParseError } from 'libxml2-wasm';
+import { ParseOption, XmlDocument, XmlElement, XmlError, XmlParseError } from 'libxml2-wasm';
 import type { XmlNode } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
 
@@ -25,6 +25,23 @@ export function parseXml(bytes: Uint8Array): Result<XmlDocument> {
     const reason = (first?.message ?? err.message).trim();
     return fail('MALFORMED_XML', `not well-formed XML: ${reason}`, first ? `line ${first.line}` : undefined,
       first ? [{ line: first.line, reason }] : undefined);
+  }
+}
+
+type C14nOutput = Parameters<XmlDocument['canonicalize']>[0];
+type C14nOptions = NonNullable<Parameters<XmlDocument['canonicalize']>[1]>;
+
+/**
+ * Canonicalizes into `output`. libxml2 refuses some well-formed documents, above all one with a
+ * relative namespace URI (xmlns:p="1.0"), which XML-DSig forbids; it says only that it failed.
+ */
+export function canonicalize(doc: XmlDocument, output: C14nOutput, options: C14nOptions): Result<void> {
+  try {
+    doc.canonicalize(output, options);
+    return ok(undefined);
+  } catch (err) {
+    if (!(err instanceof XmlError)) throw err;
+    return fail('POLICY_VIOLATION', `the package cannot be canonicalized for XML-DSig (${err.message}); a relative namespace URI such as xmlns:p="1.0" is the usual cause`);
   }
 }
 

@@ -12,7 +12,15 @@ export function prescanPolicy(bytes: Uint8Array): Result<void> {
   if ((buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe)) {
     return fail('MALFORMED_XML', 'the package is UTF-16; edXML packages must be UTF-8', 'line 1');
   }
-  if (!hasContent(buf, start)) return fail('MALFORMED_XML', 'the package is empty');
+  // Without a BOM, UTF-16 and UTF-32 show as NUL bytes at the start; libxml2 would detect and
+  // decode them (and the signature would still verify, c14n being UTF-8), so refuse them here.
+  if (buf.subarray(start, start + 4).includes(0)) {
+    return fail('MALFORMED_XML', 'the package is UTF-16 or UTF-32; edXML packages must be UTF-8', 'line 1');
+  }
+  const first = firstContent(buf, start);
+  if (first < 0) return fail('MALFORMED_XML', 'the package is empty');
+  // Anything else before the first '<' is not UTF-8 XML (libxml2 would try EBCDIC on 4C 6F A7 94).
+  if (buf[first] !== 0x3c) return fail('MALFORMED_XML', 'the package does not start with "<": it is not UTF-8 XML', 'line 1');
 
   let scanFrom = start;
   if (buf.toString('latin1', start, start + 5) === '<?xml') {
@@ -41,12 +49,13 @@ export function prescanPolicy(bytes: Uint8Array): Result<void> {
   return ok(undefined);
 }
 
-function hasContent(buf: Buffer, from: number): boolean {
+/** The offset of the first byte that is not XML whitespace, or -1. */
+function firstContent(buf: Buffer, from: number): number {
   for (let i = from; i < buf.length; i++) {
     const b = buf[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return true;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return i;
   }
-  return false;
+  return -1;
 }
 
 function lineAt(buf: Buffer, offset: number): number {

@@ -60,6 +60,11 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[]):
       return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate is not a readable certificate (${(err as Error).message})`);
     }
   }
+  // A damaged time (hour 25, say) still parses as a certificate, but not as a date.
+  const undated = certs.find((c) => Object.values(validityOf(c)).some((d) => Number.isNaN(d.getTime())));
+  if (undated !== undefined) {
+    return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate "${undated.subject.replaceAll('\n', ', ')}" has an unreadable validity period`);
+  }
   // The signer is the certificate that issued none of the others (KeyInfo may carry its chain).
   const cert = certs.find((c) => !certs.some((other) => other !== c && other.checkIssued(c))) ?? certs[0]!;
   const { notBefore, notAfter } = validityOf(cert);

@@ -2,7 +2,7 @@
 // hashes and verifies. The document is canonicalized straight into the hash, never into a string.
 import { createHash, verify, type KeyObject } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
-import type { XmlDocument, XmlElement } from '../edxml/libxml.js';
+import { canonicalize, type XmlDocument, type XmlElement } from '../edxml/libxml.js';
 import { restoringSink, type ClaimCheck } from '../edxml/claim-check.js';
 import type { C14nSpec, SignatureProfile } from './dsig-profile.js';
 
@@ -15,17 +15,19 @@ export function verifyXmlSignature(
 ): Result<void> {
   // SignedInfo first: its canonical form depends on the namespaces in scope where it stands.
   const signedInfo = canonicalizeElement(doc, profile.signedInfo, profile.signedInfoC14n);
+  if (!signedInfo.ok) return signedInfo;
   const { hash, key } = profile.signatureAlgorithm;
   if (signerKey.asymmetricKeyType !== key) {
     return fail('SIGNATURE_INVALID', `SignatureMethod needs a ${key.toUpperCase()} key but the signer certificate holds ${signerKey.asymmetricKeyType}`);
   }
-  const valid = verify(hash, signedInfo, key === 'ec' ? { key: signerKey, dsaEncoding: 'ieee-p1363' } : signerKey,
+  const valid = verify(hash, signedInfo.value, key === 'ec' ? { key: signerKey, dsaEncoding: 'ieee-p1363' } : signerKey,
     profile.signatureValue);
   if (!valid) return fail('SIGNATURE_INVALID', 'the SignatureValue does not verify with the certificate in KeyInfo');
 
   profile.signature.remove();
   const digest = digestDocument(doc, profile.digestAlgorithm.hash, profile.referenceC14n, claims);
-  if (!digest.equals(profile.digestValue)) {
+  if (!digest.ok) return digest;
+  if (!digest.value.equals(profile.digestValue)) {
     return fail('SIGNATURE_INVALID', 'the DigestValue does not match the document: the signed content was changed');
   }
   return ok(undefined);
@@ -35,18 +37,19 @@ export function verifyXmlSignature(
  * Canonicalizes the whole document into a hash (the caller has removed any signature). Where the
  * document was parsed with attachments claimed out, their original bytes go back in the stream.
  */
-export function digestDocument(doc: XmlDocument, algorithm: 'sha256' | 'sha1', c14n: C14nSpec, claims: ClaimCheck | null): Buffer {
+export function digestDocument(doc: XmlDocument, algorithm: 'sha256' | 'sha1', c14n: C14nSpec, claims: ClaimCheck | null): Result<Buffer> {
   const hash = createHash(algorithm);
   const sink = claims === null ? { write: (chunk: Uint8Array) => hash.update(chunk), end: () => undefined } : restoringSink(claims, hash);
-  doc.canonicalize({
+  const done = canonicalize(doc, {
     write: (chunk: Uint8Array) => {
       sink.write(chunk);
       return chunk.byteLength;
     },
     close: () => true,
   }, c14nOptions(c14n));
+  if (!done.ok) return done;
   sink.end();
-  return hash.digest();
+  return ok(hash.digest());
 }
 
 /**
@@ -54,16 +57,16 @@ export function digestDocument(doc: XmlDocument, algorithm: 'sha256' | 'sha1', c
  * nodeSet form runs the visibility test on raw node pointers, ~3x faster than the per-node
  * callback behind libxml2-wasm's subtree canonicalization, with the same output.
  */
-export function canonicalizeElement(doc: XmlDocument, el: XmlElement, spec: C14nSpec): Buffer {
+export function canonicalizeElement(doc: XmlDocument, el: XmlElement, spec: C14nSpec): Result<Buffer> {
   const chunks: Buffer[] = [];
-  doc.canonicalize({
+  const done = canonicalize(doc, {
     write: (chunk: Uint8Array) => {
       chunks.push(Buffer.from(chunk));
       return chunk.byteLength;
     },
     close: () => true,
   }, { ...c14nOptions(spec), nodeSet: new Set([el]) });
-  return Buffer.concat(chunks);
+  return done.ok ? ok(Buffer.concat(chunks)) : done;
 }
 
 function c14nOptions(spec: C14nSpec): { mode: C14nSpec['mode']; inclusiveNamespacePrefixes?: string[] } {

@@ -36,7 +36,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   if (!parsed.ok) return parsed;
   const { doc, headerElement } = parsed.value;
   let text: string;
-  let digest: Buffer;
+  let digest: Result<Buffer>;
   let closing: string;
   const c14nUri = c14n === 'exclusive' ? EXC_C14N : C14N_10;
   try {
@@ -50,6 +50,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
     doc.dispose();
   }
 
+  if (!digest.ok) return digest;
   const at = text.indexOf(closing);
   if (at < 0 || text.indexOf(closing, at + 1) >= 0) {
     return fail('SCHEMA_INVALID', `cannot find the single ${closing} where the signature goes`);
@@ -58,7 +59,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
     `<CanonicalizationMethod Algorithm="${c14nUri}"/>` +
     `<SignatureMethod Algorithm="${keyType === 'ec' ? ECDSA_SHA256 : RSA_SHA256}"/>` +
     `<Reference URI=""><Transforms><Transform Algorithm="${ENVELOPED}"/><Transform Algorithm="${c14nUri}"/></Transforms>` +
-    `<DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest.toString('base64')}</DigestValue></Reference>` +
+    `<DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest.value.toString('base64')}</DigestValue></Reference>` +
     `</SignedInfo><SignatureValue>`;
   const tail = '</SignatureValue><KeyInfo><X509Data>' +
     credential.certificates.map((c) => `<X509Certificate>${c.raw.toString('base64')}</X509Certificate>`).join('') +
@@ -69,7 +70,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   // SignedInfo is canonicalized where it will stand, with the namespaces in scope there.
   const templated = parseXml(Buffer.from(before + head + tail + after, 'utf8'));
   if (!templated.ok) return templated;
-  let signedInfo: Buffer;
+  let signedInfo: Result<Buffer>;
   try {
     const el = templated.value.get(SIGNED_INFO);
     if (!isElement(el)) throw new Error('inserted SignedInfo not found');
@@ -77,6 +78,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   } finally {
     templated.value.dispose();
   }
-  const value = sign('sha256', signedInfo, keyType === 'ec' ? { key: credential.key, dsaEncoding: 'ieee-p1363' } : credential.key);
+  if (!signedInfo.ok) return signedInfo;
+  const value = sign('sha256', signedInfo.value, keyType === 'ec' ? { key: credential.key, dsaEncoding: 'ieee-p1363' } : credential.key);
   return ok(Buffer.from(before + head + value.toString('base64') + tail + after, 'utf8'));
 }

@@ -73,6 +73,15 @@ const cases: [string, string, () => string][] = [
   ['a missing required element', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), /<edXML:Subject>.*?<\/edXML:Subject>/, '')],
   ['an attachment that is not base64', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), /(<edXML:ContentTransferEncoded[^>]*>)/, '$1%%%')],
   ['a malformed document', 'MALFORMED_XML', () => signedBy('agency').slice(0, 2000)],
+  ['a certificate whose validity time cannot be read (found by fuzzing)', 'SIGNATURE_INVALID', () => {
+    const text = signedBy('agency');
+    const der = Buffer.from(/<X509Certificate>([^<]+)</.exec(text)![1]!, 'base64');
+    const utcTime = der.indexOf(Buffer.from([0x17, 0x0d])); // notBefore: YYMMDDHHMMSSZ
+    der.write('25', utcTime + 2 + 6, 'latin1'); // hour 25
+    return text.replace(/<X509Certificate>[^<]+</, `<X509Certificate>${der.toString('base64')}<`);
+  }],
+  ['a relative namespace URI, which c14n refuses (found by fuzzing)', 'POLICY_VIOLATION', () =>
+    replaced(signedBy('agency'), '<edXML:edXMLManifest version="1.0">', '<edXML:edXMLManifest version="1.0" xmlns:ds="1.0">')],
   ['a manifest reference without its attachment', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), '<edXML:ContentId>cid:209</edXML:ContentId>', '<edXML:ContentId>cid:210</edXML:ContentId>')],
   ['legacy rsa-sha1 without --allow-legacy', 'POLICY_VIOLATION', () => xmlsecSigned(true)],
   ['the samples\' legacy exc-c14n transform URI without --allow-legacy', 'POLICY_VIOLATION', () =>
@@ -118,7 +127,8 @@ describe('policies around the corpus', () => {
     if (!isElement(signedInfo)) throw new Error('no SignedInfo');
     const c14n = canonicalizeElement(doc.value, signedInfo, { ...C14N_ALGORITHMS[EXC_C14N]!, inclusivePrefixes: [] });
     doc.value.dispose();
-    const value = sign('sha256', c14n, pki.creds.agency.key).toString('base64');
+    if (!c14n.ok) throw new Error(c14n.error.message);
+    const value = sign('sha256', c14n.value, pki.creds.agency.key).toString('base64');
     const legacy = text.replace(/<SignatureValue>[^<]*<\/SignatureValue>/, `<SignatureValue>${value}</SignatureValue>`);
     const refused = checkHop(Buffer.from(legacy), ctx);
     expect(refused.ok ? 'OK' : refused.error.code).toBe('POLICY_VIOLATION');

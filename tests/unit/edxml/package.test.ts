@@ -114,6 +114,16 @@ describe('parsePackage refuses bad input with a precise code', () => {
     expect(codeOf(edit('status_inbox_01.edxml', 'encoding="UTF-8"', 'encoding="ISO-8859-1"'))).toBe('MALFORMED_XML');
   });
 
+  it('UTF-16 and UTF-32 without a BOM, and EBCDIC, which libxml2 would decode (found by fuzzing)', () => {
+    const text = sample('status_inbox_01.edxml').toString('utf8');
+    const utf16be = Buffer.from(text, 'utf16le').swap16();
+    const utf32le = Buffer.concat([...text].map((c) => { const b = Buffer.alloc(4); b.writeUInt32LE(c.codePointAt(0)!); return b; }));
+    for (const bytes of [Buffer.from(text, 'utf16le'), utf16be, utf32le, Buffer.from([0x4c, 0x6f, 0xa7, 0x94, 0x93])]) {
+      const result = parse(bytes);
+      expect(result.ok ? 'OK' : result.error).toMatchObject({ code: 'MALFORMED_XML', message: expect.stringMatching(/UTF-16 or UTF-32|not UTF-8/) });
+    }
+  });
+
   it('invalid UTF-8 bytes', () => {
     const bytes = Buffer.concat([sample('status_inbox_01.edxml').subarray(0, 300), Buffer.from([0xc3, 0x28]), sample('status_inbox_01.edxml').subarray(300)]);
     expect(codeOf(bytes)).toBe('MALFORMED_XML');

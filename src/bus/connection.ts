@@ -26,6 +26,11 @@ export async function connectBus(url: string, log: Logger): Promise<BusConnectio
       maxDelay: 5_000,
       initialMaxRetries: 20,
       async setup(m: ChannelModel) {
+        // amqplib listens on a new connection only once every setup has run. Until then, a setup
+        // channel the broker closes (a quorum queue whose home node is still starting answers a
+        // declare with 404) would raise an 'error' nobody hears and crash the process; logged
+        // here, the setup fails instead and recovery tries again.
+        m.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error during setup'));
         current = m;
         for (const setup of setups) await setup(m);
       },

@@ -6,8 +6,9 @@ export default defineConfig({
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       // Real parts: xmlsec1, xmllint, the built CLI, RabbitMQ. Longer timeouts, no timing asserts.
       { test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-      // Faults stop the shared broker, so they run alone, after the others (npm test).
-      { test: { name: 'faults', include: ['tests/faults/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000, fileParallelism: false } },
+      // The chaos suite (npm run chaos): fault runs under load and fuzzing, one file at a time. Its
+      // fault runs stop and kill the shared broker, so npm test runs it alone, after the others.
+      { test: { name: 'chaos', include: ['tests/chaos/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },
 });

@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import amqp from 'amqplib';
 import { buildDemoNetwork } from '../src/demo/network.js';
 import { AMQP_URL, purge } from '../tests/helpers/network.js';
 import { makeAgent, signedDocument, type Agent } from '../tests/helpers/agent.js';
+import { freePort } from '../tests/helpers/free-port.js';
 
 const SIZES = { '10KB': 10 * 1024, '100KB': 100 * 1024, '1MB': 1024 * 1024 } as const;
 const COUNT = { '10KB': 1500, '100KB': 600, '1MB': 120 } as const;
@@ -95,15 +95,6 @@ async function rawAmqp(size: number, count: number): Promise<number> {
   await pub.deleteQueue(queue);
   await conn.close();
   return rate;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
 }
 
 async function main(): Promise<void> {

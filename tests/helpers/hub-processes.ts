@@ -1,0 +1,121 @@
+// A three-hub network (province, district, commune) on the real broker with each hub in a process
+// of its own, started as deployed (`lgsp start --config --hub ID`, the built CLI), so that a test
+// can kill -9 one and start it again on the same port, ledger and queues.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
+import { makeAgent, type Agent } from './agent.js';
+import { freePort } from './free-port.js';
+import { AMQP_URL, eventually, purge } from './network.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli/lgsp.js', import.meta.url));
+const READY_TIMEOUT_MS = 60_000;
+
+export interface HubProcessesOptions {
+  /** Adjusts the raw configuration one hub's process reads (e.g. a hub on another broker). */
+  configFor?: (hubId: string, config: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+
+export interface HubProcesses {
+  net: DemoNetwork;
+  /** The hubs' ids: province, district, commune. */
+  ids: readonly [string, string, string];
+  url(hubId: string): string;
+  running(hubId: string): boolean;
+  agent(codePrefix: string): Agent;
+  ledgerFile(hubId: string): string;
+  /** Starts a hub's process (again) and waits until it is ready; `env` adds to the environment. */
+  start(hubId: string, env?: Record<string, string>): Promise<void>;
+  /** Resolves when the hub's current process exits, however it dies. */
+  exited(hubId: string): Promise<Exit>;
+  /** Sends a signal to the hub's process (by its pid) and waits for it to exit. */
+  kill(hubId: string, signal?: NodeJS.Signals): Promise<Exit>;
+  /** Hubs that died without being told to, each with the end of its log. */
+  crashes(): readonly string[];
+  /** Stops every hub (SIGTERM: they drain), removes their queues and files. */
+  close(): Promise<void>;
+}
+
+export async function startHubProcesses(options: HubProcessesOptions = {}): Promise<HubProcesses> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chaos-'));
+  const province = `C${String(10 + Math.floor(Math.random() * 90))}`;
+  const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
+  const net = await buildDemoNetwork({ dir, province, ports, amqpUrl: AMQP_URL, now: new Date() });
+  await purge(net);
+  const ids = [net.hubs[0]!.id, net.hubs[1]!.id, net.hubs[2]!.id] as const;
+  const configFile = (hubId: string) => path.join(dir, `config-${hubId}.json`);
+  for (const id of ids) fs.writeFileSync(configFile(id), JSON.stringify(options.configFor?.(id, net.config) ?? net.config));
+
+  const children = new Map<string, { child: ChildProcess; exit: Promise<Exit> }>();
+  const told = new Set<ChildProcess>();
+  const crashes: string[] = [];
+  const url = (hubId: string) => `http://127.0.0.1:${net.hubs.find((h) => h.id === hubId)!.port}`;
+  const logFile = (hubId: string) => path.join(dir, `hub-${hubId}.log`);
+  const tail = (hubId: string) => fs.readFileSync(logFile(hubId), 'utf8').split('\n').slice(-80).join('\n');
+
+  const start = async (hubId: string, env: Record<string, string> = {}) => {
+    if (children.has(hubId)) throw new Error(`hub ${hubId} is already running`);
+    const log = fs.openSync(logFile(hubId), 'a');
+    // The configuration names every broker itself: AMQP_URL would override it.
+    const { AMQP_URL: _ignored, ...inherited } = process.env;
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile(hubId), '--hub', hubId, '--log-level', 'warn'], {
+      stdio: ['ignore', log, log], env: { ...inherited, ...env },
+    });
+    fs.closeSync(log);
+    const exit = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => {
+      children.delete(hubId);
+      if (!told.has(child)) crashes.push(`hub ${hubId} exited (code ${code}, signal ${signal}):\n${tail(hubId)}`);
+      resolve({ code, signal });
+    }));
+    children.set(hubId, { child, exit });
+    let died: Exit | undefined;
+    void exit.then((e) => { died = e; });
+    await eventually(async () => {
+      if (died !== undefined) throw new Error(`hub ${hubId} exited while starting (${JSON.stringify(died)}):\n${tail(hubId)}`);
+      const ready = await fetch(`${url(hubId)}/readyz`).then((r) => r.ok, (err: Error) => (err.name === 'TypeError' ? false : Promise.reject(err)));
+      return ready ? true : undefined;
+    }, `hub ${hubId} ready`, READY_TIMEOUT_MS);
+  };
+
+  const exited = (hubId: string): Promise<Exit> => {
+    const running = children.get(hubId);
+    if (running === undefined) throw new Error(`hub ${hubId} is not running`);
+    return running.exit;
+  };
+
+  for (const id of ids) await start(id);
+  return {
+    net, ids, url,
+    running: (hubId) => children.has(hubId),
+    agent: (prefix) => {
+      const agency = net.agencies.find((a) => a.code.startsWith(prefix))!;
+      return makeAgent(agency, url(agency.hubId));
+    },
+    ledgerFile: (hubId) => path.join(dir, 'ledger', hubId, 'ledger.sqlite'),
+    start,
+    exited,
+    async kill(hubId, signal = 'SIGKILL') {
+      const exit = exited(hubId);
+      const { child } = children.get(hubId)!;
+      told.add(child);
+      child.kill(signal);
+      return exit;
+    },
+    crashes: () => crashes,
+    async close() {
+      await Promise.all([...children.values()].map(({ child, exit }) => {
+        told.add(child);
+        child.kill('SIGTERM');
+        return exit;
+      }));
+      for (const c of crashes) console.error(c);
+      await purge(net);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// The chaos suite's summary sums every run's figures and fails on anything lost, duplicated,
+// unexpected or crashed, and on an empty report.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chaosProblems, formatChaosSummary, readChaosReport, summarizeChaos } from '../chaos/summary.js';
+
+describe('chaos summary', () => {
+  it('sums runs and fault kinds, and prints one JSON line', () => {
+    const s = summarizeChaos([
+      { run: 'broker-kill', sent: 100, expected: 250, faults: { 'broker-kill': 1 }, lost: 0, duplicates: 0, absorbed: 7 },
+      { run: 'hub-kill', sent: 50, expected: 120, faults: { 'hub-kill': 3, poison: 1 }, lost: 0, duplicates: 0, unexpected: 0 },
+      { run: 'fuzz-http', fuzzCases: 400, crashes: 0 },
+    ], 0.3);
+    expect(s).toEqual({
+      scale: 0.3, runs: 3, sent: 150, expected: 370, faults: { 'broker-kill': 1, 'hub-kill': 3, poison: 1 },
+      lost: 0, duplicates: 0, unexpected: 0, absorbed: 7, fuzzCases: 400, crashes: 0,
+    });
+    expect(chaosProblems(s)).toEqual([]);
+    const text = formatChaosSummary(s);
+    expect(text).toContain('faults injected           5 (broker-kill 1, hub-kill 3, poison 1)');
+    expect(JSON.parse(text.split('\n').at(-1)!)).toEqual({ chaos: s });
+  });
+
+  it('fails on losses, duplicates, unexpected deliveries, crashes and an empty report', () => {
+    expect(chaosProblems(summarizeChaos([{ run: 'a', lost: 1, duplicates: 2, unexpected: 3, crashes: 4 }], 1)))
+      .toEqual(['lost = 1', 'duplicates = 2', 'unexpected = 3', 'crashes = 4']);
+    expect(chaosProblems(summarizeChaos([], 1))).toEqual(['no run recorded any figures']);
+  });
+
+  it('refuses a report line that is not a run\'s figures', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-')), 'report.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ run: 'a', sent: 1 })}\n${JSON.stringify({ run: 'b', lost: -1 })}\n`);
+    expect(() => readChaosReport(file)).toThrow(/report\.jsonl:2/);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+});

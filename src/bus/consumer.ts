@@ -31,6 +31,9 @@ export async function consume(
   const start = async (ch: Channel) => {
     const consumer = await ch.consume(queue, (msg: ConsumeMessage | null) => {
       if (msg === null) return; // cancelled by the broker; the next reconnect consumes again
+      // A message someone took and did not ack: after a crash that is recovery; after a clean
+      // stop it should never happen (the graceful-shutdown test counts these lines).
+      if (msg.fields.redelivered) log.info({ queue, redelivered: true }, 'message redelivered');
       const work = handle(msg.content, msg.properties.headers, msg.fields.redelivered)
         .then((d) => {
           if (d === 'retry') return ch.nack(msg, false, true);
@@ -82,8 +85,18 @@ export async function consume(
     },
     async stop() {
       stopping = true;
-      await Promise.all(inFlight); // finish (and ack) what is in hand before closing
+      // Stop the deliveries first, then finish (and ack) everything delivered, including what
+      // arrived until the cancel took effect: a message left unacked comes back redelivered.
       const ch = channel;
+      if (ch !== null && tag !== null) {
+        try {
+          await ch.cancel(tag);
+        } catch (err) {
+          log.warn({ err: (err as Error).message, queue }, 'could not cancel the consumer: its channel is gone, and the broker requeues what it held');
+        }
+        tag = null;
+      }
+      while (inFlight.size > 0) await Promise.all(inFlight);
       channel = null;
       if (ch !== null) await ch.close();
     },

@@ -20,6 +20,8 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { http: 413, exit: 1, meaning: 'over the hub\'s size limit (default 50 MiB)' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, exit: 1, meaning: 'not XML' },
   RATE_LIMITED: { http: 429, exit: 1, meaning: 'per-agency limit exceeded' },
+  REQUEST_TIMEOUT: { http: 408, exit: 2, meaning: 'the request did not arrive in time (headers within http.headersTimeoutMs, all of it within http.requestTimeoutMs); the connection is closed' },
+  MALFORMED_HTTP: { http: 400, exit: 2, meaning: 'not a valid HTTP/1.1 request (request line, headers or chunked framing); the connection is closed' },
   UNAVAILABLE: { http: 503, exit: 2, meaning: 'the broker or ledger is down: nothing was accepted, retry later' },
   USAGE: { http: 400, exit: 2, meaning: 'CLI usage or environment error (bad flags, unreadable file, bad key or certificate file)' },
 } as const satisfies Record<string, { http: number; exit: 0 | 1 | 2; meaning: string }>;

@@ -46,6 +46,8 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   PAYLOAD_TOO_LARGE: '60',
   UNSUPPORTED_MEDIA_TYPE: '61',
   RATE_LIMITED: '62',
+  REQUEST_TIMEOUT: '63',
+  MALFORMED_HTTP: '64',
   UNAVAILABLE: '70',
   USAGE: '71',
 };

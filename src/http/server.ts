@@ -14,6 +14,7 @@ import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
 import { authenticateAgency } from './auth.js';
+import { answerClientError } from './client-errors.js';
 import { createTokenBuckets, rateLimitAgencies } from './rate-limit.js';
 
 export interface ServerDeps extends AgencyApiDeps {
@@ -50,6 +51,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: logger, bodyLimit: deps.maxBytes,
     requestTimeout: deps.http.requestTimeoutMs,
     http: { headersTimeout: deps.http.headersTimeoutMs, connectionsCheckingInterval: deps.http.timeoutCheckMs },
+    clientErrorHandler: answerClientError,
     // While closing, new requests get UNAVAILABLE in our error shape (below), not fastify's own 503.
     return503OnClosing: false,
   });

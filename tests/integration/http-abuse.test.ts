@@ -73,6 +73,7 @@ describe('oversized bodies', () => {
 });
 
 describe('slow clients', () => {
+  const expectTimedOut = (r: { status: number; json: any }) => expect([r.status, r.json?.error?.code]).toEqual([408, 'REQUEST_TIMEOUT']);
   /** Sends `piece` every 100 ms until the hub hangs up or `max` pieces are out (far past its timeouts). */
   const trickle = async (c: ReturnType<typeof rawConnection>, piece: (i: number) => string, max: number) => {
     let sent = 0;
@@ -87,7 +88,7 @@ describe('slow clients', () => {
     const c = rawConnection(district.url);
     await write(c.socket, 'GET /api/v1/edocs/received HTTP/1.1\r\nHost: hub\r\n');
     const lines = await trickle(c, (i) => `X-Slow-${i}: a\r\n`, 600);
-    expect(parseRaw(await c.closed).status).toBe(408);
+    expectTimedOut(parseRaw(await c.closed));
     expect(lines).toBeLessThan(600);
   });
 
@@ -95,13 +96,31 @@ describe('slow clients', () => {
     const c = rawConnection(district.url);
     await write(c.socket, head(district, { 'Content-Length': 6_000 }));
     const pieces = await trickle(c, () => '<'.repeat(10), 600);
-    expect(parseRaw(await c.closed).status).toBe(408);
+    expectTimedOut(parseRaw(await c.closed));
     expect(pieces).toBeLessThan(600);
   });
 
   it('closes a connection that never sends anything', async () => {
     const c = rawConnection(district.url);
-    expect(parseRaw(await c.closed).status).toBe(408);
+    expectTimedOut(parseRaw(await c.closed));
+  });
+});
+
+describe('requests the HTTP layer refuses before any route', () => {
+  const answerTo = async (request: string) => {
+    const c = rawConnection(district.url);
+    await write(c.socket, request);
+    const r = parseRaw(await c.closed);
+    return [r.status, r.json?.error?.code];
+  };
+
+  it('a request that is not HTTP: 400 MALFORMED_HTTP', async () => {
+    expect(await answerTo('HELLO /api/v1/edocs NOT-HTTP\r\n\r\n')).toEqual([400, 'MALFORMED_HTTP']);
+    expect(await answerTo(head(district, { 'Transfer-Encoding': 'chunked' }) + 'zz\r\n')).toEqual([400, 'MALFORMED_HTTP']);
+  });
+
+  it('headers over the size limit: 413 PAYLOAD_TOO_LARGE', async () => {
+    expect(await answerTo(`GET /api/v1/edocs/received HTTP/1.1\r\nHost: hub\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`)).toEqual([413, 'PAYLOAD_TOO_LARGE']);
   });
 });
 

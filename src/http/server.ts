@@ -63,7 +63,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { rateLimit } = deps.http;
   rateLimitAgencies(app, {
     buckets: createTokenBuckets(rateLimit, () => deps.clock().getTime()), limit: rateLimit,
-    caller: (request) => (request.url.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
+    // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
+    caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
     limited: (agency) => deps.metrics.rateLimited(agency),
   });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {

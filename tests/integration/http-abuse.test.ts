@@ -134,6 +134,10 @@ describe('per-agency rate limits', () => {
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await limited[0]!.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
 
+    // However the path is spelled.
+    const encoded = await fetch(`${school.url}/api/%761/edocs/received`, { headers: { authorization: `Bearer ${school.agency.apiKey}` } });
+    expect(encoded.status).toBe(429);
+
     // While limited, a valid package is refused and not accepted.
     const pkg = n.document(school, [department], 'Gửi khi bị giới hạn');
     let refused = 0;
@@ -141,7 +145,7 @@ describe('per-agency rate limits', () => {
     for (; r.status === 429; r = await school.submit(pkg)) refused++;
     expect(refused).toBeGreaterThan(0);
     expect(r.status).toBe(202); // a first acceptance: none of the refused attempts recorded it
-    expect(await metric(school.url, /lgsp_rate_limited_total\{agency="001\.07\.05\.[A-Z0-9]+",hub="[^"]+"\} (\d+)/)).toBe(limited.length + refused);
+    expect(await metric(school.url, /lgsp_rate_limited_total\{agency="001\.07\.05\.[A-Z0-9]+",hub="[^"]+"\} (\d+)/)).toBe(limited.length + refused + 1);
     // Other agencies of the same hub are not limited by it.
     expect((await commune.request('GET', '/api/v1/edocs/received')).status).toBe(200);
   });

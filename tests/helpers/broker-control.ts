@@ -53,6 +53,8 @@ export async function killBroker(): Promise<void> {
 
 export async function startBroker(): Promise<void> {
   await run('rabbitmq-server', ['-detached']);
+  // -detached returns at once; await_startup needs the node's VM up and reachable first.
+  await eventually(() => rabbitmqctl('ping').then(() => true, () => undefined), 'the broker node up', 120_000);
   await rabbitmqctl('await_startup', '--timeout', STARTUP_TIMEOUT_S);
 }
 

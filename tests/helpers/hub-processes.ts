@@ -17,6 +17,8 @@ const READY_TIMEOUT_MS = 60_000;
 export interface HubProcessesOptions {
   /** Adjusts the raw configuration one hub's process reads (e.g. a hub on another broker). */
   configFor?: (hubId: string, config: Record<string, unknown>) => Record<string, unknown>;
+  /** Adds to the environment a hub's first process starts with (e.g. a test fault hook). */
+  envFor?: (hubId: string) => Record<string, string>;
 }
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
@@ -31,7 +33,7 @@ export interface HubProcesses {
   ledgerFile(hubId: string): string;
   /** Starts a hub's process (again) and waits until it is ready; `env` adds to the environment. */
   start(hubId: string, env?: Record<string, string>): Promise<void>;
-  /** Resolves when the hub's current process exits, however it dies. */
+  /** Resolves when the hub's current process exits, however it dies: an exit the test awaits, not a crash. */
   exited(hubId: string): Promise<Exit>;
   /** Sends a signal to the hub's process (by its pid) and waits for it to exit. */
   kill(hubId: string, signal?: NodeJS.Signals): Promise<Exit>;
@@ -85,10 +87,11 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
   const exited = (hubId: string): Promise<Exit> => {
     const running = children.get(hubId);
     if (running === undefined) throw new Error(`hub ${hubId} is not running`);
+    told.add(running.child);
     return running.exit;
   };
 
-  for (const id of ids) await start(id);
+  for (const id of ids) await start(id, options.envFor?.(id));
   return {
     net, ids, url,
     running: (hubId) => children.has(hubId),
@@ -101,9 +104,7 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
     exited,
     async kill(hubId, signal = 'SIGKILL') {
       const exit = exited(hubId);
-      const { child } = children.get(hubId)!;
-      told.add(child);
-      child.kill(signal);
+      children.get(hubId)!.child.kill(signal);
       return exit;
     },
     crashes: () => crashes,

@@ -20,6 +20,7 @@ export interface MailboxReaders {
   readonly unreachable: number;
   /** Resolves once every accepted package is read (and acknowledged) by each of its recipients. */
   complete(accepted: readonly Accepted[], timeoutMs: number, abortIf?: () => string | undefined): Promise<true>;
+  readonly stopped: boolean;
   stop(): Promise<void>;
 }
 
@@ -40,39 +41,53 @@ export function startMailboxReaders(agents: readonly Agent[], options: { ack: bo
     unreachable++;
     return undefined;
   };
+  // An acknowledgement whose answer was lost (the hub died) may or may not have been stored: it
+  // is sent again (acknowledging is idempotent) until the hub confirms it.
+  const unconfirmed = new Set<string>();
+  const acknowledge = async (agent: Agent, key: string) => {
+    const ack = await agent.request('POST', `/api/v1/edocs/${key.split(' ')[0]!}/ack`, { result: 'done' }).catch(tolerate);
+    if (ack?.status !== 200) return;
+    unconfirmed.delete(key);
+    acked.add(key);
+  };
   const readOnce = async (agent: Agent) => {
     const code = agent.agency.code;
     const answer = await agent.request('GET', '/api/v1/edocs/received?limit=1000').catch(tolerate);
     if (answer === undefined || answer.status !== 200) return;
-    const items = ReceivedList.parse(answer.json).items;
     const listed = new Set<string>();
-    for (const { docId } of items) {
+    for (const { docId } of ReceivedList.parse(answer.json).items) {
       const key = pair(docId, code);
       if (acked.has(key) || listed.has(key)) duplicates.push(key);
       listed.add(key);
       seen.add(key);
+      if (options.ack && !acked.has(key)) unconfirmed.add(key);
     }
-    if (!options.ack) return;
-    await Promise.all([...listed].filter((key) => !acked.has(key)).map(async (key) => {
-      const docId = key.split(' ')[0]!;
-      const ack = await agent.request('POST', `/api/v1/edocs/${docId}/ack`, { result: 'done' }).catch(tolerate);
-      if (ack?.status === 200) acked.add(key);
-    }));
+    await Promise.all([...unconfirmed].filter((key) => key.endsWith(` ${code}`)).map((key) => acknowledge(agent, key)));
   };
   let failed: Error | undefined;
   const loop = eventually(async () => {
     await Promise.all(agents.map(readOnce));
     return stopped ? true : undefined;
   }, 'the mailbox readers to stop', Number.POSITIVE_INFINITY).then(() => undefined, (err: Error) => { failed = err; });
+  const done = options.ack ? acked : seen;
+  const owed = (accepted: readonly Accepted[]) => accepted.flatMap((a) => a.recipients.map((r) => pair(a.docId, r)));
 
   return {
     seen, duplicates,
     get unreachable() { return unreachable; },
-    complete: (accepted, timeoutMs) => eventually(async () => {
-      const done = options.ack ? acked : seen;
-      if (failed !== undefined) throw failed;
-      return accepted.every((a) => a.recipients.every((r) => done.has(pair(a.docId, r)))) ? true : undefined;
-    }, 'every accepted package read by each recipient', timeoutMs),
+    get stopped() { return stopped; },
+    async complete(accepted, timeoutMs, abortIf) {
+      const deadline = Date.now() + timeoutMs;
+      return eventually(async () => {
+        if (failed !== undefined) throw failed;
+        const abort = abortIf?.();
+        if (abort !== undefined) throw new Error(`reading aborted: ${abort}`);
+        const missing = owed(accepted).filter((key) => !done.has(key));
+        if (missing.length === 0) return true;
+        if (Date.now() > deadline) throw new Error(`${missing.length} deliveries never ${options.ack ? 'acknowledged' : 'read'}, e.g. ${missing.slice(0, 3).join(', ')}`);
+        return undefined;
+      }, 'every accepted package read by each recipient', Number.POSITIVE_INFINITY);
+    },
     async stop() {
       stopped = true;
       await loop;
@@ -129,10 +144,9 @@ export async function countDeliveries(run: {
   name: string; hubs: HubProcesses; load: Load; readers: MailboxReaders; faults: Record<string, number>; timeoutMs?: number;
 }): Promise<Tally> {
   const accepted = await run.load.done;
-  const complete = await run.readers.complete(accepted, run.timeoutMs ?? 180_000, () => run.hubs.crashes()[0]).then(() => true, (err: Error) => {
-    console.warn(`${run.name}: ${err.message}; counting what arrived`);
-    return false;
-  });
+  // An incomplete read is counted first (the figures say what was lost), then it fails the run.
+  const unread = await run.readers.complete(accepted, run.timeoutMs ?? 180_000, () => run.hubs.crashes()[0])
+    .then(() => undefined, (err: Error) => err);
   await run.readers.stop();
   const owed = new Set(accepted.flatMap((a) => a.recipients.map((r) => pair(a.docId, r))));
   const rows = mailboxRows(run.hubs.ids.map(run.hubs.ledgerFile));
@@ -151,7 +165,7 @@ export async function countDeliveries(run: {
     run: run.name, sent: tally.sent, expected: tally.expected, faults: run.faults,
     lost: tally.lost, duplicates: tally.duplicates, unexpected: tally.unexpected, absorbed: tally.absorbed,
   });
-  if (!complete && tally.lost === 0) throw new Error(`${run.name}: every package is in its mailbox, but a recipient never got it listed`);
+  if (unread !== undefined && tally.lost === 0) throw new Error(`${run.name}: every package is in its mailbox, but ${unread.message}`);
   return tally;
 }
 

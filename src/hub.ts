@@ -40,7 +40,12 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export interface HubEnv { log: Logger; clock: () => Date }
+export interface HubEnv {
+  log: Logger;
+  clock: () => Date;
+  /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
+  afterMailboxWrite?: () => void;
+}
 
 const PREFETCH = 64;
 const ROTATION_TIMEOUT_MS = 30_000;
@@ -135,7 +140,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const pipeline = createPipeline({
     metrics: hubMetrics.hop,
     self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
-    clock: env.clock, log: log.child({ component: 'pipeline' }),
+    clock: env.clock, log: log.child({ component: 'pipeline' }), afterMailboxWrite: env.afterMailboxWrite,
     check: (bytes) => checkHop(bytes, {
       trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
     }),

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { createRootLogger } from '../logger.js';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
-import { startHub, type RunningHub } from '../hub.js';
-import { fail, type Result } from '../errors.js';
+import { startHub, type HubEnv, type RunningHub } from '../hub.js';
+import { fail, ok, type Result } from '../errors.js';
 import { parseFlags } from './flags.js';
 import { reportError, type ExitStatus, type Io } from './report.js';
 
@@ -24,18 +24,40 @@ export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): 
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
   if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, false, io);
   const log = createRootLogger(parsed.value.flags['log-level']);
-  const hubs = await startHubs(config.value, log, only);
+  const hooks = faultHooks(env.LGSP_FAULT, log);
+  if (!hooks.ok) return reportError(hooks.error, false, io);
+  const hubs = await startHubs(config.value, log, only, hooks.value);
   if (!hubs.ok) return reportError(hubs.error, false, io);
   await untilSignal(log);
   await stopHubs(hubs.value);
   return 0;
 }
 
-export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[]): Promise<Result<RunningHub[]>> {
+/**
+ * A test hook for the chaos suite, never for production: LGSP_FAULT=exit-after-mailbox-write:N
+ * kills this process (SIGKILL: no clean-up) right after its Nth mailbox write, before that
+ * message is acknowledged to the broker, to prove that the redelivery is absorbed. It is read
+ * here, from the environment only, so that no configuration file can set it.
+ */
+const Fault = z.string().regex(/^exit-after-mailbox-write:[1-9]\d*$/, 'LGSP_FAULT must be exit-after-mailbox-write:N (N ≥ 1)')
+  .transform((s) => Number(s.slice(s.indexOf(':') + 1)));
+
+function faultHooks(value: string | undefined, log: Logger): Result<FaultHooks> {
+  if (value === undefined || value === '') return ok({});
+  const n = Fault.safeParse(value);
+  if (!n.success) return fail('USAGE', n.error.issues.map((i) => i.message).join('; '));
+  log.warn({ fault: value }, 'test fault hook armed: this process kills itself after a mailbox write');
+  let writes = 0;
+  return ok({ afterMailboxWrite: () => { if (++writes === n.data) process.kill(process.pid, 'SIGKILL'); } });
+}
+
+type FaultHooks = Pick<HubEnv, 'afterMailboxWrite'>;
+
+export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[], hooks: FaultHooks = {}): Promise<Result<RunningHub[]>> {
   const running: RunningHub[] = [];
   for (const hub of config.hubs.filter((h) => only === undefined || only.includes(h.id))) {
     try {
-      const started = await startHub(config, hub, { log, clock: () => new Date() });
+      const started = await startHub(config, hub, { log, clock: () => new Date(), ...hooks });
       if (!started.ok) {
         await stopHubs(running);
         return started;

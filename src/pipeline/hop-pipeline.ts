@@ -58,6 +58,8 @@ export interface PipelineDeps {
   clock: () => Date;
   log: Logger;
   metrics: HopMetrics;
+  /** A test hook (the chaos suite's crash between the mailbox write and the ack): see cli/start.ts. */
+  afterMailboxWrite?: (() => void) | undefined;
 }
 
 export interface SubmitReply {
@@ -304,8 +306,12 @@ export function createPipeline(deps: PipelineDeps) {
         }, m.trace);
         if (stored === 'duplicate') {
           metrics.duplicate('deliver');
+          // The first copy may have died between its mailbox write and its receipt: send it
+          // again (delivery states only move forward at the origin, so a repeat changes nothing).
+          await sendReceipt(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
           continue;
         }
+        deps.afterMailboxWrite?.();
         metrics.accepted('deliver');
         // A status for a document this hub's agency sent: the recipient's business state.
         if (m.kind === 'status' && m.statusCode && m.documentId) {

@@ -4,7 +4,7 @@
 // before its body is read, so nothing is accepted while an agency is limited and a flood costs
 // the hub no more than its headers.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fail, type Result } from '../errors.js';
+import { fail, type HubError, type Result } from '../errors.js';
 import { replyError } from './errors.js';
 
 export interface RateLimit { perSecond: number; burst: number }
@@ -32,16 +32,39 @@ export function createTokenBuckets(limit: RateLimit, nowMs: () => number): Token
   };
 }
 
+/** What an over-limit call is answered: the error and its Retry-After in seconds. */
+export interface Limited { error: HubError; retryAfterSeconds: number }
+
+export interface AgencyLimiter {
+  /** Takes one call from the agency's bucket: null when allowed, else the refusal (counted). */
+  check(agency: string): Limited | null;
+}
+
+export function createAgencyLimiter(limit: RateLimit, nowMs: () => number, limited: (agency: string) => void): AgencyLimiter {
+  const buckets = createTokenBuckets(limit, nowMs);
+  return {
+    check(agency) {
+      const taken = buckets.take(agency);
+      if (taken.ok) return null;
+      limited(agency);
+      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      return {
+        retryAfterSeconds: seconds,
+        error: fail('RATE_LIMITED', `agency ${agency} is over its limit of ${limit.perSecond} calls/s (burst ${limit.burst}); retry after ${seconds} s`).error,
+      };
+    },
+  };
+}
+
 export interface RateLimitDeps {
-  buckets: TokenBuckets;
-  limit: RateLimit;
+  limiter: AgencyLimiter;
   /**
    * The agency making an agency call (its credentials are checked here, so an unknown key is
    * refused before its body is read too), or null for calls outside the limit: admin, health,
-   * metrics, so that operators are never locked out.
+   * metrics, so that operators are never locked out. (/vxp calls are limited in their handler,
+   * once their HMAC has named the agency: sdk-dialect.ts.)
    */
   caller: (request: FastifyRequest) => Result<string> | null;
-  limited: (agency: string) => void;
 }
 
 export function rateLimitAgencies(app: FastifyInstance, deps: RateLimitDeps): void {
@@ -49,12 +72,7 @@ export function rateLimitAgencies(app: FastifyInstance, deps: RateLimitDeps): vo
     const caller = deps.caller(request);
     if (caller === null) return;
     if (!caller.ok) return replyError(reply, caller.error);
-    const agency = caller.value;
-    const taken = deps.buckets.take(agency);
-    if (taken.ok) return;
-    deps.limited(agency);
-    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-    return replyError(reply.header('retry-after', String(seconds)), fail('RATE_LIMITED',
-      `agency ${agency} is over its limit of ${deps.limit.perSecond} calls/s (burst ${deps.limit.burst}); retry after ${seconds} s`).error);
+    const limited = deps.limiter.check(caller.value);
+    if (limited !== null) return replyError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error);
   });
 }

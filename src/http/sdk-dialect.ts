@@ -14,6 +14,7 @@ import { createSdkAuth, type SdkCaller, type SdkResult } from './sdk-auth.js';
 import { sdkError } from './sdk-error-codes.js';
 import { formatSdkTimestamp } from './sdk-signature.js';
 import { replySdkError } from './errors.js';
+import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
 
 export const SDK_BASE = '/vxp';
@@ -28,6 +29,8 @@ export interface SdkDialectDeps {
   /** The hub's policy.maxBytes: the largest package file_doc may carry. */
   maxBytes: number;
   clock: () => Date;
+  /** The per-agency rate limit, shared with /api/v1. */
+  limiter: AgencyLimiter;
 }
 
 const SERVICE_TYPE = 'eDoc';
@@ -100,6 +103,10 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
           request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');
           return replySdkError(reply, caller.error);
         }
+        // Limited once the HMAC has named the agency, so no one can spend another agency's budget;
+        // before sendEdoc's package is read (multipart is read in the call).
+        const limited = deps.limiter.check(caller.value.agency);
+        if (limited !== null) return replySdkError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error);
         const result = await call(caller.value, request);
         if (!result.ok) return replySdkError(reply, result.error);
         if (Buffer.isBuffer(result.value)) return reply.type('application/xml').send(result.value);

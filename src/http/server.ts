@@ -15,11 +15,11 @@ import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
 import { authenticateAgency } from './auth.js';
 import { answerClientError } from './client-errors.js';
-import { createTokenBuckets, rateLimitAgencies } from './rate-limit.js';
+import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   /** The national SDK dialect (/vxp). */
-  sdk: SdkDialectDeps;
+  sdk: Omit<SdkDialectDeps, 'limiter'>;
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
@@ -60,12 +60,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_request, reply) => {
     if (closing) return replyError(reply.header('connection', 'close'), fail('UNAVAILABLE', 'the hub is shutting down: nothing was accepted, retry later').error);
   });
-  const { rateLimit } = deps.http;
+  // One budget per agency, whichever face of the agency API it calls (/api/v1 or /vxp).
+  const limiter = createAgencyLimiter(deps.http.rateLimit, () => deps.clock().getTime(), (agency) => deps.metrics.rateLimited(agency));
   rateLimitAgencies(app, {
-    buckets: createTokenBuckets(rateLimit, () => deps.clock().getTime()), limit: rateLimit,
+    limiter,
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
     caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
-    limited: (agency) => deps.metrics.rateLimited(agency),
   });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
@@ -84,7 +84,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);
-  await sdkDialect(app, deps.sdk);
+  await sdkDialect(app, { ...deps.sdk, limiter });
   await adminApi(app, deps.admin);
   await metricsRoute(app, deps.metrics);
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });

@@ -1,10 +1,12 @@
 // Hostile clients at the HTTP edge: a declared body over the limit is refused before it is
 // read, a chunked body is cut off at the limit, slow clients are timed out, each agency is rate
-// limited (429 with Retry-After, counted in /metrics, nothing accepted), and concurrent copies
+// limited on both faces of the agency API (429 with Retry-After, counted in /metrics, nothing
+// accepted), and concurrent copies
 // of one package make one document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { parseRaw, rawConnection, write } from '../helpers/raw-http.js';
+import { sdkClient } from '../helpers/sdk-client.js';
 
 const MAX_BYTES = 256 * 1024;
 const LIMIT = { perSecond: 2, burst: 20 };
@@ -148,6 +150,21 @@ describe('per-agency rate limits', () => {
     expect(await metric(school.url, /lgsp_rate_limited_total\{agency="001\.07\.05\.[A-Z0-9]+",hub="[^"]+"\} (\d+)/)).toBe(limited.length + refused + 1);
     // Other agencies of the same hub are not limited by it.
     expect((await commune.request('GET', '/api/v1/edocs/received')).status).toBe(200);
+  });
+
+  it('limits /vxp calls once their HMAC names the agency, from the same budget as /api/v1', async () => {
+    // Forged calls naming an agency are refused before its budget is touched.
+    const forged = sdkClient(`${n.hubs[0]!.url}/vxp`, department.agency.code, 'not-its-secret');
+    const forgedReplies = await Promise.all(Array.from({ length: LIMIT.burst + 10 }, () => forged.call('POST', 'countReceiveEdoc')));
+    expect(new Set(forgedReplies.map((r) => r.status))).toEqual(new Set([401]));
+    expect((await department.request('GET', '/api/v1/edocs/received')).status).toBe(200);
+
+    const sdk = sdkClient(`${district.url}/vxp`, district.agency.code, district.agency.apiKey);
+    const replies = await Promise.all(Array.from({ length: LIMIT.burst + 10 }, () => sdk.call('POST', 'countReceiveEdoc')));
+    const limited = replies.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(5);
+    expect(limited[0]!.json).toMatchObject({ status: 'FAIL', ErrorCode: '62' });
+    expect((await district.request('GET', '/api/v1/edocs/received')).status).toBe(429);
   });
 
   it('leaves admin routes alone, so operators are never locked out', async () => {

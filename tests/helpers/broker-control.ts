@@ -126,3 +126,11 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
     },
   };
 }
+
+/** Messages in a queue, ready and unacknowledged (rabbitmqctl's count: no management plugin needed). */
+export async function queueDepth(vhost: string, queue: string): Promise<number> {
+  const lines = (await rabbitmqctl('list_queues', '-p', vhost, '--no-table-headers', 'name', 'messages')).split('\n');
+  const row = lines.map((l) => l.split('\t')).find(([name]) => name === queue);
+  if (row === undefined) throw new Error(`no queue ${queue} in vhost ${vhost}`);
+  return Number(row[1]);
+}

@@ -3,21 +3,23 @@
 // acknowledging, the fault the test injects in mid-run, then the count, recorded and asserted:
 // nothing lost, no duplicate in any mailbox, nothing unexpected, no hub crashed.
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ensureBrokerRunning, hasLocalBroker } from './broker-control.js';
+import { createOtherBroker, ensureBrokerRunning, hasLocalBroker, type OtherBroker } from './broker-control.js';
 import { standardFlows, startLoad, type Flow, type Load } from './chaos-load.js';
 import { scaled } from './chaos-report.js';
 import { startHubProcesses, type HubProcesses, type HubProcessesOptions } from './hub-processes.js';
 import { countDeliveries, receiptsArrived, startMailboxReaders, type MailboxReaders, type Tally } from './mailbox-count.js';
-import { eventually } from './network.js';
+import { AMQP_URL, eventually } from './network.js';
 
 /** Fault runs script faults on the local broker; without one they are skipped. */
 export const localBroker = await hasLocalBroker();
+
+type UseOptions = HubProcessesOptions & { prepare?: () => Promise<void>; cleanUp?: () => Promise<void> };
 
 /**
  * The hub processes of a test file: started before its tests, stopped after them, and the broker
  * left running whatever a test did to it. `prepare` runs first (e.g. to create a second broker).
  */
-export function useHubProcesses(options: HubProcessesOptions & { prepare?: () => Promise<void>; cleanUp?: () => Promise<void> } = {}): () => HubProcesses {
+export function useHubProcesses(options: UseOptions = {}): () => HubProcesses {
   let hubs: HubProcesses | undefined;
   beforeAll(async () => {
     if (!localBroker) return;
@@ -97,4 +99,32 @@ export function brokerOutage(kind: string, down: () => Promise<unknown>, up: () 
 /** Every receipt back at the senders' hubs, in one of `states`. */
 export function receiptsBack(run: FaultRun, states: readonly string[]): Promise<true> {
   return receiptsArrived(run.flows.map((f) => f.from), run.load.accepted, states, 60_000);
+}
+
+/**
+ * Options for useHubProcesses that put the province hub on a second broker (a vhost): the
+ * district and the province then talk through an outbox each and links that log in as a user
+ * of their own, which `other().cut()` locks out.
+ */
+export function provinceOnOtherBroker(): { options: UseOptions; other: () => OtherBroker } {
+  let other: OtherBroker | undefined;
+  const get = () => {
+    if (other === undefined) throw new Error('the other broker was not created');
+    return other;
+  };
+  type HubEntry = { id: string; amqpUrl?: string };
+  const withProvinceAt = (config: Record<string, unknown>, url: string) =>
+    (config.hubs as HubEntry[]).map((h) => (h.id.startsWith('000.00.00.') ? { ...h, amqpUrl: url } : h));
+  return {
+    other: get,
+    options: {
+      prepare: async () => { other = await createOtherBroker(AMQP_URL); },
+      cleanUp: async () => { await other?.remove(); },
+      // The province's own queues on the other broker, its link back to the main one as the
+      // link user; every other hub reaches the province as the link user.
+      configFor: (hubId, config) => (hubId.startsWith('000.00.00.')
+        ? { ...config, amqpUrl: get().linkBack, hubs: withProvinceAt(config, get().url) }
+        : { ...config, hubs: withProvinceAt(config, get().linkTo) }),
+    },
+  };
 }

@@ -1,0 +1,38 @@
+// A link outage between two hubs on different brokers (here two vhosts of the local broker): the
+// links between the district and the province lose their access and their connections for a
+// while, in mid-run. Both hubs keep accepting packages, which wait in their outboxes (the
+// district's toward the province, the province's toward the district); once the links are back
+// the outboxes drain. Nothing accepted is lost, no mailbox holds a duplicate, every receipt
+// comes back.
+import { describe, it } from 'vitest';
+import { hubQueues } from '../../src/bus/topology.js';
+import { queueDepth } from '../helpers/broker-control.js';
+import { faultRun, localBroker, provinceOnOtherBroker, receiptsBack, useHubProcesses } from '../helpers/fault-run.js';
+import { eventually } from '../helpers/network.js';
+
+const { options, other } = provinceOnOtherBroker();
+const hubs = useHubProcesses(options);
+
+describe.skipIf(!localBroker)('a link outage between two hubs, then recovery', () => {
+  it('fills both outboxes, drains them, and delivers every accepted package exactly once', async () => {
+    const run = await faultRun(hubs(), {
+      name: 'link-outage',
+      async inject({ hubs: h, load, count }) {
+        const [province, district] = h.ids;
+        const outboxes = () => Promise.all([
+          queueDepth('/', hubQueues(district).outbox(province)),
+          queueDepth(other().vhost, hubQueues(province).outbox(district)),
+        ]);
+        await load.reached(Math.floor(count / 4));
+        await other().cut();
+        // Packages are still accepted on both sides of the cut, and wait in the outboxes.
+        await load.reached(Math.floor((count * 3) / 4));
+        await eventually(async () => ((await outboxes()).every((n) => n > 0) ? true : undefined), 'both outboxes filling', 60_000);
+        await other().restore();
+        await eventually(async () => ((await outboxes()).every((n) => n === 0) ? true : undefined), 'both outboxes drained', 120_000);
+        return { 'link-outage': 1 };
+      },
+    });
+    await receiptsBack(run, ['acked']);
+  });
+});

@@ -28,7 +28,7 @@ import { createHubMetrics } from './http/metrics.js';
 import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, trustExchange, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, certState, TrustChange } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, readTrustChange, type TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
@@ -179,13 +179,15 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     change: changeTrust, activate: seal.swap, clock: env.clock, log: log.child({ component: 'seal' }), timeoutMs: ROTATION_TIMEOUT_MS,
   });
   const workers: Stoppable[] = [
-    await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body) => {
-      const change = TrustChange.safeParse(JSON.parse(body.toString('utf8')));
-      if (!change.success) {
-        log.error({ err: change.error.message }, 'unreadable trust change dropped');
+    await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body, headers) => {
+      const change = readTrustChange(body);
+      if (!change.ok) {
+        // Dead-lettered with its reason: returned to the queue, it would block this lane for good.
+        log.error({ code: change.error.code }, 'unreadable trust change dead-lettered');
+        await outlet.deadLetter(body, headers, change.error);
         return 'ack';
       }
-      const c = change.data;
+      const c = change.value;
       if (c.kind === 'hub.cert.trusted') {
         if (c.hubId === hub.id) sealRotation.confirmed(c.fingerprint, c.by);
         return 'ack';

@@ -32,6 +32,20 @@ const ChangeMeta = z.object({ actor: z.string(), at: Iso, origin: z.string() });
 export const TrustChange = TrustChangeBody.and(ChangeMeta);
 export type TrustChange = TrustChangeBody & z.output<typeof ChangeMeta>;
 
+/** A trust change as it arrives from the broker; one no hub can read is a coded error, never a throw. */
+export function readTrustChange(body: Buffer): Result<TrustChange> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return fail('POLICY_VIOLATION', `unreadable trust change: not JSON (${err.message})`);
+  }
+  const change = TrustChange.safeParse(raw);
+  if (!change.success) return fail('POLICY_VIOLATION', `unreadable trust change: ${change.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return ok(change.data);
+}
+
 const AGENCY_CODE_IN_SUBJECT = /\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\b/g;
 
 /** Checks a certificate an operator registers for an agency (rotation adds it beside the old). */

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
 import { consume, type Consumer } from './consumer.js';
-import type { Publisher } from './publisher.js';
+import { NotConfirmed, type Publisher } from './publisher.js';
 import { hubQueues } from './topology.js';
 import { stringHeaders } from './message.js';
 
@@ -22,9 +22,24 @@ const LINK_PREFETCH = 200;
 export async function startLink(conn: BusConnection, link: LinkConfig, log: Logger): Promise<Consumer> {
   const from = hubQueues(link.from);
   const to = hubQueues(link.to);
-  return consume(conn, from.outbox(link.to), LINK_PREFETCH, log, async (body, headers) => {
+  let stopping = false;
+  let lane: Consumer | undefined;
+  lane = await consume(conn, from.outbox(link.to), LINK_PREFETCH, log, async (body, headers) => {
     const h = stringHeaders(headers);
-    await link.remote.publish({ queue: to.ingress, body, headers: h, messageId: h['x-lgsp-doc-id'] ?? '' });
-    return 'ack';
+    // While the neighbour's broker does not confirm, the message stays in hand. Returned to the
+    // outbox at every confirm timeout, it would count as a failed delivery each time, and an
+    // outage of a few minutes would dead-letter it as poison.
+    for (;;) {
+      try {
+        await link.remote.publish({ queue: to.ingress, body, headers: h, messageId: h['x-lgsp-doc-id'] ?? '' });
+        return 'ack';
+      } catch (err) {
+        // Stopping or pausing the lane returns it to the outbox instead.
+        if (!(err instanceof NotConfirmed) || stopping || lane?.paused()) throw err;
+        log.debug({ neighbour: link.to }, 'not confirmed by the neighbour\'s broker: publishing again');
+      }
+    }
   }, link.acked);
+  const consumer = lane;
+  return { ...consumer, async stop() { stopping = true; await consumer.stop(); } };
 }

@@ -24,7 +24,11 @@ export interface Publisher {
 
 interface Pending { message: Outgoing; resolve: () => void; reject: (err: Error) => void }
 
-const CONFIRM_TIMEOUT_MS = 30_000;
+export const CONFIRM_TIMEOUT_MS = 30_000;
+
+/** The broker did not confirm in time (unreachable, or blocking publishers): not a refusal. */
+export class NotConfirmed extends Error {}
+
 const BROKER_NACK = 'message nacked'; // amqplib's error for a basic.nack
 
 export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
@@ -66,7 +70,7 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
       if (closed) return reject(new Error('publisher closed'));
       const timer = setTimeout(() => {
         unconfirmed.delete(pending);
-        reject(new Error(`no broker confirm within ${CONFIRM_TIMEOUT_MS} ms`));
+        reject(new NotConfirmed(`no broker confirm within ${CONFIRM_TIMEOUT_MS} ms`));
       }, CONFIRM_TIMEOUT_MS);
       const pending: Pending = {
         message,

@@ -3,13 +3,19 @@
 // while, in mid-run. Both hubs keep accepting packages, which wait in their outboxes (the
 // district's toward the province, the province's toward the district); once the links are back
 // the outboxes drain. Nothing accepted is lost, no mailbox holds a duplicate, every receipt
-// comes back.
+// comes back. At full scale the outage outlasts DELIVERY_LIMIT confirm timeouts, which once
+// dead-lettered the packages a link held as poison.
 import { describe, it } from 'vitest';
-import { hubQueues } from '../../src/bus/topology.js';
+import { CONFIRM_TIMEOUT_MS } from '../../src/bus/publisher.js';
+import { DELIVERY_LIMIT, hubQueues } from '../../src/bus/topology.js';
 import { queueDepth } from '../helpers/broker-control.js';
+import { scaled } from '../helpers/chaos-report.js';
 import { faultRun, localBroker, provinceOnOtherBroker, receiptsBack, useHubProcesses } from '../helpers/fault-run.js';
 import { eventually } from '../helpers/network.js';
 
+// The fault's duration (a WAN outage lasts minutes), not a wait for a state: about 3 minutes
+// at full scale, under a minute in CI.
+const OUTAGE_MS = scaled((DELIVERY_LIMIT + 1) * CONFIRM_TIMEOUT_MS, CONFIRM_TIMEOUT_MS);
 const { options, other } = provinceOnOtherBroker();
 const hubs = useHubProcesses(options);
 
@@ -25,9 +31,11 @@ describe.skipIf(!localBroker)('a link outage between two hubs, then recovery', (
         ]);
         await load.reached(Math.floor(count / 4));
         await other().cut();
+        const outage = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         // Packages are still accepted on both sides of the cut, and wait in the outboxes.
         await load.reached(Math.floor((count * 3) / 4));
         await eventually(async () => ((await outboxes()).every((n) => n > 0) ? true : undefined), 'both outboxes filling', 60_000);
+        await outage;
         await other().restore();
         await eventually(async () => ((await outboxes()).every((n) => n === 0) ? true : undefined), 'both outboxes drained', 120_000);
         return { 'link-outage': 1 };

@@ -1,6 +1,6 @@
 // The chaos suite's load: a bounded, self-stopping number of signed packages submitted by a few
 // concurrent clients, each retried until a hub accepts it (as a document system does), so that a
-// fault in mid-run only delays it. A 4xx is never retried: it would be a defect, not a fault.
+// fault in mid-run only delays it.
 import { signedDocument, type Agent } from './agent.js';
 import { eventually } from './network.js';
 import type { HubProcesses } from './hub-processes.js';
@@ -64,7 +64,8 @@ export function startLoad(options: LoadOptions): Load {
       return { status: 0, json: undefined };
     });
     if (answer.status === 202 || answer.status === 200) return answer.json.docId as string;
-    if (answer.status >= 400 && answer.status < 500) throw new Error(`a package was refused: ${answer.status} ${JSON.stringify(answer.json)}`);
+    // 429 RATE_LIMITED says "later", like a 503; any other 4xx would be a defect, not a fault.
+    if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) throw new Error(`a package was refused: ${answer.status} ${JSON.stringify(answer.json)}`);
     const why = answer.status === 0 ? 'network' : `${answer.status} ${answer.json?.error?.code ?? ''}`.trim();
     retries[why] = (retries[why] ?? 0) + 1;
     return undefined;

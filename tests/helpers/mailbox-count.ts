@@ -16,8 +16,6 @@ export interface MailboxReaders {
   readonly seen: ReadonlySet<string>;
   /** Packages handed to a document system again after it had acknowledged them. */
   readonly duplicates: readonly string[];
-  /** Polls that found the hub unreachable (it is down, or cut off mid-answer). */
-  readonly unreachable: number;
   /** Resolves once every accepted package is read (and acknowledged) by each of its recipients. */
   complete(accepted: readonly Accepted[], timeoutMs: number, abortIf?: () => string | undefined): Promise<true>;
   readonly stopped: boolean;
@@ -32,13 +30,12 @@ export function startMailboxReaders(agents: readonly Agent[], options: { ack: bo
   const seen = new Set<string>();
   const acked = new Set<string>();
   const duplicates: string[] = [];
-  let unreachable = 0;
   let stopped = false;
 
-  // fetch fails with a TypeError when the hub is down, a SyntaxError when its answer was cut off.
+  // fetch fails with a TypeError when the hub is down, a SyntaxError when its answer was cut
+  // off: the document system tries again at its next poll.
   const tolerate = (err: Error) => {
     if (err.name !== 'TypeError' && err.name !== 'SyntaxError') throw err;
-    unreachable++;
     return undefined;
   };
   // An acknowledgement whose answer was lost (the hub died) may or may not have been stored: it
@@ -74,7 +71,6 @@ export function startMailboxReaders(agents: readonly Agent[], options: { ack: bo
 
   return {
     seen, duplicates,
-    get unreachable() { return unreachable; },
     get stopped() { return stopped; },
     async complete(accepted, timeoutMs, abortIf) {
       const deadline = Date.now() + timeoutMs;

@@ -99,7 +99,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     await assertBroadcast(ch, hub.id, networkRoot);
     await ch.close();
   });
-  const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock);
+  const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock, log.child({ component: 'journal' }));
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
     const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }));
@@ -108,7 +108,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       await assertTopology(ch, n, []);
       await ch.close();
     });
-    remote.set(n, { conn: c, publisher: journaled(await createPublisher(c, log.child({ component: 'link', neighbour: n })), env.clock) });
+    remote.set(n, { conn: c, publisher: journaled(await createPublisher(c, log.child({ component: 'link', neighbour: n })), env.clock, log.child({ component: 'journal', neighbour: n })) });
   }
 
   const q = hubQueues(hub.id);

@@ -38,6 +38,7 @@ export interface QueuedMessage extends Omit<JournalPut, 'kind'> {
 }
 
 export const BROWSE_MAX = 500;
+const TAKEN_FIRST_MAX = 10_000;
 
 export interface BrowseFilter {
   queue: string;
@@ -60,15 +61,27 @@ export type MessageIndex = ReturnType<typeof createMessageIndex>;
 export function createMessageIndex() {
   // Insertion order is journal order, which is the order each queue received its messages in.
   const queued = new Map<string, QueuedMessage>();
+  // A put republished after a channel reset can land after its taken mark: remember recent
+  // marks that matched nothing, so that such a put is not listed forever.
+  const takenFirst = new Set<string>();
   const key = (queue: string, id: string) => `${queue}\u0000${id}`;
   let seq = 0;
 
   return {
     apply(entry: JournalEntry): void {
       if (entry.kind === 'puts') {
-        for (const { kind: _kind, ...message } of entry.items) queued.set(key(message.queue, message.id), { ...message, seq: ++seq });
+        for (const { kind: _kind, ...message } of entry.items) {
+          const k = key(message.queue, message.id);
+          if (!takenFirst.delete(k)) queued.set(k, { ...message, seq: ++seq });
+        }
       } else if (entry.kind === 'taken') {
-        for (const t of entry.items) queued.delete(key(t.queue, t.id));
+        for (const t of entry.items) {
+          const k = key(t.queue, t.id);
+          if (queued.delete(k)) continue;
+          takenFirst.add(k);
+          // Insertion order: the oldest unmatched mark goes first.
+          if (takenFirst.size > TAKEN_FIRST_MAX) takenFirst.delete(takenFirst.values().next().value!);
+        }
       }
     },
 

@@ -41,21 +41,23 @@ function putEntry(queue: string, id: string, h: Record<string, string>, bytes: n
 
 /**
  * Wraps a publisher so that every message to a hub's working queue carries a publish id and is
- * preceded, on the same channel, by its `put` entry in that hub's journal: the entry is always
- * in the stream before the message can be consumed. The puts of one event-loop turn share one
- * journal entry (under load, one small publish per turn instead of one per message). Other
- * publishes pass through unchanged.
+ * preceded, on the same channel, by its `put` entry in that hub's journal: the entry is in the
+ * stream before the message can be consumed. The puts of one event-loop turn share one journal
+ * entry (under load, one small publish per turn instead of one per message). A message waits
+ * for its own confirm only: the journal serves the browse view, never delivery. Other publishes
+ * pass through unchanged.
  */
-export function journaled(publisher: Publisher, clock: () => Date): Publisher {
+export function journaled(publisher: Publisher, clock: () => Date, log: Logger): Publisher {
   const prefix = randomBytes(6).toString('hex');
   let n = 0;
-  const batches = new Map<string, { puts: JournalPut[]; sends: ((entry: Promise<void>) => void)[] }>();
+  const batches = new Map<string, { puts: JournalPut[]; sends: (() => void)[] }>();
   const flush = () => {
     const ready = [...batches];
     batches.clear();
     for (const [journal, batch] of ready) {
-      const entry = publisher.publish(entryMessage(journal, { kind: 'puts', items: batch.puts }, batch.puts[0]!.id));
-      for (const send of batch.sends) send(entry);
+      publisher.publish(entryMessage(journal, { kind: 'puts', items: batch.puts }, batch.puts[0]!.id)).catch((err: Error) =>
+        log.warn({ err: err.message, count: batch.puts.length }, 'puts not journaled: browsing will not list these messages'));
+      for (const send of batch.sends) send();
     }
   };
   return {
@@ -70,9 +72,7 @@ export function journaled(publisher: Publisher, clock: () => Date): Publisher {
       batches.set(journal, batch);
       batch.puts.push(putEntry(message.queue, id, headers, message.body.length, clock()));
       return new Promise<void>((resolve, reject) => {
-        batch.sends.push((entry) => {
-          Promise.all([entry, publisher.publish({ ...message, headers })]).then(() => resolve(), reject);
-        });
+        batch.sends.push(() => publisher.publish({ ...message, headers }).then(resolve, reject));
       });
     },
     close: () => publisher.close(),
@@ -130,6 +130,8 @@ export interface JournalReader extends Stoppable {
 }
 
 const READ_PREFETCH = 1000;
+// A stream consumer acks only to grant credit: one ack for every READ_ACK_EVERY entries.
+const READ_ACK_EVERY = 100;
 
 /** Replays a hub's journal stream into a MessageIndex and follows it; resumes after reconnects. */
 export async function readJournal(conn: BusConnection, publisher: Publisher, hubId: string, log: Logger): Promise<JournalReader> {
@@ -162,10 +164,14 @@ export async function readJournal(conn: BusConnection, publisher: Publisher, hub
     const ch = await model.createChannel();
     ch.on('error', (err: Error) => log.warn({ err: err.message }, 'journal channel error'));
     await ch.prefetch(READ_PREFETCH); // a stream needs a prefetch, and acks to grant more credit
+    let unacked = 0;
     await ch.consume(journal, (msg) => {
       if (msg === null) return;
       read(msg);
-      ch.ack(msg);
+      if (++unacked >= READ_ACK_EVERY) {
+        ch.ack(msg, true);
+        unacked = 0;
+      }
     }, { noAck: false, arguments: { 'x-stream-offset': next } });
     close = () => ch.close();
   });

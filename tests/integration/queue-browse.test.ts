@@ -25,7 +25,7 @@ describe('the journal under a queue', () => {
     conn = await connectBus(AMQP_URL, log);
     await conn.withChannel((ch) => deleteTopology(ch, hubId, []));
     await conn.withChannel((ch) => assertTopology(ch, hubId, []));
-    publisher = journaled(await createPublisher(conn, log), () => new Date());
+    publisher = journaled(await createPublisher(conn, log), () => new Date(), log);
   });
   afterAll(async () => {
     await reader?.stop();

@@ -27,6 +27,14 @@ describe('message index', () => {
     expect(index.count(Q)).toBe(1);
   });
 
+  it('drops a put that arrives after its taken mark (republished after a channel reset)', () => {
+    const index = createMessageIndex();
+    index.apply({ kind: 'taken', items: [{ queue: Q, id: 'late' }] });
+    index.apply(puts('late'));
+    index.apply(puts('other'));
+    expect(index.browse({ queue: Q, limit: 10 }).items.map((m) => m.id)).toEqual(['other']);
+  });
+
   it('filters by doc id, agency, period and reason', () => {
     const index = createMessageIndex();
     index.apply(puts('a', { at: '2026-11-29T05:00:00Z' }));

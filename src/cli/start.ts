@@ -4,7 +4,7 @@ import { createRootLogger } from '../logger.js';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
 import { startHub, type HubEnv, type RunningHub } from '../hub.js';
-import { fail, ok, type Result } from '../errors.js';
+import { fail, type Result } from '../errors.js';
 import { parseFlags } from './flags.js';
 import { reportError, type ExitStatus, type Io } from './report.js';
 
@@ -18,15 +18,15 @@ const Flags = z.object({
 export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
   const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, 'log-level': { type: 'string' } }, Flags);
   if (!parsed.ok) return reportError(parsed.error, false, io);
+  const fault = Fault.safeParse(env.LGSP_FAULT || undefined);
+  if (!fault.success) return reportError(fail('USAGE', fault.error.issues.map((i) => i.message).join('; ')).error, false, io);
   const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL });
   if (!config.ok) return reportError(config.error, false, io);
   const only = parsed.value.flags.hub;
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
   if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, false, io);
   const log = createRootLogger(parsed.value.flags['log-level']);
-  const hooks = faultHooks(env.LGSP_FAULT, log);
-  if (!hooks.ok) return reportError(hooks.error, false, io);
-  const hubs = await startHubs(config.value, log, only, hooks.value);
+  const hubs = await startHubs(config.value, log, only, faultHooks(fault.data, log));
   if (!hubs.ok) return reportError(hubs.error, false, io);
   await untilSignal(log);
   await stopHubs(hubs.value);
@@ -40,15 +40,13 @@ export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): 
  * here, from the environment only, so that no configuration file can set it.
  */
 const Fault = z.string().regex(/^exit-after-mailbox-write:[1-9]\d*$/, 'LGSP_FAULT must be exit-after-mailbox-write:N (N ≥ 1)')
-  .transform((s) => Number(s.slice(s.indexOf(':') + 1)));
+  .transform((s) => ({ exitAfterMailboxWrite: Number(s.slice(s.indexOf(':') + 1)) })).optional();
 
-function faultHooks(value: string | undefined, log: Logger): Result<FaultHooks> {
-  if (value === undefined || value === '') return ok({});
-  const n = Fault.safeParse(value);
-  if (!n.success) return fail('USAGE', n.error.issues.map((i) => i.message).join('; '));
-  log.warn({ fault: value }, 'test fault hook armed: this process kills itself after a mailbox write');
+function faultHooks(fault: z.output<typeof Fault>, log: Logger): FaultHooks {
+  if (fault === undefined) return {};
+  log.warn({ fault }, 'test fault hook armed: this process kills itself after a mailbox write');
   let writes = 0;
-  return ok({ afterMailboxWrite: () => { if (++writes === n.data) process.kill(process.pid, 'SIGKILL'); } });
+  return { afterMailboxWrite: () => { if (++writes === fault.exitAfterMailboxWrite) process.kill(process.pid, 'SIGKILL'); } };
 }
 
 type FaultHooks = Pick<HubEnv, 'afterMailboxWrite'>;

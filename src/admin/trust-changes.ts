@@ -61,7 +61,9 @@ export function validateRegistration(
   const { notBefore, notAfter } = validityOf(cert);
   if (notAfter <= now) return fail('CERT_EXPIRED', `the certificate expired at ${notAfter.toISOString()}`);
   if (notBefore > now) return fail('CERT_NOT_YET_VALID', `the certificate is valid only from ${notBefore.toISOString()}: register it once it is`);
-  if (!mayDigitallySign(cert)) return fail('CERT_UNTRUSTED', 'the certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
+  const maySign = mayDigitallySign(cert);
+  if (maySign === null) return fail('CERT_UNTRUSTED', 'the certificate\'s key usage extension cannot be read');
+  if (!maySign) return fail('CERT_UNTRUSTED', 'the certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
   // A certificate whose subject names agency codes must name this one.
   const named: string[] = cert.subject.match(AGENCY_CODE_IN_SUBJECT) ?? [];
   if (named.length > 0 && !named.includes(agency)) {
@@ -109,7 +111,7 @@ export function validateSealKey(
     return fail('CERT_UNTRUSTED', 'the seal certificate does not chain to a trusted CA');
   }
   if (validityOf(cert).notAfter <= now) return fail('CERT_EXPIRED', 'the seal certificate has expired');
-  if (!mayDigitallySign(cert)) return fail('CERT_UNTRUSTED', 'the seal certificate\'s key usage does not allow signing');
+  if (mayDigitallySign(cert) !== true) return fail('CERT_UNTRUSTED', 'the seal certificate\'s key usage does not allow signing, or cannot be read');
   const named: string[] = cert.subject.match(AGENCY_CODE_IN_SUBJECT) ?? [];
   if (!named.includes(hubId)) return fail('CERT_NOT_BOUND', `the seal certificate is issued to ${named.join(', ') || 'no agency code'}, not to hub ${hubId}`);
   return ok({ cert, fingerprint: fingerprintOf(cert) });

@@ -67,6 +67,10 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[]):
   }
   // The signer is the certificate that issued none of the others (KeyInfo may carry its chain).
   const cert = certs.find((c) => !certs.some((other) => other !== c && other.checkIssued(c))) ?? certs[0]!;
+  const maySign = mayDigitallySign(cert);
+  if (maySign === null) {
+    return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate "${cert.subject.replaceAll('\n', ', ')}" has an unreadable key usage extension`);
+  }
   const { notBefore, notAfter } = validityOf(cert);
   const path = buildPath(cert, certs.filter((c) => c !== cert), anchors);
   return ok({
@@ -81,7 +85,7 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[]):
           subject: c.subject.replaceAll('\n', ', '), serial: serialKey(c.serialNumber), ...validityOf(c),
           issuerFingerprint: i + 1 < path.length ? fingerprintOf(path[i + 1]!) : null,
         }))),
-    maySign: mayDigitallySign(cert),
+    maySign,
   });
 }
 

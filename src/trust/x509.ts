@@ -17,8 +17,16 @@ export function serialKey(hex: string): string {
   return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
-export function mayDigitallySign(cert: X509Certificate): boolean {
-  const usage = new px.X509Certificate(cert.raw).getExtension(px.KeyUsagesExtension);
+/** Whether the key usage allows signing; null when the certificate has one that cannot be read. */
+export function mayDigitallySign(cert: X509Certificate): boolean | null {
+  let usage: px.KeyUsagesExtension | null;
+  try {
+    usage = new px.X509Certificate(cert.raw).getExtension(px.KeyUsagesExtension);
+  } catch (err) {
+    // node:crypto parsed the certificate, but the extension's ASN.1 is damaged (found by fuzzing).
+    if (err instanceof Error) return null;
+    throw err;
+  }
   if (usage === null) return false;
   return (usage.usages & (px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation)) !== 0;
 }

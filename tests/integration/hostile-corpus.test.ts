@@ -80,6 +80,16 @@ const cases: [string, string, () => string][] = [
     der.write('25', utcTime + 2 + 6, 'latin1'); // hour 25
     return text.replace(/<X509Certificate>[^<]+</, `<X509Certificate>${der.toString('base64')}<`);
   }],
+  ['a KeyInfo certificate whose key usage is not a bit string (found by fuzzing)', 'SIGNATURE_INVALID', () => {
+    const text = signedBy('agency');
+    const der = Buffer.from(/<X509Certificate>([^<]+)</.exec(text)![1]!, 'base64');
+    // keyUsage (OID 2.5.29.15), then [critical BOOLEAN], then OCTET STRING { BIT STRING }
+    const oid = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x0f]));
+    if (oid < 0) throw new Error('the test certificate has no keyUsage extension');
+    const bits = der.indexOf(0x03, oid + 5 + 2); // the BIT STRING tag inside the OCTET STRING
+    der[bits] = 0x04;
+    return text.replace(/<X509Certificate>[^<]+</, `<X509Certificate>${der.toString('base64')}<`);
+  }],
   ['a relative namespace URI, which c14n refuses (found by fuzzing)', 'POLICY_VIOLATION', () =>
     replaced(signedBy('agency'), '<edXML:edXMLManifest version="1.0">', '<edXML:edXMLManifest version="1.0" xmlns:ds="1.0">')],
   ['a manifest reference without its attachment', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), '<edXML:ContentId>cid:209</edXML:ContentId>', '<edXML:ContentId>cid:210</edXML:ContentId>')],

@@ -94,18 +94,22 @@ export function takenMarks(publisher: Publisher, hubId: string, log: Logger): Ta
   let items: { queue: string; id: string }[] = [];
   let timer: NodeJS.Timeout | null = null;
   let batch = 0;
+  // Batches on their way to the broker: flush() waits for them too, so that a hub closing its
+  // publisher never leaves a timer-started batch unconfirmed.
+  const sending = new Set<Promise<void>>();
   const flush = async () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    if (items.length === 0) return;
-    const entry: JournalEntry = { kind: 'taken', items };
-    items = [];
-    try {
-      await publisher.publish(entryMessage(journal, entry, `taken.${process.pid}.${++batch}`));
-    } catch (err) {
-      // The messages were consumed all the same; only the browse view lags behind.
-      log.warn({ err: (err as Error).message, count: entry.items.length }, 'consumption marks not journaled: browsing may list consumed messages');
+    if (items.length > 0) {
+      const entry: JournalEntry = { kind: 'taken', items };
+      items = [];
+      const sent = publisher.publish(entryMessage(journal, entry, `taken.${process.pid}.${++batch}`)).catch((err: Error) =>
+        // The messages were consumed all the same; only the browse view lags behind.
+        log.warn({ err: err.message, count: entry.items.length }, 'consumption marks not journaled: browsing may list consumed messages'))
+        .finally(() => sending.delete(sent));
+      sending.add(sent);
     }
+    await Promise.all(sending);
   };
   return {
     taken(queue, headers) {

@@ -65,17 +65,26 @@ export async function consume(
     if (!paused) await start(ch);
   });
 
+  // Stop the deliveries first, then finish (and ack) everything delivered, including what
+  // arrived until the cancel took effect: a message left unacked comes back redelivered.
+  const cancelAndDrain = async (ch: Channel | null) => {
+    if (ch !== null && tag !== null) {
+      try {
+        await ch.cancel(tag);
+      } catch (err) {
+        log.warn({ err: (err as Error).message, queue }, 'could not cancel the consumer: its channel is gone, and the broker requeues what it held');
+      }
+      tag = null;
+    }
+    while (inFlight.size > 0) await Promise.all(inFlight);
+  };
+
   return {
     paused: () => paused,
     // Paused, the queue keeps (and keeps receiving) its messages; what is in hand is finished.
     async pause() {
       paused = true;
-      const ch = channel;
-      if (ch !== null && tag !== null) {
-        await ch.cancel(tag);
-        tag = null;
-      }
-      await Promise.all(inFlight);
+      await cancelAndDrain(channel);
       log.info({ queue }, 'consumer paused');
     },
     async resume() {
@@ -85,18 +94,8 @@ export async function consume(
     },
     async stop() {
       stopping = true;
-      // Stop the deliveries first, then finish (and ack) everything delivered, including what
-      // arrived until the cancel took effect: a message left unacked comes back redelivered.
       const ch = channel;
-      if (ch !== null && tag !== null) {
-        try {
-          await ch.cancel(tag);
-        } catch (err) {
-          log.warn({ err: (err as Error).message, queue }, 'could not cancel the consumer: its channel is gone, and the broker requeues what it held');
-        }
-        tag = null;
-      }
-      while (inFlight.size > 0) await Promise.all(inFlight);
+      await cancelAndDrain(ch);
       channel = null;
       if (ch !== null) await ch.close();
     },

@@ -9,7 +9,7 @@ import { certState } from '../admin/trust-changes.js';
 import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
 import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
 import type { QueueStat, HubMetrics } from '../http/metrics.js';
-import type { QueuesDeps } from '../http/queues-api.js';
+import { actOnLane, type QueuesDeps } from '../http/queues-api.js';
 import { html, page, type Html } from './html.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
 
@@ -129,13 +129,8 @@ ${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="
       if (admin === null) return reply.redirect('/admin/login');
       const name = (request.params as { name: string }).name;
       const back = `/admin/queues/${encodeURIComponent(name)}`;
-      const lane = deps.lanes.consumers.get(name);
-      if (!admin.roles.includes('operator') || lane === undefined) {
-        return reply.redirect(`${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
-      }
-      await lane[action]();
-      await deps.lanes.audit(admin.name, `queue.${action}`, { queue: name });
-      return reply.redirect(back);
+      const done = admin.roles.includes('operator') && (await actOnLane(deps.lanes, name, action, admin.name)).ok;
+      return reply.redirect(done ? back : `${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
     });
   }
 

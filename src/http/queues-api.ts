@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AdminRole } from '../config.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
-import { fail } from '../errors.js';
+import { fail, ok, type Result } from '../errors.js';
 import type { QueueStat } from './metrics.js';
 import { parseInput } from './input.js';
 import { BROWSE_MAX, type MessageIndex } from '../bus/journal-index.js';
@@ -33,6 +33,15 @@ export interface QueuesDeps {
   journal: { queues: readonly string[]; index: MessageIndex; caughtUp: () => boolean };
   /** The working queues' consumers, and the audit log their pausing is written to. */
   lanes: { consumers: ReadonlyMap<string, Consumer>; audit: (actor: string, action: string, detail: Record<string, unknown>) => Promise<void> };
+}
+
+/** Pauses or resumes a lane, audited: the API and the console both act through this. */
+export async function actOnLane(lanes: QueuesDeps['lanes'], name: string, action: 'pause' | 'resume', actor: string): Promise<Result<Consumer>> {
+  const lane = lanes.consumers.get(name);
+  if (lane === undefined) return fail('NOT_FOUND', `${name} is not a working queue of this hub`);
+  await lane[action]();
+  await lanes.audit(actor, `queue.${action}`, { queue: name });
+  return ok(lane);
 }
 
 export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise<void> {
@@ -74,11 +83,8 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
       const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, OPERATOR);
       if (!who.ok) return replyError(reply, who.error);
       const { name } = request.params as { name: string };
-      const lane = deps.lanes.consumers.get(name);
-      if (lane === undefined) return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub`).error);
-      await lane[action]();
-      await deps.lanes.audit(who.value.name, `queue.${action}`, { queue: name });
-      return { queue: name, paused: lane.paused() };
+      const done = await actOnLane(deps.lanes, name, action, who.value.name);
+      return done.ok ? { queue: name, paused: done.value.paused() } : replyError(reply, done.error);
     });
   }
   // Whether each lane is paused, beside the broker's figures.

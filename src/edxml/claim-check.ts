@@ -10,7 +10,6 @@
 // comments) is never claimed.
 import { randomBytes, type Hash } from 'node:crypto';
 import { isBase64Bytes } from './attachment.js';
-import type { XmlElement } from './libxml.js';
 
 export interface Claim { ticket: string; start: number; end: number }
 
@@ -29,7 +28,7 @@ const MIN_CLAIM_BYTES = 64 * 1024; // below this the restoring stream costs more
 /** Proposes claims for the plain base64 attachment texts of a package; null where there are none. */
 export function checkClaims(bytes: Uint8Array): ClaimCheck | null {
   const source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const nonce = randomBytes(16).toString('hex');
+  let nonce: string | undefined;
   const claims: Claim[] = [];
   for (let at = source.indexOf(NAME); at >= 0; at = source.indexOf(NAME, at + NAME.length)) {
     const lt = source.lastIndexOf(0x3c, at); // '<'
@@ -41,6 +40,7 @@ export function checkClaims(bytes: Uint8Array): ClaimCheck | null {
     if (end - start >= MIN_CLAIM_BYTES) {
       // Base64 excludes '&', '<' and everything that c14n would escape: the raw text is the text.
       if (!isBase64Bytes(source, start, end)) return null; // the ordinary path reports it exactly
+      nonce ??= randomBytes(16).toString('hex');
       claims.push({ ticket: `lgsp-claim-${nonce}-${claims.length}`, start, end });
     }
     at = end;
@@ -56,10 +56,10 @@ export function checkClaims(bytes: Uint8Array): ClaimCheck | null {
   return { elided: Buffer.concat(pieces), claims, source };
 }
 
-/** True when the parsed attachment elements hold exactly the claimed tickets, in order. */
-export function verifyClaims(check: ClaimCheck, elements: readonly XmlElement[]): boolean {
-  const claimed = elements.filter((el) => el.content.startsWith('lgsp-claim-'));
-  return claimed.length === check.claims.length && claimed.every((el, i) => el.content === check.claims[i]!.ticket);
+/** True when the parsed attachment texts hold exactly the claimed tickets, in order. */
+export function verifyClaims(check: ClaimCheck, texts: readonly string[]): boolean {
+  const claimed = texts.filter((text) => text.startsWith('lgsp-claim-'));
+  return claimed.length === check.claims.length && claimed.every((text, i) => text === check.claims[i]!.ticket);
 }
 
 /**

@@ -4,11 +4,8 @@
 // arrays and single ones plain values. Text stays text: "0123" is never turned into 123.
 import { z } from 'zod';
 import { EDXML_NS } from './namespace.js';
-import { childElements, elementPath, type XmlElement } from './libxml.js';
+import { childrenNamed, elementPath, lineOf, plainTree, type NodeRef } from './tree.js';
 import { fail, ok, type Result } from '../errors.js';
-
-type RawNode = string | RawElement;
-interface RawElement { [name: string]: RawNode[] }
 
 const Text = z.string();
 const group = <S extends z.ZodRawShape>(shape: S) =>
@@ -120,31 +117,22 @@ export type StatusHeader = z.output<typeof StatusHeader>;
 export type PackageHeader = z.output<typeof PackageHeader>;
 
 /** Reads MessageHeader and TraceHeaderList from an (already XSD-valid) edXMLHeader element. */
-export function readHeader(edXMLHeader: XmlElement, kind: PackageHeader['kind']): Result<PackageHeader> {
-  const raw: Record<string, RawNode[] | string> = { kind };
-  for (const child of childElements(edXMLHeader)) {
-    if (child.namespaceUri !== EDXML_NS) continue;
-    if (child.name === 'MessageHeader' || child.name === 'TraceHeaderList') {
-      ((raw[child.name] ??= []) as RawNode[]).push(readElement(child));
-    }
-  }
+export function readHeader(edXMLHeader: NodeRef, kind: PackageHeader['kind']): Result<PackageHeader> {
+  const read = (name: string) => {
+    const elements = childrenNamed(edXMLHeader, EDXML_NS, name);
+    return elements.length === 0 ? undefined : elements.map((el) => plainTree(el, EDXML_NS));
+  };
+  const raw = { kind, MessageHeader: read('MessageHeader'), TraceHeaderList: read('TraceHeaderList') };
   const parsed = PackageHeader.safeParse(raw);
   if (parsed.success) return ok(parsed.data);
   const base = elementPath(edXMLHeader);
+  const line = lineOf(edXMLHeader);
   const details = parsed.error.issues.map((issue) => ({
-    line: edXMLHeader.line,
+    line,
     path: [base, ...issue.path.filter((p) => typeof p === 'string')].join('/'),
     reason: issue.message,
   }));
   const first = details[0]!;
   return fail('SCHEMA_INVALID', `${kind} package breaks an edXML rule: ${first.reason} at ${first.path}`,
     `line ${first.line}`, details);
-}
-
-function readElement(el: XmlElement): RawNode {
-  const children = childElements(el).filter((c) => c.namespaceUri === EDXML_NS);
-  if (children.length === 0) return el.content.trim();
-  const out: RawElement = {};
-  for (const child of children) (out[child.name] ??= []).push(readElement(child));
-  return out;
 }

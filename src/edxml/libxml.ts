@@ -2,7 +2,11 @@
 // libxml2 does parsing, XSD and canonicalization from a single parse of each package.
 import { ParseOption, XmlDocument, XmlElement, XmlError, XmlParseError } from 'libxml2-wasm';
 import type { XmlNode } from 'libxml2-wasm';
+import {
+  addFunction, allocCStringArray, free, xmlC14NExecute, xmlOutputBufferClose, xmlOutputBufferCreateIO,
+} from 'libxml2-wasm/lib/libxml2.mjs';
 import { fail, ok, type Result } from '../errors.js';
+import { subtreeNodes, type NodeRef } from './tree.js';
 
 export type { XmlDocument, XmlElement, XmlNode };
 
@@ -41,31 +45,39 @@ export function canonicalize(doc: XmlDocument, output: C14nOutput, options: C14n
     return ok(undefined);
   } catch (err) {
     if (!(err instanceof XmlError)) throw err;
-    return fail('POLICY_VIOLATION', `the package cannot be canonicalized for XML-DSig (${err.message}); a relative namespace URI such as xmlns:p="1.0" is the usual cause`);
+    return notCanonical(err.message);
   }
 }
 
-export function childElements(el: XmlElement): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n = el.firstChild; n !== null; n = n.next) if (n instanceof XmlElement) out.push(n);
-  return out;
+function notCanonical(reason: string): Result<never> {
+  return fail('POLICY_VIOLATION', `the package cannot be canonicalized for XML-DSig (${reason}); a relative namespace URI such as xmlns:p="1.0" is the usual cause`);
+}
+
+// The subtree being canonicalized: c14n runs to completion synchronously, so one at a time.
+const NOTHING: ReadonlySet<number> = new Set();
+let visible: ReadonlySet<number> = NOTHING;
+// libxml2 asks about every node, attribute and namespace of the document (node, its parent
+// element). The library's own node-set test walks up the ancestors on each call; a set of the
+// subtree's node pointers answers in one lookup, which halves the cost of SignedInfo's c14n.
+const isVisible = addFunction((_context: number, node: number, parent: number) =>
+  (visible.has(node) || visible.has(parent) ? 1 : 0), 'iiii');
+
+/** Canonicalizes the subtree at `el` where it stands (with the namespaces in scope there). */
+export function canonicalizeSubtree(doc: XmlDocument, el: NodeRef, output: C14nOutput, options: C14nOptions): Result<void> {
+  visible = subtreeNodes(el);
+  const out = xmlOutputBufferCreateIO(output);
+  const prefixes = options.inclusiveNamespacePrefixes ? allocCStringArray(options.inclusiveNamespacePrefixes) : 0;
+  try {
+    const written = xmlC14NExecute((doc as unknown as { _ptr: number })._ptr, isVisible, 0, options.mode ?? 0, prefixes,
+      options.withComments ? 1 : 0, out);
+    return written < 0 ? notCanonical('Failed to canonicalize XML document') : ok(undefined);
+  } finally {
+    if (prefixes !== 0) free(prefixes);
+    xmlOutputBufferClose(out);
+    visible = NOTHING;
+  }
 }
 
 export function isElement(node: XmlNode | null): node is XmlElement {
   return node instanceof XmlElement;
-}
-
-/** A readable path such as /edXML/edXMLEnvelope/edXMLHeader/MessageHeader/To[2]/OrganId. */
-export function elementPath(el: XmlElement): string {
-  const parts: string[] = [];
-  for (let cur: XmlElement | null = el; cur !== null; cur = cur.parent) {
-    const parent: XmlElement | null = cur.parent;
-    let label = cur.name;
-    if (parent !== null) {
-      const same = childElements(parent).filter((c) => c.name === cur!.name && c.namespaceUri === cur!.namespaceUri);
-      if (same.length > 1) label += `[${same.findIndex((c) => c.isSameNode(cur!)) + 1}]`;
-    }
-    parts.unshift(label);
-  }
-  return '/' + parts.join('/');
 }

@@ -2,10 +2,13 @@
 // edXML rules XSD 1.0 cannot express. Large attachment texts go through the claim check (they
 // are validated in place and never enter libxml2); the libxml2 document is kept for the
 // signature check and must be disposed by whoever receives it.
-import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
-import { NS_MAP } from './namespace.js';
-import { childElements, elementPath, isElement, parseXml, type XmlDocument, type XmlElement } from './libxml.js';
+import { DSIG_NS, EDXML_NS } from './namespace.js';
+import { parseXml, type XmlDocument } from './libxml.js';
+import {
+  childElements, childrenNamed, descendantsNamed, elementPath, lineOf, localName, namespaceOf, rootOf, textOf,
+  type NodeRef,
+} from './tree.js';
 import { prescanPolicy } from './policy.js';
 import { validateSchema, type PackageKind } from './schema.js';
 import { readHeader, type PackageHeader } from './header.js';
@@ -23,7 +26,9 @@ export interface ParsedPackage {
   header: PackageHeader;
   attachments: AttachmentInfo[];
   /** The edXMLHeader element: where the signature lives. */
-  headerElement: XmlElement;
+  headerElement: NodeRef;
+  /** Every ds:Signature element anywhere in the package, in document order. */
+  signatures: NodeRef[];
   doc: XmlDocument;
   /** Set when `doc` was parsed with attachment texts claimed out (see claim-check.ts). */
   claims: ClaimCheck | null;
@@ -33,12 +38,6 @@ export interface ParseOptions {
   /** false parses every byte with libxml2 (the signer needs the whole tree). Default true. */
   claimCheck?: boolean;
 }
-
-const ROOT = XmlXPath.compile('/e:edXML', NS_MAP);
-const HEADER = XmlXPath.compile('/e:edXML/e:edXMLEnvelope/e:edXMLHeader', NS_MAP);
-const STATUS_CODE = XmlXPath.compile('/e:edXML/e:edXMLEnvelope/e:edXMLHeader/e:MessageHeader/e:StatusCode', NS_MAP);
-const MANIFEST_IDS = XmlXPath.compile('/e:edXML/e:edXMLEnvelope/e:edXMLBody/e:edXMLManifest/e:Reference/e:ContentId', NS_MAP);
-const ATTACHMENTS = XmlXPath.compile('/e:edXML/e:AttachmentEncoded/e:Attachment', NS_MAP);
 
 export function parsePackage(bytes: Uint8Array, options: ParseOptions = {}): Result<ParsedPackage> {
   const check = options.claimCheck === false ? null : checkClaims(bytes);
@@ -64,48 +63,77 @@ function parseBytes(bytes: Uint8Array, check: ClaimCheck | null): Result<ParsedP
   return result;
 }
 
-function readPackage(doc: XmlDocument, check: ClaimCheck | null): Result<ParsedPackage> | 'unclaimed' {
-  if (doc.get(ROOT) === null) {
-    const root = doc.root;
-    return fail('SCHEMA_INVALID', `the root element must be edXML in namespace ${NS_MAP.e}, not ${root.name}` +
-      (root.namespaceUri ? ` in ${root.namespaceUri}` : ' without a namespace'), `line ${root.line}`,
-      [{ line: root.line, path: `/${root.name}`, reason: 'unexpected root element' }]);
-  }
-  const kind = packageKind(doc);
-  const schema = validateSchema(doc, kind);
-  if (!schema.ok) return schema;
+// The elements the package rules need, found in one walk down the known paths.
+interface Outline {
+  root: NodeRef;
+  header: NodeRef | undefined;
+  statusCode: boolean;
+  manifestIds: NodeRef[];
+  attachments: NodeRef[];
+}
 
-  const headerElement = doc.get(HEADER);
-  if (!isElement(headerElement)) throw new Error('XSD-valid package without edXMLHeader');
-  const header = readHeader(headerElement, kind);
-  if (!header.ok) return header;
-
-  const attachmentElements = doc.find(ATTACHMENTS).filter(isElement);
-  const encoded = attachmentElements.flatMap((a) => childElements(a).filter((c) => c.name === 'ContentTransferEncoded'));
-  if (check !== null && !verifyClaims(check, encoded)) return 'unclaimed';
-  const claimed = new Set(check?.claims.map((c) => c.ticket));
-  for (const el of encoded) {
-    const text = el.content;
-    if (!claimed.has(text) && !isBase64Text(text)) {
-      const path = elementPath(el);
-      return fail('SCHEMA_INVALID', `attachment content is not valid base64 at ${path}`, `line ${el.line}`,
-        [{ line: el.line, path, reason: 'not valid base64' }]);
-    }
-  }
-  const attachments = attachmentElements.map(readAttachment);
-  const joined = joinManifest(doc, attachments);
-  if (!joined.ok) return joined;
-  return ok({ kind, header: header.value, attachments, headerElement, doc, claims: check });
+function outline(doc: XmlDocument): Outline {
+  const root = rootOf(doc);
+  const below = (parents: NodeRef[], name: string) => parents.flatMap((p) => childrenNamed(p, EDXML_NS, name));
+  const envelopes = below([root], 'edXMLEnvelope');
+  const headers = below(envelopes, 'edXMLHeader');
+  return {
+    root,
+    header: headers[0],
+    statusCode: below(below(headers, 'MessageHeader'), 'StatusCode').length > 0,
+    manifestIds: below(below(below(below(envelopes, 'edXMLBody'), 'edXMLManifest'), 'Reference'), 'ContentId'),
+    attachments: below(below([root], 'AttachmentEncoded'), 'Attachment'),
+  };
 }
 
 /** A package with a MessageHeader/StatusCode is a status package; anything else a document. */
 export function packageKind(doc: XmlDocument): PackageKind {
-  return doc.get(STATUS_CODE) === null ? 'edoc' : 'status';
+  return outline(doc).statusCode ? 'status' : 'edoc';
 }
 
-function readAttachment(el: XmlElement): AttachmentInfo {
+function readPackage(doc: XmlDocument, check: ClaimCheck | null): Result<ParsedPackage> | 'unclaimed' {
+  const found = outline(doc);
+  const { root } = found;
+  if (localName(root) !== 'edXML' || namespaceOf(root) !== EDXML_NS) {
+    const ns = namespaceOf(root);
+    return fail('SCHEMA_INVALID', `the root element must be edXML in namespace ${EDXML_NS}, not ${localName(root)}` +
+      (ns ? ` in ${ns}` : ' without a namespace'), `line ${lineOf(root)}`,
+      [{ line: lineOf(root), path: `/${localName(root)}`, reason: 'unexpected root element' }]);
+  }
+  const kind: PackageKind = found.statusCode ? 'status' : 'edoc';
+  const schema = validateSchema(doc, kind);
+  if (!schema.ok) return schema;
+
+  const headerElement = found.header;
+  if (headerElement === undefined) throw new Error('XSD-valid package without edXMLHeader');
+  const header = readHeader(headerElement, kind);
+  if (!header.ok) return header;
+
+  const encoded = found.attachments.flatMap((a) => childrenNamed(a, EDXML_NS, 'ContentTransferEncoded'));
+  const texts = encoded.map(textOf);
+  if (check !== null && !verifyClaims(check, texts)) return 'unclaimed';
+  const claimed = new Set(check?.claims.map((c) => c.ticket));
+  for (const [i, el] of encoded.entries()) {
+    const text = texts[i]!;
+    if (!claimed.has(text) && !isBase64Text(text)) {
+      const path = elementPath(el);
+      return fail('SCHEMA_INVALID', `attachment content is not valid base64 at ${path}`, `line ${lineOf(el)}`,
+        [{ line: lineOf(el), path, reason: 'not valid base64' }]);
+    }
+  }
+  const attachments = found.attachments.map(readAttachment);
+  const joined = joinManifest(found.manifestIds, attachments);
+  if (!joined.ok) return joined;
+  const signatures = descendantsNamed(root, DSIG_NS, 'Signature');
+  return ok({ kind, header: header.value, attachments, headerElement, signatures, doc, claims: check });
+}
+
+function readAttachment(el: NodeRef): AttachmentInfo {
   const children = childElements(el);
-  const text = (name: string) => children.find((c) => c.name === name && c.namespaceUri === NS_MAP.e)?.content.trim();
+  const text = (name: string) => {
+    const child = children.find((c) => localName(c) === name && namespaceOf(c) === EDXML_NS);
+    return child === undefined ? undefined : textOf(child).trim();
+  };
   const info: AttachmentInfo = { contentId: stripCid(text('ContentId') ?? '') };
   const name = text('AttachmentName');
   const contentType = text('ContentType');
@@ -115,14 +143,14 @@ function readAttachment(el: XmlElement): AttachmentInfo {
 }
 
 // Manifest references and attachments are joined by ContentId with any "cid:" prefix stripped.
-function joinManifest(doc: XmlDocument, attachments: AttachmentInfo[]): Result<void> {
+function joinManifest(manifestIds: NodeRef[], attachments: AttachmentInfo[]): Result<void> {
   const present = new Set(attachments.map((a) => a.contentId));
-  for (const ref of doc.find(MANIFEST_IDS).filter(isElement)) {
-    const id = stripCid(ref.content.trim());
-    if (!present.has(id)) {
+  for (const ref of manifestIds) {
+    const text = textOf(ref).trim();
+    if (!present.has(stripCid(text))) {
       const path = elementPath(ref);
-      return fail('SCHEMA_INVALID', `manifest Reference "${ref.content.trim()}" has no Attachment with that ContentId at ${path}`,
-        `line ${ref.line}`, [{ line: ref.line, path, reason: 'manifest reference without its attachment' }]);
+      return fail('SCHEMA_INVALID', `manifest Reference "${text}" has no Attachment with that ContentId at ${path}`,
+        `line ${lineOf(ref)}`, [{ line: lineOf(ref), path, reason: 'manifest reference without its attachment' }]);
     }
   }
   return ok(undefined);

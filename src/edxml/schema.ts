@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { XmlDocument, XmlValidateError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
 import { fail, ok, type ErrorDetail, type Result } from '../errors.js';
 import { EDXML_NS, DSIG_NS } from './namespace.js';
-import { childElements, elementPath, type XmlElement } from './libxml.js';
+import { childElements, elementPath, lineOf, localName, rootOf, type NodeRef } from './tree.js';
 
 export type PackageKind = 'edoc' | 'status';
 
@@ -77,7 +77,7 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
     const details = errors.slice(0, MAX_DETAILS).map((d): ErrorDetail => {
       const detail: ErrorDetail = { line: d.line, reason: readableReason(d.message) };
       const name = /^Element '(?:\{[^}]*\})?([^']+)'/.exec(d.message)?.[1];
-      const node = name === undefined ? undefined : findElement(doc.root, d.line, name);
+      const node = name === undefined ? undefined : findElement(rootOf(doc), d.line, name);
       if (node !== undefined) detail.path = elementPath(node);
       return detail;
     });
@@ -91,8 +91,8 @@ export function validateSchema(doc: XmlDocument, kind: PackageKind): Result<void
 
 // libxml2 names the failing node by a prefixed XPath the document's own prefixes must resolve;
 // on this failure path it is simpler to find the element by its name and line.
-function findElement(el: XmlElement, line: number, name: string): XmlElement | undefined {
-  if (el.line === line && el.name === name) return el;
+function findElement(el: NodeRef, line: number, name: string): NodeRef | undefined {
+  if (localName(el) === name && lineOf(el) === line) return el;
   for (const child of childElements(el)) {
     const found = findElement(child, line, name);
     if (found !== undefined) return found;

@@ -52,10 +52,10 @@ export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
     const stage = STAGE_OF_PARSE_ERROR[parsed.error.code] ?? 'schema';
     return { ok: false, stage, error: parsed.error };
   }
-  const { doc, kind, header, headerElement, claims } = parsed.value;
+  const { doc, kind, header, headerElement, signatures, claims } = parsed.value;
   try {
     const digest = createHash('sha256').update(bytes).digest('hex');
-    const profile = checkSignatureProfile(doc, headerElement, { allowLegacy: ctx.allowLegacy });
+    const profile = checkSignatureProfile(headerElement, signatures, { allowLegacy: ctx.allowLegacy });
     if (!profile.ok) {
       if (profile.error.code === 'SIGNATURE_MISSING' && !ctx.requireSignature) {
         return { ok: true, kind, header, digest, signer: null, legacy: [] };

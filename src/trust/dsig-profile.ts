@@ -2,10 +2,9 @@
 // edXMLHeader; exactly one Reference and it is URI="" (the whole document: this is what defeats
 // signature wrapping, since nothing outside the signed content can be selected); enveloped
 // transform then c14n; algorithms from the allow-list.
-import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type HubError, type Result } from '../errors.js';
-import { DSIG_NS, EDXML_NS, NS_MAP } from '../edxml/namespace.js';
-import { childElements, elementPath, isElement, type XmlDocument, type XmlElement } from '../edxml/libxml.js';
+import { DSIG_NS, EDXML_NS } from '../edxml/namespace.js';
+import { attributeOf, childrenNamed, elementPath, lineOf, parentOf, textOf, type NodeRef } from '../edxml/tree.js';
 import {
   C14N_10, C14N_ALGORITHMS, DIGEST_ALGORITHMS, ENVELOPED, SIGNATURE_ALGORITHMS,
   type C14nAlgorithm, type DigestAlgorithm, type SignatureAlgorithm,
@@ -14,8 +13,8 @@ import {
 export interface C14nSpec extends C14nAlgorithm { inclusivePrefixes: string[] }
 
 export interface SignatureProfile {
-  signature: XmlElement;
-  signedInfo: XmlElement;
+  signature: NodeRef;
+  signedInfo: NodeRef;
   signedInfoC14n: C14nSpec;
   referenceC14n: C14nSpec;
   digestAlgorithm: DigestAlgorithm;
@@ -31,14 +30,13 @@ export interface SignatureProfile {
 export interface ProfileOptions { allowLegacy: boolean }
 
 const EXC_NS = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ALL_SIGNATURES = XmlXPath.compile('//ds:Signature', NS_MAP);
 
+/** `signatures`: every ds:Signature of the package, wherever it stands (ParsedPackage.signatures). */
 export function checkSignatureProfile(
-  doc: XmlDocument, headerElement: XmlElement, options: ProfileOptions,
+  headerElement: NodeRef, signatures: readonly NodeRef[], options: ProfileOptions,
 ): Result<SignatureProfile> {
-  const signatures = doc.find(ALL_SIGNATURES).filter(isElement);
   if (signatures.length === 0) {
-    const placeholder = childElements(headerElement).some((c) => c.name === 'Signature' && c.namespaceUri === EDXML_NS);
+    const placeholder = childrenNamed(headerElement, EDXML_NS, 'Signature').length > 0;
     return fail('SIGNATURE_MISSING', placeholder
       ? 'the package carries only a placeholder <Signature> in the edXML namespace: it is unsigned'
       : 'the package is unsigned (no ds:Signature in edXMLHeader)');
@@ -47,19 +45,19 @@ export function checkSignatureProfile(
     return violation(`exactly one ds:Signature is allowed, found ${signatures.length}`, signatures[1]!);
   }
   const signature = signatures[0]!;
-  if (signature.parent === null || !signature.parent.isSameNode(headerElement)) {
+  if (parentOf(signature) !== headerElement) {
     return violation('the ds:Signature must be a child of edXMLHeader', signature);
   }
   const signedInfo = dsChild(signature, 'SignedInfo');
   const signatureValueEl = dsChild(signature, 'SignatureValue');
   if (signedInfo === undefined || signatureValueEl === undefined) {
     return fail('SIGNATURE_MISSING', 'the ds:Signature is empty (no SignedInfo or SignatureValue): the package is unsigned',
-      `line ${signature.line}`);
+      `line ${lineOf(signature)}`);
   }
   const legacy: string[] = [];
-  const algorithm = <T extends { legacy: boolean }>(table: Readonly<Record<string, T>>, el: XmlElement | undefined,
+  const algorithm = <T extends { legacy: boolean }>(table: Readonly<Record<string, T>>, el: NodeRef | undefined,
     what: string): Result<T> => {
-    const uri = el?.attr('Algorithm')?.value ?? '';
+    const uri = (el === undefined ? null : attributeOf(el, 'Algorithm')) ?? '';
     const entry = table[uri];
     if (entry === undefined) return violation(`${what} "${uri}" is not in the signature profile's allow-list`, el ?? signedInfo);
     if (entry.legacy) {
@@ -82,12 +80,13 @@ export function checkSignatureProfile(
     return violation(`exactly one Reference is allowed in SignedInfo, found ${references.length}`, signedInfo);
   }
   const reference = references[0]!;
-  const uri = reference.attr('URI');
-  if (uri === null || uri.value !== '') {
-    return violation(`the Reference must be URI="" (the whole document), not ${uri === null ? 'absent' : `"${uri.value}"`}`, reference);
+  const uri = attributeOf(reference, 'URI');
+  if (uri !== '') {
+    return violation(`the Reference must be URI="" (the whole document), not ${uri === null ? 'absent' : `"${uri}"`}`, reference);
   }
   const transforms = dsChildren(dsChild(reference, 'Transforms'), 'Transform');
-  if (transforms[0]?.attr('Algorithm')?.value !== ENVELOPED || transforms.length > 2) {
+  const first = transforms[0];
+  if (first === undefined || attributeOf(first, 'Algorithm') !== ENVELOPED || transforms.length > 2) {
     return violation('the Reference transforms must be enveloped-signature, optionally followed by one c14n', reference);
   }
   // Without an explicit c14n transform XML-DSig canonicalizes with inclusive c14n 1.0.
@@ -102,7 +101,7 @@ export function checkSignatureProfile(
   const signatureValue = base64(signatureValueEl);
   if (digestValue.length === 0 || signatureValue.length === 0) {
     return fail('SIGNATURE_MISSING', 'the ds:Signature is a template with no DigestValue or SignatureValue: the package is unsigned',
-      `line ${signature.line}`);
+      `line ${lineOf(signature)}`);
   }
 
   const certElements = dsChildren(dsChild(signature, 'KeyInfo'), 'X509Data').flatMap((d) => dsChildren(d, 'X509Certificate'));
@@ -117,31 +116,31 @@ export function checkSignatureProfile(
     digestValue,
     signatureAlgorithm: signatureAlgorithm.value,
     signatureValue,
-    certificateTexts: certElements.map((el) => el.content.replace(/\s+/g, '')),
+    certificateTexts: certElements.map((el) => textOf(el).replace(/\s+/g, '')),
     legacy,
   });
 }
 
-function violation(message: string, at: XmlElement): { ok: false; error: HubError } {
+function violation(message: string, at: NodeRef): { ok: false; error: HubError } {
   const path = elementPath(at);
-  return fail('POLICY_VIOLATION', `${message} (at ${path})`, `line ${at.line}`, [{ line: at.line, path, reason: message }]);
+  const line = lineOf(at);
+  return fail('POLICY_VIOLATION', `${message} (at ${path})`, `line ${line}`, [{ line, path, reason: message }]);
 }
 
-function dsChildren(el: XmlElement | undefined, name: string): XmlElement[] {
-  return el === undefined ? [] : childElements(el).filter((c) => c.name === name && c.namespaceUri === DSIG_NS);
+function dsChildren(el: NodeRef | undefined, name: string): NodeRef[] {
+  return el === undefined ? [] : childrenNamed(el, DSIG_NS, name);
 }
 
-function dsChild(el: XmlElement | undefined, name: string): XmlElement | undefined {
+function dsChild(el: NodeRef | undefined, name: string): NodeRef | undefined {
   return dsChildren(el, name)[0];
 }
 
-function base64(el: XmlElement | undefined): Buffer {
-  return Buffer.from((el?.content ?? '').replace(/\s+/g, ''), 'base64');
+function base64(el: NodeRef | undefined): Buffer {
+  return Buffer.from((el === undefined ? '' : textOf(el)).replace(/\s+/g, ''), 'base64');
 }
 
 // Exclusive c14n may name prefixes to treat inclusively (ec:InclusiveNamespaces PrefixList).
-function prefixList(el: XmlElement | undefined): string[] {
-  if (el === undefined) return [];
-  const list = childElements(el).find((c) => c.name === 'InclusiveNamespaces' && c.namespaceUri === EXC_NS);
-  return (list?.attr('PrefixList')?.value ?? '').split(/\s+/).filter((p) => p !== '');
+function prefixList(el: NodeRef | undefined): string[] {
+  const list = el === undefined ? undefined : childrenNamed(el, EXC_NS, 'InclusiveNamespaces')[0];
+  return ((list === undefined ? null : attributeOf(list, 'PrefixList')) ?? '').split(/\s+/).filter((p) => p !== '');
 }

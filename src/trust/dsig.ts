@@ -2,7 +2,8 @@
 // hashes and verifies. The document is canonicalized straight into the hash, never into a string.
 import { createHash, verify, type KeyObject } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
-import { canonicalize, type XmlDocument, type XmlElement } from '../edxml/libxml.js';
+import { canonicalize, canonicalizeSubtree, type XmlDocument } from '../edxml/libxml.js';
+import { elementOf, type NodeRef } from '../edxml/tree.js';
 import { restoringSink, type ClaimCheck } from '../edxml/claim-check.js';
 import type { C14nSpec, SignatureProfile } from './dsig-profile.js';
 
@@ -24,7 +25,7 @@ export function verifyXmlSignature(
     profile.signatureValue);
   if (!valid) return fail('SIGNATURE_INVALID', 'the SignatureValue does not verify with the certificate in KeyInfo');
 
-  profile.signature.remove();
+  elementOf(profile.signature).remove();
   const digest = digestDocument(doc, profile.digestAlgorithm.hash, profile.referenceC14n, claims);
   if (!digest.ok) return digest;
   if (!digest.value.equals(profile.digestValue)) {
@@ -52,20 +53,16 @@ export function digestDocument(doc: XmlDocument, algorithm: 'sha256' | 'sha1', c
   return ok(hash.digest());
 }
 
-/**
- * The canonical form of one element where it stands (with the namespaces in scope there). The
- * nodeSet form runs the visibility test on raw node pointers, ~3x faster than the per-node
- * callback behind libxml2-wasm's subtree canonicalization, with the same output.
- */
-export function canonicalizeElement(doc: XmlDocument, el: XmlElement, spec: C14nSpec): Result<Buffer> {
+/** The canonical form of one element where it stands (with the namespaces in scope there). */
+export function canonicalizeElement(doc: XmlDocument, el: NodeRef, spec: C14nSpec): Result<Buffer> {
   const chunks: Buffer[] = [];
-  const done = canonicalize(doc, {
+  const done = canonicalizeSubtree(doc, el, {
     write: (chunk: Uint8Array) => {
       chunks.push(Buffer.from(chunk));
       return chunk.byteLength;
     },
     close: () => true,
-  }, { ...c14nOptions(spec), nodeSet: new Set([el]) });
+  }, c14nOptions(spec));
   return done.ok ? ok(Buffer.concat(chunks)) : done;
 }
 

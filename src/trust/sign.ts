@@ -6,7 +6,8 @@ import { createPublicKey, sign, type KeyObject, type X509Certificate } from 'nod
 import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
 import { DSIG_NS, EDXML_NS, NS_MAP } from '../edxml/namespace.js';
-import { childElements, isElement, parseXml } from '../edxml/libxml.js';
+import { isElement, parseXml } from '../edxml/libxml.js';
+import { childrenNamed, elementOf, refOf } from '../edxml/tree.js';
 import { parsePackage } from '../edxml/package.js';
 import { C14N_10, C14N_ALGORITHMS, ECDSA_SHA256, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.js';
 import { canonicalizeElement, digestDocument } from './dsig.js';
@@ -41,11 +42,12 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   const c14nUri = c14n === 'exclusive' ? EXC_C14N : C14N_10;
   try {
     if (doc.find(ANY_SIGNATURE).length > 0) return fail('POLICY_VIOLATION', 'the package is already signed (it has a ds:Signature)');
-    const placeholders = childElements(headerElement).filter((c) => c.name === 'Signature' && c.namespaceUri === EDXML_NS);
-    for (const p of placeholders) p.remove();
+    const placeholders = childrenNamed(headerElement, EDXML_NS, 'Signature');
+    const prefix = elementOf(headerElement).prefix;
+    for (const p of placeholders) elementOf(p).remove();
     text = placeholders.length > 0 ? doc.toString() : Buffer.from(bytes).toString('utf8');
     digest = digestDocument(doc, 'sha256', { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] }, null);
-    closing = `</${headerElement.prefix ? `${headerElement.prefix}:` : ''}edXMLHeader>`;
+    closing = `</${prefix ? `${prefix}:` : ''}edXMLHeader>`;
   } finally {
     doc.dispose();
   }
@@ -74,7 +76,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   try {
     const el = templated.value.get(SIGNED_INFO);
     if (!isElement(el)) throw new Error('inserted SignedInfo not found');
-    signedInfo = canonicalizeElement(templated.value, el, { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] });
+    signedInfo = canonicalizeElement(templated.value, refOf(el), { ...C14N_ALGORITHMS[c14nUri]!, inclusivePrefixes: [] });
   } finally {
     templated.value.dispose();
   }

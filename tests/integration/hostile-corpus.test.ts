@@ -8,6 +8,7 @@ import { signPackage } from '../../src/trust/sign.js';
 import { canonicalizeElement } from '../../src/trust/dsig.js';
 import { C14N_ALGORITHMS, EXC_C14N, LEGACY_EXC_C14N } from '../../src/trust/algorithms.js';
 import { isElement, parseXml } from '../../src/edxml/libxml.js';
+import { refOf } from '../../src/edxml/tree.js';
 import { NS_MAP } from '../../src/edxml/namespace.js';
 import { fingerprintOf } from '../../src/trust/x509.js';
 import { createTestPki, type Role, type TestPki } from '../helpers/pki.js';
@@ -135,7 +136,7 @@ describe('policies around the corpus', () => {
     if (!doc.ok) throw new Error(doc.error.message);
     const signedInfo = doc.value.get('//ds:SignedInfo', NS_MAP);
     if (!isElement(signedInfo)) throw new Error('no SignedInfo');
-    const c14n = canonicalizeElement(doc.value, signedInfo, { ...C14N_ALGORITHMS[EXC_C14N]!, inclusivePrefixes: [] });
+    const c14n = canonicalizeElement(doc.value, refOf(signedInfo), { ...C14N_ALGORITHMS[EXC_C14N]!, inclusivePrefixes: [] });
     doc.value.dispose();
     if (!c14n.ok) throw new Error(c14n.error.message);
     const value = sign('sha256', c14n.value, pki.creds.agency.key).toString('base64');

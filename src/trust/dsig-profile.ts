@@ -4,7 +4,8 @@
 // transform then c14n; algorithms from the allow-list.
 import { fail, ok, type HubError, type Result } from '../errors.js';
 import { DSIG_NS, EDXML_NS } from '../edxml/namespace.js';
-import { attributeOf, childrenNamed, elementPath, lineOf, parentOf, textOf, type NodeRef } from '../edxml/tree.js';
+import { attributeOf, childrenNamed, elementPath, lineOf, localName, parentOf, textOf, type NodeRef } from '../edxml/tree.js';
+import { isBase64Text } from '../edxml/attachment.js';
 import {
   C14N_10, C14N_ALGORITHMS, DIGEST_ALGORITHMS, ENVELOPED, SIGNATURE_ALGORITHMS,
   type C14nAlgorithm, type DigestAlgorithm, type SignatureAlgorithm,
@@ -97,14 +98,24 @@ export function checkSignatureProfile(
   const digestAlgorithm = algorithm(DIGEST_ALGORITHMS, dsChild(reference, 'DigestMethod'), 'DigestMethod');
   if (!digestAlgorithm.ok) return digestAlgorithm;
 
-  const digestValue = base64(dsChild(reference, 'DigestValue'));
+  const digestValueEl = dsChild(reference, 'DigestValue');
+  const certElements = dsChildren(dsChild(signature, 'KeyInfo'), 'X509Data').flatMap((d) => dsChildren(d, 'X509Certificate'));
+  // libxml2's xs:base64Binary lets any character through, and Buffer skips what it cannot decode:
+  // checked here, so that only the exact bytes xmlsec1 would read are ever used.
+  for (const el of [digestValueEl, signatureValueEl, ...certElements]) {
+    if (el !== undefined && !isBase64Text(textOf(el))) {
+      const path = elementPath(el);
+      const line = lineOf(el);
+      return fail('SCHEMA_INVALID', `ds:${localName(el)} is not valid base64 at ${path}`, `line ${line}`,
+        [{ line, path, reason: 'not valid base64' }]);
+    }
+  }
+  const digestValue = base64(digestValueEl);
   const signatureValue = base64(signatureValueEl);
   if (digestValue.length === 0 || signatureValue.length === 0) {
     return fail('SIGNATURE_MISSING', 'the ds:Signature is a template with no DigestValue or SignatureValue: the package is unsigned',
       `line ${lineOf(signature)}`);
   }
-
-  const certElements = dsChildren(dsChild(signature, 'KeyInfo'), 'X509Data').flatMap((d) => dsChildren(d, 'X509Certificate'));
   if (certElements.length === 0) return violation('KeyInfo must carry the signer\'s X509Certificate', signature);
 
   return ok({

@@ -73,6 +73,9 @@ const cases: [string, string, () => string][] = [
   ['a billion-laughs bomb', 'POLICY_VIOLATION', () => LAUGHS],
   ['a missing required element', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), /<edXML:Subject>.*?<\/edXML:Subject>/, '')],
   ['an attachment that is not base64', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), /(<edXML:ContentTransferEncoded[^>]*>)/, '$1%%%')],
+  ['a KeyInfo certificate with characters outside base64 (found by fuzzing)', 'SCHEMA_INVALID', () =>
+    replaced(signedBy('agency'), '<X509Certificate>', '<X509Certificate>&amp;%')],
+  ['a SignatureValue with characters outside base64', 'SCHEMA_INVALID', () => replaced(signedBy('agency'), '<SignatureValue>', '<SignatureValue>%')],
   ['a malformed document', 'MALFORMED_XML', () => signedBy('agency').slice(0, 2000)],
   ['a certificate whose validity time cannot be read (found by fuzzing)', 'SIGNATURE_INVALID', () => {
     const text = signedBy('agency');

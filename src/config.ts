@@ -1,6 +1,7 @@
 // The hub configuration: parsed once at start-up with every problem reported together, then
 // frozen and passed down. Nothing below this module reads process.env.
 import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { fail, ok, type Result } from './errors.js';
@@ -71,6 +72,16 @@ export const Config = z.object({
     allowLegacy: z.boolean().default(false),
     requireSignature: z.boolean().default(true),
     maxBytes: z.number().int().positive().default(50 * MiB),
+  }).prefault({}),
+  /**
+   * Where the hop check runs (docs/performance.md). Packages of inlineBelowBytes and more go to
+   * a pool of `workers` threads, so that a large one never stalls the event loop; smaller ones
+   * are checked on the event loop, where they block it for at most a few ms and the hand-off
+   * would cost more than it frees. workers 0: every check on the event loop.
+   */
+  hopCheck: z.object({
+    workers: z.number().int().min(0).max(64).default(availableParallelism()),
+    inlineBelowBytes: z.number().int().min(0).default(MiB),
   }).prefault({}),
   /** The HTTP edge (docs/security.md): slow clients are cut off, and each agency's calls are rate limited. */
   http: z.object({

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { buildRegistry, hubAncestry, resolveAgency } from './agency/registry.js';
-import { checkHop } from './hop/check.js';
+import { checkHop, type HopContext } from './hop/check.js';
+import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createHubSigner, rotatingSigner } from './hop/seal.js';
 import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
@@ -137,13 +138,16 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     watched: () => watched(),
     links,
   });
+  const { workers: checkWorkers, inlineBelowBytes } = config.hopCheck;
+  const checkPool = checkWorkers > 0 ? createHopCheckPool(checkWorkers, log.child({ component: 'check-pool' })) : null;
+  const hopContext = (): HopContext => ({
+    trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
+  });
   const pipeline = createPipeline({
     metrics: hubMetrics.hop,
     self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock: env.clock, log: log.child({ component: 'pipeline' }), afterMailboxWrite: env.afterMailboxWrite,
-    check: (bytes) => checkHop(bytes, {
-      trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
-    }),
+    check: (bytes) => (checkPool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, hopContext()) : checkPool.check(bytes, hopContext())),
   });
 
   // Every certificate this hub depends on, for expiry warnings and the /metrics gauge.
@@ -273,6 +277,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       await publisher.close();
       for (const r of remote.values()) { await r.publisher.close(); await r.conn.close(); }
       await conn.close(); // channels first, then the connection, or the last acks are lost
+      await checkPool?.close();
       await ledger.close();
       log.info('hub stopped');
     },

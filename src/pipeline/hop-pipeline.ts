@@ -49,7 +49,7 @@ export interface HopMetrics {
 export interface PipelineDeps {
   self: string;
   registry: Registry;
-  check: (bytes: Uint8Array) => HopVerdict;
+  check: (bytes: Uint8Array) => HopVerdict | Promise<HopVerdict>;
   signer: HubSigner;
   /** The seal certificates accepted from a hub (several while it rotates its key). */
   hubCertificates: (hubId: string) => readonly X509Certificate[];
@@ -81,9 +81,9 @@ const RECEIPT_BATCH_MAX = 200;
 export function createPipeline(deps: PipelineDeps) {
   const { self, registry, ledger, outlet, signer, log, metrics } = deps;
   /** The hop check, timed. */
-  const check = (bytes: Uint8Array) => {
+  const check = async (bytes: Uint8Array) => {
     const started = performance.now();
-    const verdict = deps.check(bytes);
+    const verdict = await deps.check(bytes);
     metrics.checked((performance.now() - started) / 1000);
     return verdict;
   };
@@ -209,7 +209,7 @@ export function createPipeline(deps: PipelineDeps) {
         metrics.rejected('submit', error.code);
         return { ok: false, error };
       };
-      const verdict = check(bytes);
+      const verdict = await check(bytes);
       if (!verdict.ok) return refused(verdict.error);
       const h = verdict.header;
       const sender = h.MessageHeader.From.OrganId;
@@ -267,7 +267,7 @@ export function createPipeline(deps: PipelineDeps) {
         await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
         return 'ack';
       }
-      const verdict = check(body);
+      const verdict = await check(body);
       if (!verdict.ok) {
         await refuse(m, headers, verdict.error, record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
         return 'ack';

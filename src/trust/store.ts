@@ -25,6 +25,8 @@ export interface TrustSnapshot {
   crlDeadlines: ReadonlyMap<string, Date>;
   /** What is known of each KeyInfo seen (chain, key usage), filled on first sight: see certs.ts. */
   signers: Map<string, Result<KnownSigner>>;
+  /** What the snapshot was built from: a hop-check worker thread builds its own copy from it. */
+  material: TrustMaterial;
 }
 
 export interface TrustMaterial {
@@ -52,5 +54,9 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
   const crlDeadlines = new Map(material.failClosed
     ? [...newest].filter(([, crl]) => crl.nextUpdate !== null).map(([issuer, crl]) => [issuer, crl.nextUpdate!] as const)
     : []);
-  return { anchors: material.anchors, revoked, registrations, revokedFingerprints: new Set(material.revokedFingerprints ?? []), crlDeadlines, signers: new Map() };
+  const revokedFingerprints = new Set(material.revokedFingerprints ?? []);
+  return {
+    anchors: material.anchors, revoked, registrations, revokedFingerprints, crlDeadlines,
+    signers: new Map(), material: { ...material, revokedFingerprints: [...revokedFingerprints] },
+  };
 }

@@ -2,6 +2,11 @@
 // header (never the attachments) into plain data and types it with zod. Every element is read
 // as an array, and the schema below says which are single, so repeatable elements are always
 // arrays and single ones plain values. Text stays text: "0123" is never turned into 123.
+//
+// It is also where "exactly one", "at most one" and "no duplicate recipient" are enforced: the
+// published schemas say them with identity constraints, which the hop check's XSD pass leaves
+// out (schema.ts explains why). A message with {name} names the element and is reported at its
+// parent, as the schema's constraint was.
 import { z } from 'zod';
 import { EDXML_NS } from './namespace.js';
 import { childrenNamed, elementPath, lineOf, plainTree, type NodeRef } from './tree.js';
@@ -10,9 +15,21 @@ import { fail, ok, type Result } from '../errors.js';
 const Text = z.string();
 const group = <S extends z.ZodRawShape>(shape: S) =>
   z.preprocess((v) => (v === '' ? {} : v), z.object(shape));
-const one = <T extends z.ZodType>(s: T) => z.array(s).length(1).transform((a) => a[0] as z.output<T>);
+const one = <T extends z.ZodType>(s: T) =>
+  z.array(s, { error: (issue) => (issue.input === undefined ? 'missing {name} (exactly one is required)' : undefined) })
+    .length(1, 'more than one {name} (exactly one is required)').transform((a) => a[0] as z.output<T>);
 const opt = <T extends z.ZodType>(s: T) =>
-  z.array(s).max(1).optional().transform((a) => a?.[0] as z.output<T> | undefined);
+  z.array(s).max(1, 'more than one {name} (at most one is allowed)').optional().transform((a) => a?.[0] as z.output<T> | undefined);
+
+/** The first value that appears twice, compared as xs:token compares (whitespace collapsed). */
+function duplicateOf(values: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const v of values.map((x) => x.replace(/\s+/g, ' '))) {
+    if (seen.has(v)) return v;
+    seen.add(v);
+  }
+  return undefined;
+}
 const many = <T extends z.ZodType>(s: T) => z.array(s).default([]);
 
 export const Organization = group({
@@ -82,6 +99,11 @@ export const EdocMessageHeader = group({
   })),
   ResponseFor: many(ResponseFor),
   SteeringType: opt(Text),
+}).superRefine((h, ctx) => {
+  for (const [what, list] of [['To/OrganId', h.To], ['ResponseFor/OrganId', h.ResponseFor]] as const) {
+    const duplicate = duplicateOf(list.map((o) => o.OrganId));
+    if (duplicate !== undefined) ctx.addIssue({ code: 'custom', message: `duplicate ${what} ${duplicate}` });
+  }
 });
 export type EdocMessageHeader = z.output<typeof EdocMessageHeader>;
 
@@ -127,11 +149,15 @@ export function readHeader(edXMLHeader: NodeRef, kind: PackageHeader['kind']): R
   if (parsed.success) return ok(parsed.data);
   const base = elementPath(edXMLHeader);
   const line = lineOf(edXMLHeader);
-  const details = parsed.error.issues.map((issue) => ({
-    line,
-    path: [base, ...issue.path.filter((p) => typeof p === 'string')].join('/'),
-    reason: issue.message,
-  }));
+  const details = parsed.error.issues.map((issue) => {
+    const names = issue.path.filter((p) => typeof p === 'string');
+    const named = issue.message.includes('{name}');
+    return {
+      line,
+      path: [base, ...(named ? names.slice(0, -1) : names)].join('/'),
+      reason: named ? issue.message.replace('{name}', names.at(-1) ?? '') : issue.message,
+    };
+  });
   const first = details[0]!;
   return fail('SCHEMA_INVALID', `${kind} package breaks an edXML rule: ${first.reason} at ${first.path}`,
     `line ${first.line}`, details);

@@ -122,10 +122,27 @@ function readPackage(doc: XmlDocument, check: ClaimCheck | null): Result<ParsedP
     }
   }
   const attachments = found.attachments.map(readAttachment);
+  const duplicate = duplicateContentId(found.attachments);
+  if (duplicate !== undefined) {
+    const path = elementPath(duplicate);
+    return fail('SCHEMA_INVALID', `duplicate Attachment/ContentId at ${path}`, `line ${lineOf(duplicate)}`,
+      [{ line: lineOf(duplicate), path, reason: 'duplicate Attachment/ContentId' }]);
+  }
   const joined = joinManifest(found.manifestIds, attachments);
   if (!joined.ok) return joined;
   const signatures = descendantsNamed(root, DSIG_NS, 'Signature');
   return ok({ kind, header: header.value, attachments, headerElement, signatures, doc, claims: check });
+}
+
+// The published schema's distinct.Attachment.ContentId (schema.ts): the ContentId texts, exactly.
+function duplicateContentId(attachments: readonly NodeRef[]): NodeRef | undefined {
+  const seen = new Set<string>();
+  for (const id of attachments.flatMap((a) => childrenNamed(a, EDXML_NS, 'ContentId'))) {
+    const text = textOf(id);
+    if (seen.has(text)) return id;
+    seen.add(text);
+  }
+  return undefined;
 }
 
 function readAttachment(el: NodeRef): AttachmentInfo {

@@ -1,5 +1,6 @@
-// The one place that knows libxml2-wasm: hardened parse options and small tree helpers.
-// libxml2 does parsing, XSD and canonicalization from a single parse of each package.
+// libxml2-wasm's parse and canonicalization: hardened parse options, c14n errors as values, and
+// subtree c14n with a fast visibility test. libxml2 does parsing, XSD and canonicalization from a
+// single parse of each package; tree.ts reads the parsed tree, schema.ts runs the XSDs.
 import { ParseOption, XmlDocument, XmlElement, XmlError, XmlParseError } from 'libxml2-wasm';
 import type { XmlNode } from 'libxml2-wasm';
 import {

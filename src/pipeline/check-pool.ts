@@ -61,6 +61,8 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
   let lastVersion = 0;
   let nextId = 0;
   let closing = false;
+  // Started on the first check: a hub that only ever sees small packages runs no threads.
+  const slots: Slot[] = [];
 
   const start = (): Slot => {
     const slot: Slot = { worker: new Worker(file), pending: new Map(), trustVersion: 0 };
@@ -84,8 +86,6 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
     slot.worker.on('exit', (code) => lost(`exited with code ${code}`));
     return slot;
   };
-  const slots = Array.from({ length: size }, start);
-
   const versionOf = (snapshot: TrustSnapshot) => {
     let v = versions.get(snapshot);
     if (v === undefined) versions.set(snapshot, (v = ++lastVersion));
@@ -94,6 +94,7 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
 
   return {
     check(bytes, ctx) {
+      if (slots.length === 0) slots.push(...Array.from({ length: size }, start));
       const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const version = versionOf(ctx.trust);
       if (slot.trustVersion !== version) {

@@ -1,9 +1,9 @@
 // SIGTERM drains: three hubs, each a process of its own as deployed (`lgsp start --hub`), carry
 // a stream of documents while the commune hub (taking the submissions) and then the district hub
 // (mid-route) are stopped with SIGTERM and started again. Each exits 0 after finishing what it
-// had in hand; every accepted document arrives exactly once, every receipt comes back, and after
-// the restarts no consumer sees a redelivered message and no mailbox absorbs a duplicate: nothing
-// was left unacknowledged or sent twice by a clean stop.
+// had in hand; every accepted document arrives exactly once, every receipt comes back, every
+// stopped consumer finished all it was given, and no mailbox absorbs a duplicate: nothing was
+// left unacknowledged or sent twice by a clean stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +19,7 @@ const CLI = fileURLToPath(new URL('../../dist/src/cli/lgsp.js', import.meta.url)
 const DOCUMENTS = 300;
 const CLIENTS = 6;
 
-interface LogLine { msg?: string; url?: string; queue?: string; redelivered?: boolean }
+interface LogLine { level?: number; msg?: string; err?: string; url?: string; queue?: string; deliveryCount?: number; delivered?: number; finished?: number }
 interface HubRun { hubId: string; child: ChildProcess; lines: LogLine[]; url: Promise<string>; exit: Promise<number | null> }
 
 let dir: string;
@@ -129,13 +129,22 @@ describe('graceful shutdown', () => {
       return accepted.every((id) => sent.find((s) => s.docId === id)?.recipients[0]?.delivery === 'delivered') ? true : undefined;
     }, 'every delivery receipt back at the sender', 60_000);
 
-    // Nothing was left unacknowledged by the clean stops, nor sent twice.
-    const redelivered = runs.flatMap((r) => r.lines.filter((l) => l.msg === 'message redelivered').map((l) => `${r.hubId} ${l.queue}`));
+    // Nothing was left unacknowledged by the clean stops, nor sent twice. Each stopped consumer
+    // finished every message it was given. A quorum queue may still return a message that was on
+    // its way to a consumer as it was cancelled (RabbitMQ's cancel race: the consumer never saw
+    // it), so a redelivery is allowed only as that: returned once, and never processed twice,
+    // which the recipient hub's duplicate count below would show.
+    const stopped = runs.filter((r) => r.child.exitCode === 0).flatMap((r) => r.lines.filter((l) => l.msg === 'consumer stopped'));
+    // The hubs' warnings and errors, to say why if a consumer did not finish what it was given.
+    const trouble = runs.flatMap((r) => r.lines.filter((l) => (l.level ?? 0) >= 40).map((l) => `${r.hubId}: ${l.msg} ${l.err ?? ''}`));
+    expect(stopped.length).toBeGreaterThanOrEqual(2 * 4); // two hubs stopped, four consumers or more each
+    expect(stopped.filter((l) => l.delivered !== l.finished), trouble.join('\n')).toEqual([]);
+    const redelivered = runs.flatMap((r) => r.lines.filter((l) => l.msg === 'message redelivered').map((l) => `${r.hubId} ${l.queue} ${l.deliveryCount}`));
+    expect(redelivered.filter((r) => !r.endsWith(' 1'))).toEqual([]);
     const metrics = await (await fetch(`${await province.url}/metrics`)).text();
     const absorbed = Number(/lgsp_documents_total\{stage="deliver",result="duplicate",hub="[^"]+"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     console.log(`graceful-shutdown: ${DOCUMENTS} documents, 2 SIGTERM restarts, retries ${JSON.stringify(retries)}, ` +
       `${redelivered.length} redelivered, ${absorbed} duplicates absorbed at the recipient's hub`);
-    expect(redelivered).toEqual([]);
     expect(absorbed).toBe(0);
   });
 });

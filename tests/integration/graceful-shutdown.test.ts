@@ -67,7 +67,7 @@ afterAll(async () => {
 });
 
 describe('graceful shutdown', () => {
-  it('drains on SIGTERM: exit 0, nothing lost, nothing redelivered after the restart', async () => {
+  it('drains on SIGTERM: exit 0, nothing lost, nothing left unacknowledged, nothing handled twice', async () => {
     const [provinceId, districtId, communeId] = net.hubs.map((h) => h.id) as [string, string, string];
     const province = startHub(provinceId);
     let district = startHub(districtId);

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { DSIG_NS, EDXML_NS } from './namespace.js';
 import { parseXml, type XmlDocument } from './libxml.js';
 import {
-  childElements, childrenNamed, descendantsNamed, elementPath, lineOf, localName, namespaceOf, rootOf, textOf,
+  childrenNamed, descendantsNamed, elementPath, lineOf, localName, namespaceOf, rootOf, textOf,
   type NodeRef,
 } from './tree.js';
 import { prescanPolicy } from './policy.js';
@@ -146,9 +146,8 @@ function duplicateContentId(attachments: readonly NodeRef[]): NodeRef | undefine
 }
 
 function readAttachment(el: NodeRef): AttachmentInfo {
-  const children = childElements(el);
   const text = (name: string) => {
-    const child = children.find((c) => localName(c) === name && namespaceOf(c) === EDXML_NS);
+    const child = childrenNamed(el, EDXML_NS, name)[0];
     return child === undefined ? undefined : textOf(child).trim();
   };
   const info: AttachmentInfo = { contentId: stripCid(text('ContentId') ?? '') };

@@ -3,8 +3,9 @@
 // libxml2-wasm's object API builds a JS wrapper for every node it hands out (whitespace text
 // included) and copies each string through a malloc'd buffer; reading a 10 KB package's header
 // that way cost more than parsing it. Here a node is its pointer, and names, namespaces and
-// texts are read straight from the WebAssembly memory. Nothing here allocates in libxml2 or
-// changes the tree, so a walk never sees the memory move under it.
+// texts are read straight from the WebAssembly memory. A walk never allocates in libxml2 or
+// changes the tree, so the memory cannot move under it (the one fallback that asks the library,
+// for entity references, ends the walk).
 //
 // This leans on libxml2-wasm internals (struct offsets of libxml2's 32-bit build, the node-set
 // table view): the dependency is pinned to an exact version, and tests/unit/edxml/tree.test.ts
@@ -115,16 +116,6 @@ function inNamespace(el: number, ns: string): boolean {
 
 function isNamed(el: number, ns: string, name: string): boolean {
   return cStringIs(field(el, NAME), name) && inNamespace(el, ns);
-}
-
-/** Child elements in this namespace. */
-export function childElementsIn(ref: NodeRef, ns: string): NodeRef[] {
-  sync();
-  const out: NodeRef[] = [];
-  for (let n = field(ref, CHILDREN); n !== 0; n = field(n, NEXT)) {
-    if (field(n, TYPE) === ELEMENT && inNamespace(n, ns)) out.push(n as NodeRef);
-  }
-  return out;
 }
 
 /** Child elements with this local name in this namespace. */

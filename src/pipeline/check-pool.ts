@@ -57,7 +57,8 @@ function workerFile(): string {
 /** `size` ≥ 1 worker threads running `file` (check-worker.js; tests give a stand-in). */
 export function createHopCheckPool(size: number, log: Logger, file = workerFile()): HopCheckPool {
   if (size < 1) throw new Error('a hop-check pool needs at least one worker');
-  const versions = new WeakMap<TrustSnapshot, number>();
+  // Each snapshot's version and its wire form, built once however many workers need it.
+  const versions = new WeakMap<TrustSnapshot, { version: number; trust: WireTrust }>();
   let lastVersion = 0;
   let nextId = 0;
   let closing = false;
@@ -88,7 +89,17 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
   };
   const versionOf = (snapshot: TrustSnapshot) => {
     let v = versions.get(snapshot);
-    if (v === undefined) versions.set(snapshot, (v = ++lastVersion));
+    if (v === undefined) {
+      const m = snapshot.material;
+      v = {
+        version: ++lastVersion,
+        trust: {
+          anchors: m.anchors.map((c) => new Uint8Array(c.raw)), crls: [...(m.crls ?? [])], registrations: m.registrations && [...m.registrations],
+          revokedFingerprints: [...(m.revokedFingerprints ?? [])], failClosed: m.failClosed ?? false,
+        },
+      };
+      versions.set(snapshot, v);
+    }
     return v;
   };
 
@@ -96,13 +107,8 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
     check(bytes, ctx) {
       if (slots.length === 0) slots.push(...Array.from({ length: size }, start));
       const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-      const version = versionOf(ctx.trust);
+      const { version, trust } = versionOf(ctx.trust);
       if (slot.trustVersion !== version) {
-        const m = ctx.trust.material;
-        const trust: WireTrust = {
-          anchors: m.anchors.map((c) => new Uint8Array(c.raw)), crls: [...(m.crls ?? [])], registrations: m.registrations && [...m.registrations],
-          revokedFingerprints: [...(m.revokedFingerprints ?? [])], failClosed: m.failClosed ?? false,
-        };
         slot.worker.postMessage({ type: 'trust', version, trust } satisfies ToWorker);
         slot.trustVersion = version;
       }

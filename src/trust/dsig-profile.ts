@@ -102,14 +102,17 @@ export function checkSignatureProfile(
   const certElements = dsChildren(dsChild(signature, 'KeyInfo'), 'X509Data').flatMap((d) => dsChildren(d, 'X509Certificate'));
   // libxml2's xs:base64Binary lets any character through, and Buffer skips what it cannot decode:
   // checked here, so that only the exact bytes xmlsec1 would read are ever used.
-  for (const el of [digestValueEl, signatureValueEl, ...certElements]) {
-    if (el !== undefined && !isBase64Text(textOf(el))) {
+  const texts = new Map([digestValueEl, signatureValueEl, ...certElements]
+    .filter((el) => el !== undefined).map((el) => [el, textOf(el)] as const));
+  for (const [el, text] of texts) {
+    if (!isBase64Text(text)) {
       const path = elementPath(el);
       const line = lineOf(el);
       return fail('SCHEMA_INVALID', `ds:${localName(el)} is not valid base64 at ${path}`, `line ${line}`,
         [{ line, path, reason: 'not valid base64' }]);
     }
   }
+  const base64 = (el: NodeRef | undefined) => Buffer.from(withoutSpace(el === undefined ? '' : texts.get(el)!), 'base64');
   const digestValue = base64(digestValueEl);
   const signatureValue = base64(signatureValueEl);
   if (digestValue.length === 0 || signatureValue.length === 0) {
@@ -127,7 +130,7 @@ export function checkSignatureProfile(
     digestValue,
     signatureAlgorithm: signatureAlgorithm.value,
     signatureValue,
-    certificateTexts: certElements.map((el) => textOf(el).replace(/\s+/g, '')),
+    certificateTexts: certElements.map((el) => withoutSpace(texts.get(el)!)),
     legacy,
   });
 }
@@ -146,8 +149,8 @@ function dsChild(el: NodeRef | undefined, name: string): NodeRef | undefined {
   return dsChildren(el, name)[0];
 }
 
-function base64(el: NodeRef | undefined): Buffer {
-  return Buffer.from((el === undefined ? '' : textOf(el)).replace(/\s+/g, ''), 'base64');
+function withoutSpace(text: string): string {
+  return text.replace(/\s+/g, '');
 }
 
 // Exclusive c14n may name prefixes to treat inclusively (ec:InclusiveNamespaces PrefixList).

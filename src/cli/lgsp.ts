@@ -10,36 +10,50 @@ import { runStart } from './start.js';
 import { runDemo } from './demo.js';
 import { runCert, runCrl, runHubKey } from './cert.js';
 
-const USAGE = `lgsp: the LGSP edXML hub
-
-  lgsp validate FILE [--json]                         XSD and edXML rules
-  lgsp verify FILE --trust CA.pem [--trust ...] [--crl CRL.pem] [--allow-legacy] [--at ISO] [--json]
-                                                      the full hop check minus routing
-  lgsp sign FILE --key KEY.pem --cert CERT.pem [-o OUT] [--c14n exclusive|inclusive]
-  lgsp pki init [--dir certs/dev] [--name CN] [--days 3650] [--force]
+// Each command's usage, as data: `lgsp help` prints them all, `lgsp <command> --help` its own.
+const COMMANDS: Record<string, string> = {
+  validate: `  lgsp validate FILE [--json]                         XSD and edXML rules`,
+  verify: `  lgsp verify FILE --trust CA.pem [--trust ...] [--crl CRL.pem] [--allow-legacy] [--at ISO] [--json]
+                                                      the full hop check minus routing`,
+  sign: `  lgsp sign FILE --key KEY.pem --cert CERT.pem [-o OUT] [--c14n exclusive|inclusive]`,
+  pki: `  lgsp pki init [--dir certs/dev] [--name CN] [--days 3650] [--force]
   lgsp pki issue --agency CODE [--name CN] [--out BASENAME] [--days 365]
                  [--not-before ISO] [--not-after ISO] [--no-signing-usage] [--dir certs/dev]
-  lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)
-  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info]
+  lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)`,
+  start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info]
                                                       runs the hubs of a configuration, or only those named
-                                                      (AMQP_URL overrides its broker)
-  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41]
-                                                      a three-level network with a worked example
-
-Operator commands, through a running hub's admin API (--url, --token; or LGSP_URL, LGSP_ADMIN_TOKEN):
-  lgsp cert list [--agency CODE] [--expiring 60d]
+                                                      (AMQP_URL overrides its broker)`,
+  demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41]
+                                                      a three-level network with a worked example`,
+  cert: `  lgsp cert list [--agency CODE] [--expiring 60d]
   lgsp cert add --agency CODE --cert CERT.pem [--retire-others-at ISO]
   lgsp cert rotate --agency CODE --cert CERT.pem [--overlap 7d]   the others retire after the overlap
   lgsp cert retire FINGERPRINT [--at ISO]
-  lgsp cert revoke FINGERPRINT [--reason TEXT]
-  lgsp crl import FILE | lgsp crl fetch URL            PEM or DER, checked against the trusted CAs
-  lgsp hub-key rotate --key KEY.pem --cert CERT.pem    the hub switches once its neighbours trust the new certificate
+  lgsp cert revoke FINGERPRINT [--reason TEXT]`,
+  crl: `  lgsp crl import FILE | lgsp crl fetch URL            PEM or DER, checked against the trusted CAs`,
+  'hub-key': `  lgsp hub-key rotate --key KEY.pem --cert CERT.pem    the hub switches once its neighbours trust the new certificate`,
+};
+const OPERATOR_COMMANDS = new Set(['cert', 'crl', 'hub-key']);
+const OPERATOR_NOTE = 'Operator commands, through a running hub\'s admin API (--url, --token; or LGSP_URL, LGSP_ADMIN_TOKEN):';
+const EXIT_NOTE = 'Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.';
 
-Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.`;
+const USAGE = ['lgsp: the LGSP edXML hub', '',
+  ...Object.entries(COMMANDS).filter(([c]) => !OPERATOR_COMMANDS.has(c)).map(([, u]) => u), '',
+  OPERATOR_NOTE, ...[...OPERATOR_COMMANDS].map((c) => COMMANDS[c]!), '', EXIT_NOTE].join('\n');
+
+/** One command's usage, for `lgsp <command> --help`. */
+function usageOf(command: string): string {
+  const note = OPERATOR_COMMANDS.has(command) ? [OPERATOR_NOTE] : [];
+  return ['Usage:', ...note, COMMANDS[command]!, '', EXIT_NOTE].join('\n');
+}
 
 async function main(argv: string[]): Promise<ExitStatus> {
   const [command, ...args] = argv;
   const now = new Date();
+  if (command !== undefined && command in COMMANDS && (args.includes('--help') || args.includes('-h'))) {
+    processIo.out(usageOf(command));
+    return 0;
+  }
   switch (command) {
     case 'validate': return runValidate(args, processIo);
     case 'verify': return runVerify(args, processIo, now);

@@ -32,6 +32,17 @@ describe('lgsp validate', () => {
     expect(lgsp('frobnicate').status).toBe(2);
     expect(lgsp('verify', sampleFile('status.edxml')).stderr).toContain('--trust');
   });
+
+  it('prints a command\'s own usage for `lgsp <command> --help` and exits 0', () => {
+    for (const [command, mention] of [['demo', '--province'], ['start', '--config'], ['cert', 'lgsp cert rotate'], ['pki', 'lgsp pki issue']] as const) {
+      const r = lgsp(command, '--help');
+      expect(r.status, command).toBe(0);
+      expect(r.stdout).toContain(mention);
+      expect(r.stdout).not.toContain('lgsp validate');
+    }
+    expect(lgsp('hub-key', 'rotate', '-h')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp hub-key rotate') });
+    expect(lgsp('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp crl import') });
+  });
 });
 
 describe('lgsp pki, sign and verify together', () => {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run by `npm test` (pretest) before anything else: makes this machine ready for the tests, or
+# says exactly what is missing. The tests use real peers: xmlsec1 and xmllint (interop), Debian's
+# chromium (the console's browser tests), and RabbitMQ with its management plugin (queue stats).
+# On a Debian machine as root it installs and enables what is missing; elsewhere it prints the
+# command to run and stops with exit 2 (an environment error, as the CLI's exit statuses say).
+set -euo pipefail
+
+say() { echo "preflight: $*"; }
+die() { echo "preflight: $*" >&2; exit 2; }
+as_root() { [ "$(id -u)" = 0 ]; }
+
+# 1. Reference peers (Debian package names).
+missing=()
+command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
+[ -x "${LGSP_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if as_root && command -v apt-get >/dev/null; then
+    say "installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    die "missing ${missing[*]}: install them (sudo apt-get install ${missing[*]}) and run npm test again"
+  fi
+fi
+
+# 2. RabbitMQ. With AMQP_URL set the broker is someone else's: only probe it.
+amqp_url="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}"
+amqp_ok() {
+  timeout 20 node -e "require('amqplib').connect(process.argv[1]).then((c) => c.close())
+    .then(() => process.exit(0), () => process.exit(1))" "$amqp_url"
+}
+local_broker() { [ -z "${AMQP_URL:-}" ] && command -v rabbitmqctl >/dev/null; }
+if local_broker; then
+  if ! rabbitmqctl -q await_startup --timeout 5 >/dev/null 2>&1; then
+    as_root || die "RabbitMQ is not running: start it (sudo rabbitmq-server -detached) and run npm test again"
+    say "starting RabbitMQ"
+    rabbitmq-server -detached
+    rabbitmqctl -q await_startup --timeout 120
+  fi
+fi
+# rabbitmqctl can report the node started while AMQP connections hang (seen here after heavy
+# quorum-queue churn): probe AMQP itself, and restart the local broker once if it does not answer.
+if ! amqp_ok; then
+  local_broker && as_root || die "no AMQP broker answers at $amqp_url: start one or set AMQP_URL"
+  say "RabbitMQ does not answer AMQP; restarting it"
+  timeout 60 rabbitmqctl -q stop >/dev/null 2>&1 || pkill -9 -f beam.smp || true
+  sleep 2
+  rabbitmq-server -detached
+  rabbitmqctl -q await_startup --timeout 120
+  amqp_ok || die "RabbitMQ still does not answer AMQP at $amqp_url"
+fi
+
+# 3. The management plugin: queue stats with unacked counts and rates (GET /api/admin/queues).
+management="${RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672}"
+management_ok() {
+  node -e "const u = new URL(process.argv[1]);
+    fetch(u.origin + '/api/overview', { headers: { authorization: 'Basic ' + Buffer.from(decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password)).toString('base64') } })
+      .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$management"
+}
+if ! management_ok; then
+  local_broker || die "RabbitMQ's management API does not answer at ${management%%@*}@…: enable the rabbitmq_management plugin on that broker or set RABBITMQ_MANAGEMENT_URL"
+  say "enabling RabbitMQ's management plugin"
+  rabbitmq-plugins -q enable rabbitmq_management >/dev/null \
+    || die "cannot enable rabbitmq_management (try: sudo rabbitmq-plugins enable rabbitmq_management)"
+  for _ in $(seq 60); do management_ok && break; sleep 1; done
+  management_ok || die "the management plugin is enabled but its API does not answer within 60 s"
+fi
+say "ready (xmlsec1, xmllint, chromium, RabbitMQ with management)"

@@ -258,7 +258,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       deadLetterAction: deadLetterActions({ ledger, replay, clock: env.clock }),
       journal: journalView, lanes: laneControl,
     },
-    ready: async () => ({ broker: conn.isConnected(), ledger: true, staleCrls: trust.staleCrls(env.clock()) }),
+    ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(env.clock()) }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
   log.info({ url: address, direct, linked }, 'hub started');

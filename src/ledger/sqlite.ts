@@ -74,7 +74,13 @@ const CertRow = z.object({
 const CrlRow = z.object({ issuer_fingerprint: z.string(), der: z.instanceof(Buffer), this_update: z.string(), imported_at: z.string(), imported_by: z.string() });
 const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.string() });
 
-const RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
+// State moves are single statements that compare and set in the database itself, so that two
+// processes sharing one ledger can never move a state backwards (no read-modify-write here).
+const DELIVERY_RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
+const CERT_RANK: Record<(typeof CERT_STATES)[number], number> = { active: 0, retired: 1, revoked: 2 };
+/** A SQL expression ranking a state column or parameter by `rank`. */
+const rankOf = (expr: string, rank: Record<string, number>) =>
+  `(CASE ${expr} ${Object.entries(rank).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} END)`;
 
 const SearchRow = z.object({
   doc_id: z.string(), first_seen: z.string(), rejected: z.number(), origin: z.string().nullable(), delivered: z.string().nullable(),
@@ -115,8 +121,11 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     insertRecipient: db.prepare('INSERT OR IGNORE INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES (?, ?, ?, ?)'),
     doc: db.prepare('SELECT * FROM documents WHERE doc_id = ?'),
     recipientsOf: db.prepare('SELECT * FROM recipients WHERE doc_id = ? ORDER BY organ_id'),
-    recipient: db.prepare('SELECT * FROM recipients WHERE doc_id = ? AND organ_id = ?'),
-    setRecipient: db.prepare('UPDATE recipients SET delivery = ?, status = ?, updated_at = ? WHERE doc_id = ? AND organ_id = ?'),
+    // Delivery only moves forward; a status given replaces the one held.
+    setRecipient: db.prepare(`UPDATE recipients SET
+        delivery = CASE WHEN @delivery IS NOT NULL AND ${rankOf('@delivery', DELIVERY_RANK)} > ${rankOf('delivery', DELIVERY_RANK)} THEN @delivery ELSE delivery END,
+        status = coalesce(@status, status), updated_at = @at
+      WHERE doc_id = @docId AND organ_id = @organId`),
     sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
     // Statuses carry the DocumentId they answer: only a document is the one being answered.
     byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
@@ -135,8 +144,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     certs: db.prepare('SELECT * FROM certs ORDER BY agency, not_before'),
     addCert: db.prepare(`INSERT OR IGNORE INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
       VALUES (@fingerprint, @agency, @pem, @subject, @notBefore, @notAfter, @state, @retireAt, @revokedAt, @reason, @addedAt, @addedBy)`),
-    cert: db.prepare('SELECT * FROM certs WHERE fingerprint = ?'),
-    setCert: db.prepare('UPDATE certs SET state = @state, retire_at = @retireAt, revoked_at = @revokedAt, reason = @reason WHERE fingerprint = @fingerprint'),
+    // A certificate's state only moves forward (active → retired → revoked); a revocation keeps
+    // its first time and reason.
+    setCert: db.prepare(`UPDATE certs SET
+        state = CASE WHEN @state IS NOT NULL AND ${rankOf('@state', CERT_RANK)} > ${rankOf('state', CERT_RANK)} THEN @state ELSE state END,
+        retire_at = coalesce(@retireAt, retire_at),
+        revoked_at = CASE WHEN state = 'revoked' THEN revoked_at ELSE coalesce(@revokedAt, revoked_at) END,
+        reason = CASE WHEN state = 'revoked' THEN reason ELSE coalesce(@reason, reason) END
+      WHERE fingerprint = @fingerprint`),
     crls: db.prepare('SELECT * FROM crls'),
     addDead: db.prepare(`INSERT OR IGNORE INTO dead_letters (message_key, doc_id, kind, sender, reason_code, reason, dead_at, headers, body)
       VALUES (@messageKey, @docId, @kind, @sender, @reasonCode, @reason, @deadAt, @headers, @body)`),
@@ -152,9 +167,12 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
     sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
     addSealKey: db.prepare('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES (?, ?, ?)'),
-    crl: db.prepare('SELECT this_update FROM crls WHERE issuer_fingerprint = ?'),
-    putCrl: db.prepare(`INSERT OR REPLACE INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
-      VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)`),
+    // The newest CRL of each CA wins, whichever process imports it first.
+    putCrl: db.prepare(`INSERT INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
+      VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)
+      ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
+        imported_at = excluded.imported_at, imported_by = excluded.imported_by
+      WHERE excluded.this_update > crls.this_update`),
   };
 
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -216,12 +234,9 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
 
   const updateRecipients = (docId: string, organIds: readonly string[],
     patch: { delivery?: DeliveryState; status?: string }, trace: readonly HopRecord[]) => {
+    const at = now().toISOString();
     for (const organId of organIds) {
-      const current = q.recipient.get(docId, organId);
-      if (current === undefined) continue;
-      const row = RecipientRow.parse(current);
-      const delivery = patch.delivery !== undefined && RANK[patch.delivery] > RANK[row.delivery] ? patch.delivery : row.delivery;
-      q.setRecipient.run(delivery, patch.status ?? row.status, now().toISOString(), docId, organId);
+      q.setRecipient.run({ delivery: patch.delivery ?? null, status: patch.status ?? null, at, docId, organId });
     }
     for (const hop of trace) appendOne(docId, hop);
   };
@@ -277,24 +292,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     addCertificate: (record) => write(() => q.addCert.run({
       ...record, retireAt: record.retireAt ?? null, revokedAt: record.revokedAt ?? null, reason: record.reason ?? null,
     }).changes === 1),
-    updateCertificate: (fingerprint, patch) => write(() => {
-      const row = q.cert.get(fingerprint);
-      if (row === undefined) return false;
-      const current = toCert(CertRow.parse(row));
-      const next = { ...current, ...patch };
-      q.setCert.run({ fingerprint, state: next.state, retireAt: next.retireAt ?? null, revokedAt: next.revokedAt ?? null, reason: next.reason ?? null });
-      return true;
-    }),
+    updateCertificate: (fingerprint, patch) => write(() => q.setCert.run({
+      fingerprint, state: patch.state ?? null, retireAt: patch.retireAt ?? null, revokedAt: patch.revokedAt ?? null, reason: patch.reason ?? null,
+    }).changes === 1),
     crls: async () => q.crls.all().map((r) => {
       const row = CrlRow.parse(r);
       return { issuerFingerprint: row.issuer_fingerprint, der: row.der, thisUpdate: row.this_update, importedAt: row.imported_at, importedBy: row.imported_by };
     }),
-    putCrl: (record: CrlRecord) => write(() => {
-      const held = q.crl.get(record.issuerFingerprint) as { this_update: string } | undefined;
-      if (held !== undefined && held.this_update >= record.thisUpdate) return false;
-      q.putCrl.run(record);
-      return true;
-    }),
+    putCrl: (record: CrlRecord) => write(() => q.putCrl.run(record).changes === 1),
     searchDocuments: async (f) => {
       const where: string[] = [];
       const args: Record<string, string | number> = {};
@@ -371,6 +376,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return row === undefined ? null : { keyFile: row.key_file, certPem: row.cert_pem };
     },
     activateSealKey: (keyFile, certPem, at) => write(() => { q.addSealKey.run(keyFile, certPem, at); }),
+    reachable: async () => {
+      try {
+        return db.prepare('SELECT 1 AS one').get() !== undefined;
+      } catch (err) {
+        if (err instanceof Database.SqliteError || !db.open) return false;
+        throw err;
+      }
+    },
     audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
     auditLog: async (limit) => q.auditLog.all(limit).map((r) => {
       const row = AuditRow.parse(r);

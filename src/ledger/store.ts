@@ -166,6 +166,8 @@ export interface Ledger {
   activeSealKey(): Promise<{ keyFile: string; certPem: string } | null>;
   activateSealKey(keyFile: string, certPem: string, at: string): Promise<void>;
 
+  /** Whether the store answers a trivial read now (for /readyz); never throws. */
+  reachable(): Promise<boolean>;
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;

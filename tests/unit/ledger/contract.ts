@@ -1,0 +1,227 @@
+// The ledger contract: what any Ledger must do, written against the interface only. The SQLite
+// ledger runs it (sqlite.test.ts); any other implementation (PostgreSQL) must pass it unchanged.
+// `open` may be called several times for one store: two handles on one store stand for two
+// processes sharing it, and states must never move backwards whatever order their writes land in.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HopRecord } from '../../../src/hop/seal.js';
+import type { CertRecord, DeliveryState, Ledger } from '../../../src/ledger/store.js';
+
+export interface LedgerFactory {
+  /** A fresh, empty store; `handle()` opens another handle on that same store. */
+  create(): Promise<{ ledger: Ledger; handle(): Promise<Ledger>; remove(): Promise<void> }>;
+}
+
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+const iso = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+const hop = (hub: string, minutes: number, verdict: HopRecord['verdict'] = 'accepted'): HopRecord =>
+  ({ hub, at: iso(minutes), verdict, checks: { schema: 'ok' }, ms: 1.5 });
+const docId = (n: number) => n.toString(16).padStart(32, '0');
+const fingerprint = (n: number) => n.toString(16).padStart(64, '0');
+const cert = (n: number, agency: string): CertRecord => ({
+  fingerprint: fingerprint(n), agency, pem: `PEM ${n}`, subject: `CN=${agency}`, notBefore: iso(0), notAfter: iso(60 * 24 * 365),
+  state: 'active', addedAt: iso(1), addedBy: 'config',
+});
+
+export function describeLedgerContract(name: string, factory: LedgerFactory): void {
+  describe(`the ledger contract: ${name}`, () => {
+    const opened: { remove(): Promise<void> }[] = [];
+    const handles: Ledger[] = [];
+    afterEach(async () => {
+      for (const h of handles.splice(0)) await h.close();
+      for (const o of opened.splice(0)) await o.remove();
+    });
+    const fresh = async () => {
+      const store = await factory.create();
+      opened.push(store);
+      handles.push(store.ledger);
+      return {
+        ledger: store.ledger,
+        another: async () => {
+          const h = await store.handle();
+          handles.push(h);
+          return h;
+        },
+      };
+    };
+    const submit = (ledger: Ledger, n: number, sender = 'A', recipients = ['B', 'C'], extra: { documentId?: string; subject?: string } = {}) =>
+      ledger.recordSubmission({ docId: docId(n), kind: 'edoc', sender, digest: `d${n}`, submittedAt: iso(n), ...extra }, recipients, hop('H1', n));
+
+    it('records a submission once, with its recipients queued and its first hop', async () => {
+      const { ledger } = await fresh();
+      expect(await submit(ledger, 1, 'A', ['B', 'C'], { subject: 'Công văn', documentId: '12/UBND' })).toBe('new');
+      expect(await submit(ledger, 1)).toBe('existing');
+      expect(await ledger.submission(docId(1))).toMatchObject({
+        docId: docId(1), kind: 'edoc', sender: 'A', subject: 'Công văn', documentId: '12/UBND',
+        recipients: [{ organId: 'B', delivery: 'queued' }, { organId: 'C', delivery: 'queued' }],
+      });
+      expect(await ledger.submission(docId(99))).toBeNull();
+      expect(await ledger.trace(docId(1))).toEqual([hop('H1', 1)]);
+      expect(await ledger.findByDocumentId('A', '12/UBND')).toBe(docId(1));
+      expect(await ledger.findByDocumentId('B', '12/UBND')).toBeNull();
+      await submit(ledger, 2);
+      expect((await ledger.sent('A', 10)).map((s) => s.docId)).toEqual([docId(2), docId(1)]);
+      expect((await ledger.sent('A', 1)).map((s) => s.docId)).toEqual([docId(2)]);
+    });
+
+    it('moves a recipient\'s delivery state forward only, and keeps its business status', async () => {
+      const { ledger } = await fresh();
+      await submit(ledger, 1);
+      const state = async () => (await ledger.submission(docId(1)))!.recipients.find((r) => r.organId === 'B')!;
+      await ledger.updateRecipients(docId(1), ['B'], { delivery: 'delivered' });
+      await ledger.updateRecipients(docId(1), ['B'], { delivery: 'in_transit' });
+      expect(await state()).toEqual({ organId: 'B', delivery: 'delivered' });
+      await ledger.updateRecipients(docId(1), ['B'], { status: '03' });
+      expect(await state()).toEqual({ organId: 'B', delivery: 'delivered', status: '03' });
+      await ledger.updateRecipients(docId(1), ['B'], { delivery: 'acked' }, [hop('H2', 5)]);
+      await ledger.updateRecipients(docId(1), ['B'], { delivery: 'queued' });
+      expect(await state()).toEqual({ organId: 'B', delivery: 'acked', status: '03' });
+      expect((await ledger.trace(docId(1))).map((h) => h.hub)).toEqual(['H1', 'H2']);
+      await ledger.updateRecipients(docId(1), ['nobody'], { delivery: 'acked' });
+      expect((await ledger.submission(docId(1)))!.recipients.map((r) => r.organId)).toEqual(['B', 'C']);
+    });
+
+    it('never moves a delivery state back when two processes write in any order', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      await submit(ledger, 1, 'A', ['B']);
+      const steps: DeliveryState[] = ['in_transit', 'delivered', 'acked'];
+      // Every interleaving of the three steps across the two handles, many times over.
+      for (let round = 0; round < 20; round++) {
+        await Promise.all([...steps, ...steps].reverse().map((delivery, i) =>
+          (i % 2 === 0 ? ledger : other).updateRecipients(docId(1), ['B'], { delivery })));
+      }
+      expect((await other.submission(docId(1)))!.recipients).toEqual([{ organId: 'B', delivery: 'acked' }]);
+    });
+
+    it('stores a package once per recipient (the idempotent receiver) and gives back its exact bytes', async () => {
+      const { ledger } = await fresh();
+      const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+      const delivery = { docId: docId(1), agency: 'B', kind: 'edoc' as const, sender: 'A', originHub: 'H1', bytes, receivedAt: iso(3), subject: 'S' };
+      expect(await ledger.deliver(delivery, [hop('H2', 3)])).toBe('stored');
+      expect(await ledger.deliver({ ...delivery, receivedAt: iso(4) }, [hop('H2', 4)])).toBe('duplicate');
+      expect(await ledger.deliver({ ...delivery, agency: 'C' }, [])).toBe('stored');
+      expect(Buffer.compare((await ledger.download('B', docId(1)))!, bytes)).toBe(0);
+      expect(await ledger.download('D', docId(1))).toBeNull();
+      expect(await ledger.received('B', undefined, 10)).toEqual([{ docId: docId(1), kind: 'edoc', from: 'A', subject: 'S', receivedAt: iso(3) }]);
+      expect(await ledger.received('B', 'status', 10)).toEqual([]);
+      expect(await ledger.countReceived('B', undefined)).toBe(1);
+      expect(await ledger.isRecipient('B', docId(1))).toBe(true);
+      expect(await ledger.isRecipient('D', docId(1))).toBe(false);
+      expect(await ledger.trace(docId(1))).toEqual([hop('H2', 3)]);
+      expect(await ledger.ack('B', docId(1), 'done', undefined)).toEqual({ originHub: 'H1', sender: 'A' });
+      expect(await ledger.received('B', undefined, 10)).toEqual([]);
+      expect(await ledger.countReceived('B', undefined)).toBe(0);
+      expect(await ledger.ack('D', docId(1), 'done', undefined)).toBeNull();
+      expect(await ledger.mailboxEntries(docId(1))).toEqual([
+        { agency: 'B', receivedAt: iso(3), ackedAt: expect.any(String), ackResult: 'done' }, { agency: 'C', receivedAt: iso(3) }]);
+    });
+
+    it('keeps the newest CRL of each CA, whatever order they are imported in', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      const crl = (thisUpdate: number, issuer = 'ca1') =>
+        ({ issuerFingerprint: issuer, der: Buffer.from([thisUpdate]), thisUpdate: iso(thisUpdate), importedAt: iso(100), importedBy: 'op' });
+      expect(await ledger.putCrl(crl(10))).toBe(true);
+      expect(await other.putCrl(crl(5))).toBe(false);
+      expect(await other.putCrl(crl(10))).toBe(false);
+      expect(await ledger.putCrl(crl(5, 'ca2'))).toBe(true);
+      await Promise.all([ledger.putCrl(crl(30)), other.putCrl(crl(20)), ledger.putCrl(crl(25)), other.putCrl(crl(15))]);
+      const held = (await ledger.crls()).sort((a, b) => a.issuerFingerprint.localeCompare(b.issuerFingerprint));
+      expect(held.map((c) => [c.issuerFingerprint, c.thisUpdate, [...c.der]])).toEqual([['ca1', iso(30), [30]], ['ca2', iso(5), [5]]]);
+    });
+
+    it('moves a certificate forward only: a revoked certificate stays revoked', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      expect(await ledger.addCertificate(cert(1, 'A'))).toBe(true);
+      expect(await other.addCertificate({ ...cert(1, 'A'), agency: 'B' })).toBe(false);
+      expect(await ledger.updateCertificate(fingerprint(9), { state: 'revoked' })).toBe(false);
+      expect(await ledger.updateCertificate(fingerprint(1), { retireAt: iso(50) })).toBe(true);
+      await Promise.all([
+        other.updateCertificate(fingerprint(1), { state: 'revoked', revokedAt: iso(60), reason: 'keyCompromise' }),
+        ledger.updateCertificate(fingerprint(1), { state: 'active' }),
+      ]);
+      await ledger.updateCertificate(fingerprint(1), { state: 'revoked', revokedAt: iso(70), reason: 'again' });
+      await other.updateCertificate(fingerprint(1), { state: 'active' });
+      expect(await ledger.certificates()).toEqual([{
+        ...cert(1, 'A'), state: 'revoked', retireAt: iso(50), revokedAt: iso(60), reason: 'keyCompromise',
+      }]);
+    });
+
+    it('keeps dead letters: once per message, filtered, paged, replayed and deleted', async () => {
+      const { ledger } = await fresh();
+      const dead = (n: number, reasonCode: string, sender: string) => ({
+        docId: docId(n), kind: 'edoc', sender, reasonCode, reason: `reason ${n}`, deadAt: iso(n), headers: { 'x-lgsp-doc-id': docId(n) },
+        body: Buffer.from(`<edXML>${n}</edXML>`), messageKey: `key-${n}`,
+      });
+      for (let n = 1; n <= 5; n++) expect(await ledger.addDeadLetter(dead(n, n % 2 === 0 ? 'SIGNATURE_INVALID' : 'SCHEMA_INVALID', n < 3 ? 'A' : 'B'))).toBe('stored');
+      expect(await ledger.addDeadLetter(dead(1, 'SCHEMA_INVALID', 'A'))).toBe('duplicate');
+      const all = await ledger.deadLetters({ limit: 2, offset: 0 });
+      expect(all.total).toBe(5);
+      expect(all.items.map((d) => d.docId)).toEqual([docId(5), docId(4)]);
+      expect((await ledger.deadLetters({ limit: 2, offset: 4 })).items.map((d) => d.docId)).toEqual([docId(1)]);
+      expect((await ledger.deadLetters({ reason: 'SIGNATURE_INVALID', limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(4), docId(2)]);
+      expect((await ledger.deadLetters({ agency: 'A', limit: 10, offset: 0 })).total).toBe(2);
+      expect((await ledger.deadLetters({ since: iso(2), until: iso(4), limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(3), docId(2)]);
+      const first = all.items[0]!;
+      expect(first).toMatchObject({ reasonCode: 'SCHEMA_INVALID', sender: 'B', headers: { 'x-lgsp-doc-id': docId(5) }, size: 16 });
+      expect((await ledger.deadLetter(first.id))!.body.toString()).toBe('<edXML>5</edXML>');
+      expect(await ledger.markDeadLetter(first.id, 'replayed', iso(10))).toBe(true);
+      expect((await ledger.deadLetter(first.id))!.replayedAt).toBe(iso(10));
+      expect(await ledger.markDeadLetter(first.id, 'deleted', iso(11))).toBe(true);
+      expect(await ledger.markDeadLetter(first.id, 'deleted', iso(12))).toBe(false);
+      expect(await ledger.deadLetter(first.id)).toBeNull();
+      expect((await ledger.deadLetters({ limit: 10, offset: 0 })).total).toBe(4);
+    });
+
+    it('finds documents by organ, period and state, newest first, in pages', async () => {
+      const { ledger } = await fresh();
+      for (let n = 1; n <= 5; n++) await submit(ledger, n, n <= 3 ? 'A' : 'X', ['B']);
+      await ledger.updateRecipients(docId(2), ['B'], { delivery: 'delivered', status: '03' });
+      await ledger.appendTrace(docId(6), [hop('H2', 6, 'rejected')]);
+      const page = await ledger.searchDocuments({ limit: 2, offset: 0 });
+      expect(page.total).toBe(6);
+      expect(page.items.map((d) => d.docId)).toEqual([docId(6), docId(5)]);
+      expect(page.items[0]).toMatchObject({ role: 'transit', rejected: true });
+      expect(page.items[1]).toMatchObject({ role: 'origin', rejected: false, sender: 'X', kind: 'edoc' });
+      expect((await ledger.searchDocuments({ limit: 10, offset: 5 })).items.map((d) => d.docId)).toEqual([docId(1)]);
+      expect((await ledger.searchDocuments({ organ: 'A', limit: 10, offset: 0 })).total).toBe(3);
+      expect((await ledger.searchDocuments({ status: '03', limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(2)]);
+      expect((await ledger.searchDocuments({ delivery: 'delivered', limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(2)]);
+      expect((await ledger.searchDocuments({ since: iso(2), until: iso(4), limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(3), docId(2)]);
+    });
+
+    it('answers whether it is reachable (for /readyz), and says no once closed', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      expect(await other.reachable()).toBe(true);
+      await other.close();
+      handles.splice(handles.indexOf(other), 1);
+      expect(await other.reachable()).toBe(false);
+      expect(await ledger.reachable()).toBe(true);
+    });
+
+    it('keeps the trust store\'s other parts and the audit log', async () => {
+      const { ledger, another } = await fresh();
+      expect(await ledger.addAgency({ code: 'N', name: 'Sở Mới', parent: null, hubId: 'H1', apiKeyHash: 'f'.repeat(64) }, iso(1), 'sec')).toBe(true);
+      expect(await ledger.addAgency({ code: 'N', name: 'Other', parent: null, hubId: 'H2', apiKeyHash: 'e'.repeat(64) }, iso(2), 'sec')).toBe(false);
+      expect(await ledger.agencies()).toEqual([{ code: 'N', name: 'Sở Mới', parent: null, hubId: 'H1', apiKeyHash: 'f'.repeat(64) }]);
+      expect(await ledger.addTrustedCa('ca1', 'PEM', iso(1), 'config')).toBe(true);
+      expect(await ledger.addTrustedCa('ca1', 'PEM', iso(2), 'config')).toBe(false);
+      expect(await ledger.removeTrustedCa('ca1')).toBe(true);
+      expect(await ledger.removeTrustedCa('ca1')).toBe(false);
+      expect(await ledger.trustedCas()).toEqual([]);
+      expect(await ledger.addHubCertificate('H1', 'fp1', 'PEM1', iso(1))).toBe(true);
+      expect(await ledger.addHubCertificate('H1', 'fp1', 'PEM1', iso(2))).toBe(false);
+      expect(await ledger.hubCertificates()).toEqual([{ hubId: 'H1', fingerprint: 'fp1', pem: 'PEM1', addedAt: iso(1) }]);
+      expect(await ledger.activeSealKey()).toBeNull();
+      await ledger.activateSealKey('k1.pem', 'C1', iso(1));
+      await ledger.activateSealKey('k2.pem', 'C2', iso(2));
+      expect(await (await another()).activeSealKey()).toEqual({ keyFile: 'k2.pem', certPem: 'C2' });
+      await ledger.audit('sec', 'agency.add', { code: 'N' });
+      await ledger.audit('op', 'lane.pause', { queue: 'q' });
+      expect(await ledger.auditLog(1)).toEqual([{ at: expect.any(String), actor: 'op', action: 'lane.pause', detail: { queue: 'q' } }]);
+      expect((await ledger.auditLog(10)).map((a) => a.action)).toEqual(['lane.pause', 'agency.add']);
+    });
+  });
+}

@@ -45,6 +45,7 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   NOT_FOUND: '51',
   PAYLOAD_TOO_LARGE: '60',
   UNSUPPORTED_MEDIA_TYPE: '61',
+  ACK_CONFLICT: '53',
   RATE_LIMITED: '62',
   REQUEST_TIMEOUT: '63',
   MALFORMED_HTTP: '64',

@@ -153,6 +153,10 @@ describe('the national SDK dialect', () => {
     const huge = new FormData();
     huge.append('file_doc', new Blob([Buffer.alloc(MAX_BYTES + 1, 0x20)]), 'huge.edxml');
     expectFail(await sdk.call('POST', 'sendEdoc', { from: commune.agency.code }, huge), 413, '60', 'PAYLOAD_TOO_LARGE');
+    // The raw body may carry the SDK's CRLF beyond the limit, never more; the package itself at most the limit.
+    const raw = (body: Buffer) => sdk.send('POST', 'sendEdoc', { ...sdk.sign({ from: commune.agency.code }), 'content-type': 'application/octet-stream' }, body);
+    expectFail(await raw(Buffer.alloc(MAX_BYTES + 3, 0x20)), 413, '60', 'PAYLOAD_TOO_LARGE');
+    expectFail(await raw(Buffer.alloc(MAX_BYTES + 2, 0x20)), 413, '60', 'PAYLOAD_TOO_LARGE');
     const misnamed = new FormData();
     misnamed.append('file', new Blob([good]), 'a.edxml');
     expectFail(await sdk.call('POST', 'sendEdoc', {}, misnamed), 400, '32', 'SCHEMA_INVALID');

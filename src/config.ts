@@ -55,6 +55,12 @@ export const AdminConfig = z.object({
 });
 export type AdminConfig = z.output<typeof AdminConfig>;
 
+/** A duration such as 90s, 5m, 24h or 30d, in ms. */
+const SdkDuration = z.string().regex(/^[1-9]\d*(s|m|h|d)$/, 'a duration such as 90s, 5m, 24h or 30d')
+  .transform((s) => Number.parseInt(s, 10) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[s.slice(-1) as 's' | 'm' | 'h' | 'd']);
+/** A duration, or off (null): no limit. */
+const SdkWindow = z.union([z.literal('off').transform(() => null), SdkDuration]);
+
 export const Config = z.object({
   dataDir: z.string().default('data'),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
@@ -97,6 +103,19 @@ export const Config = z.object({
       burst: z.number().int().positive().default(400),
     }).prefault({}),
   }).refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] }).prefault({}),
+  /**
+   * The national SDK dialect's freshness rules (docs/national-sdk.md, "Freshness and replay"). The
+   * real SDK stamps a service object once and repeats its signed headers for the life of the
+   * process, so by default a timestamp of any age passes and nothing is a replay; agencies whose
+   * clients stamp each call can be held to a window of minutes and a replay guard.
+   */
+  sdk: z.object({
+    timestampWindow: SdkWindow.prefault('off'),
+    strict: z.object({
+      agencies: z.array(z.string()).default([]),
+      timestampWindow: SdkDuration.prefault('5m'),
+    }).prefault({}),
+  }).prefault({}),
   hubs: z.array(HubConfig).min(1),
   agencies: z.array(AgencyConfig).default([]),
   admins: z.array(AdminConfig).default([]),

@@ -17,6 +17,7 @@ export const ERRORS = {
   CERT_NOT_BOUND: { http: 422, exit: 1, meaning: 'signer certificate is not registered for the sending agency' },
   UNKNOWN_RECIPIENT: { http: 422, exit: 1, meaning: 'a recipient code that no hub serves' },
   NOT_FOUND: { http: 404, exit: 1, meaning: 'no such document for this caller' },
+  ACK_CONFLICT: { http: 409, exit: 1, meaning: 'a second, different acknowledgement of a document: the first one stands' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 1, meaning: 'over the hub\'s size limit (default 50 MiB)' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, exit: 1, meaning: 'not XML' },
   RATE_LIMITED: { http: 429, exit: 1, meaning: 'per-agency limit exceeded' },

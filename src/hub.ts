@@ -242,7 +242,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const laneControl = { consumers: lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
   const app = await createServer({
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: log.child({ component: 'http' }), http: config.http, clock: env.clock,
-    sdk: { hubId: hub.id, pipeline, ledger, registry, secrets: sdkSecrets.value, maxBytes: config.policy.maxBytes, clock: env.clock },
+    sdk: {
+      hubId: hub.id, pipeline, ledger, registry, secrets: sdkSecrets.value, maxBytes: config.policy.maxBytes, clock: env.clock,
+      freshness: { timestampWindowMs: config.sdk.timestampWindow, strict: { agencies: new Set(config.sdk.strict.agencies), timestampWindowMs: config.sdk.strict.timestampWindow } },
+    },
     admin: {
       hubId: hub.id, ledger, registry, trust, changeTrust, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint, clock: env.clock,
       admins, agencyKeys,

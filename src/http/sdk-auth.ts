@@ -1,6 +1,12 @@
 // Who is calling the national SDK dialect (/vxp): the signed `systemid` names an agency served
-// by this hub, the HMAC under that agency's secret verifies, the signed timestamp is within the
-// window, and the same signed request has not been seen within it (replay).
+// by this hub, the HMAC under that agency's secret verifies over the sign-header as received,
+// the signed values are the headers sent, and the timestamp passes the agency's freshness rule.
+//
+// Freshness (docs/national-sdk.md, "Freshness and replay"): the real SDK stamps a service object
+// once, when it is built, and sends the same signed headers on every call of it, for as long as
+// the integration's process lives. So by default the timestamp is only checked against
+// sdk.timestampWindow (default off) and nothing is refused as a replay. Agencies whose clients
+// stamp each call can be put in sdk.strict: a window of minutes and a replay guard.
 //
 // The secret is the agency's API key itself. The hub keeps only hashes of API keys, so an agency
 // can use /vxp only when its configuration has an apiKeyFile: read once at start-up, checked
@@ -10,10 +16,7 @@ import { fail, ok, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
 import { hashApiKey } from './auth.js';
 import { sdkError, type SdkError } from './sdk-error-codes.js';
-import { formatSdkTimestamp, parseSignedHeaders, parseSdkTimestamp, verifyHmac } from './sdk-signature.js';
-
-/** A signed timestamp may be this far from the hub's clock, either way. */
-export const TIMESTAMP_WINDOW_MS = 5 * 60_000;
+import { bindSentHeaders, formatSdkTimestamp, parseSignedHeaders, parseSdkTimestamp, SDK_ZONE_SPREAD_MS, verifyHmac } from './sdk-signature.js';
 
 export type SdkResult<T> = { ok: true; value: T } | { ok: false; error: SdkError };
 
@@ -23,19 +26,29 @@ export interface SdkCaller {
   headers: ReadonlyMap<string, string>;
 }
 
+/** The freshness rules (config.ts `sdk`), windows in ms. */
+export interface SdkFreshness {
+  /** How far a timestamp may be from the hub's clock, read in Vietnam time or UTC; null: any. */
+  timestampWindowMs: number | null;
+  /** Agencies whose clients stamp each call: Vietnam time within this window, and no request twice. */
+  strict: { agencies: ReadonlySet<string>; timestampWindowMs: number };
+}
+
 export interface SdkAuthDeps {
   hubId: string;
   /** Live: agencies registered at run time appear here (they have no secret, so they get NO_SECRET). */
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → its API key's bytes, for the agencies this hub serves that have an apiKeyFile. */
   secrets: ReadonlyMap<string, Buffer>;
+  freshness: SdkFreshness;
   clock: () => Date;
 }
 
 type RawHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkResult<SdkCaller> {
-  const replay = createReplayGuard(deps.clock);
+  const { strict } = deps.freshness;
+  const replay = createReplayGuard(deps.clock, strict.timestampWindowMs);
   const refuse = (error: SdkError): SdkResult<never> => ({ ok: false, error });
   return (raw) => {
     const signed = parseSignedHeaders(raw);
@@ -54,15 +67,26 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
     }
     const hmac = verifyHmac(secret, signed.value);
     if (!hmac.ok) return refuse(sdkError(hmac.problem, hmac.message));
+    const bound = bindSentHeaders(raw, signed.value);
+    if (!bound.ok) return refuse(sdkError(bound.problem, bound.message));
     const at = parseSdkTimestamp(timestamp);
-    if (at === null) return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp "${timestamp}" is not ddMMyyyy'T'HHmmss+SSSS (Asia/Ho_Chi_Minh)`));
+    if (at === null) return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp "${timestamp}" is not ddMMyyyy'T'HHmmss+SSSS`));
     const now = deps.clock();
-    const skewMs = at.getTime() - now.getTime();
-    if (Math.abs(skewMs) > TIMESTAMP_WINDOW_MS) {
-      return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is ${Math.round(skewMs / 1000)} s from the hub's clock (${formatSdkTimestamp(now)}); at most ±${TIMESTAMP_WINDOW_MS / 1000} s`));
-    }
-    if (!replay.firstUse(`${systemId}:${signed.value.hashHeader}`, at.getTime())) {
-      return refuse(sdkError('REPLAYED', 'this signed request was already received; sign each request with a fresh timestamp'));
+    if (strict.agencies.has(systemId)) {
+      const skewMs = at.getTime() - now.getTime();
+      if (Math.abs(skewMs) > strict.timestampWindowMs) {
+        return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is ${Math.round(skewMs / 1000)} s from the hub's clock (${formatSdkTimestamp(now)}, Asia/Ho_Chi_Minh); agency ${systemId} is in sdk.strict: at most ±${strict.timestampWindowMs / 1000} s`));
+      }
+      if (!replay.firstUse(`${systemId}:${signed.value.hashHeader}`, at.getTime())) {
+        return refuse(sdkError('REPLAYED', `this signed request was already received; agency ${systemId} is in sdk.strict: sign each request with a fresh timestamp`));
+      }
+    } else if (deps.freshness.timestampWindowMs !== null) {
+      // The stamp names an instant between its reading as Vietnam time and as UTC (7 h later).
+      const windowMs = deps.freshness.timestampWindowMs;
+      const tooOld = now.getTime() - (at.getTime() + SDK_ZONE_SPREAD_MS) > windowMs;
+      if (tooOld || at.getTime() - now.getTime() > windowMs) {
+        return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is more than sdk.timestampWindow (${windowMs / 1000} s) from the hub's clock (${formatSdkTimestamp(now)}, Asia/Ho_Chi_Minh); the SDK stamps a service object when it is built, so build a new one`));
+      }
     }
     return { ok: true, value: { agency: systemId, headers: signed.value.headers } };
   };
@@ -72,7 +96,7 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
  * Remembers each accepted hash-header until its timestamp leaves the window, after which the
  * window check refuses it anyway. In memory, per hub process: replicas of one hub do not share it.
  */
-function createReplayGuard(clock: () => Date): { firstUse(key: string, timestampMs: number): boolean } {
+function createReplayGuard(clock: () => Date, windowMs: number): { firstUse(key: string, timestampMs: number): boolean } {
   const seen = new Map<string, number>(); // key → until when it can still pass the window check
   let nextSweepMs = 0;
   return {
@@ -80,10 +104,10 @@ function createReplayGuard(clock: () => Date): { firstUse(key: string, timestamp
       const nowMs = clock().getTime();
       if (nowMs >= nextSweepMs) {
         for (const [k, untilMs] of seen) if (untilMs < nowMs) seen.delete(k);
-        nextSweepMs = nowMs + TIMESTAMP_WINDOW_MS;
+        nextSweepMs = nowMs + windowMs;
       }
       if ((seen.get(key) ?? -Infinity) >= nowMs) return false;
-      seen.set(key, timestampMs + TIMESTAMP_WINDOW_MS);
+      seen.set(key, timestampMs + windowMs);
       return true;
     },
   };

@@ -10,10 +10,10 @@ import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import type { ErrorCode } from '../errors.js';
-import { createSdkAuth, type SdkCaller, type SdkResult } from './sdk-auth.js';
+import { createSdkAuth, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
 import { sdkError } from './sdk-error-codes.js';
-import { formatSdkTimestamp } from './sdk-signature.js';
-import { replySdkError } from './errors.js';
+import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signature.js';
+import { replySdkError, type SdkFailShape } from './errors.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
 
@@ -26,7 +26,9 @@ export interface SdkDialectDeps {
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → API key, for this hub's agencies with an apiKeyFile (sdk-auth.ts). */
   secrets: ReadonlyMap<string, Buffer>;
-  /** The hub's policy.maxBytes: the largest package file_doc may carry. */
+  /** config.sdk: how old a timestamp may be, and which agencies are held to the strict rules. */
+  freshness: SdkFreshness;
+  /** The hub's policy.maxBytes: the largest package sendEdoc may carry. */
   maxBytes: number;
   clock: () => Date;
   /** The per-agency rate limit, shared with /api/v1. */
@@ -37,82 +39,114 @@ const SERVICE_TYPE = 'eDoc';
 const FILE_PART = 'file_doc';
 /** Bodies other than sendEdoc's are a few parameters (updateStatus); nothing near a package's size. */
 const SMALL_BODY_LIMIT = 64 * 1024;
+/** sendEdoc's raw body: the package, and the CRLF the SDK writes after it. */
+const RAW_TYPES = ['application/octet-stream', 'application/xml', 'text/xml'];
+const SDK_TRAILER = Buffer.from('\r\n');
 
 const EdocKind = z.enum(['edoc', 'status']);
 // Header values as signed; the SDK writes servicetype "eDoc", read here without regard to case.
 const ServiceType = z.string().refine((s) => s.toLowerCase() === SERVICE_TYPE.toLowerCase(), `must be ${SERVICE_TYPE}`);
-const SendHeaders = z.object({ from: z.string().optional(), servicetype: ServiceType.optional(), messagetype: EdocKind.optional() });
+const SendHeaders = z.object({
+  from: z.string().optional(), servicetype: ServiceType.optional(), messagetype: EdocKind.optional(), 'hash-file': z.string().optional(),
+});
 const ListHeaders = z.object({ servicetype: ServiceType.optional(), messagetype: EdocKind.optional() });
-const DocHeaders = z.object({ docid: z.string() });
+const DocParams = z.object({ docId: z.string() });
 const DocId = /^[0-9a-f]{32}$/;
 const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
-const UpdateStatusBody = z.object({ status: z.enum(['done', 'fail']), reason: z.string().max(2000).optional() });
+/** processing says the document system is working on it: not an acknowledgement (docs/national-sdk.md). */
+const UpdateStatusParams = z.object({ status: z.enum(['done', 'fail', 'processing']), reason: z.string().max(2000).optional() });
 
 /** What a call answers: the fields beside status/ErrorCode/ErrorDesc, or raw package bytes. */
-type Answer = SdkResult<Record<string, unknown> | Buffer>;
+type Answer = SdkResult<Record<string, string | number | object[]> | Buffer>;
 type Call = (caller: SdkCaller, request: FastifyRequest) => Promise<Answer>;
 
 const failed = (code: ErrorCode, message: string): SdkResult<never> => ({ ok: false, error: { code, message } });
-const answer = <T extends Record<string, unknown>>(value: T): Answer => ({ ok: true, value });
+const answer = (value: Record<string, string | number | object[]>): Answer => ({ ok: true, value });
+/** Optional text the SDK reads with getAsString: "" when absent, never null. */
+const text = (value: string | null | undefined): string => value ?? '';
 
 export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Promise<void> {
   const { pipeline, ledger } = deps;
   const authenticate = createSdkAuth(deps);
+  const callers = new WeakMap<FastifyRequest, SdkCaller>();
   const headersOf = <T extends z.ZodType>(schema: T, caller: SdkCaller) => parseInput(schema, Object.fromEntries(caller.headers), 'signed headers');
-  const docIdOf = (caller: SdkCaller): SdkResult<string> => {
-    const h = headersOf(DocHeaders, caller);
-    if (!h.ok) return h;
+  /**
+   * A call's parameters: the signed headers first (the SDK sends them there, accumulated over
+   * the calls of one service object), then the body's JSON or form fields.
+   */
+  const paramsOf = <T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) => {
+    const body = request.body !== null && typeof request.body === 'object' && !Buffer.isBuffer(request.body) ? request.body as Record<string, unknown> : {};
+    const params: Record<string, unknown> = {};
+    for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
+    return parseInput(schema, params, 'signed headers or body');
+  };
+  const docIdOf = (caller: SdkCaller, request: FastifyRequest): SdkResult<string> => {
+    const p = paramsOf(DocParams, caller, request, ['docId']);
+    if (!p.ok) return p;
     // Not a doc id of ours is no document of the caller's: NOT_FOUND, as /api/v1 answers.
-    return DocId.test(h.value.docid) ? { ok: true, value: h.value.docid } : failed('NOT_FOUND', `no document ${h.value.docid} for agency ${caller.agency}`);
+    return DocId.test(p.value.docId) ? { ok: true, value: p.value.docId } : failed('NOT_FOUND', `no document ${p.value.docId} for agency ${caller.agency}`);
   };
   const time = (iso: string) => formatSdkTimestamp(new Date(iso));
 
   await app.register(async (vxp) => {
-    // Only the bodies the dialect uses are read, so nothing large is buffered before the caller is
-    // known: multipart for sendEdoc, small JSON or form parameters for the other calls.
+    // Only the bodies the dialect uses are read, and only once the caller is known (onRequest
+    // below): the raw package or multipart for sendEdoc, small JSON or form parameters otherwise.
     const json = vxp.getDefaultJsonParser('error', 'error');
     vxp.removeAllContentTypeParsers();
     // Limits of the multipart parser (it does not apply fastify's bodyLimit): one file of at most
     // the hub's maxBytes, and a few small fields.
     await vxp.register(multipart, { limits: { fileSize: deps.maxBytes, files: 1, fields: 16, fieldSize: 4096, parts: 17, headerPairs: 100 } });
-    // SDK clients post calls without parameters with an empty body: that is {}.
+    // The SDK posts calls without parameters with an empty body or {}: both are no parameters.
     vxp.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: SMALL_BODY_LIMIT }, (request, body, done) => {
-      const text = body.toString();
-      return text === '' ? done(null, {}) : json(request, text, done);
+      const t = body.toString();
+      return t === '' ? done(null, {}) : json(request, t, done);
     });
     vxp.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: SMALL_BODY_LIMIT }, (_request, body, done) =>
       done(null, Object.fromEntries(new URLSearchParams(body.toString()))));
+    // sendEdoc's route raises the limit to the package's; other calls have no use for raw bytes.
+    vxp.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: SMALL_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
+    const shapes = new Map<string, SdkFailShape>(); // route url → how its failures are answered
+    const shapeOf = (request: FastifyRequest): SdkFailShape => shapes.get(request.routeOptions.url ?? '') ?? 'json';
     vxp.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
       const status = err.statusCode ?? 500;
       if (status >= 500) {
         request.log.error({ err }, 'sdk request failed');
-        return replySdkError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' });
+        return replySdkError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' }, shapeOf(request));
       }
       // 406 is the multipart parser's "not multipart"; 413 its file, part and field limits.
       const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 || status === 406 ? 'UNSUPPORTED_MEDIA_TYPE' : 'SCHEMA_INVALID';
-      return replySdkError(reply, { code, message: code === 'PAYLOAD_TOO_LARGE' ? `${err.message} (at most ${deps.maxBytes} bytes)` : err.message });
+      return replySdkError(reply, { code, message: code === 'PAYLOAD_TOO_LARGE' ? `${err.message} (at most ${deps.maxBytes} bytes)` : err.message }, shapeOf(request));
     });
     vxp.setNotFoundHandler((request, reply) => replySdkError(reply, { code: 'NOT_FOUND', message: `no call ${request.method} ${request.url}` }));
 
-    const route = (method: 'GET' | 'POST', name: string, call: Call) => vxp.route({
-      method, url: `/${name}`,
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const caller = authenticate(request.headers);
-        if (!caller.ok) {
-          request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');
-          return replySdkError(reply, caller.error);
-        }
-        // Limited once the HMAC has named the agency, so no one can spend another agency's budget;
-        // before sendEdoc's package is read (multipart is read in the call).
-        const limited = deps.limiter.check(caller.value.agency);
-        if (limited !== null) return replySdkError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error);
-        const result = await call(caller.value, request);
-        if (!result.ok) return replySdkError(reply, result.error);
-        if (Buffer.isBuffer(result.value)) return reply.type('application/xml').send(result.value);
-        return reply.type('application/json').send({ status: 'OK', ErrorCode: '0', ErrorDesc: '', ...result.value });
-      },
-    });
+    const route = (method: 'GET' | 'POST', name: string, call: Call, options: { failShape?: SdkFailShape; bodyLimit?: number } = {}) => {
+      shapes.set(`${SDK_BASE}/${name}`, options.failShape ?? 'json');
+      return vxp.route({
+        method, url: `/${name}`,
+        ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+        // From the headers alone, before any body is read: who is calling, and within its rate.
+        onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+          const caller = authenticate(request.headers);
+          if (!caller.ok) {
+            request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');
+            return replySdkError(reply, caller.error, shapeOf(request));
+          }
+          const limited = deps.limiter.check(caller.value.agency);
+          if (limited !== null) return replySdkError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error, shapeOf(request));
+          callers.set(request, caller.value);
+          // The SDK's sendEdoc may come without a content-type: that body is the raw package too.
+          if (name === 'sendEdoc' && request.headers['content-type'] === undefined) request.headers['content-type'] = RAW_TYPES[0];
+          return undefined;
+        },
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const result = await call(callers.get(request)!, request);
+          if (!result.ok) return replySdkError(reply, result.error, shapeOf(request));
+          if (Buffer.isBuffer(result.value)) return reply.type('application/xml').send(result.value);
+          return reply.code(200).type('application/json; charset=utf-8').send(sdkJsonText({ status: 'OK', ErrorCode: '0', ErrorDesc: '', ...result.value }));
+        },
+      });
+    };
 
     route('POST', 'sendEdoc', async (caller, request) => {
       const h = headersOf(SendHeaders, caller);
@@ -120,11 +154,11 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
       if (h.value.from !== undefined && h.value.from !== caller.agency) {
         return failed('SENDER_MISMATCH', `XroadVnpt-from is ${h.value.from} but XroadVnpt-systemid is ${caller.agency}`);
       }
-      const file = await readFileDoc(request);
+      const file = await packageOf(request, deps.maxBytes, h.value['hash-file']);
       if (!file.ok) return file;
       const submitted = await pipeline.submit(file.value, caller.agency, h.value.messagetype);
       return submitted.ok ? answer({ DocId: submitted.value.docId }) : submitted;
-    });
+    }, { failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length });
 
     route('POST', 'getReceivedEdocList', async (caller, request) => {
       const h = headersOf(ListHeaders, caller);
@@ -145,22 +179,30 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
     route('POST', 'countReceiveEdoc', async (caller) => {
       const h = headersOf(ListHeaders, caller);
       if (!h.ok) return h;
-      return answer({ data: await ledger.countReceived(caller.agency, h.value.messagetype) });
+      const n = await ledger.countReceived(caller.agency, h.value.messagetype);
+      return answer({ count: n, data: n }); // count is what the SDK reads; data as before
     });
 
-    route('POST', 'getEdoc', async (caller) => {
-      const bytes = await downloadFor(caller);
-      return bytes.ok ? answer({ DocId: caller.headers.get('docid'), data: bytes.value.toString('base64') }) : bytes;
+    route('POST', 'getEdoc', async (caller, request) => {
+      const bytes = await downloadFor(caller, request);
+      return bytes.ok ? answer({ DocId: bytes.value.docId, data: bytes.value.bytes.toString('base64') }) : bytes;
     });
 
-    route('GET', 'downloadEdoc', downloadFor);
+    // The SDK saves whatever body comes as the document: a FAIL has none (replySdkError 'download').
+    route('GET', 'downloadEdoc', async (caller, request) => {
+      const bytes = await downloadFor(caller, request);
+      return bytes.ok ? { ok: true, value: bytes.value.bytes } : bytes;
+    }, { failShape: 'download' });
 
     route('POST', 'updateStatus', async (caller, request) => {
-      const docId = docIdOf(caller);
+      const docId = docIdOf(caller, request);
       if (!docId.ok) return docId;
-      const body = parseInput(UpdateStatusBody, request.body, 'body');
-      if (!body.ok) return body;
-      const acked = await pipeline.acknowledge(caller.agency, docId.value, body.value.status, body.value.reason);
+      const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
+      if (!p.ok) return p;
+      const { status, reason } = p.value;
+      const acked = status === 'processing'
+        ? await stillOpen(caller.agency, docId.value)
+        : await pipeline.acknowledge(caller.agency, docId.value, status, reason);
       return acked.ok ? answer({ DocId: docId.value }) : acked;
     });
 
@@ -171,7 +213,14 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
       // One row per document and recipient: each recipient has its own delivery and business status.
       return answer({
         data: sent.flatMap((doc) => doc.recipients.map((r) => ({
-          docId: doc.docId, serviceType: SERVICE_TYPE, messageType: doc.kind, from: caller.agency, to: r.organId,
+          // The fields the SDK reads (StatusResult), all strings.
+          senderDocId: doc.docId, receiverDocId: doc.docId, fromCode: caller.agency, toCode: r.organId,
+          sendStatus: r.delivery, sendStatusDesc: DELIVERY_DESC[r.delivery],
+          receiveStatus: text(r.status), receiveStatusDesc: r.status === undefined ? '' : `business status ${r.status}`,
+          title: text(doc.subject), notation: '', sentTime: time(doc.sentAt), receivedTime: '',
+          serviceType: SERVICE_TYPE, messageType: doc.kind,
+          // The hub's own fields, as before.
+          docId: doc.docId, from: caller.agency, to: r.organId,
           status: r.delivery, status_desc: r.status === undefined ? r.delivery : `${r.delivery}, business status ${r.status}`,
           created_time: time(doc.sentAt), updated_time: time(doc.sentAt),
           ...(doc.subject === undefined ? {} : { subject: doc.subject }), ...(r.status === undefined ? {} : { statusCode: r.status }),
@@ -179,9 +228,10 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
       });
     });
 
+    // The fields the SDK reads (Agency), all strings: id and code are the agency code, pid its parent's.
     route('POST', 'getAgenciesList', async () => answer({
       data: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code))
-        .map((a) => ({ code: a.code, name: a.name, parent: a.parent, hubId: a.hubId })),
+        .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: '', hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
     }));
 
     // An agency's credential does not administer the registry (least privilege).
@@ -193,17 +243,64 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
     }
   }, { prefix: SDK_BASE });
 
-  async function downloadFor(caller: SdkCaller): Promise<SdkResult<Buffer>> {
-    const docId = docIdOf(caller);
+  /**
+   * updateStatus processing: the document system is working on the document. It changes nothing
+   * (the document stays in the list, its sender sees it delivered); after a final acknowledgement
+   * it contradicts the one that stands, so it is ACK_CONFLICT like any different second one.
+   */
+  async function stillOpen(agency: string, docId: string): Promise<SdkResult<void>> {
+    const entry = (await ledger.mailboxEntries(docId)).find((e) => e.agency === agency);
+    if (entry === undefined) return failed('NOT_FOUND', `no document ${docId} for agency ${agency}`);
+    if (entry.ackResult !== undefined) return failed('ACK_CONFLICT', `document ${docId} was already acknowledged ${entry.ackResult} by agency ${agency}; that acknowledgement stands, processing cannot follow it`);
+    return { ok: true, value: undefined };
+  }
+
+  async function downloadFor(caller: SdkCaller, request: FastifyRequest): Promise<SdkResult<{ docId: string; bytes: Buffer }>> {
+    const docId = docIdOf(caller, request);
     if (!docId.ok) return docId;
     const bytes = await ledger.download(caller.agency, docId.value);
-    return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: bytes };
+    return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
   }
+}
+
+const DELIVERY_DESC: Record<string, string> = {
+  queued: 'accepted by the hub, not yet sent on', in_transit: 'on its way between hubs', delivered: 'in the recipient\'s mailbox',
+  acked: 'acknowledged done by the recipient', failed: 'acknowledged fail by the recipient',
+};
+
+/**
+ * sendEdoc's package: the raw body (as the SDK sends it, with the one CRLF it writes after the
+ * file removed) or the multipart file part file_doc. When hash-file is signed, it must name the
+ * package's SHA-256; a raw body whose own last bytes are CRLF (a client that adds none) is
+ * recognised by it and kept whole.
+ */
+async function packageOf(request: FastifyRequest, maxBytes: number, hashFile: string | undefined): Promise<SdkResult<Buffer>> {
+  let doc: Buffer;
+  let whole: Buffer | null = null; // the raw body before the SDK's trailer was removed
+  if (request.isMultipart()) {
+    const part = await readFileDoc(request);
+    if (!part.ok) return part;
+    doc = part.value;
+  } else if (Buffer.isBuffer(request.body)) {
+    const body = request.body;
+    const trailed = body.length >= SDK_TRAILER.length && body.subarray(body.length - SDK_TRAILER.length).equals(SDK_TRAILER);
+    doc = trailed ? body.subarray(0, body.length - SDK_TRAILER.length) : body;
+    if (trailed) whole = body;
+  } else {
+    return failed('UNSUPPORTED_MEDIA_TYPE', `send the package as the body (${RAW_TYPES.join(', ')} or no content-type) or as multipart/form-data in the part ${FILE_PART}`);
+  }
+  if (hashFile !== undefined && !hashFileMatches(hashFile, doc)) {
+    if (whole === null || !hashFileMatches(hashFile, whole)) {
+      return { ok: false, error: sdkError('HASH_FILE_MISMATCH', `XroadVnpt-hash-file ${hashFile} is not the SHA-256 of the package sent (${doc.length} bytes)`) };
+    }
+    doc = whole;
+  }
+  if (doc.length > maxBytes) return failed('PAYLOAD_TOO_LARGE', `the package is ${doc.length} bytes, at most ${maxBytes}`);
+  return { ok: true, value: doc };
 }
 
 /** The one file part file_doc of a multipart body: the package bytes, at most maxBytes (the parser's limit). */
 async function readFileDoc(request: FastifyRequest): Promise<SdkResult<Buffer>> {
-  if (!request.isMultipart()) return failed('UNSUPPORTED_MEDIA_TYPE', `send the package as multipart/form-data in the part ${FILE_PART}`);
   let doc: Buffer | null = null;
   let other: string | null = null;
   for await (const part of request.parts()) {

@@ -6,7 +6,7 @@
 import type { ErrorCode, HubError } from '../errors.js';
 import type { SigningProblem } from './sdk-signature.js';
 
-export type SdkReason = SigningProblem | 'TIMESTAMP_REFUSED' | 'REPLAYED' | 'NO_SECRET' | 'USE_ADMIN_API';
+export type SdkReason = SigningProblem | 'TIMESTAMP_REFUSED' | 'REPLAYED' | 'NO_SECRET' | 'USE_ADMIN_API' | 'HASH_FILE_MISMATCH';
 
 /** A refusal in the dialect: a hub error, sometimes with the dialect's finer reason. */
 export interface SdkError extends HubError { reason?: SdkReason }
@@ -19,6 +19,7 @@ export const SDK_REASON_CODES: Record<SdkReason, ErrorCode> = {
   REPLAYED: 'UNAUTHENTICATED',
   NO_SECRET: 'UNAUTHENTICATED',
   USE_ADMIN_API: 'FORBIDDEN',
+  HASH_FILE_MISMATCH: 'SCHEMA_INVALID',
 };
 
 export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
@@ -34,6 +35,7 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   MALFORMED_XML: '30',
   POLICY_VIOLATION: '31',
   SCHEMA_INVALID: '32',
+  HASH_FILE_MISMATCH: '33',
   SIGNATURE_MISSING: '40',
   SIGNATURE_INVALID: '41',
   CERT_UNTRUSTED: '42',
@@ -43,6 +45,7 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   CERT_NOT_BOUND: '46',
   UNKNOWN_RECIPIENT: '50',
   NOT_FOUND: '51',
+  ACK_CONFLICT: '53',
   PAYLOAD_TOO_LARGE: '60',
   UNSUPPORTED_MEDIA_TYPE: '61',
   RATE_LIMITED: '62',

@@ -1,7 +1,7 @@
 // The national SDK's request signing, pure: the XroadVnpt-* headers, the HMAC over the
 // sign-header string and the SDK's timestamp (CONTRACT.md, "National SDK dialect"). No I/O,
 // no clock: callers pass the time in.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 export const SDK_HEADER_PREFIX = 'XroadVnpt-';
@@ -12,6 +12,11 @@ const META = [SIGN_HEADER_KEY, SIGN_HEADER, HASH_HEADER].map((h) => h.toLowerCas
 
 /** Asia/Ho_Chi_Minh has been UTC+7, without daylight saving, since 1975. */
 const VIETNAM_OFFSET_MS = 7 * 3_600_000;
+/**
+ * The SDK stamps in its JVM's default zone, which is Asia/Ho_Chi_Minh or UTC on the servers seen:
+ * a stamp read as Vietnam time may name an instant up to this much earlier than the one meant.
+ */
+export const SDK_ZONE_SPREAD_MS = VIETNAM_OFFSET_MS;
 const MAX_SIGN_HEADER_CHARS = 8192;
 
 /** Why a request's signing headers were refused (each has its own ErrorCode, sdk-error-codes.ts). */
@@ -19,9 +24,9 @@ export type SigningProblem = 'HEADERS_INVALID' | 'HMAC_MISMATCH';
 
 export type Signing<T> = { ok: true; value: T } | { ok: false; problem: SigningProblem; message: string };
 
-/** A request's signed logical headers (names lowercased, without the prefix) and what was signed. */
+/** A request's signing headers, read but not yet verified (verifyHmac, then bindSentHeaders). */
 export interface SignedRequest {
-  /** Logical header name (lowercase: `systemid`, `timestamp`, `docid`, …) → value. */
+  /** Logical header name (lowercase: `systemid`, `timestamp`, `docid`, …) → its value in the sign-header JSON. */
   headers: ReadonlyMap<string, string>;
   /** The sign-header as the client sent it: the HMAC input. */
   signHeader: Buffer;
@@ -32,25 +37,31 @@ export interface SignedRequest {
 type RawHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 const SignHeaderJson = z.record(z.string(), z.string());
-const NAME = /^XroadVnpt-([A-Za-z0-9][A-Za-z0-9_-]*)$/i;
+const PREFIXED = /^XroadVnpt-([A-Za-z0-9][A-Za-z0-9_-]*)$/i;
+const BARE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** Sent by the SDK beside the signed headers, never signed (it is not in its header map). */
+const UNSIGNED_ALLOWED = ['xroadvnpt-version'];
 
 const problem = (message: string): Signing<never> => ({ ok: false, problem: 'HEADERS_INVALID', message });
 
+/** A header's value as the client sent it: Node reads header bytes as latin1, the client sent UTF-8. */
+const sentHeader = (raw: RawHeaders, name: string): string | undefined => {
+  const v = raw[name.toLowerCase()];
+  return typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : undefined;
+};
+
 /**
- * Reads the XroadVnpt-* headers of a request (names as Node gives them, lowercased) and binds
- * the signed JSON to the headers actually sent: every name listed in sign-header-key is a key of
- * the sign-header object whose value equals that header, and no XroadVnpt-* header goes
- * unsigned. The HMAC is checked separately (verifyHmac), once the caller knows the secret.
+ * Reads the signing headers of a request (names as Node gives them, lowercased): the names in
+ * sign-header-key, bare (`systemid`, as the real SDK lists them) or prefixed (`XroadVnpt-systemid`),
+ * and the sign-header, a JSON object whose keys are exactly the `XroadVnpt-` forms of those names
+ * (the SDK's gson escapes `<>&='` as \u003c…, which JSON.parse reads back). The HMAC is checked
+ * over the sign-header as received (verifyHmac), and only then are its values bound to the
+ * headers actually sent (bindSentHeaders).
  */
 export function parseSignedHeaders(raw: RawHeaders): Signing<SignedRequest> {
-  const header = (name: string): string | undefined => {
-    const v = raw[name.toLowerCase()];
-    // Node reads header bytes as latin1; the client sent UTF-8, which this restores.
-    return typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : undefined;
-  };
-  const keyList = header(SIGN_HEADER_KEY);
+  const keyList = sentHeader(raw, SIGN_HEADER_KEY);
   const signHeaderRaw = raw[SIGN_HEADER.toLowerCase()];
-  const hash = header(HASH_HEADER);
+  const hash = sentHeader(raw, HASH_HEADER);
   if (keyList === undefined || typeof signHeaderRaw !== 'string' || hash === undefined) {
     return problem(`send ${SIGN_HEADER_KEY}, ${SIGN_HEADER} and ${HASH_HEADER} (once each)`);
   }
@@ -58,34 +69,44 @@ export function parseSignedHeaders(raw: RawHeaders): Signing<SignedRequest> {
   if (signHeaderRaw.length > MAX_SIGN_HEADER_CHARS) return problem(`${SIGN_HEADER} is over ${MAX_SIGN_HEADER_CHARS} characters`);
 
   const names = keyList.split(';').map((n) => n.trim());
-  const logical = new Map<string, string>();
+  const jsonKeys = new Map<string, string>(); // logical name → its key in the sign-header JSON
   for (const name of names) {
-    const m = NAME.exec(name);
-    if (m === null) return problem(`${SIGN_HEADER_KEY}: "${name}" is not an ${SDK_HEADER_PREFIX}<name> header`);
-    if (META.includes(name.toLowerCase())) return problem(`${SIGN_HEADER_KEY}: ${name} cannot be signed`);
-    if (logical.has(m[1]!.toLowerCase())) return problem(`${SIGN_HEADER_KEY}: ${name} is listed twice`);
-    logical.set(m[1]!.toLowerCase(), name);
+    const prefixed = PREFIXED.exec(name);
+    if (prefixed === null && !BARE.test(name)) return problem(`${SIGN_HEADER_KEY}: "${name}" is not a header name`);
+    const logical = (prefixed === null ? name : prefixed[1]!).toLowerCase();
+    if (META.includes(`${SDK_HEADER_PREFIX.toLowerCase()}${logical}`)) return problem(`${SIGN_HEADER_KEY}: ${name} cannot be signed`);
+    if (jsonKeys.has(logical)) return problem(`${SIGN_HEADER_KEY}: ${name} is listed twice`);
+    jsonKeys.set(logical, prefixed === null ? `${SDK_HEADER_PREFIX}${name}` : name);
   }
 
   const signHeader = Buffer.from(signHeaderRaw, 'latin1');
-  const json = parseJson(signHeader.toString('utf8'));
-  const signed = SignHeaderJson.safeParse(json);
+  const signed = SignHeaderJson.safeParse(parseJson(signHeader.toString('utf8')));
   if (!signed.success) return problem(`${SIGN_HEADER} is not a JSON object of string values`);
   const keys = Object.keys(signed.data);
-  if (keys.length !== names.length || !names.every((n) => Object.hasOwn(signed.data, n))) {
-    return problem(`${SIGN_HEADER} must have exactly the keys of ${SIGN_HEADER_KEY} (${names.join(';')}), has ${keys.join(';')}`);
+  if (keys.length !== jsonKeys.size || ![...jsonKeys.values()].every((k) => Object.hasOwn(signed.data, k))) {
+    return problem(`${SIGN_HEADER} must have exactly the keys ${[...jsonKeys.values()].join(';')} (from ${SIGN_HEADER_KEY}), has ${keys.join(';')}`);
   }
-  const values = new Map<string, string>();
-  for (const [name, original] of logical) {
-    const sent = header(original);
-    if (sent === undefined) return problem(`${original} is signed but not sent`);
-    if (sent !== signed.data[original]) return problem(`${original} differs from its value in ${SIGN_HEADER}`);
-    values.set(name, sent);
-  }
-  const unsigned = Object.keys(raw).find((n) => n.startsWith(SDK_HEADER_PREFIX.toLowerCase()) && !META.includes(n)
-    && !logical.has(n.slice(SDK_HEADER_PREFIX.length)));
-  if (unsigned !== undefined) return problem(`${unsigned} is sent but not listed in ${SIGN_HEADER_KEY}`);
+  const values = new Map([...jsonKeys].map(([logical, key]) => [logical, signed.data[key]!]));
   return { ok: true, value: { headers: values, signHeader, hashHeader: hash.toLowerCase() } };
+}
+
+/**
+ * Binds the signed values to the headers actually sent: each signed header was sent as
+ * `XroadVnpt-<name>` with the signed value, and no other `XroadVnpt-*` header was sent except
+ * `XroadVnpt-version`, which the SDK adds unsigned and the hub ignores.
+ */
+export function bindSentHeaders(raw: RawHeaders, request: Pick<SignedRequest, 'headers'>): Signing<void> {
+  for (const [logical, value] of request.headers) {
+    const name = `${SDK_HEADER_PREFIX}${logical}`;
+    const sent = sentHeader(raw, name);
+    if (sent === undefined) return problem(`${name} is signed but not sent`);
+    if (sent !== value) return problem(`${name} differs from its value in ${SIGN_HEADER}`);
+  }
+  const prefix = SDK_HEADER_PREFIX.toLowerCase();
+  const unsigned = Object.keys(raw).find((n) => n.startsWith(prefix) && !META.includes(n) && !UNSIGNED_ALLOWED.includes(n)
+    && !request.headers.has(n.slice(prefix.length)));
+  if (unsigned !== undefined) return problem(`${unsigned} is sent but not listed in ${SIGN_HEADER_KEY}`);
+  return { ok: true, value: undefined };
 }
 
 /** Lowercase hex HMAC-SHA256(secret, data). */
@@ -100,6 +121,21 @@ export function verifyHmac(secret: Uint8Array, request: Pick<SignedRequest, 'sig
   return given.length === expected.length && timingSafeEqual(given, expected)
     ? { ok: true, value: undefined }
     : { ok: false, problem: 'HMAC_MISMATCH', message: `${HASH_HEADER} does not match the HMAC of ${SIGN_HEADER} under this agency's key` };
+}
+
+/**
+ * Whether hash-file names these bytes' SHA-256, in either spelling: lowercase hex, or the SDK's
+ * (Java Integer.toHexString per byte, which drops the leading zero of each byte below 0x10).
+ */
+export function hashFileMatches(hashFile: string, bytes: Uint8Array): boolean {
+  const digest = createHash('sha256').update(bytes).digest();
+  const given = hashFile.toLowerCase();
+  return given === digest.toString('hex') || given === [...digest].map((b) => b.toString(16)).join('');
+}
+
+/** JSON with every non-ASCII character escaped: the SDK reads sendEdoc's answer as US-ASCII. */
+export function sdkJsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The SDK's timestamp: Java `ddMMyyyy'T'HHmmss+SSSS`, Asia/Ho_Chi_Minh local time, SSSS = milliseconds. */

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { HopRecord } from '../hop/seal.js';
 import {
-  CERT_STATES, DELIVERY_STATES, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
+  CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
   type RecipientState, type SentItem, type SubmittedDocument,
 } from './store.js';
 
@@ -135,7 +135,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
     countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
     bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
-    mailboxEntry: db.prepare('SELECT origin_hub, sender, acked_at FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = ? AND doc_id = ?'),
     ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
     appendTrace: db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)'),
     trace: db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid'),
@@ -276,11 +276,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const row = q.bytes.get(agency, docId) as { bytes: Buffer } | undefined;
       return row?.bytes ?? null;
     },
-    ack: (agency, docId, result: AckResult, reason) => write(() => {
-      const entry = q.mailboxEntry.get(agency, docId) as { origin_hub: string; sender: string } | undefined;
+    ack: (agency, docId, result: AckResult, reason) => write((): AckOutcome | null => {
+      // The conditional UPDATE alone decides who is first (only a row not yet acknowledged
+      // changes), so two processes on one database cannot both record an acknowledgement.
+      const recorded = q.ack.run(now().toISOString(), result, reason ?? null, agency, docId).changes === 1;
+      const entry = q.mailboxEntry.get(agency, docId) as { origin_hub: string; sender: string; ack_result: AckResult } | undefined;
       if (entry === undefined) return null;
-      q.ack.run(now().toISOString(), result, reason ?? null, agency, docId);
-      return { originHub: entry.origin_hub, sender: entry.sender };
+      if (!recorded && entry.ack_result !== result) return { outcome: 'conflict', held: entry.ack_result };
+      return { outcome: recorded ? 'recorded' : 'repeated', originHub: entry.origin_hub, sender: entry.sender };
     }),
     isRecipient: async (agency, docId) => q.mailboxEntry.get(agency, docId) !== undefined,
     appendTrace: (docId, hops) => write(() => appendTrace(docId, hops)),

@@ -57,6 +57,14 @@ export interface ReceivedItem {
 
 export type AckResult = 'done' | 'fail';
 
+/**
+ * What an acknowledgement did. The first one is recorded and stands; the same one again is a
+ * repeat; a different one is a conflict and changes nothing.
+ */
+export type AckOutcome =
+  | { outcome: 'recorded' | 'repeated'; originHub: string; sender: string }
+  | { outcome: 'conflict'; held: AckResult };
+
 export const CERT_STATES = ['active', 'retired', 'revoked'] as const;
 export type CertState = (typeof CERT_STATES)[number];
 
@@ -126,7 +134,8 @@ export interface Ledger {
   /** How many packages wait in an agency's mailbox (not yet acknowledged). */
   countReceived(agency: string, kind: PackageKind | undefined): Promise<number>;
   download(agency: string, docId: string): Promise<Buffer | null>;
-  ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<{ originHub: string; sender: string } | null>;
+  /** null: no such document in the agency's mailbox. */
+  ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<AckOutcome | null>;
   isRecipient(agency: string, docId: string): Promise<boolean>;
 
   appendTrace(docId: string, hops: readonly HopRecord[]): Promise<void>;

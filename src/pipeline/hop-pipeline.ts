@@ -327,6 +327,11 @@ export function createPipeline(deps: PipelineDeps) {
     async acknowledge(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<Result<void>> {
       const entry = await ledger.ack(agency, docId, result, reason);
       if (entry === null) return fail('NOT_FOUND', `no document ${docId} for agency ${agency}`);
+      if (entry.outcome === 'conflict') {
+        return fail('ACK_CONFLICT', `document ${docId} was already acknowledged ${entry.held} by agency ${agency}; the first acknowledgement stands`);
+      }
+      // A repeat sends the same receipt again: the sender's view does not change, and a receipt
+      // lost with the first answer (broker down) is sent after all.
       await sendReceipt(entry.originHub, { docId, organId: agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
       return ok(undefined);
     },

@@ -31,6 +31,8 @@ export interface NetworkOptions {
   configFor?: (hubId: string, config: Readonly<Config>, net: DemoNetwork) => Readonly<Config> | Promise<Readonly<Config>>;
   /** The hubs' root logger; by default silent (or LGSP_TEST_LOG's level). */
   log?: Logger;
+  /** The hubs' clock (default: the real one), e.g. to let an hour pass in a test. */
+  clock?: () => Date;
 }
 
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
@@ -47,7 +49,7 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   const hubs: RunningHub[] = [];
   for (const h of config.value.hubs) {
     const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
-    const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: () => new Date() });
+    const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
     if (!hub.ok) throw new Error(hub.error.message);
     hubs.push(hub.value);
   }

@@ -25,6 +25,16 @@ describe('configuration', () => {
     expect(c.ok ? '' : c.error.message).toContain('http.headersTimeoutMs: must not exceed requestTimeoutMs');
   });
 
+  it('reads the SDK dialect\'s freshness: no window by default, durations, strict agencies with 5 minutes', () => {
+    expect(parseConfig(base, '/x', {})).toMatchObject({ ok: true, value: { sdk: { timestampWindow: null, strict: { agencies: [], timestampWindow: 300_000 } } } });
+    const set = parseConfig({ ...base, sdk: { timestampWindow: '30d', strict: { agencies: ['000.07.05.H53'], timestampWindow: '90s' } } }, '/x', {});
+    expect(set).toMatchObject({ ok: true, value: { sdk: { timestampWindow: 30 * 86_400_000, strict: { agencies: ['000.07.05.H53'], timestampWindow: 90_000 } } } });
+    for (const sdk of [{ timestampWindow: '5 min' }, { timestampWindow: '0m' }, { strict: { timestampWindow: 'off' } }]) {
+      const c = parseConfig({ ...base, sdk }, '/x', {});
+      expect(c.ok ? '' : c.error.message, JSON.stringify(sdk)).toMatch(/sdk\.(strict\.)?timestampWindow/);
+    }
+  });
+
   it('reports every problem together', () => {
     const bad = {
       trust: { caFiles: [] },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSdkAuth, loadAgencySecrets, TIMESTAMP_WINDOW_MS } from '../../../src/http/sdk-auth.js';
+import { createSdkAuth, loadAgencySecrets, type SdkFreshness } from '../../../src/http/sdk-auth.js';
 import { formatSdkTimestamp } from '../../../src/http/sdk-signature.js';
 
 const HUB = '000.00.05.H41';
@@ -12,13 +12,20 @@ const registry = {
   agencies: new Map([
     ['000.08.05.H41', { code: '000.08.05.H41', name: 'UBND xã Hưng Đông', parent: HUB, hubId: HUB }],
     ['001.08.05.H41', { code: '001.08.05.H41', name: 'Trường học', parent: '000.08.05.H41', hubId: HUB }],
+    ['000.09.05.H41', { code: '000.09.05.H41', name: 'UBND xã Nghi Kim', parent: HUB, hubId: HUB }],
     ['000.00.12.H41', { code: '000.00.12.H41', name: 'Sở Nội vụ', parent: '000.00.00.H41', hubId: '000.00.00.H41' }],
   ]),
 };
-const secrets = new Map([['000.08.05.H41', Buffer.from(KEY)], ['000.00.12.H41', Buffer.from('elsewhere')]]);
+const secrets = new Map([['000.08.05.H41', Buffer.from(KEY)], ['000.09.05.H41', Buffer.from(KEY)], ['000.00.12.H41', Buffer.from('elsewhere')]]);
+/** 000.08.05.H41's client stamps each call (sdk.strict); 000.09.05.H41 is the real SDK's. */
+const TIMESTAMP_WINDOW_MS = 5 * 60_000;
+const HOUR = 3_600_000;
+const freshness = (timestampWindowMs: number | null): SdkFreshness => ({
+  timestampWindowMs, strict: { agencies: new Set(['000.08.05.H41']), timestampWindowMs: TIMESTAMP_WINDOW_MS },
+});
 
-function headers(systemid: string, at: Date, key = KEY): Record<string, string> {
-  const sent = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': formatSdkTimestamp(at) };
+function headers(systemid: string, at: Date | string, key = KEY): Record<string, string> {
+  const sent = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': typeof at === 'string' ? at : formatSdkTimestamp(at) };
   const json = JSON.stringify(sent);
   return {
     'xroadvnpt-systemid': systemid, 'xroadvnpt-timestamp': sent['XroadVnpt-timestamp'],
@@ -29,9 +36,37 @@ function headers(systemid: string, at: Date, key = KEY): Record<string, string> 
 
 describe('createSdkAuth', () => {
   let now = new Date('2026-03-01T02:00:00.000Z');
-  const auth = createSdkAuth({ hubId: HUB, registry, secrets, clock: () => now });
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(null), clock: () => now });
 
-  it('accepts a signed request within the window once, and names the agency', () => {
+  it('accepts the real SDK\'s service object: the same signed request again and again, days later, stamped in UTC or Vietnam time', () => {
+    const built = new Date(now.getTime());
+    const utcStamp = formatSdkTimestamp(new Date(built.getTime() - 7 * HOUR)); // a UTC JVM's clock read as Vietnam time
+    const stamped = [headers('000.09.05.H41', built), headers('000.09.05.H41', utcStamp)];
+    for (const later of [0, HOUR, 30 * 24 * HOUR]) {
+      const at = new Date(built.getTime() + later);
+      const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(null), clock: () => at });
+      for (const h of stamped) for (let i = 0; i < 3; i++) expect(relaxed(h), `${later} ms later`).toMatchObject({ ok: true, value: { agency: '000.09.05.H41' } });
+    }
+    // The signature is still checked on every one.
+    expect(auth(headers('000.09.05.H41', built, 'other'))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
+  });
+
+  it('holds the real SDK\'s timestamps to sdk.timestampWindow when one is set, reading them as Vietnam time or UTC', () => {
+    const at = new Date('2026-03-01T02:00:00.000Z');
+    const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(24 * HOUR), clock: () => clockAt });
+    const vietnam = headers('000.09.05.H41', at);
+    const utc = headers('000.09.05.H41', formatSdkTimestamp(new Date(at.getTime() - 7 * HOUR)));
+    // The zone is unknown, so a stamp may be as old as the window plus the 7 h between the two readings.
+    expect(windowed(new Date(at.getTime() + 24 * HOUR))(utc).ok).toBe(true);
+    expect(windowed(new Date(at.getTime() + 31 * HOUR))(vietnam).ok).toBe(true);
+    expect(windowed(new Date(at.getTime() + 31 * HOUR + 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED', message: expect.stringContaining('sdk.timestampWindow') } });
+    expect(windowed(new Date(at.getTime() + 24 * HOUR + 1))(utc)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(windowed(new Date(at.getTime() - 24 * HOUR))(vietnam).ok).toBe(true);
+    expect(windowed(new Date(at.getTime() - 24 * HOUR - 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(windowed(at)(headers('000.09.05.H41', '2026-03-01T02:00:00Z'))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+  });
+
+  it('accepts a strict agency\'s signed request within the window once, and names the agency', () => {
     const h = headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS));
     expect(auth(h)).toMatchObject({ ok: true, value: { agency: '000.08.05.H41' } });
     expect(auth(h)).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'REPLAYED' } });
@@ -40,7 +75,7 @@ describe('createSdkAuth', () => {
     expect(auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
   });
 
-  it('refuses timestamps outside ±5 minutes either way, also for a request it accepted before', () => {
+  it('refuses a strict agency\'s timestamps outside ±5 minutes either way, also for a request it accepted before', () => {
     expect(auth(headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS + 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
     expect(auth(headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS - 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
     const h = headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS));

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import type { HopRecord } from '../hop/seal.js';
 import {
-  CERT_STATES, DELIVERY_STATES, type CertRecord, type DeadLetter, type DeliveryState, type Ledger, type RecipientState,
+  CERT_STATES, DELIVERY_STATES, type AckOutcome, type CertRecord, type DeadLetter, type DeliveryState, type Ledger, type RecipientState,
   type SubmittedDocument,
 } from './store.js';
 
@@ -219,13 +219,15 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       const row = await one('SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
       return row === undefined ? null : z.object({ bytes: z.instanceof(Buffer) }).parse(row).bytes;
     },
-    ack: (agency, docId, result, reason) => tx(async (c) => {
-      await c.query('UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL',
-        [now().toISOString(), result, reason ?? null, agency, docId]);
-      const entry = (await rows('SELECT origin_hub, sender FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
+    ack: (agency, docId, result, reason) => tx(async (c): Promise<AckOutcome | null> => {
+      // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
+      const recorded = await changed('UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL',
+        [now().toISOString(), result, reason ?? null, agency, docId], c);
+      const entry = (await rows('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
       if (entry === undefined) return null;
-      const row = z.object({ origin_hub: z.string(), sender: z.string() }).parse(entry);
-      return { originHub: row.origin_hub, sender: row.sender };
+      const row = z.object({ origin_hub: z.string(), sender: z.string(), ack_result: z.enum(['done', 'fail']) }).parse(entry);
+      if (!recorded && row.ack_result !== result) return { outcome: 'conflict', held: row.ack_result };
+      return { outcome: recorded ? 'recorded' : 'repeated', originHub: row.origin_hub, sender: row.sender };
     }),
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
     appendTrace: (docId, hops) => tx((c) => appendTrace(c, docId, hops)),

@@ -108,12 +108,27 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.isRecipient('B', docId(1))).toBe(true);
       expect(await ledger.isRecipient('D', docId(1))).toBe(false);
       expect(await ledger.trace(docId(1))).toEqual([hop('H2', 3)]);
-      expect(await ledger.ack('B', docId(1), 'done', undefined)).toEqual({ originHub: 'H1', sender: 'A' });
+      expect(await ledger.ack('B', docId(1), 'done', undefined)).toEqual({ outcome: 'recorded', originHub: 'H1', sender: 'A' });
       expect(await ledger.received('B', undefined, 10)).toEqual([]);
       expect(await ledger.countReceived('B', undefined)).toBe(0);
       expect(await ledger.ack('D', docId(1), 'done', undefined)).toBeNull();
       expect(await ledger.mailboxEntries(docId(1))).toEqual([
         { agency: 'B', receivedAt: iso(3), ackedAt: expect.any(String), ackResult: 'done' }, { agency: 'C', receivedAt: iso(3) }]);
+    });
+
+    it('lets the first acknowledgement stand when two processes race done against fail; repeats pass', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      for (let i = 0; i < 20; i++) {
+        expect(await ledger.deliver({ docId: docId(i), agency: 'B', kind: 'edoc', sender: 'A', originHub: 'H1', bytes: Buffer.from('<edXML/>'), receivedAt: iso(i) }, [])).toBe('stored');
+        const [first, second] = i % 2 === 0 ? [ledger, other] : [other, ledger];
+        const outcomes = await Promise.all([first.ack('B', docId(i), 'done', undefined), second.ack('B', docId(i), 'fail', 'not ours')]);
+        expect(outcomes.filter((o) => o?.outcome === 'recorded'), JSON.stringify(outcomes)).toHaveLength(1);
+        const held = outcomes[0]!.outcome === 'recorded' ? 'done' : 'fail';
+        expect(outcomes.find((o) => o?.outcome !== 'recorded')).toEqual({ outcome: 'conflict', held });
+        expect(await other.ack('B', docId(i), held, undefined)).toEqual({ outcome: 'repeated', originHub: 'H1', sender: 'A' });
+        expect((await ledger.mailboxEntries(docId(i)))[0]).toMatchObject({ agency: 'B', ackResult: held });
+      }
     });
 
     it('keeps the newest CRL of each CA, whatever order they are imported in', async () => {

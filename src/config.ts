@@ -10,6 +10,13 @@ import { parseAgencyCode } from './agency/code.js';
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const MiB = 1024 * 1024;
 
+/**
+ * Where a hub's ledger lives. Absent: an embedded SQLite file under dataDir (one process per
+ * hub). A PostgreSQL URL: one database shared by every replica of the hub (docs/architecture.md).
+ */
+export const LedgerConfig = z.object({ url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgresql:// URL') });
+export type LedgerConfig = z.output<typeof LedgerConfig>;
+
 const Code = z.string().refine((c) => parseAgencyCode(c).ok, { message: 'not an agency code of the form DDD.DD.DD.XNN' });
 
 export const HubConfig = z.object({
@@ -25,6 +32,8 @@ export const HubConfig = z.object({
   /** The hub seal: its key signs trace seals and the statuses the hub emits. */
   sealKeyFile: z.string(),
   sealCertFile: z.string(),
+  /** This hub's ledger, overriding the configuration's. */
+  ledger: LedgerConfig.optional(),
 });
 export type HubConfig = z.output<typeof HubConfig>;
 
@@ -63,6 +72,8 @@ const SdkWindow = z.union([z.literal('off').transform(() => null), SdkDuration])
 
 export const Config = z.object({
   dataDir: z.string().default('data'),
+  /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
+  ledger: LedgerConfig.optional(),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
   /** RabbitMQ's management API (e.g. http://guest:guest@127.0.0.1:15672): adds unacked counts and rates to queue stats. */
   managementUrl: z.string().url().optional(),

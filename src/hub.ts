@@ -13,7 +13,7 @@ import { createHubSigner, rotatingSigner } from './hop/seal.js';
 import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
-import { openSqliteLedger } from './ledger/sqlite.js';
+import { openLedger } from './ledger/open.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
@@ -66,7 +66,9 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const parent = registry.hubs.get(hub.id)?.parentId ?? null;
   if (parent !== null) neighbours.push(parent);
 
-  const ledger = openSqliteLedger(path.join(config.dataDir, hub.id), env.clock);
+  const opened = await openLedger(config, hub, env.clock, log.child({ component: 'ledger' }));
+  if (!opened.ok) return opened;
+  const ledger = opened.value;
   // The configuration seeds the trust store; from then on the ledger holds it, changed live.
   for (const r of material.value.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, env.clock(), 'config'));
   for (const ca of material.value.anchors) await ledger.addTrustedCa(fingerprintOf(ca), ca.toString(), env.clock().toISOString(), 'config');

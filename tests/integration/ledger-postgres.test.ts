@@ -1,35 +1,19 @@
 // The PostgreSQL ledger passes the ledger contract on the real server (a database of its own for
 // this run, dropped afterwards); replicas starting together migrate its schema once.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSchemaOf, openPostgresLedger } from '../../src/ledger/postgres.js';
 import type { Ledger } from '../../src/ledger/store.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { eventually, startTestNetwork } from '../helpers/network.js';
 import { describeLedgerContract } from '../unit/ledger/contract.js';
 
-const SERVER = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const database = `lgsp_test_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-const url = (() => {
-  const u = new URL(SERVER);
-  u.pathname = `/${database}`;
-  return u.toString();
-})();
-
-/** Runs `run` on the server's maintenance database, or on this run's database with `inRunDb`. */
-const admin = async <T>(run: (c: pg.Client) => Promise<T>, inRunDb = false): Promise<T> => {
-  const c = new pg.Client({ connectionString: inRunDb ? url : SERVER });
-  await c.connect();
-  try {
-    return await run(c);
-  } finally {
-    await c.end();
-  }
-};
-beforeAll(() => admin((c) => c.query(`CREATE DATABASE ${database}`)));
-afterAll(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+let db: TestDatabase;
+beforeAll(async () => { db = await createTestDatabase(); });
+afterAll(() => db?.drop());
 
 let hubs = 0;
 const open = async (hubId: string): Promise<Ledger> => {
-  const ledger = await openPostgresLedger(url, hubId, () => new Date(), (err) => { throw err; });
+  const ledger = await openPostgresLedger(db.url, hubId, () => new Date(), (err) => { throw err; });
   if (!ledger.ok) throw new Error(ledger.error.message);
   return ledger.value;
 };
@@ -39,7 +23,7 @@ describeLedgerContract('PostgreSQL', {
     const hubId = `000.00.${String(++hubs).padStart(2, '0')}.T99`;
     return {
       ledger: await open(hubId), handle: () => open(hubId),
-      remove: () => admin(async (c) => { await c.query(`DROP SCHEMA ${ledgerSchemaOf(hubId)} CASCADE`); }, true),
+      remove: () => db.query(async (c) => { await c.query(`DROP SCHEMA ${ledgerSchemaOf(hubId)} CASCADE`); }),
     };
   },
 });
@@ -48,7 +32,7 @@ describe('the PostgreSQL ledger', () => {
   it('migrates once when several replicas of a hub start together, and keeps hubs apart', async () => {
     const replicas = await Promise.all(Array.from({ length: 5 }, () => open('000.00.77.T99')));
     const other = await open('000.00.78.T99');
-    const versions = await admin((c) => c.query(`SELECT version FROM ${ledgerSchemaOf('000.00.77.T99')}.migrations`), true);
+    const versions = await db.query((c) => c.query(`SELECT version FROM ${ledgerSchemaOf('000.00.77.T99')}.migrations`));
     expect(versions.rows).toEqual([{ version: 1 }]);
     await replicas[0]!.audit('sec', 'agency.add', { code: 'N' });
     expect((await replicas[4]!.auditLog(10)).map((a) => a.action)).toEqual(['agency.add']);
@@ -57,11 +41,40 @@ describe('the PostgreSQL ledger', () => {
   });
 
   it('refuses to open with a coded error, without the password, when the server cannot be reached', async () => {
-    const u = new URL(url);
+    const u = new URL(db.url);
     u.port = '1';
     u.password = 'sekret';
     const ledger = await openPostgresLedger(u.toString(), '000.00.79.T99', () => new Date(), (err) => { throw err; });
     expect(ledger).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
     if (!ledger.ok) expect(ledger.error.message).not.toContain('sekret');
+  });
+});
+
+describe('a network whose hubs keep their ledgers in PostgreSQL', () => {
+  it('carries a document from commune to province and its acknowledgement back, byte-identical', async () => {
+    const n = await startTestNetwork({ configFor: (_hubId, config) => ({ ...config, ledger: { url: db.url } }) });
+    try {
+      const commune = n.agent('000.07.05.');
+      const department = n.agent('000.00.12.');
+      const bytes = n.document(commune, [department], 'Sổ cái PostgreSQL');
+      const submitted = await commune.submit(bytes);
+      expect(submitted.status).toBe(202);
+      const { docId } = submitted.json;
+      await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items
+        .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the document in the department\'s inbox');
+      expect((await department.request('GET', `/api/v1/edocs/${docId}`)).bytes.equals(bytes)).toBe(true);
+      expect((await department.request('POST', `/api/v1/edocs/${docId}/ack`, { result: 'done' })).status).toBe(200);
+      await eventually(async () => {
+        const doc = (await commune.request('GET', '/api/v1/edocs/sent')).json.items.find((i: { docId: string }) => i.docId === docId);
+        return doc?.recipients[0]?.delivery === 'acked' ? true : undefined;
+      }, 'the acknowledgement at the sender');
+      // Each hub's rows are in a schema of its own in the one database.
+      const schemas = await db.query((c) => c.query("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'lgsp_%'"));
+      expect(schemas.rows.map((r: { schema_name: string }) => r.schema_name)).toEqual(expect.arrayContaining(n.hubs.map((h) => ledgerSchemaOf(h.id))));
+      const ready = await (await fetch(`${n.hubs[0]!.url}/readyz`)).json() as { ledger: boolean };
+      expect(ready.ledger).toBe(true);
+    } finally {
+      await n.close();
+    }
   });
 });

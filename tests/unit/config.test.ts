@@ -35,6 +35,17 @@ describe('configuration', () => {
     }
   });
 
+  it('puts ledgers in SQLite by default, or in PostgreSQL for all hubs or one', () => {
+    const plain = parseConfig(base, '/x', {});
+    expect(plain.ok && [plain.value.ledger, plain.value.hubs[0]!.ledger]).toEqual([undefined, undefined]);
+    const url = 'postgresql://lgsp@db:5432/lgsp';
+    expect(parseConfig({ ...base, ledger: { url } }, '/x', {})).toMatchObject({ ok: true, value: { ledger: { url } } });
+    expect(parseConfig({ ...base, hubs: [hub('000.00.00.H53', { ledger: { url } })] }, '/x', {}))
+      .toMatchObject({ ok: true, value: { hubs: [{ ledger: { url } }] } });
+    const c = parseConfig({ ...base, ledger: { url: 'mysql://db' } }, '/x', {});
+    expect(c.ok ? '' : c.error.message).toContain('ledger.url: a postgresql:// URL');
+  });
+
   it('reports every problem together', () => {
     const bad = {
       trust: { caFiles: [] },

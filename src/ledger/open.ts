@@ -1,0 +1,24 @@
+// Opens the ledger a hub's configuration names: PostgreSQL where it gives a URL (shared by the
+// hub's replicas), else the embedded SQLite file under dataDir. A ledger that cannot be opened
+// is a coded UNAVAILABLE, so that the hub does not start.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { fail, ok, type Result } from '../errors.js';
+import type { Config, HubConfig } from '../config.js';
+import { openPostgresLedger } from './postgres.js';
+import { openSqliteLedger } from './sqlite.js';
+import type { Ledger } from './store.js';
+
+export async function openLedger(config: Readonly<Config>, hub: HubConfig, clock: () => Date, log: Logger): Promise<Result<Ledger>> {
+  const url = (hub.ledger ?? config.ledger)?.url;
+  if (url !== undefined) {
+    return openPostgresLedger(url, hub.id, clock, (err) => log.warn({ err: err.message }, 'a pooled ledger connection broke while idle; the next query reconnects'));
+  }
+  const dir = path.join(config.dataDir, hub.id);
+  try {
+    return ok(openSqliteLedger(dir, clock));
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    return fail('UNAVAILABLE', `the ledger in ${dir} cannot be opened: ${err.message}`);
+  }
+}

@@ -75,7 +75,8 @@ export const Config = z.object({
     maxBytes: z.number().int().positive().default(50 * MiB),
     /** Structure limits, checked before the XSD and canonicalization (docs/hop-pipeline.md). */
     maxElements: z.number().int().positive().default(DEFAULT_LIMITS.maxElements),
-    maxDepth: z.number().int().positive().default(DEFAULT_LIMITS.maxDepth),
+    /** At most 256: libxml2's c14n overflows the WebAssembly stack somewhere between 1,000 and 1,500 levels. */
+    maxDepth: z.number().int().positive().max(256).default(DEFAULT_LIMITS.maxDepth),
     maxAttributes: z.number().int().positive().default(DEFAULT_LIMITS.maxAttributes),
     maxAttributesPerElement: z.number().int().positive().default(DEFAULT_LIMITS.maxAttributesPerElement),
     maxNamespaceDeclarations: z.number().int().positive().default(DEFAULT_LIMITS.maxNamespaceDeclarations),

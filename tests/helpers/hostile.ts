@@ -2,7 +2,8 @@
 // corpus, the fuzzers' seeds, the HTTP test and `npm run bench:hostile`. Each shape comes in two
 // forms: over a structure limit (refused before any c14n) and as large as the limits allow,
 // validly signed (so that both c14n passes run). Sizes are filled up to `bytes`.
-import { sign } from 'node:crypto';
+import fs from 'node:fs';
+import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { DEFAULT_LIMITS, type StructureLimits } from '../../src/edxml/limits.js';
 import { parseXml } from '../../src/edxml/libxml.js';
 import { descendantsNamed, elementOf, rootOf } from '../../src/edxml/tree.js';
@@ -43,6 +44,11 @@ function signed(text: string, credential: SigningCredential, c14n: C14nChoice): 
   return s.value;
 }
 
+/** An agency's signing credential from its key and certificate files (a demo network's agencies). */
+export function credentialOf(files: { keyFile: string; certFile: string }): SigningCredential {
+  return { key: createPrivateKey(fs.readFileSync(files.keyFile)), certificates: [new X509Certificate(fs.readFileSync(files.certFile))] };
+}
+
 /** The same signature with a SignatureValue that does not verify (same length, still base64). */
 export function bogusSignature(bytes: Buffer): Buffer {
   return Buffer.from(replaced(bytes.toString('utf8'), /<SignatureValue>([^<]*)</, (m) => m.replace(/<SignatureValue>(.)/, (_, c: string) => `<SignatureValue>${c === 'A' ? 'B' : 'A'}`)));
@@ -53,8 +59,8 @@ export function bogusSignature(bytes: Buffer): Buffer {
  * elements in From (the schema's xs:any), inclusive C14N 1.0, a SignatureValue that does not
  * verify. 1,200 of each (38 KB) took 3.6 s before the structure limits.
  */
-export function reviewPackage(credential: SigningCredential, n = 1200): Buffer {
-  const text = signed(unsigned(), credential, 'inclusive').toString('utf8');
+export function reviewPackage(credential: SigningCredential, n = 1200, base = unsigned()): Buffer {
+  const text = signed(base, credential, 'inclusive').toString('utf8');
   const elements = Array.from({ length: n }, (_, i) => `<n${i}:e/>`).join('');
   return bogusSignature(Buffer.from(inFrom(onRoot(text, declarations(n)), elements)));
 }

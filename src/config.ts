@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { fail, ok, type Result } from './errors.js';
 import { parseAgencyCode } from './agency/code.js';
+import { DEFAULT_LIMITS } from './edxml/limits.js';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const MiB = 1024 * 1024;
@@ -89,6 +90,14 @@ export const Config = z.object({
     allowLegacy: z.boolean().default(false),
     requireSignature: z.boolean().default(true),
     maxBytes: z.number().int().positive().default(50 * MiB),
+    /** Structure limits, checked before the XSD and canonicalization (docs/hop-pipeline.md). */
+    maxElements: z.number().int().positive().default(DEFAULT_LIMITS.maxElements),
+    /** At most 256: libxml2's c14n overflows the WebAssembly stack somewhere between 1,000 and 1,500 levels. */
+    maxDepth: z.number().int().positive().max(256).default(DEFAULT_LIMITS.maxDepth),
+    maxAttributes: z.number().int().positive().default(DEFAULT_LIMITS.maxAttributes),
+    maxAttributesPerElement: z.number().int().positive().default(DEFAULT_LIMITS.maxAttributesPerElement),
+    maxNamespaceDeclarations: z.number().int().positive().default(DEFAULT_LIMITS.maxNamespaceDeclarations),
+    maxNamespacesInScope: z.number().int().positive().default(DEFAULT_LIMITS.maxNamespacesInScope),
   }).prefault({}),
   /**
    * Where the hop check runs (docs/performance.md). Packages of inlineBelowBytes and more go to

@@ -6,7 +6,7 @@ export const ERRORS = {
   FORBIDDEN: { http: 403, exit: 1, meaning: 'the caller may not do this (admin route, another agency\'s document)' },
   SENDER_MISMATCH: { http: 403, exit: 1, meaning: 'From/OrganId is not the authenticated agency' },
   MALFORMED_XML: { http: 400, exit: 1, meaning: 'not well-formed, empty, or not UTF-8' },
-  POLICY_VIOLATION: { http: 400, exit: 1, meaning: 'DOCTYPE/entities, processing instructions, forbidden signature shape or algorithm' },
+  POLICY_VIOLATION: { http: 400, exit: 1, meaning: 'DOCTYPE/entities, processing instructions, a structure limit passed (policy.max*), forbidden signature shape or algorithm' },
   SCHEMA_INVALID: { http: 400, exit: 1, meaning: 'XSD or edXML rule failed (details list line and element)' },
   SIGNATURE_MISSING: { http: 422, exit: 1, meaning: 'unsigned package (or placeholder signature) where policy requires a signature' },
   SIGNATURE_INVALID: { http: 422, exit: 1, meaning: 'digest or signature value does not verify' },

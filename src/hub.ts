@@ -144,6 +144,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const checkPool = checkWorkers > 0 ? createHopCheckPool(checkWorkers, log.child({ component: 'check-pool' })) : null;
   const hopContext = (): HopContext => ({
     trust: trust.current(), now: env.clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature,
+    limits: config.policy,
   });
   const pipeline = createPipeline({
     metrics: hubMetrics.hop,

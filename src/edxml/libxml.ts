@@ -7,7 +7,7 @@ import {
   addFunction, allocCStringArray, free, xmlC14NExecute, xmlOutputBufferClose, xmlOutputBufferCreateIO,
 } from 'libxml2-wasm/lib/libxml2.mjs';
 import { fail, ok, type Result } from '../errors.js';
-import { subtreeNodes, type NodeRef } from './tree.js';
+import { asOnlyTopLevel, subtreeNodes, type NodeRef } from './tree.js';
 
 export type { XmlDocument, XmlElement, XmlNode };
 
@@ -57,20 +57,25 @@ function notCanonical(reason: string): Result<never> {
 // The subtree being canonicalized: c14n runs to completion synchronously, so one at a time.
 const NOTHING: ReadonlySet<number> = new Set();
 let visible: ReadonlySet<number> = NOTHING;
-// libxml2 asks about every node, attribute and namespace of the document (node, its parent
-// element). The library's own node-set test walks up the ancestors on each call; a set of the
-// subtree's node pointers answers in one lookup, which halves the cost of SignedInfo's c14n.
+// libxml2 asks about every node, attribute and namespace it walks (node, its parent element).
+// The library's own node-set test walks up the ancestors on each call; a set of the subtree's
+// node pointers answers in one lookup.
 const isVisible = addFunction((_context: number, node: number, parent: number) =>
   (visible.has(node) || visible.has(parent) ? 1 : 0), 'iiii');
 
-/** Canonicalizes the subtree at `el` where it stands (with the namespaces in scope there). */
+/**
+ * Canonicalizes the subtree at `el` where it stands (with the namespaces in scope there). libxml2
+ * would walk the whole document asking about every node; it is shown only the subtree instead
+ * (asOnlyTopLevel), so SignedInfo's c14n costs what SignedInfo holds, not what the package holds.
+ * The callback still marks the ancestors invisible, which decides what c14n inherits from them.
+ */
 export function canonicalizeSubtree(doc: XmlDocument, el: NodeRef, output: C14nOutput, options: C14nOptions): Result<void> {
   visible = subtreeNodes(el);
   const out = xmlOutputBufferCreateIO(output);
   const prefixes = options.inclusiveNamespacePrefixes ? allocCStringArray(options.inclusiveNamespacePrefixes) : 0;
   try {
-    const written = xmlC14NExecute((doc as unknown as { _ptr: number })._ptr, isVisible, 0, options.mode ?? 0, prefixes,
-      options.withComments ? 1 : 0, out);
+    const written = asOnlyTopLevel(doc, el, () => xmlC14NExecute((doc as unknown as { _ptr: number })._ptr, isVisible, 0,
+      options.mode ?? 0, prefixes, options.withComments ? 1 : 0, out));
     return written < 0 ? notCanonical('Failed to canonicalize XML document') : ok(undefined);
   } finally {
     if (prefixes !== 0) free(prefixes);

@@ -10,6 +10,7 @@ import {
   type NodeRef,
 } from './tree.js';
 import { prescanPolicy } from './policy.js';
+import { checkStructure, DEFAULT_LIMITS, type StructureLimits } from './limits.js';
 import { validateSchema, type PackageKind } from './schema.js';
 import { readHeader, type PackageHeader } from './header.js';
 import { isBase64Text } from './attachment.js';
@@ -37,28 +38,32 @@ export interface ParsedPackage {
 export interface ParseOptions {
   /** false parses every byte with libxml2 (the signer needs the whole tree). Default true. */
   claimCheck?: boolean;
+  /** The structure limits (default DEFAULT_LIMITS), checked right after the parse. */
+  limits?: StructureLimits;
 }
 
 export function parsePackage(bytes: Uint8Array, options: ParseOptions = {}): Result<ParsedPackage> {
   const check = options.claimCheck === false ? null : checkClaims(bytes);
+  const limits = options.limits ?? DEFAULT_LIMITS;
   if (check !== null) {
-    const claimed = parseBytes(check.elided, check);
+    const claimed = parseBytes(check.elided, check, limits);
     // Anything unusual, and every failure (so that lines and paths refer to the sender's bytes),
     // is decided on the ordinary path.
     if (claimed !== 'unclaimed' && claimed.ok) return claimed;
   }
-  const result = parseBytes(bytes, null);
+  const result = parseBytes(bytes, null, limits);
   if (result === 'unclaimed') throw new Error('unclaimed parse without claims');
   return result;
 }
 
-function parseBytes(bytes: Uint8Array, check: ClaimCheck | null): Result<ParsedPackage> | 'unclaimed' {
-  const policy = prescanPolicy(bytes);
+function parseBytes(bytes: Uint8Array, check: ClaimCheck | null, limits: StructureLimits): Result<ParsedPackage> | 'unclaimed' {
+  const policy = prescanPolicy(bytes, limits.maxElements);
   if (!policy.ok) return policy;
   const parsed = parseXml(bytes);
   if (!parsed.ok) return parsed;
   const doc = parsed.value;
-  const result = readPackage(doc, check);
+  const structure = checkStructure(doc, limits);
+  const result = structure.ok ? readPackage(doc, check) : structure;
   if (result === 'unclaimed' || !result.ok) doc.dispose();
   return result;
 }

@@ -1,11 +1,13 @@
 // Policy pre-scan: the cheapest check, on raw bytes, before libxml2 sees them.
 // Refusing every DOCTYPE defeats XXE and entity-expansion bombs without parsing anything, and
-// refusing processing instructions keeps c14n from hiding text changes inside them.
+// refusing processing instructions keeps c14n from hiding text changes inside them. Elements,
+// comments and CDATA sections are counted here against policy.maxElements: a flood of them is
+// refused for the cost of one byte scan, not of a parse (limits.ts checks the rest on the tree).
 import { fail, ok, type Result } from '../errors.js';
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
-export function prescanPolicy(bytes: Uint8Array): Result<void> {
+export function prescanPolicy(bytes: Uint8Array, maxElements: number): Result<void> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let start = 0;
   if (buf.length >= 3 && UTF8_BOM.every((b, i) => buf[i] === b)) start = 3;
@@ -34,28 +36,61 @@ export function prescanPolicy(bytes: Uint8Array): Result<void> {
     scanFrom = end + 2;
   }
 
-  const doctype = indexOfDoctype(buf, scanFrom);
-  if (doctype >= 0) {
-    const line = lineAt(buf, doctype);
+  const found = scanMarkup(buf, scanFrom, maxElements);
+  if (found === null) return ok(undefined);
+  const line = lineAt(buf, found.at);
+  if (found.what === 'doctype') {
     return fail('POLICY_VIOLATION', 'a DOCTYPE (DTD, entities) is not allowed in an edXML package', `line ${line}`,
       [{ line, reason: 'DOCTYPE declaration' }]);
   }
-  const pi = buf.indexOf('<?', scanFrom);
-  if (pi >= 0) {
-    const line = lineAt(buf, pi);
+  if (found.what === 'pi') {
     return fail('POLICY_VIOLATION', 'processing instructions are not allowed in an edXML package', `line ${line}`,
       [{ line, reason: 'processing instruction' }]);
   }
-  return ok(undefined);
+  const reason = `more than ${maxElements} elements, comments and CDATA sections (policy.maxElements)`;
+  return fail('POLICY_VIOLATION', `the package has ${reason}, the next at line ${line}`, `line ${line}`, [{ line, reason }]);
 }
 
-// Searching for '<!' and then checking the word is ~4x faster than searching for '<!DOCTYPE'
-// itself, whose first byte is in every tag.
-function indexOfDoctype(buf: Buffer, from: number): number {
-  for (let at = buf.indexOf('<!', from); at >= 0; at = buf.indexOf('<!', at + 2)) {
-    if (buf.toString('latin1', at + 2, at + 9) === 'DOCTYPE') return at;
+const LT = 0x3c;
+const GT = 0x3e;
+const DOCTYPE = Buffer.from('<!DOCTYPE');
+const CDATA = Buffer.from('<![CDATA[');
+const OUTSIDE = 0;
+const IN_COMMENT = 1;
+const IN_CDATA = 2;
+
+/**
+ * The first DOCTYPE or processing instruction (anywhere, comments included), or the element,
+ * comment or CDATA section past the first `max`. One pass over the bytes: a loop over indexOf
+ * costs ~25x more per hit, and a megabyte of `<!---->` is 150,000 hits.
+ */
+function scanMarkup(buf: Buffer, from: number, max: number): { at: number; what: 'doctype' | 'pi' | 'count' } | null {
+  let count = 0;
+  let state = OUTSIDE;
+  for (let i = from, end = buf.length; i < end; i++) {
+    const b = buf[i];
+    if (b === GT) {
+      if (state === IN_COMMENT ? buf[i - 1] === 0x2d && buf[i - 2] === 0x2d : state === IN_CDATA && buf[i - 1] === 0x5d && buf[i - 2] === 0x5d) state = OUTSIDE;
+      continue;
+    }
+    if (b !== LT) continue;
+    const next = buf[i + 1];
+    if (next === 0x3f) return { at: i, what: 'pi' };
+    if (next === 0x2f || (state !== OUTSIDE && next !== 0x21)) continue;
+    if (next === 0x21) {
+      if (buf[i + 2] === 0x44 && buf.compare(DOCTYPE, 0, DOCTYPE.length, i, i + DOCTYPE.length) === 0) return { at: i, what: 'doctype' };
+      if (state !== OUTSIDE) continue;
+      if (buf[i + 2] === 0x2d && buf[i + 3] === 0x2d) {
+        state = IN_COMMENT;
+        i += 3;
+      } else if (buf.compare(CDATA, 0, CDATA.length, i, i + CDATA.length) === 0) {
+        state = IN_CDATA;
+        i += CDATA.length - 1;
+      } else continue;
+    }
+    if (++count > max) return { at: i, what: 'count' };
   }
-  return -1;
+  return null;
 }
 
 /** The offset of the first byte that is not XML whitespace, or -1. */

@@ -5,7 +5,7 @@
 // that way cost more than parsing it. Here a node is its pointer, and names, namespaces and
 // texts are read straight from the WebAssembly memory. A walk never allocates in libxml2 or
 // changes the tree, so the memory cannot move under it (the one fallback that asks the library,
-// for entity references, ends the walk).
+// for entity references, ends the walk). asOnlyTopLevel alone writes, two pointers it restores.
 //
 // This leans on libxml2-wasm internals (struct offsets of libxml2's 32-bit build, the node-set
 // table view): the dependency is pinned to an exact version, and tests/unit/edxml/tree.test.ts
@@ -33,6 +33,7 @@ const NEXT = 24;
 const NS = 36;
 const CONTENT = 40;
 const PROPERTIES = 44;
+const NS_DEF = 48;
 const NS_HREF = 8;
 
 let bytes = Buffer.alloc(0);
@@ -221,6 +222,74 @@ export function subtreeNodes(ref: NodeRef, out: Set<number> = new Set()): Set<nu
     else out.add(n);
   }
   return out;
+}
+
+/**
+ * Runs `fn` while libxml2 sees `ref` as the document's only top-level node (the document's
+ * children and the element's next sibling set, then restored), the tree otherwise untouched:
+ * parents, and so the namespaces and xml:* attributes in scope, stay as they are. c14n walks the
+ * document from its children, so this lets it walk one subtree instead of the whole document.
+ */
+export function asOnlyTopLevel<T>(doc: XmlDocument, ref: NodeRef, fn: () => T): T {
+  const docPtr = (doc as unknown as { _ptr: number })._ptr;
+  sync();
+  const children = field(docPtr, CHILDREN);
+  const next = field(ref, NEXT);
+  words[(docPtr + CHILDREN) >>> 2] = ref;
+  words[(ref + NEXT) >>> 2] = 0;
+  try {
+    return fn();
+  } finally {
+    sync(); // fn may have grown the memory
+    words[(docPtr + CHILDREN) >>> 2] = children;
+    words[(ref + NEXT) >>> 2] = next;
+  }
+}
+
+/** Maxima of the counts that c14n's cost multiplies (limits.ts says why each exists). */
+export interface StructureLimits {
+  /** Elements, comments and CDATA sections in the document (counted on the bytes: policy.ts). */
+  maxElements: number;
+  /** Nesting depth, the root being 1. */
+  maxDepth: number;
+  /** Attributes in the document (namespace declarations not included). */
+  maxAttributes: number;
+  /** Attributes of one element. */
+  maxAttributesPerElement: number;
+  /** Namespace declarations in the document. */
+  maxNamespaceDeclarations: number;
+  /** Declarations on one element and its ancestors, redeclared prefixes included. */
+  maxNamespacesInScope: number;
+}
+
+type TreeLimit = Exclude<keyof StructureLimits, 'maxElements'>;
+
+/** The first limit the tree at `ref` passes and the element where it does, or null; stops there. */
+export function overLimit(ref: NodeRef, max: StructureLimits): { limit: TreeLimit; at: NodeRef } | null {
+  sync();
+  let declarations = 0;
+  let attributes = 0;
+  const visit = (el: number, depth: number, inScope: number): { limit: TreeLimit; at: NodeRef } | null => {
+    const at = el as NodeRef;
+    if (depth > max.maxDepth) return { limit: 'maxDepth', at };
+    let own = 0;
+    for (let a = field(el, PROPERTIES); a !== 0; a = field(a, NEXT)) {
+      if (++own > max.maxAttributesPerElement) return { limit: 'maxAttributesPerElement', at };
+      if (++attributes > max.maxAttributes) return { limit: 'maxAttributes', at };
+    }
+    // The chain of declarations libxml2's c14n walks for every element (xmlNs.next is at 0).
+    for (let ns = field(el, NS_DEF); ns !== 0; ns = field(ns, 0)) {
+      if (++declarations > max.maxNamespaceDeclarations) return { limit: 'maxNamespaceDeclarations', at };
+      if (++inScope > max.maxNamespacesInScope) return { limit: 'maxNamespacesInScope', at };
+    }
+    for (let n = field(el, CHILDREN); n !== 0; n = field(n, NEXT)) {
+      if (field(n, TYPE) !== ELEMENT) continue;
+      const over = visit(n, depth + 1, inScope);
+      if (over !== null) return over;
+    }
+    return null;
+  };
+  return visit(ref, 1, 0);
 }
 
 /** A readable path such as /edXML/edXMLEnvelope/edXMLHeader/MessageHeader/To[2]/OrganId. */

@@ -1,10 +1,12 @@
 // The hop check: the same pure function at every hop, cheapest checks first.
 //
-//   claim check (large attachments set aside) → prescanPolicy → parse (libxml2, once) → XSD
-//   → edXML rules → signature profile
-//   → XML-DSig digest + signature → certificate chain, validity, revocation, usage, binding
+//   claim check (large attachments set aside) → prescanPolicy → parse (libxml2, once)
+//   → structure limits → XSD → edXML rules → signature profile
+//   → certificate chain, validity, revocation, usage, binding → XML-DSig signature + digest
 //
-// Its result is a value. The package bytes are only read, never changed.
+// Canonicalization, the one step whose cost is not linear in the input, comes last: only a
+// package within the structure limits, signed with a trusted certificate registered for its
+// sender, gets there. Its result is a value. The package bytes are only read, never changed.
 import { createHash } from 'node:crypto';
 import type { HubError } from '../errors.js';
 import { parsePackage } from '../edxml/package.js';
@@ -12,10 +14,11 @@ import type { PackageHeader } from '../edxml/header.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { checkSignatureProfile } from '../trust/dsig-profile.js';
 import { verifyXmlSignature } from '../trust/dsig.js';
-import { checkCertificate, resolveSigner, type Signer } from '../trust/certs.js';
+import { checkCertificate, rememberSigner, resolveSigner, type Signer } from '../trust/certs.js';
 import type { TrustSnapshot } from '../trust/store.js';
+import { DEFAULT_LIMITS, type StructureLimits } from '../edxml/limits.js';
 
-export const HOP_STAGES = ['policy', 'parse', 'schema', 'profile', 'signature', 'certificate'] as const;
+export const HOP_STAGES = ['policy', 'parse', 'schema', 'profile', 'certificate', 'signature'] as const;
 export type HopStage = (typeof HOP_STAGES)[number];
 
 export interface HopContext {
@@ -26,6 +29,8 @@ export interface HopContext {
   allowLegacy: boolean;
   /** Hub policy for unsigned packages (default: rejected). */
   requireSignature: boolean;
+  /** The hub's policy structure limits; DEFAULT_LIMITS where not given (the CLI). */
+  limits?: StructureLimits;
 }
 
 export type HopVerdict =
@@ -47,7 +52,8 @@ const STAGE_OF_PARSE_ERROR: Partial<Record<HubError['code'], HopStage>> = {
 };
 
 export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
-  const parsed = parsePackage(bytes);
+  const limits = ctx.limits ?? DEFAULT_LIMITS;
+  const parsed = parsePackage(bytes, { limits });
   if (!parsed.ok) {
     const stage = STAGE_OF_PARSE_ERROR[parsed.error.code] ?? 'schema';
     return { ok: false, stage, error: parsed.error };
@@ -55,7 +61,9 @@ export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
   const { doc, kind, header, headerElement, signatures, claims } = parsed.value;
   try {
     const digest = createHash('sha256').update(bytes).digest('hex');
-    const profile = checkSignatureProfile(headerElement, signatures, { allowLegacy: ctx.allowLegacy });
+    const profile = checkSignatureProfile(headerElement, signatures, {
+      allowLegacy: ctx.allowLegacy, maxInclusivePrefixes: limits.maxNamespacesInScope,
+    });
     if (!profile.ok) {
       if (profile.error.code === 'SIGNATURE_MISSING' && !ctx.requireSignature) {
         return { ok: true, kind, header, digest, signer: null, legacy: [] };
@@ -63,13 +71,14 @@ export function checkHop(bytes: Uint8Array, ctx: HopContext): HopVerdict {
       return { ok: false, stage: 'profile', error: profile.error };
     }
     const known = resolveSigner(profile.value.certificateTexts, ctx.trust);
-    if (!known.ok) return { ok: false, stage: 'signature', error: known.error };
-    const signature = verifyXmlSignature(doc, profile.value, known.value.publicKey, claims);
-    if (!signature.ok) return { ok: false, stage: 'signature', error: signature.error };
-
+    if (!known.ok) return { ok: false, stage: 'certificate', error: known.error };
     const sender = header.MessageHeader.From.OrganId;
     const signer = checkCertificate(known.value, ctx.trust, ctx.now, sender);
     if (!signer.ok) return { ok: false, stage: 'certificate', error: signer.error };
+
+    const signature = verifyXmlSignature(doc, profile.value, known.value.publicKey, claims);
+    if (!signature.ok) return { ok: false, stage: 'signature', error: signature.error };
+    rememberSigner(known.value, ctx.trust);
     return { ok: true, kind, header, digest, signer: signer.value, legacy: profile.value.legacy };
   } finally {
     doc.dispose();

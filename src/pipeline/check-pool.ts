@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { HopContext, HopVerdict } from '../hop/check.js';
+import type { StructureLimits } from '../edxml/limits.js';
 import type { RevocationList } from '../trust/crl.js';
 import type { Registration, TrustSnapshot } from '../trust/store.js';
 
@@ -26,7 +27,10 @@ export interface WireTrust {
 
 export type ToWorker =
   | { type: 'trust'; version: number; trust: WireTrust }
-  | { type: 'check'; id: number; bytes: Uint8Array; trustVersion: number; now: number; allowLegacy: boolean; requireSignature: boolean };
+  | {
+    type: 'check'; id: number; bytes: Uint8Array; trustVersion: number; now: number; allowLegacy: boolean; requireSignature: boolean;
+    limits: StructureLimits | undefined;
+  };
 
 export type FromWorker = { id: number; verdict: HopVerdict } | { id: number; crash: string };
 
@@ -119,6 +123,7 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
         slot.pending.set(id, { resolve, reject });
         slot.worker.postMessage({
           type: 'check', id, bytes: own, trustVersion: version, now: ctx.now.getTime(), allowLegacy: ctx.allowLegacy, requireSignature: ctx.requireSignature,
+          limits: ctx.limits,
         } satisfies ToWorker, [own.buffer]);
       });
     },
@@ -128,3 +133,4 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
     },
   };
 }
+

@@ -21,7 +21,12 @@ port.on('message', (m: ToWorker) => {
   let reply: FromWorker;
   try {
     if (trust === undefined) throw new Error(`trust version ${m.trustVersion} was never sent`);
-    reply = { id: m.id, verdict: checkHop(m.bytes, { trust, now: new Date(m.now), allowLegacy: m.allowLegacy, requireSignature: m.requireSignature }) };
+    reply = {
+      id: m.id,
+      verdict: checkHop(m.bytes, {
+        trust, now: new Date(m.now), allowLegacy: m.allowLegacy, requireSignature: m.requireSignature, ...(m.limits && { limits: m.limits }),
+      }),
+    };
   } catch (err) {
     reply = { id: m.id, crash: (err as Error).stack ?? String(err) };
   }

@@ -1,10 +1,12 @@
 // The signer's certificate: chain to a trusted CA, validity at the given time, revocation,
 // key usage, and binding to the sending agency. Each failure is its own stable code.
 // What depends only on the certificates (parsing, the chain and its signatures, key usage) is
-// worked out once per trust snapshot; validity, CRLs and binding are checked per document.
+// remembered per trust snapshot once a package signed with them verified (signer-cache.ts);
+// validity, CRLs and binding are checked per document.
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import type { TrustSnapshot } from './store.js';
+import { SignerCache } from './signer-cache.js';
 import { fingerprintOf, mayDigitallySign, serialKey, validityOf } from './x509.js';
 
 export interface Signer {
@@ -29,6 +31,8 @@ interface ChainLink {
 
 /** A KeyInfo's certificates, resolved against a trust snapshot. */
 export interface KnownSigner {
+  /** The signer cache's key for these KeyInfo texts (rememberSigner). */
+  cacheKey: string;
   publicKey: KeyObject;
   signer: Omit<Signer, 'bound'>;
   /** signer → … → trust anchor, or why there is none (CERT_UNTRUSTED). */
@@ -37,21 +41,20 @@ export interface KnownSigner {
 }
 
 const MAX_CHAIN = 8;
-const MAX_KNOWN_SIGNERS = 10_000;
 
-/** Parses and chains the KeyInfo certificates once per trust snapshot. */
+/** Parses and chains the KeyInfo certificates, unless a package signed with them verified before. */
 export function resolveSigner(texts: readonly string[], trust: TrustSnapshot): Result<KnownSigner> {
-  const key = texts.join(' ');
-  let known = trust.signers.get(key);
-  if (known === undefined) {
-    if (trust.signers.size >= MAX_KNOWN_SIGNERS) trust.signers.clear();
-    known = resolve(texts, trust.anchors);
-    trust.signers.set(key, known);
-  }
-  return known;
+  const cacheKey = SignerCache.keyOf(texts);
+  const known = trust.signers.get(cacheKey);
+  return known === undefined ? resolve(texts, trust.anchors, cacheKey) : ok(known);
 }
 
-function resolve(texts: readonly string[], anchors: readonly X509Certificate[]): Result<KnownSigner> {
+/** Called once the package's signature and certificate have verified: only then is the signer kept. */
+export function rememberSigner(known: KnownSigner, trust: TrustSnapshot): void {
+  trust.signers.add(known.cacheKey, known);
+}
+
+function resolve(texts: readonly string[], anchors: readonly X509Certificate[], cacheKey: string): Result<KnownSigner> {
   const certs: X509Certificate[] = [];
   for (const text of texts) {
     try {
@@ -74,6 +77,7 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[]):
   const { notBefore, notAfter } = validityOf(cert);
   const path = buildPath(cert, certs.filter((c) => c !== cert), anchors);
   return ok({
+    cacheKey,
     publicKey: cert.publicKey,
     signer: {
       subject: cert.subject, issuer: cert.issuer, serialNumber: serialKey(cert.serialNumber), fingerprint: fingerprintOf(cert),

@@ -28,7 +28,14 @@ export interface SignatureProfile {
   legacy: string[];
 }
 
-export interface ProfileOptions { allowLegacy: boolean }
+export interface ProfileOptions {
+  allowLegacy: boolean;
+  /**
+   * The most prefixes an ec:InclusiveNamespaces PrefixList may name (policy.maxNamespacesInScope:
+   * no more can be in scope). Exclusive c14n looks each one up at every element.
+   */
+  maxInclusivePrefixes: number;
+}
 
 const EXC_NS = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
@@ -120,12 +127,19 @@ export function checkSignatureProfile(
       `line ${lineOf(signature)}`);
   }
   if (certElements.length === 0) return violation('KeyInfo must carry the signer\'s X509Certificate', signature);
+  const prefixes = [c14nEl, transforms[1]].map((el) => prefixList(el, options.maxInclusivePrefixes));
+  for (const list of prefixes) {
+    if (list.prefixes.length > options.maxInclusivePrefixes) {
+      return violation(`the InclusiveNamespaces PrefixList names more than ${options.maxInclusivePrefixes} prefixes (policy.maxNamespacesInScope)`,
+        list.at ?? signedInfo);
+    }
+  }
 
   return ok({
     signature,
     signedInfo,
-    signedInfoC14n: { ...signedInfoAlg.value, inclusivePrefixes: prefixList(c14nEl) },
-    referenceC14n: { ...referenceAlg.value, inclusivePrefixes: prefixList(transforms[1]) },
+    signedInfoC14n: { ...signedInfoAlg.value, inclusivePrefixes: prefixes[0]!.prefixes },
+    referenceC14n: { ...referenceAlg.value, inclusivePrefixes: prefixes[1]!.prefixes },
     digestAlgorithm: digestAlgorithm.value,
     digestValue,
     signatureAlgorithm: signatureAlgorithm.value,
@@ -154,7 +168,12 @@ function withoutSpace(text: string): string {
 }
 
 // Exclusive c14n may name prefixes to treat inclusively (ec:InclusiveNamespaces PrefixList).
-function prefixList(el: NodeRef | undefined): string[] {
+// Read up to one past `max`: a megabyte of prefixes is refused without splitting all of it.
+function prefixList(el: NodeRef | undefined, max: number): { prefixes: string[]; at: NodeRef | undefined } {
   const list = el === undefined ? undefined : childrenNamed(el, EXC_NS, 'InclusiveNamespaces')[0];
-  return ((list === undefined ? null : attributeOf(list, 'PrefixList')) ?? '').split(/\s+/).filter((p) => p !== '');
+  const prefixes: string[] = [];
+  for (const [prefix] of ((list === undefined ? null : attributeOf(list, 'PrefixList')) ?? '').matchAll(/\S+/g)) {
+    if (prefixes.push(prefix) > max) break;
+  }
+  return { prefixes, at: list };
 }

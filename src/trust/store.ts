@@ -1,8 +1,7 @@
 // A trust store snapshot: what one hop check trusts. Built when the trust material loads or
 // changes (never per document) and then only read.
 import type { X509Certificate } from 'node:crypto';
-import type { Result } from '../errors.js';
-import type { KnownSigner } from './certs.js';
+import { SignerCache } from './signer-cache.js';
 import type { RevocationList } from './crl.js';
 
 /** A signing certificate registered for an agency, usable from `notBefore` until `retireAt`. */
@@ -23,8 +22,8 @@ export interface TrustSnapshot {
   revokedFingerprints: ReadonlySet<string>;
   /** Fail closed: CA fingerprint → the CRL's nextUpdate, past which that CA's certificates are refused. */
   crlDeadlines: ReadonlyMap<string, Date>;
-  /** What is known of each KeyInfo seen (chain, key usage), filled on first sight: see certs.ts. */
-  signers: Map<string, Result<KnownSigner>>;
+  /** The signers of packages that verified (chain, key usage), bounded: see signer-cache.ts. */
+  signers: SignerCache;
   /** What the snapshot was built from: a hop-check worker thread builds its own copy from it. */
   material: TrustMaterial;
 }
@@ -57,6 +56,6 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
   const revokedFingerprints = new Set(material.revokedFingerprints ?? []);
   return {
     anchors: material.anchors, revoked, registrations, revokedFingerprints, crlDeadlines,
-    signers: new Map(), material: { ...material, revokedFingerprints: [...revokedFingerprints] },
+    signers: new SignerCache(), material: { ...material, revokedFingerprints: [...revokedFingerprints] },
   };
 }

@@ -12,6 +12,7 @@ import { fuzzSeed, mutate } from '../helpers/mutations.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { documentOfSize, sample, SAMPLE_FILES, statusPackage } from '../helpers/packages.js';
 import { tempDir, xmlsec1 } from '../helpers/tools.js';
+import { hostilePackages, reviewPackage } from '../helpers/hostile.js';
 
 const CASES = scaled(6_000, 200);
 const SEED = fuzzSeed(process.env.LGSP_FUZZ_SEED);
@@ -41,8 +42,10 @@ beforeAll(async () => {
     if (!s.ok) throw new Error(s.error.message);
     return s.value;
   };
-  // Small and claim-checked (large attachment) documents, a status, and the national samples.
-  bases = [signed(documentOfSize(8 * 1024)), signed(documentOfSize(300 * 1024)), signed(statusPackage()), ...SAMPLE_FILES.map(sample)];
+  // Small and claim-checked (large attachment) documents, a status, the national samples, the
+  // outside review's package and the hostile shapes that pass at the structure limits.
+  bases = [signed(documentOfSize(8 * 1024)), signed(documentOfSize(300 * 1024)), signed(statusPackage()), ...SAMPLE_FILES.map(sample),
+    reviewPackage(pki.creds.agency), ...hostilePackages(pki.creds.agency, 32 * 1024).filter((c) => c.expected === 'OK').map((c) => c.bytes)];
 });
 afterAll(() => { pki?.cleanup(); tmp.cleanup(); });
 

@@ -13,6 +13,7 @@ import { recordChaos, scaled } from '../helpers/chaos-report.js';
 import { fuzzSeed, mutate, prng } from '../helpers/mutations.js';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { sample, SAMPLE_FILES } from '../helpers/packages.js';
+import { credentialOf, reviewPackage } from '../helpers/hostile.js';
 
 const CASES = scaled(3_000, 100);
 const SEED = fuzzSeed(process.env.LGSP_FUZZ_SEED);
@@ -46,6 +47,7 @@ beforeAll(async () => {
     n.document(commune, [school], 'Tệp lớn', randomBytes(220 * 1024)), // claim-checked at every hop
     n.status(commune, '03', { OrganId: department.agency.code, DocumentId: 'x' }),
     ...SAMPLE_FILES.map(sample),
+    reviewPackage(credentialOf(commune.agency)), // issue 14: refused by the structure limits
   ];
 }, 60_000);
 afterAll(async () => { await n?.close(); });

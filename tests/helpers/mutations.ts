@@ -125,6 +125,26 @@ export const MUTATIONS: Record<string, Mutation> = {
   hugeText: (b, r) => splice(b, insideAnElement(b, r), 0, r.pick(['A', 'Ệ', '&amp;', ' ']).repeat(200_000 + r.int(800_000))),
   deepNesting: (b, r) => { const depth = 1_000 + r.int(20_000); return splice(b, insideAnElement(b, r), 0, '<d>'.repeat(depth) + '</d>'.repeat(depth)); },
   manyElements: (b, r) => splice(b, insideAnElement(b, r), 0, '<e/>'.repeat(10_000 + r.int(50_000))),
+  // What makes c14n expensive (issue 14): namespaces in scope, a declaration per level, comments,
+  // an exclusive PrefixList; sizes on both sides of the default structure limits.
+  namespaceFlood: (b, r) => {
+    const s = text(b);
+    const tag = r.pick(startTags(s).length > 0 ? startTags(s) : [null]);
+    if (tag === null) return b;
+    const end = Buffer.byteLength(s.slice(0, tag.index! + tag[0].length - (tag[0].endsWith('/>') ? 2 : 1)));
+    return splice(b, end, 0, Array.from({ length: 1 + r.int(r.pick([16, 200, 3_000])) }, (_, i) => ` xmlns:n${i}="urn:n${i}"`).join(''));
+  },
+  declaredNesting: (b, r) => {
+    const depth = 1 + r.int(r.pick([16, 40, 2_000]));
+    return splice(b, insideAnElement(b, r), 0, Array.from({ length: depth }, (_, i) => `<n${i}:e xmlns:n${i}="urn:n${i}">`).join('') +
+      Array.from({ length: depth }, (_, i) => `</n${depth - 1 - i}:e>`).join(''));
+  },
+  commentFlood: (b, r) => splice(b, insideAnElement(b, r), 0, '<!---->'.repeat(1 + r.int(r.pick([100, 20_000])))),
+  prefixList: (b, r) => {
+    const list = Array.from({ length: 1 + r.int(r.pick([10, 100_000])) }, (_, i) => `p${i}`).join(' ');
+    return Buffer.from(text(b).replace(/<((?:\w+:)?(?:CanonicalizationMethod|Transform)) (Algorithm="http:\/\/www\.w3\.org\/2001\/10\/xml-exc-c14n#")\s*\/>/,
+      (_m, name: string, algorithm: string) => `<${name} ${algorithm}><InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="${list}"/></${name}>`));
+  },
   hostileMarkup: (b, r) => splice(b, r.pick([0, insideAnElement(b, r)]), 0, r.pick([
     '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', '<?xml-stylesheet href="x"?>', '<![CDATA[<x>]]>', '<!-- c -->',
     '&e;', '&#x10FFFF;', '<x:y xmlns:x="">', '<edXML:Subject xmlns:edXML="urn:other">x</edXML:Subject>', '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/>',

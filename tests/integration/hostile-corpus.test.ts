@@ -14,6 +14,7 @@ import { fingerprintOf } from '../../src/trust/x509.js';
 import { createTestPki, type Role, type TestPki } from '../helpers/pki.js';
 import { documentOfSize, sample, statusPackage } from '../helpers/packages.js';
 import { lgsp, tempDir, xmlsec1, xmlsecTemplate } from '../helpers/tools.js';
+import { bogusSignature, hostilePackages, reviewPackage } from '../helpers/hostile.js';
 
 let pki: TestPki;
 let ctx: HopContext;
@@ -62,6 +63,10 @@ const cases: [string, string, () => string][] = [
     return replaced(text, '<edXML:Subject>', `<v:x xmlns:v="urn:v">${sig}</v:x><edXML:Subject>`);
   }],
   ['a rogue self-signed certificate', 'CERT_UNTRUSTED', () => signedBy('rogue')],
+  // The certificate is checked before any canonicalization: an untrusted signer never gets there.
+  ['a rogue certificate and a SignatureValue that does not verify', 'CERT_UNTRUSTED', () => bogusSignature(Buffer.from(signedBy('rogue'))).toString('utf8')],
+  ['the outside review\'s package: 1,200 namespace declarations, inclusive c14n, a bogus SignatureValue', 'POLICY_VIOLATION',
+    () => reviewPackage(pki.creds.agency).toString('utf8')],
   ['a revoked certificate (with its CRL)', 'CERT_REVOKED', () => signedBy('revoked')],
   ['an expired certificate', 'CERT_EXPIRED', () => signedBy('expired')],
   ['a certificate not valid yet', 'CERT_NOT_YET_VALID', () => signedBy('notYetValid')],
@@ -114,6 +119,21 @@ describe('the hostile corpus', () => {
     expect(json.ok ? 'OK' : json.code).toBe(expected);
     expect(cli.status).toBe(expected === 'OK' ? 0 : 1);
     if (!json.ok) expect(json.message).toBeTruthy();
+  });
+});
+
+describe('the hostile shapes of tests/helpers/hostile.ts, at 64 KB', () => {
+  it('each is refused by a structure limit, or checked in full within the limits, by the core and the CLI alike', () => {
+    const shapes = hostilePackages(pki.creds.agency, 64 * 1024);
+    expect(shapes.length).toBeGreaterThan(10);
+    for (const { name, bytes, expected } of shapes) {
+      const verdict = checkHop(bytes, ctx);
+      expect(verdict.ok ? 'OK' : verdict.error.code, name).toBe(expected);
+      if (!verdict.ok) expect(verdict.error.message, name).toMatch(/\(policy\.max\w+\)|not in the signature profile|transforms must be/);
+      const cli = lgsp('verify', tmp.file('shape.edxml', bytes), '--trust', pki.caFile, '--json');
+      const json = JSON.parse(cli.stdout) as { ok: boolean; code?: string };
+      expect(json.ok ? 'OK' : json.code, name).toBe(expected);
+    }
   });
 });
 

@@ -57,17 +57,18 @@ function expectSameViews(doc: XmlDocument): number {
 
 type Mode = 0 | 1 | 2;
 
-function libraryC14n(doc: XmlDocument, el: XmlElement, mode: Mode): Buffer {
+function libraryC14n(doc: XmlDocument, el: XmlElement, mode: Mode, prefixes?: string[]): Buffer {
   const chunks: Buffer[] = [];
   doc.canonicalize({ write: (c: Uint8Array) => { chunks.push(Buffer.from(c)); return c.byteLength; }, close: () => true },
-    { mode, nodeSet: new Set([el]) });
+    { mode, nodeSet: new Set([el]), ...(prefixes && { inclusiveNamespacePrefixes: prefixes }) });
   return Buffer.concat(chunks);
 }
 
-function ourC14n(doc: XmlDocument, ref: NodeRef, mode: Mode): Buffer {
+function ourC14n(doc: XmlDocument, ref: NodeRef, mode: Mode, prefixes?: string[]): Buffer {
   const chunks: Buffer[] = [];
   const done = canonicalizeSubtree(doc, ref,
-    { write: (c: Uint8Array) => { chunks.push(Buffer.from(c)); return c.byteLength; }, close: () => true }, { mode });
+    { write: (c: Uint8Array) => { chunks.push(Buffer.from(c)); return c.byteLength; }, close: () => true },
+    { mode, ...(prefixes && { inclusiveNamespacePrefixes: prefixes }) });
   if (!done.ok) throw new Error(done.error.message);
   return Buffer.concat(chunks);
 }
@@ -123,6 +124,30 @@ describe('tree views agree with libxml2-wasm', () => {
       for (const el of wrappedElements(doc.root).filter((_, i) => i % 3 === 0)) {
         for (const mode of modes) expect(ourC14n(doc, refOf(el), mode).equals(libraryC14n(doc, el, mode))).toBe(true);
       }
+    } finally {
+      doc.dispose();
+    }
+  });
+
+  it('subtree c14n shows libxml2 only the subtree, and still inherits what stands above it', () => {
+    // Declarations and xml:* attributes at every level, a redeclared prefix, an undeclared default
+    // namespace, siblings before and after: what c14n takes from the ancestors must not change.
+    const doc = parse('<r xmlns="urn:d" xmlns:a="urn:a" xml:lang="vi" xml:space="preserve"><s/>' +
+      '<a:m xmlns:b="urn:b" xml:lang="en" b:x="1"><b:n xmlns:a="urn:a2" a:y="2"><o xmlns="" xml:base="x/"><p>t</p></o></b:n>' +
+      '<q xmlns:c="urn:c"><c:r/></q></a:m><s/></r>');
+    try {
+      const modes: Mode[] = [XmlC14NMode.XML_C14N_1_0, XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, XmlC14NMode.XML_C14N_1_1];
+      for (const el of wrappedElements(doc.root)) {
+        for (const mode of modes) expect(ourC14n(doc, refOf(el), mode).equals(libraryC14n(doc, el, mode)), `${el.name} mode ${mode}`).toBe(true);
+        const prefixes = ['a', 'b', 'c', '#default'];
+        expect(ourC14n(doc, refOf(el), XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, prefixes)
+          .equals(libraryC14n(doc, el, XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, prefixes)), `${el.name} with a PrefixList`).toBe(true);
+      }
+      // The document is as it was: its whole c14n still has every element.
+      const chunks: Buffer[] = [];
+      doc.canonicalize({ write: (c: Uint8Array) => { chunks.push(Buffer.from(c)); return c.byteLength; }, close: () => true }, { mode: 0 });
+      expect(Buffer.concat(chunks).toString()).toContain('<s></s></r>');
+      expect(wrappedElements(doc.root)).toHaveLength(9);
     } finally {
       doc.dispose();
     }

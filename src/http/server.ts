@@ -86,7 +86,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await agencyApi(app, deps);
   await sdkDialect(app, { ...deps.sdk, limiter });
   await adminApi(app, deps.admin);
-  await metricsRoute(app, deps.metrics);
+  await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
   await adminConsole(app, deps.console);
   await deadLettersApi(app, deps.deadLetters);

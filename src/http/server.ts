@@ -1,9 +1,10 @@
 // The hub's HTTP server: the agency API plus health, with fastify's own errors (media type,
-// body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape.
+// body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape. Every caller
+// is known from the headers before a body is read, and each route reads no more than it needs.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { fail, type ErrorCode } from '../errors.js';
-import type { Config } from '../config.js';
+import { ADMIN_ROLES, type Config } from '../config.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
@@ -13,7 +14,7 @@ import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
-import { authenticateAgency } from './auth.js';
+import { authenticateAdmin, authenticateAgency } from './auth.js';
 import { answerClientError } from './client-errors.js';
 import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
 
@@ -67,6 +68,18 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
     caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
   });
+  // Admin routes: an admin token (any role; each route then checks its own) before any body is
+  // read, so a stranger cannot make the hub buffer one.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.url?.startsWith('/api/admin/')) return;
+    const who = authenticateAdmin(request, deps.admin.admins, deps.admin.agencyKeys, ADMIN_ROLES);
+    if (!who.ok) return replyError(reply, who.error);
+  });
+  // Admin JSON and console forms are small; only the agency API (policy.maxBytes) and a CRL
+  // import (http.crlMaxBytes, set on its route) take more.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/admin/') || route.url === '/admin' || route.url.startsWith('/admin/')) route.bodyLimit ??= deps.http.adminBodyBytes;
+  });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
     if (code !== undefined) return replyError(reply, { code, message: err.message });
@@ -85,7 +98,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await agencyApi(app, deps);
   await sdkDialect(app, { ...deps.sdk, limiter });
-  await adminApi(app, deps.admin);
+  await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
   await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
   await adminConsole(app, deps.console);

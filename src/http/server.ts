@@ -2,6 +2,7 @@
 // body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape. Every caller
 // is known from the headers before a body is read, and each route reads no more than it needs.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import { fail, type ErrorCode } from '../errors.js';
 import { ADMIN_ROLES, type Config } from '../config.js';
@@ -44,12 +45,15 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'SCHEMA_INVALID',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PAYLOAD_TOO_LARGE',
+  // A console form without a valid CSRF token (or its secret cookie).
+  FST_CSRF_INVALID_TOKEN: 'FORBIDDEN',
+  FST_CSRF_MISSING_SECRET: 'FORBIDDEN',
 };
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.log;
   const app = Fastify({
-    loggerInstance: logger, bodyLimit: deps.maxBytes,
+    loggerInstance: logger, bodyLimit: deps.maxBytes, trustProxy: deps.http.trustProxy,
     requestTimeout: deps.http.requestTimeoutMs,
     http: { headersTimeout: deps.http.headersTimeoutMs, connectionsCheckingInterval: deps.http.timeoutCheckMs },
     clientErrorHandler: answerClientError,
@@ -69,7 +73,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
   });
   // Admin routes: an admin token (any role; each route then checks its own) before any body is
-  // read, so a stranger cannot make the hub buffer one.
+  // read, so a stranger cannot make the hub buffer one. The console checks its session the same way.
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.url?.startsWith('/api/admin/')) return;
     const who = authenticateAdmin(request, deps.admin.admins, deps.admin.agencyKeys, ADMIN_ROLES);
@@ -79,6 +83,16 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   // import (http.crlMaxBytes, set on its route) take more.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/admin/') || route.url === '/admin' || route.url.startsWith('/admin/')) route.bodyLimit ??= deps.http.adminBodyBytes;
+  });
+  // Security headers on every answer; the console's pages run no script and load only their own stylesheet.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+    },
+    // Not helmet's no-referrer: under it a browser posts a form with "Origin: null", and the
+    // console's origin check needs the real one.
+    referrerPolicy: { policy: 'same-origin' },
   });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
@@ -101,7 +115,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
   await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
-  await adminConsole(app, deps.console);
+  await adminConsole(app, { ...deps.console, sessions: deps.http.console });
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;

@@ -50,6 +50,8 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_CSRF_MISSING_SECRET: 'FORBIDDEN',
 };
 
+const CSRF_REFUSED = 'this console form has no valid CSRF token (_csrf) for your session: reload the page and submit it again';
+
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.log;
   const app = Fastify({
@@ -96,7 +98,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
-    if (code !== undefined) return replyError(reply, { code, message: err.message });
+    if (code !== undefined) return replyError(reply, { code, message: err.code!.startsWith('FST_CSRF_') ? CSRF_REFUSED : err.message });
     if ((err.statusCode ?? 500) < 500) return replyError(reply, { code: 'SCHEMA_INVALID', message: err.message });
     request.log.error({ err }, 'request failed');
     return replyError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' });

@@ -125,6 +125,8 @@ describe('console sessions and forms', () => {
       const res = await c.post(`/admin/queues/${ingress}/pause`, form, origin);
       expect({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
     }
+    const missing = await c.post(`/admin/queues/${ingress}/pause`, {});
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/no valid CSRF token \(_csrf\)/);
     expect(await paused()).toBe(false);
     // The same form from the hub's own page, with its token, is taken.
     expect((await c.post(`/admin/queues/${ingress}/pause`, { _csrf: token })).status).toBe(302);

@@ -18,6 +18,7 @@ import { fail } from '../errors.js';
 import { replyError } from '../http/errors.js';
 import type { QueueStat, HubMetrics } from '../http/metrics.js';
 import { actOnLane, type QueuesDeps } from '../http/queues-api.js';
+import { toCsv } from '../http/dead-letters-api.js';
 import { html, page, STYLE, type Html } from './html.js';
 import { createSessions } from './sessions.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
@@ -179,13 +180,20 @@ ${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="
     const reason = (request.query as Record<string, string | undefined>).reason || undefined;
     const { items, total } = await deps.ledger.deadLetters({ limit: 200, offset: 0, ...(reason ? { reason } : {}) });
     return html`<form method="get"><label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button>
-<a href="/api/admin/dead-letters.csv">CSV</a></form><p>${total}</p>
+<a href="/admin/dead-letters.csv${reason ? `?reason=${encodeURIComponent(reason)}` : ''}">CSV</a></form><p>${total}</p>
 <table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('reason')}</th><th></th></tr>
 ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${d.deadAt}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.sender}</td>
 <td><strong>${d.reasonCode}</strong><br><small>${d.reason}</small></td>
 <td><form class="inline" method="post" action="/admin/dead-letters/${d.id}/replay">${token}<button>${l('replay')}</button></form>
 <form class="inline" method="post" action="/admin/dead-letters/${d.id}/delete">${token}<button>${l('delete')}</button></form></td></tr>`)}</table>`;
   }));
+  // The export for a browser, which has the session cookie and not the API's bearer token.
+  app.get('/admin/dead-letters.csv', async (request, reply) => {
+    if (who(request) === null) return reply.redirect('/admin/login');
+    const reason = (request.query as Record<string, string | undefined>).reason || undefined;
+    const { items } = await deps.ledger.deadLetters({ limit: 1000, offset: 0, ...(reason ? { reason } : {}) });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="dead-letters.csv"').send(toCsv(items));
+  });
   for (const action of ['replay', 'delete'] as const) {
     app.post(`/admin/dead-letters/:id/${action}`, form, async (request, reply) => {
       const admin = who(request)!;

@@ -209,5 +209,11 @@ describe('dead-letter CSV', () => {
     expect(row).toContain(`"'@SUM(1+1)"`);
     expect(row).toContain(`"'-2+3"`);
     expect(row.split(',').every((cell) => !/^"[=+\-@\t\r]/.test(cell))).toBe(true);
+    // The console's link serves the same file to a signed-in browser.
+    const c = consoleClient();
+    expect((await c.get('/admin/dead-letters.csv')).headers.get('location')).toBe('/admin/login');
+    await c.post('/admin/login', { token: n.net.adminToken });
+    expect(await (await c.get('/admin/dead-letters')).text()).toContain('href="/admin/dead-letters.csv"');
+    expect(await (await c.get('/admin/dead-letters.csv')).text()).toContain(row);
   });
 });

@@ -122,6 +122,23 @@ export const Config = z.object({
       perSecond: z.number().positive().default(200),
       burst: z.number().int().positive().default(400),
     }).prefault({}),
+    /** The largest body of an admin API call or console form (JSON and forms are small). */
+    adminBodyBytes: z.number().int().positive().default(256 * 1024),
+    /** The largest CRL the hub takes, uploaded (POST /api/admin/crls) or fetched from a crlSource. */
+    crlMaxBytes: z.number().int().positive().default(10 * MiB),
+    /**
+     * Who may read /metrics (it names certificate subjects and agencies): a bearer token whose
+     * SHA-256 is this, or any admin token. Unset: admin tokens only. Never open.
+     */
+    metricsTokenHash: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256 of the token').optional(),
+    /** Believe X-Forwarded-Proto/-Host from the proxy in front (for the console's Secure cookie and Origin check). */
+    trustProxy: z.boolean().default(false),
+    console: z.object({
+      /** A console session ends this long after sign-in (or at sign-out). */
+      sessionTtlMs: z.number().int().positive().default(8 * 3_600_000),
+      /** Mark the session cookie Secure even when the request did not come over https (TLS ends before the hub). */
+      secureCookie: z.boolean().default(false),
+    }).prefault({}),
   }).refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] }).prefault({}),
   /**
    * The national SDK dialect's freshness rules (docs/national-sdk.md, "Freshness and replay"). The
@@ -142,6 +159,11 @@ export const Config = z.object({
   alerts: z.object({
     /** POSTed a JSON alert when a certificate crosses 60, 30, 14, 7 or 1 days before expiry. */
     webhookUrl: z.string().url().optional(),
+    /** One webhook call is abandoned after this. */
+    webhookTimeoutMs: z.number().int().positive().default(5_000),
+    /** A failed call is retried in the background this many times, waiting webhookRetryMs, then twice as long each time. */
+    webhookRetries: z.number().int().min(0).max(20).default(5),
+    webhookRetryMs: z.number().int().positive().default(2_000),
     expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
   }).prefault({}),
 }).superRefine((c, ctx) => {

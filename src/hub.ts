@@ -87,7 +87,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   if (!first.ok) return first;
   const seal = rotatingSigner(first.value);
   const { signer } = seal;
-  const crlFetcher = startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock: env.clock, log: log.child({ component: 'crl' }) });
+  const crlFetcher = startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock: env.clock, log: log.child({ component: 'crl' }), maxBytes: config.http.crlMaxBytes });
   await crlFetcher.fetchAll();
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
   // Neighbours on this broker get messages straight in their ingress; a neighbour on another
@@ -165,7 +165,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   ];
   const expiry = startExpiryMonitor({
     watched, clock: env.clock, log: log.child({ component: 'expiry' }), hubId: hub.id,
-    intervalMs: config.alerts.expiryCheckIntervalMs, webhookUrl: config.alerts.webhookUrl,
+    intervalMs: config.alerts.expiryCheckIntervalMs,
+    webhook: config.alerts.webhookUrl === undefined ? undefined : {
+      url: config.alerts.webhookUrl, timeoutMs: config.alerts.webhookTimeoutMs, retries: config.alerts.webhookRetries, retryMs: config.alerts.webhookRetryMs,
+    },
   });
   await expiry.check();
 

@@ -1,20 +1,44 @@
 // Watches certificate expiry: a log warning (and a webhook call, if configured) each time a
 // certificate crosses a threshold, once per certificate and threshold; checked at start, after
-// each trust change and on an interval.
+// each trust change and on an interval. The webhook is an outside server: each call is timed out
+// and retried in the background, so a slow or silent receiver never holds up a trust change.
 import type { Logger } from 'pino';
 import { expiryThreshold, type WatchedCert } from './expiry.js';
 
 export interface ExpiryMonitor { check(): Promise<void>; stop(): void }
+
+export interface Webhook {
+  url: string;
+  /** One call is abandoned after this. */
+  timeoutMs: number;
+  /** A failed call is tried again this many times, after retryMs, then twice as long each time. */
+  retries: number;
+  retryMs: number;
+}
 
 export function startExpiryMonitor(opts: {
   watched: () => Promise<WatchedCert[]>;
   clock: () => Date;
   log: Logger;
   intervalMs: number;
-  webhookUrl?: string | undefined;
+  webhook?: Webhook | undefined;
   hubId: string;
 }): ExpiryMonitor {
   const alerted = new Set<string>();
+  const stopped = new AbortController();
+  const retries = new Set<NodeJS.Timeout>();
+  const send = (webhook: Webhook, alert: Record<string, unknown>, attempt: number): void => {
+    void notify(webhook, alert, stopped.signal).then((failure) => {
+      if (failure === null || stopped.signal.aborted) return;
+      const context = { fingerprint: alert.fingerprint, attempt: attempt + 1, err: failure };
+      if (attempt >= webhook.retries) return opts.log.error(context, 'expiry webhook failed; giving up on this alert');
+      const waitMs = webhook.retryMs * 2 ** attempt;
+      opts.log.warn({ ...context, retryInMs: waitMs }, 'expiry webhook failed; retrying');
+      const timer = setTimeout(() => { retries.delete(timer); send(webhook, alert, attempt + 1); }, waitMs);
+      timer.unref();
+      retries.add(timer);
+    });
+  };
   const check = async () => {
     const now = opts.clock();
     for (const cert of await opts.watched()) {
@@ -28,21 +52,33 @@ export function startExpiryMonitor(opts: {
         daysLeft: Math.floor((cert.notAfter.getTime() - now.getTime()) / 86_400_000),
       };
       opts.log.warn(alert, threshold === 0 ? 'certificate expired' : `certificate expires within ${threshold} days`);
-      if (opts.webhookUrl !== undefined) await notify(opts.webhookUrl, alert, opts.log);
+      if (opts.webhook !== undefined) send(opts.webhook, alert, 0);
     }
   };
   const timer = setInterval(() => {
     check().catch((err: Error) => opts.log.error({ err: err.message }, 'expiry check failed'));
   }, opts.intervalMs);
   timer.unref();
-  return { check, stop: () => clearInterval(timer) };
+  return {
+    check,
+    stop: () => {
+      clearInterval(timer);
+      stopped.abort();
+      for (const t of retries) clearTimeout(t);
+    },
+  };
 }
 
-async function notify(url: string, alert: Record<string, unknown>, log: Logger): Promise<void> {
+/** One call: null once the receiver took the alert, else why not. */
+async function notify(webhook: Webhook, alert: Record<string, unknown>, stopped: AbortSignal): Promise<string | null> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
-    if (!res.ok) log.error({ status: res.status }, 'expiry webhook refused the alert');
+    const res = await fetch(webhook.url, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert),
+      signal: AbortSignal.any([stopped, AbortSignal.timeout(webhook.timeoutMs)]),
+    });
+    await res.body?.cancel();
+    return res.ok ? null : `HTTP ${res.status}`;
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'expiry webhook unreachable');
+    return (err as Error).name === 'TimeoutError' ? `no answer within ${webhook.timeoutMs} ms` : (err as Error).message;
   }
 }

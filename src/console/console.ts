@@ -1,16 +1,26 @@
 // The web console at /admin: server-rendered pages over the same ledger and hub functions as the
-// admin API. Sign-in puts the admin token in an HttpOnly, SameSite=Strict cookie; actions are
-// plain form posts (operator role), audited like their API twins.
+// admin API. Sign-in with an admin token opens a session held by the hub (sessions.ts); its
+// cookie is HttpOnly, SameSite=Strict and Secure behind TLS. Actions are plain form posts
+// (operator role), audited like their API twins. SameSite does not stop a sibling subdomain or
+// another port of the same host, so every post must also come from this hub's own origin
+// (Origin, else Referer) and carry a CSRF token bound to the session (@fastify/csrf-protection).
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AdminRole } from '../config.js';
+import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import type { AdminRole, Config } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { certState } from '../admin/trust-changes.js';
 import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
 import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
+import { fail } from '../errors.js';
+import { replyError } from '../http/errors.js';
 import type { QueueStat, HubMetrics } from '../http/metrics.js';
 import { actOnLane, type QueuesDeps } from '../http/queues-api.js';
-import { html, page, type Html } from './html.js';
+import { toCsv } from '../http/dead-letters-api.js';
+import { html, page, STYLE, type Html } from './html.js';
+import { createSessions } from './sessions.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
 
 export interface ConsoleDeps {
@@ -30,58 +40,90 @@ export interface ConsoleDeps {
   clock: () => Date;
 }
 
-const COOKIE = 'lgsp_admin';
+const SESSION_COOKIE = 'lgsp_session';
+const CSRF_COOKIE = 'lgsp_csrf';
 const LANG_COOKIE = 'lgsp_lang';
 
-function cookies(request: FastifyRequest): Record<string, string> {
-  return Object.fromEntries((request.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter((p) => p.length === 2)
-    .map(([k, v]) => [k!, decodeURIComponent(v!)]));
-}
+/** The value of a Referer, as an origin (undefined if it is not a URL). */
+const originOf = (url: string | undefined) => (url !== undefined && URL.canParse(url) ? new URL(url).origin : undefined);
 
-export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { sessions: Config['http']['console'] }): Promise<void> {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+  // A malformed percent-encoding in a cookie leaves that cookie's text as it came (never an error).
+  await app.register(cookie);
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie', cookieKey: CSRF_COOKIE, cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict' },
+    // Each token is bound to the session it was made for: it dies with that session.
+    getUserInfo: (request) => request.cookies[SESSION_COOKIE] ?? '',
+    csrfOpts: { hmacKey: randomBytes(32) },
+  });
+  const sessions = createSessions(deps.sessions.sessionTtlMs, () => deps.clock().getTime());
+  const cookieAttrs = (request: FastifyRequest): CookieSerializeOptions => ({
+    path: '/admin', httpOnly: true, sameSite: 'strict', secure: deps.sessions.secureCookie || request.protocol === 'https',
+  });
 
   const langOf = (request: FastifyRequest, reply: FastifyReply): Lang => {
     const asked = (request.query as Record<string, string | undefined>).lang;
     if (asked !== undefined && (LANGS as readonly string[]).includes(asked)) {
-      reply.header('set-cookie', `${LANG_COOKIE}=${asked}; Path=/admin; SameSite=Strict`);
+      reply.setCookie(LANG_COOKIE, asked, cookieAttrs(request));
       return asked as Lang;
     }
-    const kept = cookies(request)[LANG_COOKIE];
-    return kept === 'en' ? 'en' : 'vi';
+    return request.cookies[LANG_COOKIE] === 'en' ? 'en' : 'vi';
   };
   const who = (request: FastifyRequest): AdminIdentity | null => {
-    const token = cookies(request)[COOKIE];
-    return token === undefined ? null : deps.admins.get(hashApiKey(token)) ?? null;
+    const id = request.cookies[SESSION_COOKIE];
+    return id === undefined ? null : sessions.find(id);
   };
+  /**
+   * Before a console post's body is read: it must come from this hub's own pages (a browser
+   * always sends Origin on a form post), and, but for sign-in, from a live session.
+   */
+  const guard = (needsSession: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const claimed = request.headers.origin ?? originOf(request.headers.referer);
+    const own = `${request.protocol}://${request.host}`;
+    if (claimed !== own) {
+      return replyError(reply, fail('FORBIDDEN', `a console form must be posted from this hub's own pages (${own}), not from ${claimed ?? 'an unknown origin'}`).error);
+    }
+    if (needsSession && who(request) === null) return reply.redirect('/admin/login');
+  };
+  const form = { onRequest: guard(true), preHandler: app.csrfProtection };
   /** A page for a signed-in admin; everyone else goes to the sign-in form. */
-  const view = (title: Label, render: (lang: Lang, request: FastifyRequest, admin: AdminIdentity) => Promise<Html>) =>
+  const view = (title: Label, render: (lang: Lang, request: FastifyRequest, admin: AdminIdentity, token: Html) => Promise<Html>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const lang = langOf(request, reply);
       const admin = who(request);
       if (admin === null) return reply.redirect('/admin/login');
       const flash = (request.query as Record<string, string | undefined>).flash;
-      return reply.type('text/html; charset=utf-8').send(page(lang, deps.hubId, title, await render(lang, request, admin), flash));
+      const token = html`<input type="hidden" name="_csrf" value="${reply.generateCsrf({ ...cookieAttrs(request), userInfo: request.cookies[SESSION_COOKIE]! })}">`;
+      return reply.type('text/html; charset=utf-8').send(page(lang, deps.hubId, title, await render(lang, request, admin, token), token, flash));
     };
   const t = (lang: Lang) => (k: Label) => label(lang, k);
+
+  // The stylesheet is a file of its own: the Content-Security-Policy allows no inline style.
+  app.get('/admin/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(STYLE));
 
   app.get('/admin/login', async (request, reply) => {
     const lang = langOf(request, reply);
     const bad = (request.query as Record<string, string | undefined>).error !== undefined;
-    return reply.type('text/html; charset=utf-8').send('<!doctype html>' + html`<html lang="${lang}"><head><meta charset="utf-8"><title>${label(lang, 'login')}</title></head>
-<body style="font-family:system-ui;max-width:360px;margin:80px auto"><h1>${label(lang, 'title')}</h1><p>${label(lang, 'hub')} ${deps.hubId}</p>
-${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p>` : ''}
+    return reply.type('text/html; charset=utf-8').send('<!doctype html>' + html`<html lang="${lang}"><head><meta charset="utf-8"><title>${label(lang, 'login')}</title>
+<link rel="stylesheet" href="/admin/console.css"></head>
+<body class="login"><h1>${label(lang, 'title')}</h1><p>${label(lang, 'hub')} ${deps.hubId}</p>
+${bad ? html`<p role="alert" class="bad">${label(lang, 'badToken')}</p>` : ''}
 <form method="post" action="/admin/login"><label>${label(lang, 'token')} <input name="token" type="password" autocomplete="off" required></label>
 <button type="submit">${label(lang, 'login')}</button></form></body></html>`.text);
   });
-  app.post('/admin/login', async (request, reply) => {
+  app.post('/admin/login', { onRequest: guard(false) }, async (request, reply) => {
     const token = String((request.body as Record<string, unknown> | undefined)?.token ?? '');
-    if (!deps.admins.has(hashApiKey(token))) return reply.redirect('/admin/login?error=1');
-    return reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; Path=/admin; HttpOnly; SameSite=Strict`).redirect('/admin');
+    const admin = deps.admins.get(hashApiKey(token));
+    if (admin === undefined) return reply.redirect('/admin/login?error=1');
+    const id = sessions.open(admin);
+    return reply.setCookie(SESSION_COOKIE, id, { ...cookieAttrs(request), maxAge: Math.floor(deps.sessions.sessionTtlMs / 1000) }).redirect('/admin');
   });
-  app.post('/admin/logout', async (_request, reply) =>
-    reply.header('set-cookie', `${COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict`).redirect('/admin/login'));
+  app.post('/admin/logout', form, async (request, reply) => {
+    sessions.close(request.cookies[SESSION_COOKIE]!);
+    return reply.clearCookie(SESSION_COOKIE, cookieAttrs(request)).clearCookie(CSRF_COOKIE, cookieAttrs(request)).redirect('/admin/login');
+  });
 
   app.get('/admin', view('dashboard', async (lang) => {
     const l = t(lang);
@@ -103,7 +145,7 @@ ${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p
 
   // One working queue: its messages from the journal (nothing is taken from the queue), and
   // the operator's pause/resume of its lane.
-  app.get('/admin/queues/:name', view('queues', async (lang, request) => {
+  app.get('/admin/queues/:name', view('queues', async (lang, request, _admin, token) => {
     const l = t(lang);
     const name = (request.params as { name: string }).name;
     const lane = deps.lanes.consumers.get(name);
@@ -115,7 +157,7 @@ ${bad ? html`<p role="alert" style="color:#b3261e">${label(lang, 'badToken')}</p
     const found = deps.journal.index.browse({ queue: name, limit: 200, ...(docId ? { docId } : {}), ...(agency ? { agency } : {}), ...(reason ? { reason } : {}) });
     const paused = lane.paused();
     return html`<h2><code>${name}</code> · <span class="${paused ? 'bad' : 'ok'}" data-testid="lane">${l(paused ? 'paused' : 'running')}</span></h2>
-<form class="inline" method="post" action="/admin/queues/${name}/${paused ? 'resume' : 'pause'}"><button>${l(paused ? 'resume' : 'pause')}</button></form>
+<form class="inline" method="post" action="/admin/queues/${name}/${paused ? 'resume' : 'pause'}">${token}<button>${l(paused ? 'resume' : 'pause')}</button></form>
 <form method="get"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label> <label>${l('agency')} <input name="agency" value="${agency ?? ''}"></label>
 <label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button></form>
 <p>${found.matched}${deps.journal.caughtUp() ? '' : ' …'}</p>
@@ -124,9 +166,8 @@ ${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="
 <td>${m.recipients.join(', ')}</td><td>${m.subject ?? m.statusCode ?? ''}</td><td>${m.reasonCode ?? ''}</td><td>${m.bytes}</td></tr>`)}</table>`;
   }));
   for (const action of ['pause', 'resume'] as const) {
-    app.post(`/admin/queues/:name/${action}`, async (request, reply) => {
-      const admin = who(request);
-      if (admin === null) return reply.redirect('/admin/login');
+    app.post(`/admin/queues/:name/${action}`, form, async (request, reply) => {
+      const admin = who(request)!;
       const name = (request.params as { name: string }).name;
       const back = `/admin/queues/${encodeURIComponent(name)}`;
       const done = admin.roles.includes('operator') && (await actOnLane(deps.lanes, name, action, admin.name)).ok;
@@ -134,22 +175,28 @@ ${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="
     });
   }
 
-  app.get('/admin/dead-letters', view('deadLetters', async (lang, request) => {
+  app.get('/admin/dead-letters', view('deadLetters', async (lang, request, _admin, token) => {
     const l = t(lang);
     const reason = (request.query as Record<string, string | undefined>).reason || undefined;
     const { items, total } = await deps.ledger.deadLetters({ limit: 200, offset: 0, ...(reason ? { reason } : {}) });
     return html`<form method="get"><label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button>
-<a href="/api/admin/dead-letters.csv">CSV</a></form><p>${total}</p>
+<a href="/admin/dead-letters.csv${reason ? `?reason=${encodeURIComponent(reason)}` : ''}">CSV</a></form><p>${total}</p>
 <table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('reason')}</th><th></th></tr>
 ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${d.deadAt}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.sender}</td>
 <td><strong>${d.reasonCode}</strong><br><small>${d.reason}</small></td>
-<td><form class="inline" method="post" action="/admin/dead-letters/${d.id}/replay"><button>${l('replay')}</button></form>
-<form class="inline" method="post" action="/admin/dead-letters/${d.id}/delete"><button>${l('delete')}</button></form></td></tr>`)}</table>`;
+<td><form class="inline" method="post" action="/admin/dead-letters/${d.id}/replay">${token}<button>${l('replay')}</button></form>
+<form class="inline" method="post" action="/admin/dead-letters/${d.id}/delete">${token}<button>${l('delete')}</button></form></td></tr>`)}</table>`;
   }));
+  // The export for a browser, which has the session cookie and not the API's bearer token.
+  app.get('/admin/dead-letters.csv', async (request, reply) => {
+    if (who(request) === null) return reply.redirect('/admin/login');
+    const reason = (request.query as Record<string, string | undefined>).reason || undefined;
+    const { items } = await deps.ledger.deadLetters({ limit: 1000, offset: 0, ...(reason ? { reason } : {}) });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="dead-letters.csv"').send(toCsv(items));
+  });
   for (const action of ['replay', 'delete'] as const) {
-    app.post(`/admin/dead-letters/:id/${action}`, async (request, reply) => {
-      const admin = who(request);
-      if (admin === null) return reply.redirect('/admin/login');
+    app.post(`/admin/dead-letters/:id/${action}`, form, async (request, reply) => {
+      const admin = who(request)!;
       const lang = langOf(request, reply);
       const operator: AdminRole = 'operator';
       if (!admin.roles.includes(operator)) return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);

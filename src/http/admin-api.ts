@@ -47,7 +47,7 @@ const CaBody = z.object({ pem: z.string() });
 const AgencyBody = z.object({ code: z.string(), name: z.string().min(1), parent: z.string().optional(), hubId: z.string().optional() });
 const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
-export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
+export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlMaxBytes: number }): Promise<void> {
   const { ledger } = deps;
   const admin = (request: FastifyRequest, roles: readonly AdminRole[]) => authenticateAdmin(request, deps.admins, deps.agencyKeys, roles);
   const parse = parseInput;
@@ -107,7 +107,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps): Promis
     });
   }
 
-  app.post('/api/admin/crls', async (request, reply) => {
+  app.post('/api/admin/crls', { bodyLimit: deps.crlMaxBytes }, async (request, reply) => {
     const who = admin(request, SECURITY);
     if (!who.ok) return replyError(reply, who.error);
     if (!Buffer.isBuffer(request.body)) {

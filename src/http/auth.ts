@@ -14,6 +14,11 @@ export function hashApiKey(key: string): string {
 export interface AdminIdentity { name: string; roles: readonly AdminRole[] }
 export type AdminTokens = ReadonlyMap<string, AdminIdentity>; // token hash → admin
 
+/** The token of "Authorization: Bearer <token>", or null. */
+export function bearerToken(request: FastifyRequest): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+}
+
 /**
  * Admin routes: a known admin token holding one of `roles`. An agency's API key is refused with
  * FORBIDDEN (it is a valid credential, just not for this), an unknown token with UNAUTHENTICATED.
@@ -21,9 +26,9 @@ export type AdminTokens = ReadonlyMap<string, AdminIdentity>; // token hash → 
 export function authenticateAdmin(
   request: FastifyRequest, admins: AdminTokens, agencies: AgencyKeys, roles: readonly AdminRole[],
 ): Result<AdminIdentity> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  if (match === null) return fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <admin token>"');
-  const hash = hashApiKey(match[1]!);
+  const token = bearerToken(request);
+  if (token === null) return fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <admin token>"');
+  const hash = hashApiKey(token);
   const admin = admins.get(hash);
   if (admin === undefined) {
     return agencies.has(hash) ? fail('FORBIDDEN', 'an agency API key cannot reach admin routes') : fail('UNAUTHENTICATED', 'unknown admin token');
@@ -33,9 +38,8 @@ export function authenticateAdmin(
 }
 
 export function authenticateAgency(request: FastifyRequest, keys: AgencyKeys): Result<string> {
-  const header = request.headers.authorization ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (match === null) return fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <API key>"');
-  const agency = keys.get(hashApiKey(match[1]!));
+  const token = bearerToken(request);
+  if (token === null) return fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <API key>"');
+  const agency = keys.get(hashApiKey(token));
   return agency === undefined ? fail('UNAUTHENTICATED', 'unknown API key') : ok(agency);
 }

@@ -107,8 +107,17 @@ function withoutUndefined<T extends Record<string, unknown>>(v: T): T {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as T;
 }
 
-function toCsv(items: DeadLetter[]): string {
-  const cell = (v: string | number) => `"${String(v).replaceAll('"', '""')}"`;
-  const rows = items.map((d) => [d.id, d.deadAt, d.docId, d.kind, d.sender, d.reasonCode, d.reason, d.size].map(cell).join(','));
+/**
+ * One CSV cell, quoted. A text starting with = + - @ tab or CR is a formula to a spreadsheet,
+ * and the sender and reason come from AMQP headers anyone on the broker can write: such a cell
+ * gets a leading ' so it stays text (OWASP, CSV injection).
+ */
+export function csvCell(v: string | number): string {
+  const text = String(v);
+  return `"${(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
+}
+
+export function toCsv(items: DeadLetter[]): string {
+  const rows = items.map((d) => [d.id, d.deadAt, d.docId, d.kind, d.sender, d.reasonCode, d.reason, d.size].map(csvCell).join(','));
   return ['id,deadAt,docId,kind,sender,reasonCode,reason,bytes', ...rows].join('\r\n') + '\r\n';
 }

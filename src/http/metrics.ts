@@ -5,6 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { secondsToExpiry, type WatchedCert } from '../admin/expiry.js';
 import type { HopMetrics } from '../pipeline/hop-pipeline.js';
+import { fail } from '../errors.js';
+import { bearerToken, hashApiKey, type AdminTokens } from './auth.js';
+import { replyError } from './errors.js';
 
 export interface QueueStat {
   queue: string;
@@ -86,6 +89,17 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   };
 }
 
-export async function metricsRoute(app: FastifyInstance, metrics: HubMetrics): Promise<void> {
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+/**
+ * GET /metrics names certificate subjects, agencies and their traffic, so it is not open: the
+ * scraper sends `Authorization: Bearer <token>`, the token whose hash is http.metricsTokenHash
+ * or any admin's token.
+ */
+export async function metricsRoute(app: FastifyInstance, metrics: HubMetrics, access: { tokenHash: string | undefined; admins: AdminTokens }): Promise<void> {
+  app.get('/metrics', async (request, reply) => {
+    const token = bearerToken(request);
+    if (token === null) return replyError(reply, fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <metrics or admin token>"').error);
+    const hash = hashApiKey(token);
+    if (hash !== access.tokenHash && !access.admins.has(hash)) return replyError(reply, fail('UNAUTHENTICATED', 'unknown metrics or admin token').error);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 }

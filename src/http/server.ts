@@ -1,9 +1,11 @@
 // The hub's HTTP server: the agency API plus health, with fastify's own errors (media type,
-// body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape.
+// body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape. Every caller
+// is known from the headers before a body is read, and each route reads no more than it needs.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import { fail, type ErrorCode } from '../errors.js';
-import type { Config } from '../config.js';
+import { ADMIN_ROLES, type Config } from '../config.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
 import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
@@ -13,7 +15,7 @@ import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
-import { authenticateAgency } from './auth.js';
+import { authenticateAdmin, authenticateAgency } from './auth.js';
 import { answerClientError } from './client-errors.js';
 import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
 
@@ -43,12 +45,17 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'SCHEMA_INVALID',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PAYLOAD_TOO_LARGE',
+  // A console form without a valid CSRF token (or its secret cookie).
+  FST_CSRF_INVALID_TOKEN: 'FORBIDDEN',
+  FST_CSRF_MISSING_SECRET: 'FORBIDDEN',
 };
+
+const CSRF_REFUSED = 'this console form has no valid CSRF token (_csrf) for your session: reload the page and submit it again';
 
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.log;
   const app = Fastify({
-    loggerInstance: logger, bodyLimit: deps.maxBytes,
+    loggerInstance: logger, bodyLimit: deps.maxBytes, trustProxy: deps.http.trustProxy,
     requestTimeout: deps.http.requestTimeoutMs,
     http: { headersTimeout: deps.http.headersTimeoutMs, connectionsCheckingInterval: deps.http.timeoutCheckMs },
     clientErrorHandler: answerClientError,
@@ -67,9 +74,31 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
     caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
   });
+  // Admin routes: an admin token (any role; each route then checks its own) before any body is
+  // read, so a stranger cannot make the hub buffer one. The console checks its session the same way.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.url?.startsWith('/api/admin/')) return;
+    const who = authenticateAdmin(request, deps.admin.admins, deps.admin.agencyKeys, ADMIN_ROLES);
+    if (!who.ok) return replyError(reply, who.error);
+  });
+  // Admin JSON and console forms are small; only the agency API (policy.maxBytes) and a CRL
+  // import (http.crlMaxBytes, set on its route) take more.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/admin/') || route.url === '/admin' || route.url.startsWith('/admin/')) route.bodyLimit ??= deps.http.adminBodyBytes;
+  });
+  // Security headers on every answer; the console's pages run no script and load only their own stylesheet.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+    },
+    // Not helmet's no-referrer: under it a browser posts a form with "Origin: null", and the
+    // console's origin check needs the real one.
+    referrerPolicy: { policy: 'same-origin' },
+  });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
-    if (code !== undefined) return replyError(reply, { code, message: err.message });
+    if (code !== undefined) return replyError(reply, { code, message: err.code!.startsWith('FST_CSRF_') ? CSRF_REFUSED : err.message });
     if ((err.statusCode ?? 500) < 500) return replyError(reply, { code: 'SCHEMA_INVALID', message: err.message });
     request.log.error({ err }, 'request failed');
     return replyError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' });
@@ -85,10 +114,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await agencyApi(app, deps);
   await sdkDialect(app, { ...deps.sdk, limiter });
-  await adminApi(app, deps.admin);
-  await metricsRoute(app, deps.metrics);
+  await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
+  await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
-  await adminConsole(app, deps.console);
+  await adminConsole(app, { ...deps.console, sessions: deps.http.console });
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;

@@ -124,7 +124,7 @@ function mailboxRows(files: readonly string[]): z.output<typeof MailboxRow>[] {
 async function absorbedDuplicates(hubs: HubProcesses): Promise<number> {
   let total = 0;
   for (const id of hubs.ids.filter(hubs.running)) {
-    const text = await (await fetch(`${hubs.url(id)}/metrics`)).text();
+    const text = await (await fetch(`${hubs.url(id)}/metrics`, { headers: { authorization: `Bearer ${hubs.net.adminToken}` } })).text();
     for (const [, labels, value] of text.matchAll(/^lgsp_documents_total\{([^}]*)\} (\d+)$/gm)) {
       if (labels!.includes('stage="deliver"') && labels!.includes('result="duplicate"')) total += Number(value);
     }

@@ -86,7 +86,7 @@ describe('credentials across the agency API and the admin side', () => {
 
   it('an agency key does not sign in to the console', async () => {
     const r = await fetch(`${n.hubs[0]!.url}/admin/login`, {
-      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(n.hubs[0]!.url).origin },
       body: `token=${encodeURIComponent(recipient.agency.apiKey)}`,
     });
     expect(r.headers.get('location')).toBe('/admin/login?error=1');

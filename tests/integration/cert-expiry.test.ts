@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('certificate expiry', () => {
   it('exposes seconds to expiry for every agency, hub and CA certificate', async () => {
-    const res = await fetch(`${n.hubs[0]!.url}/metrics`);
+    const res = await fetch(`${n.hubs[0]!.url}/metrics`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toContain('# TYPE lgsp_certificate_expiry_seconds gauge');

@@ -1,5 +1,5 @@
 // The web console in real headless Chromium (Debian's chromium, driven by playwright-core):
-// sign in, see the dashboard, find a dead letter, replay it, follow the document's trace; pause
+// sign in (each hub its own session), see the dashboard under its Content-Security-Policy, find a dead letter, replay it, follow the document's trace; pause
 // a lane, see what waits in it, resume it.
 // Screenshots go to tests/artifacts/.
 import fs from 'node:fs';
@@ -43,6 +43,8 @@ describe.skipIf(!hasChromium)('web console', () => {
     const district = n.hubs[1]!.url;
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(10_000);
+    const violations: string[] = [];
+    page.on('console', (m) => { if (m.text().includes('Content Security Policy')) violations.push(m.text()); });
 
     await page.goto(`${district}/admin`);
     expect(page.url()).toContain('/admin/login');
@@ -54,6 +56,10 @@ describe.skipIf(!hasChromium)('web console', () => {
     await page.waitForURL(`${district}/admin`);
     expect(await page.textContent('h1')).toBe('Tổng quan');
     expect(await page.textContent('[data-testid=queues]')).toContain(`lgsp.${n.hubs[1]!.id}.ingress`);
+    // The stylesheet applies under the Content-Security-Policy (no inline style is allowed).
+    // (Runs in the page: the DOM's getComputedStyle, which this file's types do not know.)
+    expect(await page.locator('header').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } })
+      .getComputedStyle(el).backgroundColor)).toBe('rgb(139, 26, 26)');
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard.png'), fullPage: true });
 
     await page.goto(`${district}/admin/dead-letters?lang=en`);
@@ -76,7 +82,12 @@ describe.skipIf(!hasChromium)('web console', () => {
       .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the replayed package delivered');
 
     // Follow the document at the hub that delivered it: one entry per hub, each with its checks.
-    // (Cookies belong to the host, not the port: the province hub's console is already signed in.)
+    // Each hub keeps its own console sessions: the district hub's cookie signs in nowhere else.
+    await page.goto(`${n.hubs[0]!.url}/admin/documents`);
+    expect(page.url()).toContain('/admin/login');
+    await page.fill('input[name=token]', n.net.adminToken);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${n.hubs[0]!.url}/admin`);
     await page.goto(`${n.hubs[0]!.url}/admin/documents`);
     await page.fill('input[name=docId]', docId);
     await page.click('[data-testid=search] button');
@@ -85,6 +96,7 @@ describe.skipIf(!hasChromium)('web console', () => {
     expect(hubs).toEqual([n.hubs[2]!.id, n.hubs[1]!.id, n.hubs[0]!.id]);
     expect(await page.textContent('[data-testid=timeline]')).toContain('certificate: ok');
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-trace.png'), fullPage: true });
+    expect(violations).toEqual([]);
     await page.close();
   });
 

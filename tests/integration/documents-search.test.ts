@@ -50,7 +50,7 @@ describe('document search', () => {
   it('counts documents, rejections and hop latency, and shows queues and links (/metrics, /api/admin/queues)', async () => {
     const bad = Buffer.from(n.document(commune, [department], 'Bị sửa').toString().replace('Bị sửa', 'Đã sửa'));
     expect((await commune.submit(bad)).status).toBe(422);
-    const text = await (await fetch(`${n.hubs[2]!.url}/metrics`)).text();
+    const text = await (await fetch(`${n.hubs[2]!.url}/metrics`, { headers: { authorization: `Bearer ${n.net.adminToken}` } })).text();
     const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').at(-1));
     expect(value(/^lgsp_documents_total\{.*stage="submit".*result="accepted"/)).toBeGreaterThanOrEqual(1);
     expect(value(/^lgsp_documents_total\{.*stage="submit".*result="rejected"/)).toBeGreaterThanOrEqual(1);

@@ -141,7 +141,7 @@ describe('graceful shutdown', () => {
     expect(stopped.filter((l) => l.delivered !== l.finished), trouble.join('\n')).toEqual([]);
     const redelivered = runs.flatMap((r) => r.lines.filter((l) => l.msg === 'message redelivered').map((l) => `${r.hubId} ${l.queue} ${l.deliveryCount}`));
     expect(redelivered.filter((r) => !r.endsWith(' 1'))).toEqual([]);
-    const metrics = await (await fetch(`${await province.url}/metrics`)).text();
+    const metrics = await (await fetch(`${await province.url}/metrics`, { headers: { authorization: `Bearer ${net.adminToken}` } })).text();
     const absorbed = Number(/lgsp_documents_total\{stage="deliver",result="duplicate",hub="[^"]+"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     console.log(`graceful-shutdown: ${DOCUMENTS} documents, 2 SIGTERM restarts, retries ${JSON.stringify(retries)}, ` +
       `${redelivered.length} redelivered, ${absorbed} duplicates absorbed at the recipient's hub`);

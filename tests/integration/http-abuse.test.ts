@@ -30,7 +30,7 @@ const head = (a: Agent, headers: Record<string, string | number>) =>
   `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
 const inbox = async (a: Agent) => (await a.request('GET', '/api/v1/edocs/received?limit=1000')).json.items as { docId: string }[];
 const metric = async (hubUrl: string, line: RegExp) => {
-  const text = await (await fetch(`${hubUrl}/metrics`)).text();
+  const text = await (await fetch(`${hubUrl}/metrics`, { headers: { authorization: `Bearer ${n.net.adminToken}` } })).text();
   return Number(line.exec(text)?.[1] ?? 0);
 };
 

@@ -53,7 +53,7 @@ describe('secrets in logs', () => {
     // Operators: console sign-in, a new agency (its key is returned once), a seal key rotation.
     const province = n.hubs[0]!.url;
     const login = await fetch(`${province}/admin/login`, {
-      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(n.net.adminToken)}`,
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(province).origin }, body: `token=${encodeURIComponent(n.net.adminToken)}`,
     });
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     expect((await fetch(`${province}/admin`, { headers: { cookie } })).status).toBe(200);

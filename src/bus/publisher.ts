@@ -29,6 +29,17 @@ export const CONFIRM_TIMEOUT_MS = 30_000;
 /** The broker did not confirm in time (unreachable, or blocking publishers): not a refusal. */
 export class NotConfirmed extends Error {}
 
+/**
+ * The message cannot be published at all (amqplib cannot encode it, e.g. a header table over its
+ * 64 KiB buffer): refused at once. Waiting for the next channel would only fail the same way.
+ */
+export class PublishRefused extends Error {}
+
+/** amqplib throws IllegalOperationError on a channel (or connection) that has closed. */
+function closedChannel(err: unknown): boolean {
+  return err instanceof Error && err.name === 'IllegalOperationError';
+}
+
 const BROKER_NACK = 'message nacked'; // amqplib's error for a basic.nack
 
 export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
@@ -51,6 +62,12 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
       if (exchange !== undefined) ch.publish(exchange, '', body, options, confirmed);
       else ch.sendToQueue(queue, body, options, confirmed);
     } catch (err) {
+      if (!closedChannel(err)) {
+        // Nothing reached the broker (amqplib throws before it writes or counts a confirm).
+        unconfirmed.delete(p);
+        p.reject(new PublishRefused(`cannot publish to ${exchange ?? queue}: ${(err as Error).message}`));
+        return;
+      }
       // The channel closed under us; the message waits in `unconfirmed` for the next channel.
       log.debug({ err: (err as Error).message, queue }, 'publish deferred until the broker is back');
     }

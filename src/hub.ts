@@ -17,7 +17,7 @@ import { openSqliteLedger } from './ledger/sqlite.js';
 import { connectBus, type BusConnection } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
-import { stringHeaders, toHeaders } from './bus/message.js';
+import { boundedHeaders, stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
 import { journaled, readJournal, takenMarks } from './bus/journal.js';
 import { assertTopology, hubQueues } from './bus/topology.js';
@@ -29,7 +29,7 @@ import { createHubMetrics } from './http/metrics.js';
 import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, trustExchange, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, certState, readTrustChange, type TrustChange } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, CHANGE_SIGNATURE, CHANGE_SIGNER, verifiedTrustChange, type TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
@@ -119,11 +119,15 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       queue: stage === 'deliver' ? q.deliver : remote.has(stage.outbox) ? q.outbox(stage.outbox) : hubQueues(stage.outbox).ingress,
       body: m.body, headers: toHeaders(m), messageId: `${m.docId}:${m.recipients.join(',')}`,
     }),
-    deadLetter: (body, headers, error: HubError) => publisher.publish({
-      queue: q.dead, body,
-      headers: { ...stringHeaders(headers), 'x-lgsp-reason-code': error.code, 'x-lgsp-reason': error.message, 'x-lgsp-dead-at': env.clock().toISOString() },
-      messageId: `dead:${stringHeaders(headers)['x-lgsp-doc-id'] ?? 'unknown'}`,
-    }),
+    // Whatever headers the message came with, its dead letter's are bounded (it must publish).
+    deadLetter: (body, headers, error: HubError) => {
+      const kept = boundedHeaders(headers);
+      return publisher.publish({
+        queue: q.dead, body,
+        headers: { ...kept, 'x-lgsp-reason-code': error.code, 'x-lgsp-reason': error.message.slice(0, 1024), 'x-lgsp-dead-at': env.clock().toISOString() },
+        messageId: `dead:${(kept['x-lgsp-doc-id'] ?? 'unknown').slice(0, 64)}`,
+      });
+    },
   };
   const workingQueues = [q.ingress, q.deliver, q.dead, ...linked.map(q.outbox)];
   const queueNames = [...workingQueues, trustQueue(hub.id)];
@@ -167,9 +171,14 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   await expiry.check();
 
   // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
-  const publishChange = (change: TrustChange) => publisher.publish({
-    exchange: trustExchange(networkRoot), queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}`,
-  });
+  // Signed with this hub's seal key: every receiver checks it before it changes anything.
+  const publishChange = (change: TrustChange) => {
+    const body = Buffer.from(JSON.stringify(change));
+    return publisher.publish({
+      exchange: trustExchange(networkRoot), queue: '', body, messageId: `${change.origin}:${change.kind}:${change.at}`,
+      headers: { [CHANGE_SIGNATURE]: signer.signChange(body), [CHANGE_SIGNER]: hub.id },
+    });
+  };
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);
     await loadAgencies();
@@ -184,10 +193,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   });
   const workers: Stoppable[] = [
     await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body, headers) => {
-      const change = readTrustChange(body);
+      const change = verifiedTrustChange(body, stringHeaders(headers), (id) => trust.hubCertificates(id));
       if (!change.ok) {
         // Dead-lettered with its reason: returned to the queue, it would block this lane for good.
-        log.error({ code: change.error.code }, 'unreadable trust change dead-lettered');
+        log.error({ code: change.error.code, reason: change.error.message }, 'unsigned, forged or unreadable trust change dead-lettered');
         await outlet.deadLetter(body, headers, change.error);
         return 'ack';
       }

@@ -14,7 +14,7 @@ import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
-import { connectBus, type BusConnection } from './bus/connection.js';
+import { connectBus, type BusConnection, type BusTls } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
 import { boundedHeaders, stringHeaders, toHeaders } from './bus/message.js';
@@ -91,9 +91,15 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   // Neighbours on this broker get messages straight in their ingress; a neighbour on another
   // broker (across a WAN) through a local outbox and a link, so that its outage only fills the outbox.
   const brokerOf = (id: string) => config.hubs.find((h) => h.id === id)?.amqpUrl ?? config.amqpUrl;
+  const tlsOf = (h: Pick<HubConfig, 'amqpTls'> | undefined): BusTls | undefined => {
+    const t = h?.amqpTls ?? config.amqpTls;
+    return t === undefined ? undefined : {
+      ca: fs.readFileSync(t.caFile), ...(t.certFile ? { cert: fs.readFileSync(t.certFile) } : {}), ...(t.keyFile ? { key: fs.readFileSync(t.keyFile) } : {}),
+    };
+  };
   const direct = neighbours.filter((n) => brokerOf(n) === brokerUrl);
   const linked = neighbours.filter((n) => brokerOf(n) !== brokerUrl);
-  const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }));
+  const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }), { name: `lgsp hub ${hub.id}`, tls: tlsOf(hub) });
   await conn.onConnect(async (model) => {
     const ch = await model.createChannel();
     await assertTopology(ch, hub.id, linked, direct);
@@ -103,7 +109,9 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock, log.child({ component: 'journal' }));
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
-    const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }));
+    const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }), {
+      name: `lgsp hub ${hub.id} link to ${n}`, tls: tlsOf(config.hubs.find((h) => h.id === n)),
+    });
     await c.onConnect(async (model) => {
       const ch = await model.createChannel();
       await assertTopology(ch, n, []);

@@ -20,7 +20,7 @@ import { startLink } from './bus/link.js';
 import { boundedHeaders, stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
 import { journaled, readJournal, takenMarks } from './bus/journal.js';
-import { assertTopology, hubQueues } from './bus/topology.js';
+import { assertTopology, ensureInbound, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
@@ -97,14 +97,13 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       ca: fs.readFileSync(t.caFile), ...(t.certFile ? { cert: fs.readFileSync(t.certFile) } : {}), ...(t.keyFile ? { key: fs.readFileSync(t.keyFile) } : {}),
     };
   };
-  const direct = neighbours.filter((n) => brokerOf(n) === brokerUrl);
-  const linked = neighbours.filter((n) => brokerOf(n) !== brokerUrl);
+  const direct = neighbours.filter((n) => sameBroker(brokerOf(n), brokerUrl));
+  const linked = neighbours.filter((n) => !sameBroker(brokerOf(n), brokerUrl));
   const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }), { name: `lgsp hub ${hub.id}`, tls: tlsOf(hub) });
   await conn.onConnect(async (model) => {
-    const ch = await model.createChannel();
-    await assertTopology(ch, hub.id, linked, direct);
-    await assertBroadcast(ch, hub.id, networkRoot);
-    await ch.close();
+    const open = () => model.createChannel();
+    await assertTopology(open, hub.id, linked, direct);
+    await assertBroadcast(open, hub.id, networkRoot);
   });
   const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock, log.child({ component: 'journal' }));
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
@@ -112,11 +111,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }), {
       name: `lgsp hub ${hub.id} link to ${n}`, tls: tlsOf(config.hubs.find((h) => h.id === n)),
     });
-    await c.onConnect(async (model) => {
-      const ch = await model.createChannel();
-      await assertTopology(ch, n, []);
-      await ch.close();
-    });
+    await c.onConnect((model) => ensureInbound(() => model.createChannel(), n));
     remote.set(n, { conn: c, publisher: journaled(await createPublisher(c, log.child({ component: 'link', neighbour: n })), env.clock, log.child({ component: 'journal', neighbour: n })) });
   }
 
@@ -340,6 +335,17 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     hubCertificates.set(h.id, certs.value[0]!);
   }
   return ok({ anchors, crls, seed, hubCertificates });
+}
+
+/** Whether two URLs name the same broker, whatever user each connects as (each hub may have its own). */
+function sameBroker(a: string, b: string): boolean {
+  const anonymous = (url: string) => {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  };
+  return anonymous(a) === anonymous(b);
 }
 
 function readFile(file: string): string {

@@ -5,9 +5,10 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
+import { addressOf } from './topology.js';
 
 export interface Outgoing {
-  /** A queue (through the default exchange), or a fanout exchange with `exchange`. */
+  /** A queue (a hub's through that hub's exchange: topology.ts addressOf), or a fanout exchange with `exchange`. */
   queue: string;
   exchange?: string;
   body: Buffer;
@@ -59,8 +60,8 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
         if (err) p.reject(new Error(`the broker refused the message for ${exchange ?? queue}`));
         else p.resolve();
       };
-      if (exchange !== undefined) ch.publish(exchange, '', body, options, confirmed);
-      else ch.sendToQueue(queue, body, options, confirmed);
+      const to = exchange !== undefined ? { exchange, routingKey: '' } : addressOf(queue);
+      ch.publish(to.exchange, to.routingKey, body, options, confirmed);
     } catch (err) {
       if (!closedChannel(err)) {
         // Nothing reached the broker (amqplib throws before it writes or counts a confirm).

@@ -1,10 +1,13 @@
-// The broker user docker-compose.yml creates for the hubs (docs/security.md, "Broker users"): a
-// network whose hubs connect as that user works end to end, and the user can neither read nor
-// declare a queue outside lgsp.*. The user is made with rabbitmqctl for this test and removed.
+// Broker users (docs/security.md, "Broker users"), made with rabbitmqctl for these tests and
+// removed after. The shared user docker-compose.yml creates: a network on it works end to end,
+// and it can neither read nor declare a queue outside lgsp.*. A user per hub: the network works,
+// and a hub's user can publish into its neighbours' ingress only, never another hub's queues.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubExchanges, hubQueues } from '../../src/bus/topology.js';
+import { brokerUsersFor, createBrokerUsers, deleteBrokerUsers, provisionNetwork, withUser, type BrokerUser } from '../../src/demo/broker-users.js';
 import { AMQP_URL, eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 
 const hasRabbitmqctl = (() => {
@@ -60,5 +63,68 @@ describe.skipIf(!hasRabbitmqctl)('broker users (skipped: rabbitmqctl cannot reac
     expect(await refused((ch) => ch.assertQueue(`not-lgsp-${randomUUID()}`))).toContain('ACCESS_REFUSED');
     expect(await refused((ch) => ch.deleteQueue(stranger))).toContain('ACCESS_REFUSED');
     await conn.close();
+  });
+});
+
+describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl cannot reach the broker here)', () => {
+  let net: TestNetwork;
+  let users: BrokerUser[] = [];
+  beforeAll(async () => {
+    net = await startTestNetwork({
+      configFor: async (hubId, config, demo) => {
+        if (users.length === 0) {
+          users = brokerUsersFor(demo.hubs);
+          await provisionNetwork(AMQP_URL, demo.hubs);
+          const created = createBrokerUsers(users);
+          if (!created.ok) throw new Error(created.error.message);
+        }
+        return { ...config, hubs: config.hubs.map((h) => ({ ...h, amqpUrl: withUser(AMQP_URL, users.find((u) => u.hubId === h.id)!) })) };
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await net?.close();
+    deleteBrokerUsers(users);
+  });
+
+  it('runs the network, documents and receipts both ways, each hub on its own user', async () => {
+    const commune = net.agent('000.07.05.');
+    const province = net.agent('000.00.12.');
+    const r = await commune.submit(net.document(commune, [province], 'Mỗi trục một người dùng'));
+    expect(r.status).toBe(202);
+    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery at the province');
+    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/sent')).json.items
+      .find((i: { docId: string }) => i.docId === r.json.docId)?.recipients[0]?.delivery === 'delivered' ? true : undefined), 'the delivered receipt at the commune');
+  });
+
+  it('lets the commune hub\'s user publish only into its neighbour\'s ingress, never into another hub\'s queues', async () => {
+    const [province, district, commune] = net.hubs.map((h) => h.id) as [string, string, string];
+    const conn = await amqp.connect(withUser(AMQP_URL, users.find((u) => u.hubId === commune)!));
+    const attempt = async (exchange: string, routingKey: string) => {
+      const ch = await conn.createConfirmChannel();
+      // A refusal closes the channel with ACCESS_REFUSED; waitForConfirms then only says it closed.
+      let refusal = '';
+      ch.on('error', (err: Error) => { refusal = err.message; });
+      ch.publish(exchange, routingKey, Buffer.from('<forged/>'), { persistent: true });
+      return ch.waitForConfirms().then(async () => { await ch.close(); return 'published'; }, (err: Error) => refusal || err.message);
+    };
+    // Allowed: its neighbour's ingress (where the district's seal check stops a forgery).
+    expect(await attempt(hubExchanges(district).inbound, hubQueues(district).ingress)).toBe('published');
+    // Refused: a non-neighbour's ingress, a neighbour's mailbox stage, any queue by the default exchange.
+    expect(await attempt(hubExchanges(province).inbound, hubQueues(province).ingress)).toContain('ACCESS_REFUSED');
+    expect(await attempt(hubExchanges(district).own, hubQueues(district).deliver)).toContain('ACCESS_REFUSED');
+    expect(await attempt('', hubQueues(province).ingress)).toContain('ACCESS_REFUSED');
+    expect(await attempt('', hubQueues(district).deliver)).toContain('ACCESS_REFUSED');
+    // Nor read another hub's queue, nor delete one.
+    const ch = await conn.createChannel();
+    ch.on('error', () => { /* as above */ });
+    expect(await ch.get(hubQueues(district).ingress).then(() => 'read', (err: Error) => err.message)).toContain('ACCESS_REFUSED');
+    const ch2 = await conn.createChannel();
+    ch2.on('error', () => { /* as above */ });
+    expect(await ch2.deleteQueue(hubQueues(district).deliver).then(() => 'deleted', (err: Error) => err.message)).toContain('ACCESS_REFUSED');
+    await conn.close();
+    // The one forgery it could publish was dead-lettered at the district, unread as a hop message.
+    await eventually(async () => ((await net.admin(1, 'GET', '/api/admin/dead-letters')).json.items.length === 1 ? true : undefined), 'the forgery in the district\'s dead letters');
   });
 });

@@ -294,6 +294,16 @@ export function createPipeline(deps: PipelineDeps) {
           await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
           return 'ack';
         }
+        // A hub speaks only for the recipients it routes to: a receipt about any other, even
+        // sealed, is a forgery by that hub's server.
+        const stranger = receipts.data.find((r) => {
+          const target = registry.agencies.get(r.organId)?.hubId;
+          return target === undefined || nextHop(registry, self, target)?.hub !== m.sealHub;
+        });
+        if (stranger !== undefined) {
+          await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
+          return 'ack';
+        }
         await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
         return 'ack';
       }

@@ -2,6 +2,9 @@
 // published with amqplib to the real RabbitMQ, into the queues of a running 3-hub network, the
 // way a leaked broker credential would: nothing it says is acted on, and it ends dead-lettered
 // with a code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubQueues } from '../../src/bus/topology.js';
@@ -9,6 +12,7 @@ import { trustExchange } from '../../src/bus/broadcast.js';
 import { stringHeaders, toHeaders } from '../../src/bus/message.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
+import { createHubSigner } from '../../src/hop/seal.js';
 import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 
 let n: TestNetwork;
@@ -144,6 +148,19 @@ describe('the broker is a network, not a friend', () => {
       body: status, kind: 'status', docId: statusId, originHub: ids().district, sender: district.agency.code, recipients: [commune.agency.code],
       trace: [], seal: Buffer.from('forged').toString('base64'), sealHub: ids().commune, statusCode: '05', documentId,
     }));
+    // The same receipt sealed by a hub this hub trusts (the province) but that does not lead to
+    // the recipient: what a compromised hub server with its own seal key could send.
+    const provinceSigned = `receipts-province-${Date.now()}`;
+    const provinceHub = (n.net.config.hubs as { id: string; sealKeyFile: string; sealCertFile: string }[]).find((h) => h.id === ids().province)!;
+    const signer = createHubSigner(ids().province, fs.readFileSync(path.resolve(n.net.dir, provinceHub.sealKeyFile), 'utf8'),
+      new X509Certificate(fs.readFileSync(path.resolve(n.net.dir, provinceHub.sealCertFile))));
+    if (!signer.ok) throw new Error(signer.error.message);
+    const fields = {
+      kind: 'receipt' as const, docId: provinceSigned, originHub: ids().province, sender: ids().province, recipients: [district.agency.code], trace: [],
+    };
+    const seal = signer.value.seal({ ...fields, to: ids().commune, sealHub: ids().province, digest: createHash('sha256').update(receipts).digest('hex') });
+    await publish({ queue: hubQueues(ids().commune).ingress }, receipts, toHeaders({ ...fields, body: receipts, seal, sealHub: ids().province }));
+    expect((await deadLetterOf(2, provinceSigned))[0]!).toMatchObject({ reasonCode: 'POLICY_VIOLATION', reason: expect.stringContaining('does not lead to') });
     expect((await deadLetterOf(2, receiptId))[0]!.reasonCode).toBe('SIGNATURE_INVALID');
     expect((await deadLetterOf(2, statusId))[0]!.reasonCode).toBe('SIGNATURE_INVALID');
     expect(await stateAtSender()).toEqual({ organId: district.agency.code, delivery: 'delivered' });

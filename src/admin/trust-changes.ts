@@ -59,14 +59,15 @@ export const CHANGE_SIGNER = 'x-lgsp-seal-hub';
 export function verifiedTrustChange(
   body: Buffer, headers: Readonly<Record<string, string>>, hubCertificates: (hubId: string) => readonly X509Certificate[],
 ): Result<TrustChange> {
+  // Read first (reading acts on nothing), so that an unreadable change says so whoever sent it.
+  const change = readTrustChange(body);
+  if (!change.ok) return change;
   const by = headers[CHANGE_SIGNER];
   const signature = headers[CHANGE_SIGNATURE];
   if (by === undefined || signature === undefined) return fail('SIGNATURE_INVALID', 'unsigned trust change: no hub signature in its headers');
   if (!hubCertificates(by).some((cert) => verifyChange(body, signature, cert))) {
     return fail('SIGNATURE_INVALID', `the trust change's signature does not verify with a seal certificate of hub ${by.slice(0, 64)}`);
   }
-  const change = readTrustChange(body);
-  if (!change.ok) return change;
   const c = change.value;
   if (c.origin !== by) return fail('SIGNATURE_INVALID', `the trust change says it comes from hub ${c.origin} but hub ${by} signed it`);
   const about = c.kind === 'hub.cert.add' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;

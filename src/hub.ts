@@ -100,11 +100,17 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   const direct = neighbours.filter((n) => sameBroker(brokerOf(n), brokerUrl));
   const linked = neighbours.filter((n) => !sameBroker(brokerOf(n), brokerUrl));
   const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }), { name: `lgsp hub ${hub.id}`, tls: tlsOf(hub) });
-  await conn.onConnect(async (model) => {
-    const open = () => model.createChannel();
-    await assertTopology(open, hub.id, linked, direct);
-    await assertBroadcast(open, hub.id, networkRoot);
-  });
+  try {
+    await conn.onConnect(async (model) => {
+      const open = () => model.createChannel();
+      await assertTopology(open, hub.id, linked, direct);
+      await assertBroadcast(open, hub.id, networkRoot);
+    });
+  } catch (err) {
+    // A broker user that may not create the missing topology, most often (docs/security.md).
+    await conn.close();
+    return fail('UNAVAILABLE', `hub ${hub.id}: cannot set up its queues: ${(err as Error).message}`);
+  }
   const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock, log.child({ component: 'journal' }));
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {

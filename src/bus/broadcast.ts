@@ -16,8 +16,8 @@ export function trustQueue(hubId: string): string {
 export async function assertBroadcast(open: OpenChannel, hubId: string, networkRoot: string): Promise<void> {
   const exchange = trustExchange(networkRoot);
   const queue = trustQueue(hubId);
-  const made = await ensure(open, (ch) => ch.checkExchange(exchange), (ch) => ch.assertExchange(exchange, 'fanout', { durable: true }));
-  const queueMade = await ensure(open, (ch) => ch.checkQueue(queue), async (ch) => {
+  const made = await ensure(open, 'exchange', exchange, (ch) => ch.assertExchange(exchange, 'fanout', { durable: true }));
+  const queueMade = await ensure(open, 'queue', queue, async (ch) => {
     await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.bindQueue(queue, exchange, '');
   });

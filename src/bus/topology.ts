@@ -81,9 +81,9 @@ export async function assertTopology(open: OpenChannel, hubId: string, outboxFor
   const q = hubQueues(hubId);
   const x = hubExchanges(hubId);
   const ownQueues = [q.dead, q.deliver, ...outboxFor.map(q.outbox)];
-  const made = await ensure(open, (ch) => ch.checkExchange(x.own), (ch) => ch.assertExchange(x.own, 'direct', { durable: true }));
+  const made = await ensure(open, 'exchange', x.own, (ch) => ch.assertExchange(x.own, 'direct', { durable: true }));
   for (const name of ownQueues) {
-    await ensure(open, (ch) => ch.checkQueue(name), async (ch) => {
+    await ensure(open, 'queue', name, async (ch) => {
       await ch.assertQueue(name, name === q.dead ? deadQueue : workingQueue(hubId));
       await ch.bindQueue(name, x.own, name);
     });
@@ -99,10 +99,10 @@ export async function assertTopology(open: OpenChannel, hubId: string, outboxFor
 export async function ensureInbound(open: OpenChannel, hubId: string): Promise<void> {
   const q = hubQueues(hubId);
   const { inbound } = hubExchanges(hubId);
-  const made = await ensure(open, (ch) => ch.checkExchange(inbound), (ch) => ch.assertExchange(inbound, 'direct', { durable: true }));
-  await ensure(open, (ch) => ch.checkQueue(q.dead), (ch) => ch.assertQueue(q.dead, deadQueue));
+  const made = await ensure(open, 'exchange', inbound, (ch) => ch.assertExchange(inbound, 'direct', { durable: true }));
+  await ensure(open, 'queue', q.dead, (ch) => ch.assertQueue(q.dead, deadQueue));
   for (const [name, options] of [[q.journal, journal], [q.ingress, workingQueue(hubId)]] as const) {
-    await ensure(open, (ch) => ch.checkQueue(name), async (ch) => {
+    await ensure(open, 'queue', name, async (ch) => {
       await ch.assertQueue(name, options);
       await ch.bindQueue(name, inbound, name);
     });
@@ -111,13 +111,14 @@ export async function ensureInbound(open: OpenChannel, hubId: string): Promise<v
 }
 
 /**
- * Declares what `check` does not find. The check is a passive declare, which needs no broker
- * permission; a missing resource closes the checking channel (404), so the declaration opens
- * another. Returns whether it declared.
+ * Declares a queue or exchange the broker does not have. The check is a passive declare, which
+ * needs no broker permission; a missing resource closes the checking channel (404), so the
+ * declaration opens another. Returns whether it declared.
  */
-export async function ensure(open: OpenChannel, check: (ch: Channel) => Promise<unknown>, declare: (ch: Channel) => Promise<unknown>): Promise<boolean> {
+export async function ensure(open: OpenChannel, kind: 'queue' | 'exchange', name: string, declare: (ch: Channel) => Promise<unknown>): Promise<boolean> {
   const probe = await quietChannel(open);
-  const found = await check(probe.ch).then(() => true, (err: Error) => {
+  const check = kind === 'queue' ? probe.ch.checkQueue(name) : probe.ch.checkExchange(name);
+  const found = await check.then(() => true, (err: Error) => {
     if (!/NOT[_-]FOUND/.test(err.message)) throw err;
     return false;
   });
@@ -128,6 +129,9 @@ export async function ensure(open: OpenChannel, check: (ch: Channel) => Promise<
   const ch = await quietChannel(open);
   try {
     await declare(ch.ch);
+  } catch (err) {
+    if (!/ACCESS[_-]REFUSED/.test((err as Error).message)) throw err;
+    throw new Error(`the ${kind} ${name} does not exist and this broker user may not create it: provision the topology first (docs/security.md, "Broker users")`);
   } finally {
     await ch.close();
   }

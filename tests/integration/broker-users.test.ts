@@ -128,3 +128,22 @@ describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl ca
     await eventually(async () => ((await net.admin(1, 'GET', '/api/admin/dead-letters')).json.items.length === 1 ? true : undefined), 'the forgery in the district\'s dead letters');
   });
 });
+
+describe.skipIf(!hasRabbitmqctl)('a hub on a restricted user before its topology is provisioned (skipped: no rabbitmqctl)', () => {
+  let users: BrokerUser[] = [];
+  afterAll(() => deleteBrokerUsers(users));
+
+  it('does not start, and says what is missing and what to do', async () => {
+    const started = startTestNetwork({
+      configFor: (hubId, config, demo) => {
+        if (users.length === 0) {
+          users = brokerUsersFor(demo.hubs);
+          const created = createBrokerUsers(users);
+          if (!created.ok) throw new Error(created.error.message);
+        }
+        return { ...config, hubs: config.hubs.map((h) => ({ ...h, amqpUrl: withUser(AMQP_URL, users.find((u) => u.hubId === h.id)!) })) };
+      },
+    });
+    await expect(started).rejects.toThrow(/cannot set up its queues: the exchange lgsp\.\S+\.own does not exist and this broker user may not create it: provision the topology first/);
+  });
+});

@@ -18,6 +18,14 @@ const MiB = 1024 * 1024;
 export const LedgerConfig = z.object({ url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgresql:// URL') });
 export type LedgerConfig = z.output<typeof LedgerConfig>;
 
+/** TLS to an amqps:// broker: its CA, and a client certificate and key where the broker asks for one. */
+export const AmqpTls = z.object({
+  caFile: z.string(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together');
+export type AmqpTls = z.output<typeof AmqpTls>;
+
 const Code = z.string().refine((c) => parseAgencyCode(c).ok, { message: 'not an agency code of the form DDD.DD.DD.XNN' });
 
 export const HubConfig = z.object({
@@ -30,6 +38,8 @@ export const HubConfig = z.object({
   port: z.number().int().min(0).max(65535),
   /** The broker this hub's queues live on; by default the configuration's amqpUrl. */
   amqpUrl: z.string().optional(),
+  /** TLS for this hub's amqps:// broker; by default the configuration's amqpTls. */
+  amqpTls: AmqpTls.optional(),
   /** The hub seal: its key signs trace seals and the statuses the hub emits. */
   sealKeyFile: z.string(),
   sealCertFile: z.string(),
@@ -76,6 +86,8 @@ export const Config = z.object({
   /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
   ledger: LedgerConfig.optional(),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
+  /** TLS for amqps:// brokers (files relative to the configuration file). */
+  amqpTls: AmqpTls.optional(),
   /** RabbitMQ's management API (e.g. http://guest:guest@127.0.0.1:15672): adds unacked counts and rates to queue stats. */
   managementUrl: z.string().url().optional(),
   trust: z.object({
@@ -201,14 +213,18 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
   }
   const c = parsed.data;
   const at = (p: string) => path.resolve(baseDir, p);
+  const tlsAt = (t: AmqpTls | undefined) => t === undefined ? {} : {
+    amqpTls: { caFile: at(t.caFile), ...(t.certFile === undefined ? {} : { certFile: at(t.certFile) }), ...(t.keyFile === undefined ? {} : { keyFile: at(t.keyFile) }) },
+  };
   // AMQP_URL overrides the file's default broker (not a hub's own amqpUrl).
   const amqpUrl = env.AMQP_URL ?? c.amqpUrl;
   return ok(Object.freeze({
     ...c,
     amqpUrl,
+    ...tlsAt(c.amqpTls),
     dataDir: at(c.dataDir),
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
-    hubs: c.hubs.map((h) => ({ ...h, sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
+    hubs: c.hubs.map((h) => ({ ...h, ...tlsAt(h.amqpTls), sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
     agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at), ...(a.apiKeyFile === undefined ? {} : { apiKeyFile: at(a.apiKeyFile) }) })),
   }));
 }

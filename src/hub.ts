@@ -14,13 +14,13 @@ import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
 import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
 import { openLedger } from './ledger/open.js';
-import { connectBus, type BusConnection } from './bus/connection.js';
+import { connectBus, type BusConnection, type BusTls } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
 import { startLink } from './bus/link.js';
-import { stringHeaders, toHeaders } from './bus/message.js';
+import { boundedHeaders, stringHeaders, toHeaders } from './bus/message.js';
 import { createPublisher, type Publisher } from './bus/publisher.js';
 import { journaled, readJournal, takenMarks } from './bus/journal.js';
-import { assertTopology, hubQueues } from './bus/topology.js';
+import { assertTopology, ensureInbound, hubQueues } from './bus/topology.js';
 import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
@@ -29,7 +29,7 @@ import { createHubMetrics } from './http/metrics.js';
 import { queueStats } from './bus/queue-stats.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { assertBroadcast, trustExchange, trustQueue } from './bus/broadcast.js';
-import { applyTrustChange, certRecord, certState, readTrustChange, type TrustChange } from './admin/trust-changes.js';
+import { applyTrustChange, certRecord, certState, CHANGE_SIGNATURE, CHANGE_SIGNER, verifiedTrustChange, type TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import type { WatchedCert } from './admin/expiry.js';
@@ -93,24 +93,33 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   // Neighbours on this broker get messages straight in their ingress; a neighbour on another
   // broker (across a WAN) through a local outbox and a link, so that its outage only fills the outbox.
   const brokerOf = (id: string) => config.hubs.find((h) => h.id === id)?.amqpUrl ?? config.amqpUrl;
-  const direct = neighbours.filter((n) => brokerOf(n) === brokerUrl);
-  const linked = neighbours.filter((n) => brokerOf(n) !== brokerUrl);
-  const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }));
-  await conn.onConnect(async (model) => {
-    const ch = await model.createChannel();
-    await assertTopology(ch, hub.id, linked, direct);
-    await assertBroadcast(ch, hub.id, networkRoot);
-    await ch.close();
-  });
+  const tlsOf = (h: Pick<HubConfig, 'amqpTls'> | undefined): BusTls | undefined => {
+    const t = h?.amqpTls ?? config.amqpTls;
+    return t === undefined ? undefined : {
+      ca: fs.readFileSync(t.caFile), ...(t.certFile ? { cert: fs.readFileSync(t.certFile) } : {}), ...(t.keyFile ? { key: fs.readFileSync(t.keyFile) } : {}),
+    };
+  };
+  const direct = neighbours.filter((n) => sameBroker(brokerOf(n), brokerUrl));
+  const linked = neighbours.filter((n) => !sameBroker(brokerOf(n), brokerUrl));
+  const conn = await connectBus(brokerUrl, log.child({ component: 'bus' }), { name: `lgsp hub ${hub.id}`, tls: tlsOf(hub) });
+  try {
+    await conn.onConnect(async (model) => {
+      const open = () => model.createChannel();
+      await assertTopology(open, hub.id, linked, direct);
+      await assertBroadcast(open, hub.id, networkRoot);
+    });
+  } catch (err) {
+    // A broker user that may not create the missing topology, most often (docs/security.md).
+    await conn.close();
+    return fail('UNAVAILABLE', `hub ${hub.id}: cannot set up its queues: ${(err as Error).message}`);
+  }
   const publisher = journaled(await createPublisher(conn, log.child({ component: 'publisher' })), env.clock, log.child({ component: 'journal' }));
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
-    const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }));
-    await c.onConnect(async (model) => {
-      const ch = await model.createChannel();
-      await assertTopology(ch, n, []);
-      await ch.close();
+    const c = await connectBus(brokerOf(n), log.child({ component: 'link', neighbour: n }), {
+      name: `lgsp hub ${hub.id} link to ${n}`, tls: tlsOf(config.hubs.find((h) => h.id === n)),
     });
+    await c.onConnect((model) => ensureInbound(() => model.createChannel(), n));
     remote.set(n, { conn: c, publisher: journaled(await createPublisher(c, log.child({ component: 'link', neighbour: n })), env.clock, log.child({ component: 'journal', neighbour: n })) });
   }
 
@@ -121,11 +130,15 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
       queue: stage === 'deliver' ? q.deliver : remote.has(stage.outbox) ? q.outbox(stage.outbox) : hubQueues(stage.outbox).ingress,
       body: m.body, headers: toHeaders(m), messageId: `${m.docId}:${m.recipients.join(',')}`,
     }),
-    deadLetter: (body, headers, error: HubError) => publisher.publish({
-      queue: q.dead, body,
-      headers: { ...stringHeaders(headers), 'x-lgsp-reason-code': error.code, 'x-lgsp-reason': error.message, 'x-lgsp-dead-at': env.clock().toISOString() },
-      messageId: `dead:${stringHeaders(headers)['x-lgsp-doc-id'] ?? 'unknown'}`,
-    }),
+    // Whatever headers the message came with, its dead letter's are bounded (it must publish).
+    deadLetter: (body, headers, error: HubError) => {
+      const kept = boundedHeaders(headers);
+      return publisher.publish({
+        queue: q.dead, body,
+        headers: { ...kept, 'x-lgsp-reason-code': error.code, 'x-lgsp-reason': error.message.slice(0, 1024), 'x-lgsp-dead-at': env.clock().toISOString() },
+        messageId: `dead:${(kept['x-lgsp-doc-id'] ?? 'unknown').slice(0, 64)}`,
+      });
+    },
   };
   const workingQueues = [q.ingress, q.deliver, q.dead, ...linked.map(q.outbox)];
   const queueNames = [...workingQueues, trustQueue(hub.id)];
@@ -173,9 +186,14 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   await expiry.check();
 
   // Trust-store changes: applied here, then broadcast; other hubs' changes arrive on our queue.
-  const publishChange = (change: TrustChange) => publisher.publish({
-    exchange: trustExchange(networkRoot), queue: '', body: Buffer.from(JSON.stringify(change)), headers: {}, messageId: `${change.origin}:${change.kind}:${change.at}`,
-  });
+  // Signed with this hub's seal key: every receiver checks it before it changes anything.
+  const publishChange = (change: TrustChange) => {
+    const body = Buffer.from(JSON.stringify(change));
+    return publisher.publish({
+      exchange: trustExchange(networkRoot), queue: '', body, messageId: `${change.origin}:${change.kind}:${change.at}`,
+      headers: { [CHANGE_SIGNATURE]: signer.signChange(body), [CHANGE_SIGNER]: hub.id },
+    });
+  };
   const changeTrust = async (change: TrustChange) => {
     await applyTrustChange(ledger, change);
     await loadAgencies();
@@ -190,10 +208,10 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   });
   const workers: Stoppable[] = [
     await consume(conn, trustQueue(hub.id), 1, log.child({ component: 'trust' }), async (body, headers) => {
-      const change = readTrustChange(body);
+      const change = verifiedTrustChange(body, stringHeaders(headers), (id) => trust.hubCertificates(id));
       if (!change.ok) {
         // Dead-lettered with its reason: returned to the queue, it would block this lane for good.
-        log.error({ code: change.error.code }, 'unreadable trust change dead-lettered');
+        log.error({ code: change.error.code, reason: change.error.message }, 'unsigned, forged or unreadable trust change dead-lettered');
         await outlet.deadLetter(body, headers, change.error);
         return 'ack';
       }
@@ -332,6 +350,17 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     hubCertificates.set(h.id, certs.value[0]!);
   }
   return ok({ anchors, crls, seed, hubCertificates });
+}
+
+/** Whether two URLs name the same broker, whatever user each connects as (each hub may have its own). */
+function sameBroker(a: string, b: string): boolean {
+  const anonymous = (url: string) => {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  };
+  return anonymous(a) === anonymous(b);
 }
 
 function readFile(file: string): string {

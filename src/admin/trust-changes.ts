@@ -4,6 +4,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, type X509Certificate
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
+import { verifyChange } from '../hop/seal.js';
 import { CERT_STATES, type CertRecord, type Ledger } from '../ledger/store.js';
 import { fingerprintOf, mayDigitallySign, readCertificates, validityOf } from '../trust/x509.js';
 
@@ -44,6 +45,34 @@ export function readTrustChange(body: Buffer): Result<TrustChange> {
   const change = TrustChange.safeParse(raw);
   if (!change.success) return fail('POLICY_VIOLATION', `unreadable trust change: ${change.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return ok(change.data);
+}
+
+/** The headers a trust change travels with: the signature of the hub that made it, and that hub. */
+export const CHANGE_SIGNATURE = 'x-lgsp-seal';
+export const CHANGE_SIGNER = 'x-lgsp-seal-hub';
+
+/**
+ * A trust change from the broker, acted on only if the hub that made it (its `origin`) signed it
+ * with a seal key this hub trusts. A hub may announce seal certificates, and confirm them, only
+ * for itself. Anything else is refused with a code (and dead-lettered by the caller).
+ */
+export function verifiedTrustChange(
+  body: Buffer, headers: Readonly<Record<string, string>>, hubCertificates: (hubId: string) => readonly X509Certificate[],
+): Result<TrustChange> {
+  // Read first (reading acts on nothing), so that an unreadable change says so whoever sent it.
+  const change = readTrustChange(body);
+  if (!change.ok) return change;
+  const by = headers[CHANGE_SIGNER];
+  const signature = headers[CHANGE_SIGNATURE];
+  if (by === undefined || signature === undefined) return fail('SIGNATURE_INVALID', 'unsigned trust change: no hub signature in its headers');
+  if (!hubCertificates(by).some((cert) => verifyChange(body, signature, cert))) {
+    return fail('SIGNATURE_INVALID', `the trust change's signature does not verify with a seal certificate of hub ${by.slice(0, 64)}`);
+  }
+  const c = change.value;
+  if (c.origin !== by) return fail('SIGNATURE_INVALID', `the trust change says it comes from hub ${c.origin} but hub ${by} signed it`);
+  const about = c.kind === 'hub.cert.add' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;
+  if (about !== by) return fail('SIGNATURE_INVALID', `hub ${by} signed a ${c.kind} for hub ${about}: a hub speaks only for its own seal key`);
+  return change;
 }
 
 const AGENCY_CODE_IN_SUBJECT = /\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\b/g;

@@ -1,19 +1,26 @@
 // Broadcast between the hubs of one network on one broker: a fanout exchange named after the
 // network's top hub, with a queue per hub bound to it. Trust-store changes travel this way, so one
 // operator call reaches every running hub of its network, and never a hub of another network that
-// happens to share the broker.
-import type { Channel } from 'amqplib';
+// happens to share the broker. (Named `.broadcast`, not `.trust`: the top hub's own trust queue is
+// `lgsp.<top>.trust`, and a broker permission pattern cannot tell an exchange from a queue.)
+import { bindAll, ensure, type OpenChannel } from './topology.js';
 
 export function trustExchange(networkRoot: string): string {
-  return `lgsp.${networkRoot}.trust`;
+  return `lgsp.${networkRoot}.broadcast`;
 }
 
 export function trustQueue(hubId: string): string {
   return `lgsp.${hubId}.trust`;
 }
 
-export async function assertBroadcast(ch: Channel, hubId: string, networkRoot: string): Promise<void> {
-  await ch.assertExchange(trustExchange(networkRoot), 'fanout', { durable: true });
-  await ch.assertQueue(trustQueue(hubId), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await ch.bindQueue(trustQueue(hubId), trustExchange(networkRoot), '');
+export async function assertBroadcast(open: OpenChannel, hubId: string, networkRoot: string): Promise<void> {
+  const exchange = trustExchange(networkRoot);
+  const queue = trustQueue(hubId);
+  const made = await ensure(open, 'exchange', exchange, (ch) => ch.assertExchange(exchange, 'fanout', { durable: true }));
+  const queueMade = await ensure(open, 'queue', queue, async (ch) => {
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.bindQueue(queue, exchange, '');
+  });
+  // The exchange made now, for a queue made before it (an upgrade): bind them.
+  if (made && !queueMade) await bindAll(open, exchange, [queue]);
 }

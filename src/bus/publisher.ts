@@ -5,9 +5,10 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
+import { addressOf } from './topology.js';
 
 export interface Outgoing {
-  /** A queue (through the default exchange), or a fanout exchange with `exchange`. */
+  /** A queue (a hub's through that hub's exchange: topology.ts addressOf), or a fanout exchange with `exchange`. */
   queue: string;
   exchange?: string;
   body: Buffer;
@@ -29,6 +30,17 @@ export const CONFIRM_TIMEOUT_MS = 30_000;
 /** The broker did not confirm in time (unreachable, or blocking publishers): not a refusal. */
 export class NotConfirmed extends Error {}
 
+/**
+ * The message cannot be published at all (amqplib cannot encode it, e.g. a header table over its
+ * 64 KiB buffer): refused at once. Waiting for the next channel would only fail the same way.
+ */
+export class PublishRefused extends Error {}
+
+/** amqplib throws IllegalOperationError on a channel (or connection) that has closed. */
+function closedChannel(err: unknown): boolean {
+  return err instanceof Error && err.name === 'IllegalOperationError';
+}
+
 const BROKER_NACK = 'message nacked'; // amqplib's error for a basic.nack
 
 export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
@@ -48,9 +60,15 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
         if (err) p.reject(new Error(`the broker refused the message for ${exchange ?? queue}`));
         else p.resolve();
       };
-      if (exchange !== undefined) ch.publish(exchange, '', body, options, confirmed);
-      else ch.sendToQueue(queue, body, options, confirmed);
+      const to = exchange !== undefined ? { exchange, routingKey: '' } : addressOf(queue);
+      ch.publish(to.exchange, to.routingKey, body, options, confirmed);
     } catch (err) {
+      if (!closedChannel(err)) {
+        // Nothing reached the broker (amqplib throws before it writes or counts a confirm).
+        unconfirmed.delete(p);
+        p.reject(new PublishRefused(`cannot publish to ${exchange ?? queue}: ${(err as Error).message}`));
+        return;
+      }
       // The channel closed under us; the message waits in `unconfirmed` for the next channel.
       log.debug({ err: (err as Error).message, queue }, 'publish deferred until the broker is back');
     }

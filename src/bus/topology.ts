@@ -4,6 +4,14 @@
 // Beside its queues each hub has a `journal` stream: a wire tap that records every message put
 // into the hub's queues and every one taken out, so that administrators can browse a queue
 // without touching its messages (bus/journal.ts).
+//
+// Nothing is published through RabbitMQ's default exchange to a hub's queue: RabbitMQ checks a
+// publish against the exchange only, so a user that may publish there may publish into any
+// queue. Each hub has two direct exchanges instead, routing by queue name: `lgsp.<hub>.in` to its
+// ingress and journal (what its neighbours write) and `lgsp.<hub>.own` to its other queues (what
+// only it writes). A broker user can then be granted exactly the exchanges it needs
+// (brokerPermissions). What exists is only checked, which needs no permission; what is missing is
+// declared, so a hub on a restricted user runs on a topology an administrator provisioned.
 import type { Channel } from 'amqplib';
 import { trustQueue } from './broadcast.js';
 
@@ -29,11 +37,25 @@ export function hubQueues(hubId: string): HubQueues {
 }
 
 // A hub id is an agency code, four dot-separated parts (DDD.DD.DD.XNN).
-const WORKING_QUEUE = /^lgsp\.([^.]+\.[^.]+\.[^.]+\.[^.]+)\.(ingress|deliver|dead|out\.[^.]+\.[^.]+\.[^.]+\.[^.]+)$/;
+const HUB = '[^.]+\\.[^.]+\\.[^.]+\\.[^.]+';
+const WORKING_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|out\\.${HUB})$`);
+const HUB_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|journal|out\\.${HUB})$`);
 
 /** The hub that owns a working queue (ingress, deliver, dead, an outbox), or null for any other name. */
 export function ownerOf(queue: string): string | null {
   return WORKING_QUEUE.exec(queue)?.[1] ?? null;
+}
+
+export function hubExchanges(hubId: string): { inbound: string; own: string } {
+  return { inbound: `lgsp.${hubId}.in`, own: `lgsp.${hubId}.own` };
+}
+
+/** Where a publish to `queue` goes: a hub's queue through that hub's exchange; any other through the default exchange. */
+export function addressOf(queue: string): { exchange: string; routingKey: string } {
+  const owned = HUB_QUEUE.exec(queue);
+  if (owned === null) return { exchange: '', routingKey: queue };
+  const x = hubExchanges(owned[1]!);
+  return { exchange: owned[2] === 'ingress' || owned[2] === 'journal' ? x.inbound : x.own, routingKey: queue };
 }
 
 // The journal keeps entries (a few hundred bytes each, never package bytes) for a week or up to
@@ -46,38 +68,136 @@ const journal = {
   },
 };
 
+/** Opens a channel on the connection being set up. */
+export type OpenChannel = () => Promise<Channel>;
+
 /**
- * Declares a hub's queues: `outboxFor` are the neighbours on other brokers (an outbox and a link
- * each); `directTo` are neighbours on this broker, whose ingress this hub publishes to straight
- * away and therefore declares too, so that nothing is ever published into a queue not there yet.
+ * Ensures a hub's queues and exchanges: `outboxFor` are the neighbours on other brokers (an
+ * outbox and a link each); `directTo` are neighbours on this broker, whose ingress this hub
+ * publishes to straight away and therefore ensures too, so that nothing is ever published into a
+ * queue not there yet.
  */
-export async function assertTopology(ch: Channel, hubId: string, outboxFor: readonly string[], directTo: readonly string[] = []): Promise<void> {
+export async function assertTopology(open: OpenChannel, hubId: string, outboxFor: readonly string[], directTo: readonly string[] = []): Promise<void> {
   const q = hubQueues(hubId);
-  await ch.assertQueue(q.journal, journal);
-  await ch.assertQueue(q.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  const working = {
+  const x = hubExchanges(hubId);
+  const ownQueues = [q.dead, q.deliver, ...outboxFor.map(q.outbox)];
+  const made = await ensure(open, 'exchange', x.own, (ch) => ch.assertExchange(x.own, 'direct', { durable: true }));
+  for (const name of ownQueues) {
+    await ensure(open, 'queue', name, async (ch) => {
+      await ch.assertQueue(name, name === q.dead ? deadQueue : workingQueue(hubId));
+      await ch.bindQueue(name, x.own, name);
+    });
+  }
+  // An exchange made now, beside queues made before it (a neighbour made the dead queue, or an
+  // upgrade from publishing through the default exchange).
+  if (made) await bindAll(open, x.own, ownQueues);
+  await ensureInbound(open, hubId);
+  for (const n of directTo) await ensureInbound(open, n);
+}
+
+/** A hub's ingress and journal, and the exchange its neighbours reach them through (with its dead queue, the ingress's dead-letter target). */
+export async function ensureInbound(open: OpenChannel, hubId: string): Promise<void> {
+  const q = hubQueues(hubId);
+  const { inbound } = hubExchanges(hubId);
+  const made = await ensure(open, 'exchange', inbound, (ch) => ch.assertExchange(inbound, 'direct', { durable: true }));
+  await ensure(open, 'queue', q.dead, (ch) => ch.assertQueue(q.dead, deadQueue));
+  for (const [name, options] of [[q.journal, journal], [q.ingress, workingQueue(hubId)]] as const) {
+    await ensure(open, 'queue', name, async (ch) => {
+      await ch.assertQueue(name, options);
+      await ch.bindQueue(name, inbound, name);
+    });
+  }
+  if (made) await bindAll(open, inbound, [q.journal, q.ingress]);
+}
+
+/**
+ * Declares a queue or exchange the broker does not have. The check is a passive declare, which
+ * needs no broker permission; a missing resource closes the checking channel (404), so the
+ * declaration opens another. Returns whether it declared.
+ */
+export async function ensure(open: OpenChannel, kind: 'queue' | 'exchange', name: string, declare: (ch: Channel) => Promise<unknown>): Promise<boolean> {
+  const probe = await quietChannel(open);
+  const check = kind === 'queue' ? probe.ch.checkQueue(name) : probe.ch.checkExchange(name);
+  const found = await check.then(() => true, (err: Error) => {
+    if (!/NOT[_-]FOUND/.test(err.message)) throw err;
+    return false;
+  });
+  if (found) {
+    await probe.close();
+    return false;
+  }
+  const ch = await quietChannel(open);
+  try {
+    await declare(ch.ch);
+  } catch (err) {
+    if (!/ACCESS[_-]REFUSED/.test((err as Error).message)) throw err;
+    throw new Error(`the ${kind} ${name} does not exist and this broker user may not create it: provision the topology first (docs/security.md, "Broker users")`);
+  } finally {
+    await ch.close();
+  }
+  return true;
+}
+
+/** Binds each queue to `exchange` by its own name (the routing key a direct exchange routes on; a fanout ignores it). */
+export async function bindAll(open: OpenChannel, exchange: string, queues: readonly string[]): Promise<void> {
+  const ch = await quietChannel(open);
+  try {
+    for (const name of queues) await ch.ch.bindQueue(name, exchange, name);
+  } finally {
+    await ch.close();
+  }
+}
+
+/** A channel whose failures surface as the rejected call that caused them, closed only if still open. */
+async function quietChannel(open: OpenChannel): Promise<{ ch: Channel; close(): Promise<void> }> {
+  const ch = await open();
+  let closed = false;
+  // The broker closing the channel (404, 403) rejects the pending call, which the caller handles.
+  ch.on('error', () => { closed = true; });
+  ch.on('close', () => { closed = true; });
+  return { ch, close: async () => { if (!closed) await ch.close(); } };
+}
+
+const deadQueue = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+
+function workingQueue(hubId: string) {
+  return {
     durable: true,
     arguments: {
       'x-queue-type': 'quorum',
       'x-delivery-limit': DELIVERY_LIMIT,
       'x-dead-letter-exchange': '',
-      'x-dead-letter-routing-key': q.dead,
+      'x-dead-letter-routing-key': hubQueues(hubId).dead,
       // at-least-once dead-lettering needs reject-publish overflow: nothing dropped on the way.
       'x-dead-letter-strategy': 'at-least-once',
       'x-overflow': 'reject-publish',
     },
   };
-  for (const name of [q.ingress, q.deliver, ...outboxFor.map(q.outbox)]) await ch.assertQueue(name, working);
-  for (const n of directTo) {
-    const theirs = hubQueues(n);
-    await ch.assertQueue(theirs.journal, journal);
-    await ch.assertQueue(theirs.dead, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await ch.assertQueue(theirs.ingress, { ...working, arguments: { ...working.arguments, 'x-dead-letter-routing-key': theirs.dead } });
-  }
 }
 
 /** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */
 export async function deleteTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
   const q = hubQueues(hubId);
   for (const name of [q.ingress, q.deliver, q.dead, q.journal, trustQueue(hubId), ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
+  for (const name of Object.values(hubExchanges(hubId))) await ch.deleteExchange(name);
+}
+
+/** A broker user's permission patterns (rabbitmqctl set_permissions: configure, write, read). */
+export interface BrokerPermissions { configure: string; write: string; read: string }
+
+/**
+ * What a hub needs on a provisioned broker (provisionNetwork declares the topology): no
+ * configure, write on its own two exchanges, its neighbours' inbound exchanges and its network's
+ * broadcast exchange, read on its own queues. It can reach its neighbours only through their
+ * ingress (and the journal beside it), and no other hub at all.
+ */
+export function brokerPermissions(hubId: string, neighbours: readonly string[], broadcast: string): BrokerPermissions {
+  const re = (s: string) => s.replaceAll('.', '\\.');
+  const x = hubExchanges(hubId);
+  const writes = [x.own, x.inbound, ...neighbours.map((n) => hubExchanges(n).inbound), broadcast];
+  return {
+    configure: '^$',
+    write: `^(${writes.map(re).join('|')})$`,
+    read: `^${re(`lgsp.${hubId}.`)}(ingress|deliver|dead|journal|trust|out\\..+)$`,
+  };
 }

@@ -10,6 +10,7 @@ import { createRootLogger } from '../logger.js';
 import { z } from 'zod';
 import { DEFAULT_AMQP_URL, parseConfig } from '../config.js';
 import { buildDemoNetwork, deleteNetworkQueues, type DemoAgency, type DemoNetwork } from '../demo/network.js';
+import { brokerUsersFor, createBrokerUsers, provisionNetwork, withUser } from '../demo/broker-users.js';
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
@@ -37,15 +38,21 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   fs.rmSync(dir, { recursive: true, force: true });
   const ports: [number, number, number] = f.port === 0 ? [0, 0, 0] : [f.port, f.port + 1, f.port + 2];
   const net = await buildDemoNetwork({ dir, province: f.province, ports, amqpUrl, now, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) });
-  const config = parseConfig(net.config, dir, {});
-  if (!config.ok) return reportError(config.error, false, io);
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(net.config, null, 2) + '\n');
-
   try {
     await deleteNetworkQueues(amqpUrl, net); // queues of an earlier run carry an earlier PKI's packages
   } catch (err) {
     return reportError(fail('UNAVAILABLE', `no broker at ${redact(amqpUrl)}: ${(err as Error).message}`).error, false, io);
   }
+  // Each hub on a broker user of its own where rabbitmqctl can make them; else on AMQP_URL's user.
+  const users = brokerUsersFor(net.hubs);
+  const created = createBrokerUsers(users);
+  if (created.ok) {
+    await provisionNetwork(amqpUrl, net.hubs);
+    net.config.hubs = (net.config.hubs as { id: string }[]).map((h) => ({ ...h, amqpUrl: withUser(amqpUrl, users.find((u) => u.hubId === h.id)!) }));
+  }
+  const config = parseConfig(net.config, dir, {});
+  if (!config.ok) return reportError(config.error, false, io);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(net.config, null, 2) + '\n', { mode: 0o600 });
   const log = createRootLogger(f['log-level']);
   const hubs = await startHubs(config.value, log);
   if (!hubs.ok) return reportError(hubs.error, false, io);
@@ -53,6 +60,8 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   const manifest = writeManifest(net, urlOf);
 
   io.out(`LGSP demo: ${hubs.value.length} hubs on ${redact(amqpUrl)}`);
+  io.out(created.ok ? `  each hub on its own broker user (${users.map((u) => u.user).join(', ')}; docs/security.md, "Broker users")`
+    : `  hubs on ${redact(amqpUrl)}'s user: ${created.error.message}`);
   for (const h of net.hubs) io.out(`  ${h.name.padEnd(26)} ${h.id}  ${urlOf(h.id)}`);
   const scenario = await runScenario(net, urlOf, io);
   io.out(`\nagencies, API keys and keys: ${path.relative(process.cwd(), manifest)}`);

@@ -172,6 +172,9 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       await appendTrace(c, doc.docId, [hop]);
       return 'new' as const;
     }),
+    withdrawSubmission: (docId) => tx(async (c) => {
+      for (const table of ['recipients', 'trace', 'documents']) await c.query(`DELETE FROM ${table} WHERE doc_id = $1`, [docId]);
+    }),
     submission: async (docId) => {
       const row = await one('SELECT * FROM documents WHERE doc_id = $1', [docId]);
       return row === undefined ? null : { ...toDocument(row), recipients: await recipientsOf(docId) };

@@ -119,6 +119,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
       VALUES (@docId, @kind, @sender, @subject, @documentId, @code, @digest, @submittedAt)`),
     insertRecipient: db.prepare('INSERT OR IGNORE INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES (?, ?, ?, ?)'),
+    withdraw: ['recipients', 'trace', 'documents'].map((table) => db.prepare(`DELETE FROM ${table} WHERE doc_id = ?`)),
     doc: db.prepare('SELECT * FROM documents WHERE doc_id = ?'),
     recipientsOf: db.prepare('SELECT * FROM recipients WHERE doc_id = ? ORDER BY organ_id'),
     // Delivery only moves forward; a status given replaces the one held.
@@ -248,6 +249,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
 
   return {
     recordSubmission: (doc, recipients, hop) => write(() => recordSubmission(doc, recipients, hop)),
+    withdrawSubmission: (docId) => write(() => { for (const statement of q.withdraw) statement.run(docId); }),
     submission: async (docId) => {
       const row = q.doc.get(docId);
       return row === undefined ? null : { ...toDocument(row), recipients: recipientsOf(docId) };

@@ -118,6 +118,8 @@ export interface DeadLetterQuery { reason?: string; agency?: string; docId?: str
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
+  /** Forgets a submission the broker did not take (the caller was answered 503: nothing accepted). */
+  withdrawSubmission(docId: string): Promise<void>;
   submission(docId: string): Promise<(SubmittedDocument & { recipients: RecipientState[] }) | null>;
   sent(agency: string, limit: number): Promise<SentItem[]>;
   /**

@@ -1,24 +1,27 @@
 // The hop pipeline: what one hub does with a package, top to bottom.
 //
 //   submit (HTTP, first hop)      checkHop → sender binding → routePackage → ledger → publish
-//   onIngress (from a neighbour)  checkHop → the previous hub's seal → routePackage → publish (deliver or forward)
+//   onIngress (from a neighbour)  the previous hub's seal → checkHop → routePackage → publish (deliver or forward)
 //                                 or, when refused: dead letter + failed receipts + a 02 status to the sender
-//   onDeliver (recipients here)   mailbox (dedupe) → business state → receipt to the origin hub → ack
+//   onDeliver (recipients here)   this hub's seal → mailbox (dedupe) → business state → receipt to the origin hub → ack
 //   onReceipt                     at the origin hub: per-recipient delivery state and trace; else forward
 //   acknowledge (HTTP)            mailbox ack → receipt to the origin hub
 //
-// Every hop appends its record to the trace that travels in the message headers and seals
-// (package digest, doc id, trace) with the hub key. The package bytes are never changed.
+// Every hop appends its record to the trace that travels in the message headers and seals the
+// package digest and every routing header with the hub key (hop/seal.ts). The package bytes are
+// never changed. Whoever can publish on the broker is not trusted: every consumer verifies the
+// seal of a hub it trusts before it acts, and a message whose seal fails is only dead-lettered
+// (no receipt, no status, no ledger write), so a forgery cannot make a hub act on its headers.
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type ErrorCode, type HubError, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
 import { emitStatus } from '../edxml/emit.js';
 import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
-import { verifySeal, type HopRecord, type HubSigner } from '../hop/seal.js';
+import { verifySeal, type HopRecord, type HubSigner, type SealInput } from '../hop/seal.js';
 import { nextHop, routePackage, type Route } from '../routing/router.js';
 import { z } from 'zod';
-import { fromAmqp, HopRecordSchema, type HopMessage } from '../bus/message.js';
+import { fromAmqp, headerBytes, headerDocumentId, headerSubject, HopRecordSchema, MAX_HEADER_BYTES, toHeaders, type HopMessage } from '../bus/message.js';
 import type { Disposition } from '../bus/consumer.js';
 import { DELIVERY_STATES, type AckResult, type DeliveryState, type Ledger } from '../ledger/store.js';
 import type { PackageKind } from '../edxml/schema.js';
@@ -89,7 +92,7 @@ export function createPipeline(deps: PipelineDeps) {
   };
 
   /** This hop's trace entry; `fromHub` adds the seal check of a message from a neighbour. */
-  const record = (verdict: HopVerdict | null, started: number, fromHub: boolean, failed?: { stage: HopStage | 'seal' | 'route'; code: ErrorCode }): HopRecord => {
+  const record = (verdict: HopVerdict | null, started: number, fromHub: boolean, failed?: { stage: HopStage | 'route'; code: ErrorCode }): HopRecord => {
     const checks: Record<string, string> = {};
     for (const stage of fromHub ? [...HOP_STAGES, 'seal'] as const : HOP_STAGES) {
       if (failed?.stage === stage) { checks[stage] = failed.code; break; }
@@ -99,23 +102,34 @@ export function createPipeline(deps: PipelineDeps) {
     return { hub: self, at: deps.clock().toISOString(), verdict: failed ? 'rejected' : 'accepted', checks, ms: Math.round((performance.now() - started) * 100) / 100 };
   };
 
-  /** Seals a message; `digest` is the body's SHA-256 where the caller already has it. */
-  const sealed = (m: Omit<HopMessage, 'seal' | 'sealHub'>, digest = digestOf(m.body)): HopMessage => ({
+  /** Seals a message for hub `to`; `digest` is the body's SHA-256 where the caller already has it. */
+  const sealed = (m: Omit<HopMessage, 'seal' | 'sealHub'>, to: string, digest = digestOf(m.body)): HopMessage => ({
     ...m,
-    seal: signer.seal({ digest, docId: m.docId, trace: m.trace }),
+    seal: signer.seal(sealInput(m, to, self, digest)),
     sealHub: self,
   });
+  /** Whether a message addressed to this hub carries a seal of a hub this hub trusts, over its body and headers. */
+  const sealVerifies = (m: HopMessage, digest: string) =>
+    deps.hubCertificates(m.sealHub).some((cert) => verifySeal(sealInput(m, self, m.sealHub, digest), m.seal, cert));
+  const sealError = (m: HopMessage): HubError =>
+    ({ code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify over this message's body and headers` });
 
-  /** Publishes one message per next hop, each carrying the recipients behind that hop. */
-  const dispatch = async (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[], digest?: string) => {
+  /** One sealed message per next hop, each carrying the recipients behind that hop. */
+  const prepare = (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[], digest?: string): { stage: Stage; message: HopMessage }[] => {
     const groups = new Map<string, string[]>();
     for (const r of routes) {
       const key = r.via === 'local' ? '' : r.nextHub!;
       groups.set(key, [...(groups.get(key) ?? []), r.organId]);
     }
-    await Promise.all([...groups].map(([next, recipients]) =>
-      outlet.send(next === '' ? 'deliver' : { outbox: next }, sealed({ ...base, recipients }, digest))));
+    return [...groups].map(([next, recipients]) => ({
+      stage: next === '' ? 'deliver' as const : { outbox: next },
+      message: sealed({ ...base, recipients }, next === '' ? self : next, digest),
+    }));
   };
+  const publish = (prepared: { stage: Stage; message: HopMessage }[]) =>
+    Promise.all(prepared.map(({ stage, message }) => outlet.send(stage, message)));
+  const dispatch = (base: Omit<HopMessage, 'seal' | 'sealHub' | 'recipients'>, routes: Route[], digest?: string) =>
+    publish(prepare(base, routes, digest));
 
   const batches = new Map<string, { receipts: Routed[]; done: Promise<void>; flush: () => void }>();
   let receiptBatch = 0;
@@ -131,7 +145,7 @@ export function createPipeline(deps: PipelineDeps) {
         outlet.send({ outbox: hub }, sealed({
           body: Buffer.from(JSON.stringify(batch.receipts), 'utf8'), kind: 'receipt', docId: `receipts-${self}-${Date.now()}-${++receiptBatch}`,
           originHub: self, sender: self, recipients: [...new Set(batch.receipts.map((r) => r.organId))], trace: [],
-        })).then(release, fail);
+        }, hub)).then(release, fail);
       },
     };
     const timer = setTimeout(batch.flush, RECEIPT_BATCH_MS);
@@ -226,20 +240,35 @@ export function createPipeline(deps: PipelineDeps) {
       const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
       const hop = record(verdict, started, false);
       const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
-      const documentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
+      const givenDocumentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
+      // Kept (and travelling) bounded, so that a status answering this document finds it.
+      const documentId = givenDocumentId ? headerDocumentId(givenDocumentId) : undefined;
       const code = h.kind === 'edoc' ? `${h.MessageHeader.Code.CodeNumber}/${h.MessageHeader.Code.CodeNotation}` : undefined;
+      const prepared = prepare({
+        body: bytes, kind: h.kind, docId, originHub: self, sender, trace: [hop],
+        ...(subject ? { subject: headerSubject(subject) } : {}),
+        ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
+        ...(documentId ? { documentId } : {}),
+      }, routes.value, verdict.digest);
+      // Refused before anything is stored: a message whose headers could not travel would stick.
+      const oversized = prepared.map((p) => headerBytes(toHeaders(p.message))).find((n) => n > MAX_HEADER_BYTES);
+      if (oversized !== undefined) {
+        return refused(fail('PAYLOAD_TOO_LARGE', `the routing headers would take ${oversized} bytes, over the ${MAX_HEADER_BYTES}-byte limit (too many recipients)`).error);
+      }
       const stored = await ledger.recordSubmission({
         docId, kind: h.kind, sender, digest: verdict.digest, submittedAt: hop.at,
         ...(subject ? { subject } : {}), ...(documentId ? { documentId } : {}), ...(code ? { code } : {}),
       }, recipients, hop);
       // A resubmission publishes again: if the first attempt died before the broker confirmed,
       // this completes it; if it did not, the receivers' dedupe absorbs the repeat.
-      await dispatch({
-        body: bytes, kind: h.kind, docId, originHub: self, sender, trace: [hop],
-        ...(subject ? { subject } : {}),
-        ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
-        ...(documentId ? { documentId } : {}),
-      }, routes.value, verdict.digest);
+      try {
+        await publish(prepared);
+      } catch (err) {
+        // 503 means nothing was accepted: the row this call made goes (a resubmission's stays).
+        if (stored === 'new') await ledger.withdrawSubmission(docId);
+        log.warn({ docId, err: (err as Error).message }, 'submission not confirmed by the broker; withdrawn');
+        return fail('UNAVAILABLE', `the broker did not take the package (${(err as Error).message}): nothing was accepted, retry later`);
+      }
       await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
       metrics.accepted('submit');
       log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
@@ -254,14 +283,25 @@ export function createPipeline(deps: PipelineDeps) {
         await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
         return 'ack';
       }
-      const sealOk = (digest: string) =>
-        deps.hubCertificates(m.sealHub).some((cert) => verifySeal({ digest, docId: m.docId, trace: m.trace }, m.seal, cert));
-      const sealError: HubError = { code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify` };
+      // The seal first: nothing in a message is acted on before a trusted hub vouches for it.
+      if (!sealVerifies(m, digestOf(body))) {
+        await outlet.deadLetter(body, headers, sealError(m));
+        return 'ack';
+      }
       if (m.kind === 'receipt') {
-        const receipts = sealOk(digestOf(body)) ? ReceiptBatch.safeParse(parseJson(body)) : null;
-        if (receipts === null || !receipts.success) {
-          await outlet.deadLetter(body, headers, receipts === null ? sealError
-            : { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
+        const receipts = ReceiptBatch.safeParse(parseJson(body));
+        if (!receipts.success) {
+          await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
+          return 'ack';
+        }
+        // A hub speaks only for the recipients it routes to: a receipt about any other, even
+        // sealed, is a forgery by that hub's server.
+        const stranger = receipts.data.find((r) => {
+          const target = registry.agencies.get(r.organId)?.hubId;
+          return target === undefined || nextHop(registry, self, target)?.hub !== m.sealHub;
+        });
+        if (stranger !== undefined) {
+          await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
           return 'ack';
         }
         await Promise.all(receipts.data.map(({ originHub, ...r }) => sendReceipt(originHub, r)));
@@ -270,11 +310,6 @@ export function createPipeline(deps: PipelineDeps) {
       const verdict = await check(body);
       if (!verdict.ok) {
         await refuse(m, headers, verdict.error, record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
-        return 'ack';
-      }
-      // The previous hub's seal, last (ARCHITECTURE.md's order), over the digest the check computed.
-      if (!sealOk(verdict.digest)) {
-        await refuse(m, headers, sealError, record(verdict, started, true, { stage: 'seal', code: sealError.code }));
         return 'ack';
       }
       const routes = routePackage(m.recipients, registry, self);
@@ -295,6 +330,11 @@ export function createPipeline(deps: PipelineDeps) {
       const m = fromAmqp(body, headers);
       if ('error' in m) {
         await outlet.deadLetter(body, headers, { code: 'POLICY_VIOLATION', message: `unreadable hop headers: ${m.error}` });
+        return 'ack';
+      }
+      // Only this hub publishes to its mailbox stage, so only its own seal is accepted here.
+      if (m.sealHub !== self || !sealVerifies(m, digestOf(body))) {
+        await outlet.deadLetter(body, headers, sealError(m));
         return 'ack';
       }
       if (m.kind === 'receipt') return 'ack';
@@ -339,6 +379,14 @@ export function createPipeline(deps: PipelineDeps) {
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/** What a seal covers, from a message (sealed by `sealHub` for hub `to`). */
+function sealInput(m: Omit<HopMessage, 'seal' | 'sealHub'>, to: string, sealHub: string, digest: string): SealInput {
+  return {
+    to, sealHub, digest, kind: m.kind, docId: m.docId, originHub: m.originHub, sender: m.sender, recipients: m.recipients,
+    trace: m.trace, statusCode: m.statusCode, documentId: m.documentId, subject: m.subject,
+  };
+}
 
 /** The hub's doc id: derived from the bytes, so the same package always gets the same id. */
 export function docIdOf(bytes: Uint8Array): string {

@@ -33,13 +33,15 @@ export interface NetworkOptions {
   log?: Logger;
   /** The hubs' clock (default: the real one), e.g. to let an hour pass in a test. */
   clock?: () => Date;
+  /** The broker URL the hubs use (e.g. with a broker user of their own); by default AMQP_URL. */
+  amqpUrl?: string;
 }
 
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-net-'));
   const province = `T${String(10 + Math.floor(Math.random() * 90))}`;
   const net = await buildDemoNetwork({
-    dir, province, ports: [0, 0, 0], amqpUrl: AMQP_URL, now: new Date(),
+    dir, province, ports: [0, 0, 0], amqpUrl: options.amqpUrl ?? AMQP_URL, now: new Date(),
     managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672',
   });
   const config = parseConfig(net.config, dir, {});

@@ -4,16 +4,20 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deleteNetworkQueues } from '../../src/demo/network.js';
+import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { AMQP_URL } from '../helpers/network.js';
 import { lgsp, tempDir } from '../helpers/tools.js';
 
 const tmp = tempDir();
-// The demo leaves its queues for the next start to clear; a test removes them itself.
+// The demo leaves its queues and broker users for the next start to reuse; a test removes them itself.
 let hubs: { id: string; parentId: string | null }[] = [];
 afterAll(async () => {
-  await deleteNetworkQueues(AMQP_URL, { hubs: hubs.map((h) => ({ ...h, name: h.id, port: 0 })) });
+  const demoHubs = hubs.map((h) => ({ ...h, name: h.id, port: 0 }));
+  await deleteNetworkQueues(AMQP_URL, { hubs: demoHubs });
+  if (madeUsers) deleteBrokerUsers(brokerUsersFor(demoHubs));
   tmp.cleanup();
 });
+let madeUsers = false;
 
 const Manifest = z.object({
   hubs: z.array(z.object({ id: z.string(), parentId: z.string().nullable(), url: z.string().url() })).length(3),
@@ -30,6 +34,9 @@ describe('lgsp demo', () => {
     const r = lgsp('demo', '--once', '--dir', dir, '--port', '0', '--province', province);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('byte-identical to what was signed');
+    // Where rabbitmqctl can make them (it can wherever this suite's broker-users tests run), a user per hub.
+    madeUsers = r.stdout.includes('each hub on its own broker user');
+    expect(madeUsers || r.stdout.includes('cannot create broker users with rabbitmqctl')).toBe(true);
     expect(r.stdout).toMatch(/"delivery":"acked","status":"03"/);
     expect(r.stdout.match(/hub \S+ {2}accepted {2}/g)).toHaveLength(3);
     const manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'agencies.json'), 'utf8')));

@@ -24,7 +24,7 @@ describe('the journal under a queue', () => {
   beforeAll(async () => {
     conn = await connectBus(AMQP_URL, log);
     await conn.withChannel((ch) => deleteTopology(ch, hubId, []));
-    await conn.withChannel((ch) => assertTopology(ch, hubId, []));
+    await conn.onConnect((model) => assertTopology(() => model.createChannel(), hubId, []));
     publisher = journaled(await createPublisher(conn, log), () => new Date(), log);
   });
   afterAll(async () => {

@@ -17,6 +17,22 @@ describe('configuration', () => {
     expect(parseConfig(base, '/x', { AMQP_URL: 'amqp://broker' })).toMatchObject({ ok: true, value: { amqpUrl: 'amqp://broker' } });
   });
 
+  it('reads AMQP TLS files relative to the configuration file, for the network and per hub', () => {
+    const c = parseConfig({
+      ...base, amqpUrl: 'amqps://broker.tinh.example:5671', amqpTls: { caFile: 'tls/ca.pem' },
+      hubs: [hub('000.00.00.H53', { amqpUrl: 'amqps://broker.huyen.example:5671', amqpTls: { caFile: '/pki/ca.pem', certFile: 'hub.crt', keyFile: 'hub.key' } })],
+    }, '/etc/lgsp', {});
+    expect(c).toMatchObject({ ok: true, value: {
+      amqpTls: { caFile: '/etc/lgsp/tls/ca.pem' },
+      hubs: [{ amqpTls: { caFile: '/pki/ca.pem', certFile: '/etc/lgsp/hub.crt', keyFile: '/etc/lgsp/hub.key' } }],
+    } });
+    expect(c.ok && c.value.amqpTls).not.toHaveProperty('certFile');
+    expect(parseConfig({ ...base, amqpTls: { caFile: 'ca.pem', certFile: 'hub.crt' } }, '/x', {}))
+      .toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('certFile and keyFile go together') } });
+    expect(parseConfig({ ...base, amqpTls: { certFile: 'hub.crt' } }, '/x', {}))
+      .toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('amqpTls.caFile') } });
+  });
+
   it('has HTTP edge defaults, and refuses a headers timeout longer than the request timeout', () => {
     expect(parseConfig(base, '/x', {})).toMatchObject({ ok: true, value: {
       http: { requestTimeoutMs: 120_000, headersTimeoutMs: 10_000, rateLimit: { perSecond: 200, burst: 400 } },

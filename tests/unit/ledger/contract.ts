@@ -63,6 +63,17 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect((await ledger.sent('A', 1)).map((s) => s.docId)).toEqual([docId(2)]);
     });
 
+    it('withdraws a submission the broker did not take, leaving no trace of it', async () => {
+      const { ledger } = await fresh();
+      await submit(ledger, 1);
+      await submit(ledger, 2);
+      await ledger.withdrawSubmission(docId(1));
+      expect(await ledger.submission(docId(1))).toBeNull();
+      expect(await ledger.trace(docId(1))).toEqual([]);
+      expect((await ledger.sent('A', 10)).map((s) => s.docId)).toEqual([docId(2)]);
+      expect(await submit(ledger, 1)).toBe('new');
+    });
+
     it('moves a recipient\'s delivery state forward only, and keeps its business status', async () => {
       const { ledger } = await fresh();
       await submit(ledger, 1);

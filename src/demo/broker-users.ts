@@ -1,0 +1,67 @@
+// A broker user per hub for a network on one broker (docs/security.md, "Broker users"): the
+// network's topology is declared once with an administrator's connection, then each hub connects
+// as `lgsp-<hub id>`, whose permissions reach only its own queues, its neighbours' ingress and the
+// network's broadcast exchange. Users are made with rabbitmqctl on the broker host.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
+import { fail, ok, type Result } from '../errors.js';
+import { assertBroadcast, trustExchange } from '../bus/broadcast.js';
+import { assertTopology, brokerPermissions, type BrokerPermissions } from '../bus/topology.js';
+import type { DemoHub } from './network.js';
+
+export interface BrokerUser { hubId: string; user: string; password: string; permissions: BrokerPermissions }
+
+const neighboursOf = (hubs: readonly DemoHub[], h: DemoHub) => hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id);
+const rootOf = (hubs: readonly DemoHub[]) => hubs.find((h) => h.parentId === null)!.id;
+
+/** A user, a fresh password and the permissions for each hub. */
+export function brokerUsersFor(hubs: readonly DemoHub[]): BrokerUser[] {
+  return hubs.map((h) => ({
+    hubId: h.id, user: `lgsp-${h.id}`, password: randomBytes(18).toString('base64url'),
+    permissions: brokerPermissions(h.id, neighboursOf(hubs, h), trustExchange(rootOf(hubs))),
+  }));
+}
+
+/** Declares every hub's queues and exchanges with an administrator's connection (the hubs' users may not). */
+export async function provisionNetwork(adminUrl: string, hubs: readonly DemoHub[]): Promise<void> {
+  const conn = await amqp.connect(adminUrl);
+  try {
+    const open = () => conn.createChannel();
+    for (const h of hubs) {
+      await assertTopology(open, h.id, [], neighboursOf(hubs, h));
+      await assertBroadcast(open, h.id, rootOf(hubs));
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Creates (or resets the password of) each user and sets its permissions on vhost `/`, with rabbitmqctl. */
+export function createBrokerUsers(users: readonly BrokerUser[]): Result<void> {
+  const run = (...args: string[]) => execFileSync('rabbitmqctl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const existing = new Set(run('list_users', '--quiet', '--no-table-headers').split('\n').map((l) => l.split('\t')[0]));
+    for (const u of users) {
+      if (existing.has(u.user)) run('change_password', u.user, u.password);
+      else run('add_user', u.user, u.password);
+      run('set_permissions', '-p', '/', u.user, u.permissions.configure, u.permissions.write, u.permissions.read);
+    }
+    return ok(undefined);
+  } catch (err) {
+    return fail('UNAVAILABLE', `cannot create broker users with rabbitmqctl: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Removes the users (a test's clean-up). */
+export function deleteBrokerUsers(users: readonly BrokerUser[]): void {
+  for (const u of users) execFileSync('rabbitmqctl', ['delete_user', u.user], { stdio: 'ignore' });
+}
+
+/** The broker URL with a user's credentials. */
+export function withUser(amqpUrl: string, user: BrokerUser): string {
+  const url = new URL(amqpUrl);
+  url.username = encodeURIComponent(user.user);
+  url.password = encodeURIComponent(user.password);
+  return url.toString();
+}

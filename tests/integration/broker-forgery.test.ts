@@ -1,0 +1,169 @@
+// Whoever can publish on the broker is not trusted (issue 14, item 5). Each forgery here is
+// published with amqplib to the real RabbitMQ, into the queues of a running 3-hub network, the
+// way a leaked broker credential would: nothing it says is acted on, and it ends dead-lettered
+// with a code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, X509Certificate } from 'node:crypto';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubQueues } from '../../src/bus/topology.js';
+import { trustExchange } from '../../src/bus/broadcast.js';
+import { stringHeaders, toHeaders } from '../../src/bus/message.js';
+import { hashApiKey } from '../../src/http/auth.js';
+import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
+import { createHubSigner } from '../../src/hop/seal.js';
+import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+
+let n: TestNetwork;
+let commune: Agent, district: Agent, province: Agent;
+const ids = () => ({ province: n.hubs[0]!.id, district: n.hubs[1]!.id, commune: n.hubs[2]!.id });
+
+beforeAll(async () => {
+  n = await startTestNetwork();
+  commune = n.agent('000.07.05.');
+  district = n.agent('000.00.05.');
+  province = n.agent('000.00.12.');
+}, 60_000);
+afterAll(async () => { await n?.close(); });
+
+/** Publishes as a broker user would: straight into a queue, or to an exchange. */
+async function publish(to: { queue: string } | { exchange: string }, body: Buffer, headers: Record<string, string>): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    const options = { persistent: true, headers };
+    if ('queue' in to) ch.sendToQueue(to.queue, body, options);
+    else ch.publish(to.exchange, '', body, options);
+    await ch.waitForConfirms();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** A hub's dead letters for a doc id, through its admin API. */
+const deadLetters = async (hub: number, docId: string) => {
+  const res = await n.admin(hub, 'GET', `/api/admin/dead-letters?docId=${encodeURIComponent(docId)}`);
+  return res.json.items as { docId: string; reasonCode: string; reason: string }[];
+};
+const deadLetterOf = (hub: number, docId: string, count = 1) =>
+  eventually(async () => { const items = await deadLetters(hub, docId); return items.length >= count ? items : undefined; }, `${count} dead letter(s) of ${docId} at hub ${hub}`);
+
+const inboxOf = async (agent: Agent) => ((await agent.request('GET', '/api/v1/edocs/received')).json.items as { docId: string }[]).map((i) => i.docId);
+const delivered = (agent: Agent, docId: string) =>
+  eventually(async () => ((await inboxOf(agent)).includes(docId) ? true : undefined), `${docId} in ${agent.agency.code}'s inbox`);
+
+describe('the broker is a network, not a friend', () => {
+  it('dead-letters an unsigned trust change registering an agency, on every hub, and registers nothing', async () => {
+    const code = `000.09.05.${ids().province.slice(-3)}`;
+    const apiKey = 'forged-api-key-for-a-forged-agency';
+    const marker = `forged-agency-${Date.now()}`;
+    const change = {
+      kind: 'agency.add', code, name: 'Cơ quan giả', parent: null, hubId: ids().district, apiKeyHash: hashApiKey(apiKey),
+      actor: 'admin', at: new Date().toISOString(), origin: ids().province,
+    };
+    await publish({ exchange: trustExchange(ids().province) }, Buffer.from(JSON.stringify(change)), { 'x-lgsp-doc-id': marker });
+    // The same change claiming a hub's signature it does not have.
+    await publish({ exchange: trustExchange(ids().province) }, Buffer.from(JSON.stringify(change)), {
+      'x-lgsp-doc-id': marker, 'x-lgsp-seal-hub': ids().province, 'x-lgsp-seal': Buffer.from('forged').toString('base64'),
+    });
+    for (const hub of [0, 1, 2]) {
+      const dead = await deadLetterOf(hub, marker, 2);
+      expect(dead.map((d) => d.reasonCode)).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID']);
+      const agencies = (await n.admin(hub, 'GET', '/api/admin/agencies')).json.items as { code: string }[];
+      expect(agencies.map((a) => a.code)).not.toContain(code);
+    }
+    const signIn = await fetch(`${n.hubs[1]!.url}/api/v1/edocs/received`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(signIn.status).toBe(401);
+  });
+
+  it('never puts an unsealed (or wrongly sealed) package from the deliver queue into a mailbox', async () => {
+    const bytes = n.document(commune, [district], 'Thả thẳng vào hộp thư');
+    const docId = docIdOf(bytes);
+    const headers = (sealHub: string) => toHeaders({
+      body: bytes, kind: 'edoc', docId, originHub: ids().commune, sender: commune.agency.code, recipients: [district.agency.code],
+      trace: [], seal: Buffer.from('forged').toString('base64'), sealHub,
+    });
+    await publish({ queue: hubQueues(ids().district).deliver }, bytes, headers(ids().district));
+    await publish({ queue: hubQueues(ids().district).deliver }, bytes, headers(ids().commune));
+    const dead = await deadLetterOf(1, docId, 2);
+    expect(dead.map((d) => d.reasonCode)).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID']);
+    expect(await inboxOf(district)).not.toContain(docId);
+  });
+
+  it('refuses a sealed package whose routing headers were changed on the broker', async () => {
+    const ingress = hubQueues(ids().district).ingress;
+    expect((await n.admin(1, 'POST', `/api/admin/queues/${ingress}/pause`)).status).toBe(200);
+    const bytes = n.document(commune, [province], 'Niêm phong thật, tiêu đề bị đổi');
+    const docId = docIdOf(bytes);
+    expect((await commune.submit(bytes)).status).toBe(202);
+    // Take the commune hub's sealed message off the district's ingress, as a broker user can.
+    const conn = await amqp.connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    const taken = await eventually(async () => (await ch.get(ingress, { noAck: true })) || undefined, 'the sealed message in the district ingress');
+    await conn.close();
+    const original = stringHeaders(taken.properties.headers);
+    expect(original['x-lgsp-doc-id']).toBe(docId);
+    const changes: Record<string, string>[] = [
+      { 'x-lgsp-recipients': JSON.stringify([district.agency.code]) },
+      { 'x-lgsp-sender': n.agent('001.07.05.').agency.code },
+      { 'x-lgsp-kind': 'status', 'x-lgsp-status-code': '02' },
+      { 'x-lgsp-status-code': '05' },
+      { 'x-lgsp-document-id': 'another-document' },
+      { 'x-lgsp-subject': 'Tiêu đề khác' },
+      { 'x-lgsp-origin-hub': ids().district },
+    ];
+    for (const change of changes) await publish({ queue: ingress }, taken.content, { ...original, ...change });
+    expect((await n.admin(1, 'POST', `/api/admin/queues/${ingress}/resume`)).status).toBe(200);
+    const dead = await deadLetterOf(1, docId, changes.length);
+    expect(dead.map((d) => d.reasonCode)).toEqual(changes.map(() => 'SIGNATURE_INVALID'));
+    expect(await inboxOf(district)).not.toContain(docId);
+    expect(await inboxOf(province)).not.toContain(docId);
+  });
+
+  it('changes no delivery or business state on a forged receipt or status', async () => {
+    const bytes = n.document(commune, [district], 'Chờ biên nhận');
+    const documentId = /<(?:\w+:)?DocumentId>([^<]+)</.exec(bytes.toString('utf8'))![1]!;
+    const sent = await commune.submit(bytes);
+    expect(sent.status).toBe(202);
+    const { docId } = sent.json as { docId: string };
+    await delivered(district, docId);
+    const stateAtSender = async () => {
+      const items = (await commune.request('GET', '/api/v1/edocs/sent')).json.items as { docId: string; recipients: { delivery: string; status?: string }[] }[];
+      return items.find((i) => i.docId === docId)?.recipients[0];
+    };
+    await eventually(async () => ((await stateAtSender())?.delivery === 'delivered' ? true : undefined), 'the delivered receipt');
+
+    // A receipt batch saying the recipient acknowledged it, unsealed, into the origin hub's ingress.
+    const receipts = Buffer.from(JSON.stringify([{ originHub: ids().commune, docId, organId: district.agency.code, delivery: 'acked', status: '05', trace: [] }]));
+    const receiptId = `receipts-forged-${Date.now()}`;
+    await publish({ queue: hubQueues(ids().commune).ingress }, receipts, toHeaders({
+      body: receipts, kind: 'receipt', docId: receiptId, originHub: ids().district, sender: ids().district, recipients: [district.agency.code],
+      trace: [], seal: Buffer.from('forged').toString('base64'), sealHub: ids().district,
+    }));
+    // A status "05" from the recipient, unsealed, straight into the origin hub's mailbox stage.
+    const status = n.status(district, '05', { OrganId: commune.agency.code, DocumentId: documentId });
+    const statusId = docIdOf(status);
+    await publish({ queue: hubQueues(ids().commune).deliver }, status, toHeaders({
+      body: status, kind: 'status', docId: statusId, originHub: ids().district, sender: district.agency.code, recipients: [commune.agency.code],
+      trace: [], seal: Buffer.from('forged').toString('base64'), sealHub: ids().commune, statusCode: '05', documentId,
+    }));
+    // The same receipt sealed by a hub this hub trusts (the province) but that does not lead to
+    // the recipient: what a compromised hub server with its own seal key could send.
+    const provinceSigned = `receipts-province-${Date.now()}`;
+    const provinceHub = (n.net.config.hubs as { id: string; sealKeyFile: string; sealCertFile: string }[]).find((h) => h.id === ids().province)!;
+    const signer = createHubSigner(ids().province, fs.readFileSync(path.resolve(n.net.dir, provinceHub.sealKeyFile), 'utf8'),
+      new X509Certificate(fs.readFileSync(path.resolve(n.net.dir, provinceHub.sealCertFile))));
+    if (!signer.ok) throw new Error(signer.error.message);
+    const fields = {
+      kind: 'receipt' as const, docId: provinceSigned, originHub: ids().province, sender: ids().province, recipients: [district.agency.code], trace: [],
+    };
+    const seal = signer.value.seal({ ...fields, to: ids().commune, sealHub: ids().province, digest: createHash('sha256').update(receipts).digest('hex') });
+    await publish({ queue: hubQueues(ids().commune).ingress }, receipts, toHeaders({ ...fields, body: receipts, seal, sealHub: ids().province }));
+    expect((await deadLetterOf(2, provinceSigned))[0]!).toMatchObject({ reasonCode: 'POLICY_VIOLATION', reason: expect.stringContaining('does not lead to') });
+    expect((await deadLetterOf(2, receiptId))[0]!.reasonCode).toBe('SIGNATURE_INVALID');
+    expect((await deadLetterOf(2, statusId))[0]!.reasonCode).toBe('SIGNATURE_INVALID');
+    expect(await stateAtSender()).toEqual({ organId: district.agency.code, delivery: 'delivered' });
+    expect(await inboxOf(commune)).not.toContain(statusId);
+  });
+});

@@ -1,0 +1,149 @@
+// Broker users (docs/security.md, "Broker users"), made with rabbitmqctl for these tests and
+// removed after. The shared user docker-compose.yml creates: a network on it works end to end,
+// and it can neither read nor declare a queue outside lgsp.*. A user per hub: the network works,
+// and a hub's user can publish into its neighbours' ingress only, never another hub's queues.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubExchanges, hubQueues } from '../../src/bus/topology.js';
+import { brokerUsersFor, createBrokerUsers, deleteBrokerUsers, provisionNetwork, withUser, type BrokerUser } from '../../src/demo/broker-users.js';
+import { AMQP_URL, eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+
+const hasRabbitmqctl = (() => {
+  try {
+    execFileSync('rabbitmqctl', ['status'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false; // not installed, or no broker node it can reach: said in the skip message below
+  }
+})();
+const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', args, { stdio: 'ignore' });
+const user = `lgsp-test-hubs-${randomUUID().slice(0, 8)}`;
+const password = randomUUID();
+const userUrl = (() => { const u = new URL(AMQP_URL); u.username = user; u.password = password; return u.toString(); })();
+const stranger = `not-lgsp-${randomUUID()}`;
+let n: TestNetwork;
+
+describe.skipIf(!hasRabbitmqctl)('broker users (skipped: rabbitmqctl cannot reach the broker here)', () => {
+  beforeAll(async () => {
+    rabbitmqctl('add_user', user, password);
+    // The permissions of docker-compose.yml's lgsp-hubs user.
+    rabbitmqctl('set_permissions', '-p', '/', user, '^lgsp\\.', '^(lgsp\\..*|amq\\.default)$', '^lgsp\\.');
+    const admin = await amqp.connect(AMQP_URL);
+    await (await admin.createChannel()).assertQueue(stranger, { durable: false, autoDelete: false });
+    await admin.close();
+    n = await startTestNetwork({ amqpUrl: userUrl });
+  }, 60_000);
+  afterAll(async () => {
+    await n?.close();
+    const admin = await amqp.connect(AMQP_URL);
+    await (await admin.createChannel()).deleteQueue(stranger);
+    await admin.close();
+    rabbitmqctl('delete_user', user);
+  });
+
+  it('runs a network whose hubs connect as the restricted user', async () => {
+    const commune = n.agent('000.07.05.');
+    const province = n.agent('000.00.12.');
+    const r = await commune.submit(n.document(commune, [province], 'Qua người dùng riêng của trục'));
+    expect(r.status).toBe(202);
+    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery through hubs on the restricted user');
+  });
+
+  it('refuses that user reading or declaring a queue outside lgsp.*', async () => {
+    const conn = await amqp.connect(userUrl);
+    const refused = async (act: (ch: amqp.Channel) => Promise<unknown>) => {
+      const ch = await conn.createChannel();
+      ch.on('error', () => { /* the refusal closes the channel; the rejected call below says why */ });
+      return act(ch).then(() => 'allowed', (err: Error) => err.message);
+    };
+    expect(await refused((ch) => ch.get(stranger))).toContain('ACCESS_REFUSED');
+    expect(await refused((ch) => ch.assertQueue(`not-lgsp-${randomUUID()}`))).toContain('ACCESS_REFUSED');
+    expect(await refused((ch) => ch.deleteQueue(stranger))).toContain('ACCESS_REFUSED');
+    await conn.close();
+  });
+});
+
+describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl cannot reach the broker here)', () => {
+  let net: TestNetwork;
+  let users: BrokerUser[] = [];
+  beforeAll(async () => {
+    net = await startTestNetwork({
+      configFor: async (hubId, config, demo) => {
+        if (users.length === 0) {
+          users = brokerUsersFor(demo.hubs);
+          await provisionNetwork(AMQP_URL, demo.hubs);
+          const created = createBrokerUsers(users);
+          if (!created.ok) throw new Error(created.error.message);
+        }
+        return { ...config, hubs: config.hubs.map((h) => ({ ...h, amqpUrl: withUser(AMQP_URL, users.find((u) => u.hubId === h.id)!) })) };
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await net?.close();
+    deleteBrokerUsers(users);
+  });
+
+  it('runs the network, documents and receipts both ways, each hub on its own user', async () => {
+    const commune = net.agent('000.07.05.');
+    const province = net.agent('000.00.12.');
+    const r = await commune.submit(net.document(commune, [province], 'Mỗi trục một người dùng'));
+    expect(r.status).toBe(202);
+    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery at the province');
+    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/sent')).json.items
+      .find((i: { docId: string }) => i.docId === r.json.docId)?.recipients[0]?.delivery === 'delivered' ? true : undefined), 'the delivered receipt at the commune');
+  });
+
+  it('lets the commune hub\'s user publish only into its neighbour\'s ingress, never into another hub\'s queues', async () => {
+    const [province, district, commune] = net.hubs.map((h) => h.id) as [string, string, string];
+    const conn = await amqp.connect(withUser(AMQP_URL, users.find((u) => u.hubId === commune)!));
+    const attempt = async (exchange: string, routingKey: string) => {
+      const ch = await conn.createConfirmChannel();
+      // A refusal closes the channel with ACCESS_REFUSED; waitForConfirms then only says it closed.
+      let refusal = '';
+      ch.on('error', (err: Error) => { refusal = err.message; });
+      ch.publish(exchange, routingKey, Buffer.from('<forged/>'), { persistent: true });
+      return ch.waitForConfirms().then(async () => { await ch.close(); return 'published'; }, (err: Error) => refusal || err.message);
+    };
+    // Allowed: its neighbour's ingress (where the district's seal check stops a forgery).
+    expect(await attempt(hubExchanges(district).inbound, hubQueues(district).ingress)).toBe('published');
+    // Refused: a non-neighbour's ingress, a neighbour's mailbox stage, any queue by the default exchange.
+    expect(await attempt(hubExchanges(province).inbound, hubQueues(province).ingress)).toContain('ACCESS_REFUSED');
+    expect(await attempt(hubExchanges(district).own, hubQueues(district).deliver)).toContain('ACCESS_REFUSED');
+    expect(await attempt('', hubQueues(province).ingress)).toContain('ACCESS_REFUSED');
+    expect(await attempt('', hubQueues(district).deliver)).toContain('ACCESS_REFUSED');
+    // Nor read another hub's queue, nor delete one.
+    const ch = await conn.createChannel();
+    ch.on('error', () => { /* as above */ });
+    expect(await ch.get(hubQueues(district).ingress).then(() => 'read', (err: Error) => err.message)).toContain('ACCESS_REFUSED');
+    const ch2 = await conn.createChannel();
+    ch2.on('error', () => { /* as above */ });
+    expect(await ch2.deleteQueue(hubQueues(district).deliver).then(() => 'deleted', (err: Error) => err.message)).toContain('ACCESS_REFUSED');
+    await conn.close();
+    // The one forgery it could publish was dead-lettered at the district, unread as a hop message.
+    await eventually(async () => ((await net.admin(1, 'GET', '/api/admin/dead-letters')).json.items.length === 1 ? true : undefined), 'the forgery in the district\'s dead letters');
+  });
+});
+
+describe.skipIf(!hasRabbitmqctl)('a hub on a restricted user before its topology is provisioned (skipped: no rabbitmqctl)', () => {
+  let users: BrokerUser[] = [];
+  afterAll(() => deleteBrokerUsers(users));
+
+  it('does not start, and says what is missing and what to do', async () => {
+    const started = startTestNetwork({
+      configFor: (hubId, config, demo) => {
+        if (users.length === 0) {
+          users = brokerUsersFor(demo.hubs);
+          const created = createBrokerUsers(users);
+          if (!created.ok) throw new Error(created.error.message);
+        }
+        return { ...config, hubs: config.hubs.map((h) => ({ ...h, amqpUrl: withUser(AMQP_URL, users.find((u) => u.hubId === h.id)!) })) };
+      },
+    });
+    await expect(started).rejects.toThrow(/cannot set up its queues: the exchange lgsp\.\S+\.own does not exist and this broker user may not create it: provision the topology first/);
+  });
+});

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run by `npm test` (pretest) before anything else: makes this machine ready for the tests, or
 # says exactly what is missing. The tests use real peers: xmlsec1 and xmllint (interop), Debian's
-# chromium (the console's browser tests), and RabbitMQ with its management plugin (queue stats).
+# chromium (the console's browser tests), docker-compose (to render the compose file), and
+# RabbitMQ with its management plugin (queue stats).
 # On a Debian machine as root it installs and enables what is missing; elsewhere it prints the
 # command to run and stops with exit 2 (an environment error, as the CLI's exit statuses say).
 set -euo pipefail
@@ -15,6 +16,8 @@ missing=()
 command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 [ -x "${LGSP_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+# docker-compose renders docker-compose.yml in a test (no Docker engine is needed for that).
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   if as_root && command -v apt-get >/dev/null; then
     say "installing ${missing[*]} (apt-get)"
@@ -68,4 +71,4 @@ if ! management_ok; then
   for _ in $(seq 60); do management_ok && break; sleep 1; done
   management_ok || die "the management plugin is enabled but its API does not answer within 60 s"
 fi
-say "ready (xmlsec1, xmllint, chromium, RabbitMQ with management)"
+say "ready (xmlsec1, xmllint, chromium, docker-compose, RabbitMQ with management)"

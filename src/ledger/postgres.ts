@@ -4,13 +4,13 @@
 // lock, so replicas starting together migrate once. State moves are single statements that
 // compare and set in the database (the ledger contract): replicas never move a state backwards.
 import pg from 'pg';
-import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import type { HopRecord } from '../hop/seal.js';
+import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
-  CERT_STATES, DELIVERY_STATES, type AckOutcome, type CertRecord, type DeadLetter, type DeliveryState, type Ledger, type RecipientState,
-  type SubmittedDocument,
-} from './store.js';
+  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
+  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+} from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -53,40 +53,6 @@ CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
 `];
 
-const DELIVERY_RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
-const CERT_RANK: Record<(typeof CERT_STATES)[number], number> = { active: 0, retired: 1, revoked: 2 };
-const rankOf = (expr: string, rank: Record<string, number>) =>
-  `(CASE ${expr} ${Object.entries(rank).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} END)`;
-
-// Rows read back are a boundary too.
-const DocumentRow = z.object({
-  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
-  document_id: z.string().nullable(), code: z.string().nullable(), digest: z.string(), submitted_at: z.string(),
-});
-const RecipientRow = z.object({ organ_id: z.string(), delivery: z.enum(DELIVERY_STATES), status: z.string().nullable() });
-const MailboxRow = z.object({
-  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
-  status_code: z.string().nullable(), received_at: z.string(),
-});
-const TraceRow = z.object({ hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']), checks: z.string(), ms: z.number().nullable() });
-const CertRow = z.object({
-  fingerprint: z.string(), agency: z.string(), pem: z.string(), subject: z.string(), not_before: z.string(), not_after: z.string(),
-  state: z.enum(CERT_STATES), retire_at: z.string().nullable(), revoked_at: z.string().nullable(), reason: z.string().nullable(),
-  added_at: z.string(), added_by: z.string(),
-});
-const CrlRow = z.object({ issuer_fingerprint: z.string(), der: z.instanceof(Buffer), this_update: z.string(), imported_at: z.string(), imported_by: z.string() });
-const DeadRow = z.object({
-  id: z.number(), doc_id: z.string(), kind: z.string(), sender: z.string(), reason_code: z.string(), reason: z.string(),
-  dead_at: z.string(), headers: z.string(), size: z.number(), replayed_at: z.string().nullable(),
-});
-const SearchRow = z.object({
-  doc_id: z.string(), first_seen: z.string(), rejected: z.boolean(), origin: z.string().nullable(), delivered: z.string().nullable(),
-  kind: z.string().nullable(), sender: z.string().nullable(), subject: z.string().nullable(),
-});
-const AgencyRow = z.object({ code: z.string(), name: z.string(), parent: z.string().nullable(), hub_id: z.string(), api_key_hash: z.string() });
-const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.string() });
-const Count = z.object({ n: z.coerce.number() });
-
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
   return `lgsp_${hubId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
@@ -119,36 +85,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     }
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
-    (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map((r) => {
-      const row = RecipientRow.parse(r);
-      return { organId: row.organ_id, delivery: row.delivery, ...(row.status === null ? {} : { status: row.status }) };
-    });
-  const toDocument = (r: unknown): SubmittedDocument => {
-    const row = DocumentRow.parse(r);
-    return {
-      docId: row.doc_id, kind: row.kind, sender: row.sender, digest: row.digest, submittedAt: row.submitted_at,
-      ...(row.subject === null ? {} : { subject: row.subject }),
-      ...(row.document_id === null ? {} : { documentId: row.document_id }),
-      ...(row.code === null ? {} : { code: row.code }),
-    };
-  };
-  const toCert = (r: unknown): CertRecord => {
-    const row = CertRow.parse(r);
-    return {
-      fingerprint: row.fingerprint, agency: row.agency, pem: row.pem, subject: row.subject, notBefore: row.not_before, notAfter: row.not_after,
-      state: row.state, addedAt: row.added_at, addedBy: row.added_by,
-      ...(row.retire_at === null ? {} : { retireAt: row.retire_at }),
-      ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-      ...(row.reason === null ? {} : { reason: row.reason }),
-    };
-  };
-  const toDeadLetter = (r: unknown): DeadLetter => {
-    const row = DeadRow.parse(r);
-    return {
-      id: row.id, docId: row.doc_id, kind: row.kind, sender: row.sender, reasonCode: row.reason_code, reason: row.reason, deadAt: row.dead_at,
-      headers: JSON.parse(row.headers) as Record<string, string>, size: row.size, ...(row.replayed_at === null ? {} : { replayedAt: row.replayed_at }),
-    };
-  };
+    (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
   /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
   const filters = (parts: [string, unknown][]) => {
     const args: unknown[] = [];
@@ -177,11 +114,11 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     }),
     submission: async (docId) => {
       const row = await one('SELECT * FROM documents WHERE doc_id = $1', [docId]);
-      return row === undefined ? null : { ...toDocument(row), recipients: await recipientsOf(docId) };
+      return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
     },
     sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit]))
       .map(async (r) => {
-        const doc = toDocument(r);
+        const doc = documentOf(r);
         return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
       })),
     updateRecipients: (docId, organIds, patch, trace = []) => tx(async (c) => {
@@ -197,7 +134,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     }),
     findByDocumentId: async (sender, documentId) => {
       const row = await one("SELECT doc_id FROM documents WHERE sender = $1 AND document_id = $2 AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1", [sender, documentId]);
-      return row === undefined ? null : z.object({ doc_id: z.string() }).parse(row).doc_id;
+      return row === undefined ? null : documentIdOf(row);
     },
     deliver: (d, trace) => tx(async (c) => {
       const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at)
@@ -207,37 +144,23 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return stored ? 'stored' as const : 'duplicate' as const;
     }),
     received: async (agency, kind, limit) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
-        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`, [agency, kind ?? null, limit]))
-      .map((r) => {
-        const row = MailboxRow.parse(r);
-        return {
-          docId: row.doc_id, kind: row.kind, from: row.sender, receivedAt: row.received_at,
-          ...(row.subject === null ? {} : { subject: row.subject }),
-          ...(row.status_code === null ? {} : { statusCode: row.status_code }),
-        };
-      }),
+        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`, [agency, kind ?? null, limit])).map(receivedOf),
     countReceived: async (agency, kind) =>
-      Count.parse(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])).n,
+      countOf(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])),
     download: async (agency, docId) => {
       const row = await one('SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
-      return row === undefined ? null : z.object({ bytes: z.instanceof(Buffer) }).parse(row).bytes;
+      return row === undefined ? null : bytesOf(row, 'bytes');
     },
     ack: (agency, docId, result, reason) => tx(async (c): Promise<AckOutcome | null> => {
       // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
       const recorded = await changed('UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL',
         [now().toISOString(), result, reason ?? null, agency, docId], c);
       const entry = (await rows('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
-      if (entry === undefined) return null;
-      const row = z.object({ origin_hub: z.string(), sender: z.string(), ack_result: z.enum(['done', 'fail']) }).parse(entry);
-      if (!recorded && row.ack_result !== result) return { outcome: 'conflict', held: row.ack_result };
-      return { outcome: recorded ? 'recorded' : 'repeated', originHub: row.origin_hub, sender: row.sender };
+      return entry === undefined ? null : ackOutcomeOf(entry, recorded, result);
     }),
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
     appendTrace: (docId, hops) => tx((c) => appendTrace(c, docId, hops)),
-    trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map((r) => {
-      const row = TraceRow.parse(r);
-      return { hub: row.hub, at: row.at, verdict: row.verdict, checks: JSON.parse(row.checks) as Record<string, string>, ...(row.ms === null ? {} : { ms: row.ms }) };
-    }),
+    trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map(traceOf),
     searchDocuments: async (f) => {
       const { where, args } = filters([
         ...(f.organ === undefined ? [] : [[`(d.sender = ? OR m.sender = ? OR EXISTS (SELECT 1 FROM mailbox x WHERE x.doc_id = t.doc_id AND x.agency = ?)
@@ -251,29 +174,14 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
         LEFT JOIN documents d ON d.doc_id = t.doc_id
         LEFT JOIN (SELECT doc_id, min(sender) AS sender, min(subject) AS subject, min(kind) AS kind, min(status_code) AS status_code FROM mailbox GROUP BY doc_id) m ON m.doc_id = t.doc_id
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`;
-      const total = Count.parse(await one(`SELECT count(*) AS n ${from}`, args)).n;
+      const total = countOf(await one(`SELECT count(*) AS n ${from}`, args));
       const page = await rows(`SELECT t.doc_id, t.first_seen, t.rejected, d.doc_id AS origin, m.doc_id AS delivered,
           coalesce(d.kind, m.kind) AS kind, coalesce(d.sender, m.sender) AS sender, coalesce(d.subject, m.subject) AS subject
         ${from} ORDER BY t.first_seen DESC LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, f.limit, f.offset]);
-      return {
-        total,
-        items: page.map((r) => {
-          const row = SearchRow.parse(r);
-          return {
-            docId: row.doc_id, firstSeen: row.first_seen, rejected: row.rejected,
-            role: row.origin !== null ? 'origin' as const : row.delivered !== null ? 'destination' as const : 'transit' as const,
-            ...(row.kind === null ? {} : { kind: row.kind }), ...(row.sender === null ? {} : { sender: row.sender }),
-            ...(row.subject === null ? {} : { subject: row.subject }),
-          };
-        }),
-      };
+      return { total, items: page.map(summaryOf) };
     },
-    mailboxEntries: async (docId) => (await rows('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = $1 ORDER BY agency', [docId]))
-      .map((r) => {
-        const row = z.object({ agency: z.string(), received_at: z.string(), acked_at: z.string().nullable(), ack_result: z.string().nullable() }).parse(r);
-        return { agency: row.agency, receivedAt: row.received_at, ...(row.acked_at ? { ackedAt: row.acked_at } : {}), ...(row.ack_result ? { ackResult: row.ack_result } : {}) };
-      }),
-    certificates: async () => (await rows('SELECT * FROM certs ORDER BY agency, not_before')).map(toCert),
+    mailboxEntries: async (docId) => (await rows('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = $1 ORDER BY agency', [docId])).map(mailboxEntryOf),
+    certificates: async () => (await rows('SELECT * FROM certs ORDER BY agency, not_before')).map(certOf),
     addCertificate: async (r) => changed(`INSERT INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
     [r.fingerprint, r.agency, r.pem, r.subject, r.notBefore, r.notAfter, r.state, r.retireAt ?? null, r.revokedAt ?? null, r.reason ?? null, r.addedAt, r.addedBy]),
@@ -284,10 +192,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
         revoked_at = CASE WHEN state = 'revoked' THEN revoked_at ELSE coalesce($4, revoked_at) END,
         reason = CASE WHEN state = 'revoked' THEN reason ELSE coalesce($5, reason) END
       WHERE fingerprint = $1`, [fingerprint, patch.state ?? null, patch.retireAt ?? null, patch.revokedAt ?? null, patch.reason ?? null]),
-    crls: async () => (await rows('SELECT * FROM crls')).map((r) => {
-      const row = CrlRow.parse(r);
-      return { issuerFingerprint: row.issuer_fingerprint, der: row.der, thisUpdate: row.this_update, importedAt: row.imported_at, importedBy: row.imported_by };
-    }),
+    crls: async () => (await rows('SELECT * FROM crls')).map(crlOf),
     // The newest CRL of each CA wins, whichever replica imports it first.
     putCrl: async (r) => changed(`INSERT INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
@@ -305,40 +210,29 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
         ...(f.until === undefined ? [] : [['dead_at < ?', f.until] as [string, unknown]]),
       ]);
       const clause = ['deleted_at IS NULL', ...where].join(' AND ');
-      const total = Count.parse(await one(`SELECT count(*) AS n FROM dead_letters WHERE ${clause}`, args)).n;
+      const total = countOf(await one(`SELECT count(*) AS n FROM dead_letters WHERE ${clause}`, args));
       const page = await rows(`SELECT id, doc_id, kind, sender, reason_code, reason, dead_at, headers, octet_length(body) AS size, replayed_at
         FROM dead_letters WHERE ${clause} ORDER BY dead_at DESC, id DESC LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, f.limit, f.offset]);
-      return { items: page.map(toDeadLetter), total };
+      return { items: page.map(deadLetterOf), total };
     },
     deadLetter: async (id) => {
       const row = await one('SELECT *, octet_length(body) AS size FROM dead_letters WHERE id = $1 AND deleted_at IS NULL', [id]);
-      return row === undefined ? null : { ...toDeadLetter(row), body: z.object({ body: z.instanceof(Buffer) }).parse(row).body };
+      return row === undefined ? null : { ...deadLetterOf(row), body: bytesOf(row, 'body') };
     },
     markDeadLetter: async (id, change, at) =>
       changed(`UPDATE dead_letters SET ${change === 'replayed' ? 'replayed_at' : 'deleted_at'} = $1 WHERE id = $2 AND deleted_at IS NULL`, [at, id]),
-    agencies: async () => (await rows('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code')).map((r) => {
-      const row = AgencyRow.parse(r);
-      return { code: row.code, name: row.name, parent: row.parent, hubId: row.hub_id, apiKeyHash: row.api_key_hash };
-    }),
+    agencies: async () => (await rows('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code')).map(agencyOf),
     addAgency: async (a, at, by) => changed('INSERT INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
       [a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by]),
-    trustedCas: async () => (await rows('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at')).map((r) => {
-      const row = z.object({ fingerprint: z.string(), pem: z.string(), added_at: z.string(), added_by: z.string() }).parse(r);
-      return { fingerprint: row.fingerprint, pem: row.pem, addedAt: row.added_at, addedBy: row.added_by };
-    }),
+    trustedCas: async () => (await rows('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at')).map(caOf),
     addTrustedCa: async (fingerprint, pem, at, by) => changed('INSERT INTO cas (fingerprint, pem, added_at, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [fingerprint, pem, at, by]),
     removeTrustedCa: async (fingerprint) => changed('DELETE FROM cas WHERE fingerprint = $1', [fingerprint]),
-    hubCertificates: async () => (await rows('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at')).map((r) => {
-      const row = z.object({ hub_id: z.string(), fingerprint: z.string(), pem: z.string(), added_at: z.string() }).parse(r);
-      return { hubId: row.hub_id, fingerprint: row.fingerprint, pem: row.pem, addedAt: row.added_at };
-    }),
+    hubCertificates: async () => (await rows('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at')).map(hubCertOf),
     addHubCertificate: async (hub, fingerprint, pem, at) =>
       changed('INSERT INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [hub, fingerprint, pem, at]),
     activeSealKey: async () => {
       const row = await one('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1');
-      if (row === undefined) return null;
-      const parsed = z.object({ key_file: z.string(), cert_pem: z.string() }).parse(row);
-      return { keyFile: parsed.key_file, certPem: parsed.cert_pem };
+      return row === undefined ? null : sealKeyOf(row);
     },
     activateSealKey: async (keyFile, certPem, at) => {
       await pool.query('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES ($1, $2, $3)', [keyFile, certPem, at]);
@@ -354,10 +248,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     audit: async (actor, action, detail) => {
       await pool.query('INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)', [now().toISOString(), actor, action, JSON.stringify(detail)]);
     },
-    auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map((r) => {
-      const row = AuditRow.parse(r);
-      return { at: row.at, actor: row.actor, action: row.action, detail: JSON.parse(row.detail) as Record<string, unknown> };
-    }),
+    auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
   });
 }
@@ -396,7 +287,7 @@ function migrate(pool: pg.Pool, schema: string): Promise<void> {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`lgsp-ledger:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
-    const applied = Count.parse((await client.query(`SELECT count(*) AS n FROM ${schema}.migrations`)).rows[0]).n;
+    const applied = countOf((await client.query(`SELECT count(*) AS n FROM ${schema}.migrations`)).rows[0]);
     for (const [i, sql] of MIGRATIONS.entries()) {
       if (i < applied) continue;
       await client.query(`SET LOCAL search_path TO ${schema}`);

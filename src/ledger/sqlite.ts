@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { HopRecord } from '../hop/seal.js';
+import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
-  CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
-  type RecipientState, type SentItem, type SubmittedDocument,
-} from './store.js';
+  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
+  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+} from './rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -53,60 +53,6 @@ CREATE TABLE IF NOT EXISTS seal_keys (
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
 `;
-
-// Rows read back are a boundary too.
-const DocumentRow = z.object({
-  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
-  document_id: z.string().nullable(), code: z.string().nullable(), digest: z.string(), submitted_at: z.string(),
-});
-const RecipientRow = z.object({ doc_id: z.string(), organ_id: z.string(), delivery: z.enum(DELIVERY_STATES), status: z.string().nullable() });
-const MailboxRow = z.object({
-  doc_id: z.string(), kind: z.enum(['edoc', 'status']), sender: z.string(), subject: z.string().nullable(),
-  status_code: z.string().nullable(), received_at: z.string(),
-});
-const TraceRow = z.object({ hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']), checks: z.string(), ms: z.number().nullable() });
-
-const CertRow = z.object({
-  fingerprint: z.string(), agency: z.string(), pem: z.string(), subject: z.string(), not_before: z.string(), not_after: z.string(),
-  state: z.enum(CERT_STATES), retire_at: z.string().nullable(), revoked_at: z.string().nullable(), reason: z.string().nullable(),
-  added_at: z.string(), added_by: z.string(),
-});
-const CrlRow = z.object({ issuer_fingerprint: z.string(), der: z.instanceof(Buffer), this_update: z.string(), imported_at: z.string(), imported_by: z.string() });
-const AuditRow = z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.string() });
-
-// State moves are single statements that compare and set in the database itself, so that two
-// processes sharing one ledger can never move a state backwards (no read-modify-write here).
-const DELIVERY_RANK: Record<DeliveryState, number> = { queued: 0, in_transit: 1, delivered: 2, acked: 3, failed: 4 };
-const CERT_RANK: Record<(typeof CERT_STATES)[number], number> = { active: 0, retired: 1, revoked: 2 };
-/** A SQL expression ranking a state column or parameter by `rank`. */
-const rankOf = (expr: string, rank: Record<string, number>) =>
-  `(CASE ${expr} ${Object.entries(rank).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} END)`;
-
-const SearchRow = z.object({
-  doc_id: z.string(), first_seen: z.string(), rejected: z.number(), origin: z.string().nullable(), delivered: z.string().nullable(),
-  kind: z.string().nullable(), sender: z.string().nullable(), subject: z.string().nullable(),
-});
-const DeadRow = z.object({
-  id: z.number(), doc_id: z.string(), kind: z.string(), sender: z.string(), reason_code: z.string(), reason: z.string(),
-  dead_at: z.string(), headers: z.string(), body: z.instanceof(Buffer), size: z.number(), replayed_at: z.string().nullable(),
-});
-
-function toDeadLetter(r: z.output<typeof DeadRow>): DeadLetter {
-  return {
-    id: r.id, docId: r.doc_id, kind: r.kind, sender: r.sender, reasonCode: r.reason_code, reason: r.reason, deadAt: r.dead_at,
-    headers: JSON.parse(r.headers) as Record<string, string>, size: r.size, ...(r.replayed_at === null ? {} : { replayedAt: r.replayed_at }),
-  };
-}
-
-function toCert(row: z.output<typeof CertRow>): CertRecord {
-  return {
-    fingerprint: row.fingerprint, agency: row.agency, pem: row.pem, subject: row.subject, notBefore: row.not_before, notAfter: row.not_after,
-    state: row.state, addedAt: row.added_at, addedBy: row.added_by,
-    ...(row.retire_at === null ? {} : { retireAt: row.retire_at }),
-    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-    ...(row.reason === null ? {} : { reason: row.reason }),
-  };
-}
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   fs.mkdirSync(dir, { recursive: true });
@@ -209,19 +155,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   const appendOne = (docId: string, hop: HopRecord) =>
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
   const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
-  const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map((r) => {
-    const row = RecipientRow.parse(r);
-    return { organId: row.organ_id, delivery: row.delivery, ...(row.status === null ? {} : { status: row.status }) };
-  });
-  const toDocument = (r: unknown): SubmittedDocument => {
-    const row = DocumentRow.parse(r);
-    return {
-      docId: row.doc_id, kind: row.kind, sender: row.sender, digest: row.digest, submittedAt: row.submitted_at,
-      ...(row.subject === null ? {} : { subject: row.subject }),
-      ...(row.document_id === null ? {} : { documentId: row.document_id }),
-      ...(row.code === null ? {} : { code: row.code }),
-    };
-  };
+  const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map(recipientOf);
 
   const recordSubmission = (doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
     const inserted = q.insertDoc.run({
@@ -252,58 +186,42 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     withdrawSubmission: (docId) => write(() => { for (const statement of q.withdraw) statement.run(docId); }),
     submission: async (docId) => {
       const row = q.doc.get(docId);
-      return row === undefined ? null : { ...toDocument(row), recipients: recipientsOf(docId) };
+      return row === undefined ? null : { ...documentOf(row), recipients: recipientsOf(docId) };
     },
     sent: async (agency, limit): Promise<SentItem[]> => q.sent.all(agency, limit).map((r) => {
-      const doc = toDocument(r);
+      const doc = documentOf(r);
       return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
     }),
     updateRecipients: (docId, organIds, patch, trace = []) => write(() => updateRecipients(docId, organIds, patch, trace)),
     findByDocumentId: async (sender, documentId) => {
-      const row = q.byDocumentId.get(sender, documentId) as { doc_id: string } | undefined;
-      return row?.doc_id ?? null;
+      const row = q.byDocumentId.get(sender, documentId);
+      return row === undefined ? null : documentIdOf(row);
     },
     deliver: (d, trace) => write(() => deliver(d, trace)),
-    received: async (agency, kind, limit): Promise<ReceivedItem[]> =>
-      q.received.all(agency, kind ?? null, kind ?? null, limit).map((r) => {
-        const row = MailboxRow.parse(r);
-        return {
-          docId: row.doc_id, kind: row.kind, from: row.sender, receivedAt: row.received_at,
-          ...(row.subject === null ? {} : { subject: row.subject }),
-          ...(row.status_code === null ? {} : { statusCode: row.status_code }),
-        };
-      }),
-    countReceived: async (agency, kind) => (q.countReceived.get(agency, kind ?? null, kind ?? null) as { n: number }).n,
+    received: async (agency, kind, limit) => q.received.all(agency, kind ?? null, kind ?? null, limit).map(receivedOf),
+    countReceived: async (agency, kind) => countOf(q.countReceived.get(agency, kind ?? null, kind ?? null)),
     download: async (agency, docId) => {
-      const row = q.bytes.get(agency, docId) as { bytes: Buffer } | undefined;
-      return row?.bytes ?? null;
+      const row = q.bytes.get(agency, docId);
+      return row === undefined ? null : bytesOf(row, 'bytes');
     },
     ack: (agency, docId, result: AckResult, reason) => write((): AckOutcome | null => {
       // The conditional UPDATE alone decides who is first (only a row not yet acknowledged
       // changes), so two processes on one database cannot both record an acknowledgement.
       const recorded = q.ack.run(now().toISOString(), result, reason ?? null, agency, docId).changes === 1;
-      const entry = q.mailboxEntry.get(agency, docId) as { origin_hub: string; sender: string; ack_result: AckResult } | undefined;
-      if (entry === undefined) return null;
-      if (!recorded && entry.ack_result !== result) return { outcome: 'conflict', held: entry.ack_result };
-      return { outcome: recorded ? 'recorded' : 'repeated', originHub: entry.origin_hub, sender: entry.sender };
+      const row = q.mailboxEntry.get(agency, docId);
+      return row === undefined ? null : ackOutcomeOf(row, recorded, result);
     }),
     isRecipient: async (agency, docId) => q.mailboxEntry.get(agency, docId) !== undefined,
     appendTrace: (docId, hops) => write(() => appendTrace(docId, hops)),
-    trace: async (docId) => q.trace.all(docId).map((r) => {
-      const row = TraceRow.parse(r);
-      return { hub: row.hub, at: row.at, verdict: row.verdict, checks: JSON.parse(row.checks) as Record<string, string>, ...(row.ms === null ? {} : { ms: row.ms }) };
-    }),
-    certificates: async () => q.certs.all().map((r) => toCert(CertRow.parse(r))),
+    trace: async (docId) => q.trace.all(docId).map(traceOf),
+    certificates: async () => q.certs.all().map(certOf),
     addCertificate: (record) => write(() => q.addCert.run({
       ...record, retireAt: record.retireAt ?? null, revokedAt: record.revokedAt ?? null, reason: record.reason ?? null,
     }).changes === 1),
     updateCertificate: (fingerprint, patch) => write(() => q.setCert.run({
       fingerprint, state: patch.state ?? null, retireAt: patch.retireAt ?? null, revokedAt: patch.revokedAt ?? null, reason: patch.reason ?? null,
     }).changes === 1),
-    crls: async () => q.crls.all().map((r) => {
-      const row = CrlRow.parse(r);
-      return { issuerFingerprint: row.issuer_fingerprint, der: row.der, thisUpdate: row.this_update, importedAt: row.imported_at, importedBy: row.imported_by };
-    }),
+    crls: async () => q.crls.all().map(crlOf),
     putCrl: (record: CrlRecord) => write(() => q.putCrl.run(record).changes === 1),
     searchDocuments: async (f) => {
       const where: string[] = [];
@@ -324,26 +242,13 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
         LEFT JOIN documents d ON d.doc_id = t.doc_id
         LEFT JOIN (SELECT doc_id, min(sender) AS sender, min(subject) AS subject, min(kind) AS kind, min(status_code) AS status_code FROM mailbox GROUP BY doc_id) m ON m.doc_id = t.doc_id
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`;
-      const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(args) as { n: number }).n;
+      const total = countOf(db.prepare(`SELECT count(*) AS n ${from}`).get(args));
       const rows = db.prepare(`SELECT t.doc_id, t.first_seen, t.rejected, d.doc_id AS origin, m.doc_id AS delivered,
           coalesce(d.kind, m.kind) AS kind, coalesce(d.sender, m.sender) AS sender, coalesce(d.subject, m.subject) AS subject
         ${from} ORDER BY t.first_seen DESC LIMIT @limit OFFSET @offset`).all({ ...args, limit: f.limit, offset: f.offset });
-      return {
-        total,
-        items: rows.map((r) => {
-          const row = SearchRow.parse(r);
-          return {
-            docId: row.doc_id, firstSeen: row.first_seen, rejected: row.rejected === 1,
-            role: row.origin !== null ? 'origin' as const : row.delivered !== null ? 'destination' as const : 'transit' as const,
-            ...(row.kind === null ? {} : { kind: row.kind }), ...(row.sender === null ? {} : { sender: row.sender }),
-            ...(row.subject === null ? {} : { subject: row.subject }),
-          };
-        }),
-      };
+      return { total, items: rows.map(summaryOf) };
     },
-    mailboxEntries: async (docId) => (db.prepare('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = ? ORDER BY agency').all(docId) as
-      { agency: string; received_at: string; acked_at: string | null; ack_result: string | null }[])
-      .map((r) => ({ agency: r.agency, receivedAt: r.received_at, ...(r.acked_at ? { ackedAt: r.acked_at } : {}), ...(r.ack_result ? { ackResult: r.ack_result } : {}) })),
+    mailboxEntries: async (docId) => db.prepare('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = ? ORDER BY agency').all(docId).map(mailboxEntryOf),
     addDeadLetter: (d) => write(() => q.addDead.run({ ...d, headers: JSON.stringify(d.headers) }).changes === 1 ? 'stored' as const : 'duplicate' as const),
     deadLetters: async (f) => {
       const where = ['deleted_at IS NULL'];
@@ -354,31 +259,27 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       if (f.since !== undefined) { where.push('dead_at >= @since'); args.since = f.since; }
       if (f.until !== undefined) { where.push('dead_at < @until'); args.until = f.until; }
       const clause = where.join(' AND ');
-      const total = (db.prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${clause}`).get(args) as { n: number }).n;
+      const total = countOf(db.prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${clause}`).get(args));
       const rows = db.prepare(`SELECT *, length(body) AS size FROM dead_letters WHERE ${clause} ORDER BY dead_at DESC, id DESC LIMIT @limit OFFSET @offset`)
         .all({ ...args, limit: f.limit, offset: f.offset });
-      return { items: rows.map((r) => toDeadLetter(DeadRow.parse(r))), total };
+      return { items: rows.map(deadLetterOf), total };
     },
     deadLetter: async (id) => {
       const row = q.dead.get(id);
       if (row === undefined) return null;
-      const parsed = DeadRow.parse(row);
-      return { ...toDeadLetter(parsed), body: parsed.body };
+      return { ...deadLetterOf(row), body: bytesOf(row, 'body') };
     },
     markDeadLetter: (id, change, at) => write(() => (change === 'replayed' ? q.markReplayed : q.markDeleted).run(at, id).changes === 1),
-    agencies: async () => (q.agencies.all() as { code: string; name: string; parent: string | null; hub_id: string; api_key_hash: string }[])
-      .map((r) => ({ code: r.code, name: r.name, parent: r.parent, hubId: r.hub_id, apiKeyHash: r.api_key_hash })),
+    agencies: async () => q.agencies.all().map(agencyOf),
     addAgency: (a, at, by) => write(() => q.addAgency.run(a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by).changes === 1),
-    trustedCas: async () => (q.cas.all() as { fingerprint: string; pem: string; added_at: string; added_by: string }[])
-      .map((r) => ({ fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at, addedBy: r.added_by })),
+    trustedCas: async () => q.cas.all().map(caOf),
     addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),
     removeTrustedCa: (fingerprint) => write(() => q.removeCa.run(fingerprint).changes === 1),
-    hubCertificates: async () => (q.hubCerts.all() as { hub_id: string; fingerprint: string; pem: string; added_at: string }[])
-      .map((r) => ({ hubId: r.hub_id, fingerprint: r.fingerprint, pem: r.pem, addedAt: r.added_at })),
+    hubCertificates: async () => q.hubCerts.all().map(hubCertOf),
     addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),
     activeSealKey: async () => {
-      const row = q.sealKey.get() as { key_file: string; cert_pem: string } | undefined;
-      return row === undefined ? null : { keyFile: row.key_file, certPem: row.cert_pem };
+      const row = q.sealKey.get();
+      return row === undefined ? null : sealKeyOf(row);
     },
     activateSealKey: (keyFile, certPem, at) => write(() => { q.addSealKey.run(keyFile, certPem, at); }),
     reachable: async () => {
@@ -390,10 +291,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       }
     },
     audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
-    auditLog: async (limit) => q.auditLog.all(limit).map((r) => {
-      const row = AuditRow.parse(r);
-      return { at: row.at, actor: row.actor, action: row.action, detail: JSON.parse(row.detail) as Record<string, unknown> };
-    }),
+    auditLog: async (limit) => q.auditLog.all(limit).map(auditOf),
     close: async () => {
       if (batch.length > 0) flush();
       db.close();

@@ -12,7 +12,7 @@ import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createHubSigner, rotatingSigner } from './hop/seal.js';
 import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
-import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
+import { fingerprintOf, pemToDer, readCertificates, validityOf } from './trust/x509.js';
 import { openLedger } from './ledger/open.js';
 import { connectBus, type BusConnection, type BusTls } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
@@ -334,7 +334,7 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     const text = readFile(file);
     const crl = await loadCrl(text, anchors);
     if (!crl.ok) return fail('USAGE', `${file}: ${crl.error.message}`);
-    crls.push({ list: crl.value, der: Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64') });
+    crls.push({ list: crl.value, der: pemToDer(text) });
   }
   const seed: TrustMaterial['seed'] = [];
   for (const a of config.agencies) {

@@ -12,7 +12,7 @@ import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createHubSigner, rotatingSigner } from './hop/seal.js';
 import { createSealRotation } from './admin/seal-rotation.js';
 import { loadCrl, type RevocationList } from './trust/crl.js';
-import { fingerprintOf, readCertificates, validityOf } from './trust/x509.js';
+import { fingerprintOf, pemToDer, readCertificates, validityOf } from './trust/x509.js';
 import { openLedger } from './ledger/open.js';
 import { connectBus, type BusConnection, type BusTls } from './bus/connection.js';
 import { consume, type Consumer, type Stoppable } from './bus/consumer.js';
@@ -25,9 +25,10 @@ import { createPipeline, type Outlet } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer } from './http/server.js';
 import { loadAgencySecrets } from './http/sdk-auth.js';
-import { createHubMetrics } from './http/metrics.js';
+import { createHubMetrics } from './metrics/hub-metrics.js';
 import { queueStats } from './bus/queue-stats.js';
-import { deadLetterActions } from './http/dead-letters-api.js';
+import { deadLetterActions } from './admin/dead-letters.js';
+import { adminConsole } from './console/console.js';
 import { assertBroadcast, trustExchange, trustQueue } from './bus/broadcast.js';
 import { applyTrustChange, certRecord, certState, CHANGE_SIGNATURE, CHANGE_SIGNER, verifiedTrustChange, type TrustChange } from './admin/trust-changes.js';
 import { startExpiryMonitor } from './admin/expiry-monitor.js';
@@ -280,11 +281,11 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
     journal: journalView,
     lanes: laneControl,
     deadLetters: { ledger, clock: env.clock, admins, agencyKeys, replay },
-    console: {
+    console: (app) => adminConsole(app, {
       hubId: hub.id, admins, ledger, registry, queues, allQueues: stats.all, links, watched, summary: () => hubMetrics.summary(), clock: env.clock,
       deadLetterAction: deadLetterActions({ ledger, replay, clock: env.clock }),
-      journal: journalView, lanes: laneControl,
-    },
+      journal: journalView, lanes: laneControl, sessions: config.http.console,
+    }),
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(env.clock()) }),
   });
   const address = await app.listen({ port: hub.port, host: hub.host });
@@ -333,7 +334,7 @@ async function loadTrustMaterial(config: Readonly<Config>): Promise<Result<Trust
     const text = readFile(file);
     const crl = await loadCrl(text, anchors);
     if (!crl.ok) return fail('USAGE', `${file}: ${crl.error.message}`);
-    crls.push({ list: crl.value, der: Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64') });
+    crls.push({ list: crl.value, der: pemToDer(text) });
   }
   const seed: TrustMaterial['seed'] = [];
   for (const a of config.agencies) {

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl } from '../trust/crl.js';
+import { derOf } from '../trust/x509.js';
 import type { TrustState } from './trust-state.js';
 import { fail, ok, type Result } from '../errors.js';
 
@@ -76,14 +77,12 @@ export function startCrlFetcher(opts: {
       log({ url, code: downloaded.error.code, err: downloaded.error.message, stale }, stale.length > 0 ? 'CRL source failed and a CRL is past its nextUpdate' : 'CRL source failed');
       return;
     }
-    const data = downloaded.value;
-    const pem = data.toString('latin1').includes('-----BEGIN');
-    const crl = await loadCrl(pem ? data.toString('utf8') : data, opts.trust.anchors());
+    const der = derOf(downloaded.value);
+    const crl = await loadCrl(der, opts.trust.anchors());
     if (!crl.ok) {
       opts.log.error({ url, err: crl.error.message }, 'fetched CRL refused');
       return;
     }
-    const der = pem ? Buffer.from(data.toString('utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64') : data;
     const kept = await opts.ledger.putCrl({
       issuerFingerprint: crl.value.issuerFingerprint, der, thisUpdate: crl.value.thisUpdate.toISOString(),
       importedAt: opts.clock().toISOString(), importedBy: `fetch ${url}`,

@@ -1,12 +1,13 @@
 // Changes to a hub's trust store, as values: validated once where an operator makes them, then
 // applied (idempotently) by every hub that receives them, so that all hubs converge.
-import { createPrivateKey, createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
 import { verifyChange } from '../hop/seal.js';
 import { CERT_STATES, type CertRecord, type Ledger } from '../ledger/store.js';
-import { fingerprintOf, mayDigitallySign, readCertificates, validityOf } from '../trust/x509.js';
+import { buildPath } from '../trust/chain.js';
+import { fingerprintOf, keyMatchesCertificate, mayDigitallySign, readCertificates, validityOf } from '../trust/x509.js';
 
 const Iso = z.iso.datetime({ offset: true });
 const CertRecordSchema = z.object({
@@ -84,9 +85,10 @@ export function validateRegistration(
   if (!registry.agencies.has(agency)) return fail('NOT_FOUND', `no agency ${agency} in the registry`);
   const certs = readCertificates(pem, 'the request');
   if (!certs.ok) return fail('SCHEMA_INVALID', `pem: ${certs.error.message}`);
-  const cert = certs.value[0]!;
-  const chained = anchors.some((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey));
-  if (!chained) return fail('CERT_UNTRUSTED', `the certificate "${cert.subject.replaceAll('\n', ', ')}" does not chain to a trusted CA`);
+  // The first certificate is the one registered; any after it are its intermediate CAs, used
+  // only to reach a trusted CA (the signer's packages carry them again in KeyInfo).
+  const [cert, ...intermediates] = certs.value as [X509Certificate, ...X509Certificate[]];
+  if (buildPath(cert, intermediates, anchors) === null) return fail('CERT_UNTRUSTED', `the certificate "${cert.subject.replaceAll('\n', ', ')}" does not chain to a trusted CA`);
   const { notBefore, notAfter } = validityOf(cert);
   if (notAfter <= now) return fail('CERT_EXPIRED', `the certificate expired at ${notAfter.toISOString()}`);
   if (notBefore > now) return fail('CERT_NOT_YET_VALID', `the certificate is valid only from ${notBefore.toISOString()}: register it once it is`);
@@ -127,16 +129,15 @@ export function validateSealKey(
 ): Result<{ cert: X509Certificate; fingerprint: string }> {
   const certs = readCertificates(certPem, 'the request');
   if (!certs.ok) return fail('SCHEMA_INVALID', `certPem: ${certs.error.message}`);
-  const cert = certs.value[0]!;
+  const [cert, ...intermediates] = certs.value as [X509Certificate, ...X509Certificate[]];
   let key: KeyObject;
   try {
     key = createPrivateKey(keyPem);
   } catch (err) {
     return fail('SCHEMA_INVALID', `keyPem: not a readable private key (${(err as Error).message})`);
   }
-  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-  if (!spki(createPublicKey(key)).equals(spki(cert.publicKey))) return fail('SCHEMA_INVALID', 'the key does not match the certificate');
-  if (!anchors.some((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+  if (!keyMatchesCertificate(key, cert)) return fail('SCHEMA_INVALID', 'the key does not match the certificate');
+  if (buildPath(cert, intermediates, anchors) === null) {
     return fail('CERT_UNTRUSTED', 'the seal certificate does not chain to a trusted CA');
   }
   if (validityOf(cert).notAfter <= now) return fail('CERT_EXPIRED', 'the seal certificate has expired');

@@ -58,6 +58,9 @@ export interface BrowsePage { items: QueuedMessage[]; matched: number; next: num
 
 export type MessageIndex = ReturnType<typeof createMessageIndex>;
 
+/** The hub's journal as readers see it: the working queues it covers, their index, and whether it has caught up. */
+export interface JournalView { queues: readonly string[]; index: MessageIndex; caughtUp: () => boolean }
+
 export function createMessageIndex() {
   // Insertion order is journal order, which is the order each queue received its messages in.
   const queued = new Map<string, QueuedMessage>();

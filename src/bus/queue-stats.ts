@@ -4,7 +4,16 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
-import type { QueueStat } from '../http/metrics.js';
+
+export interface QueueStat {
+  queue: string;
+  messages: number;
+  consumers: number;
+  /** From the management API, where configured. */
+  unacked?: number;
+  publishPerSec?: number;
+  deliverPerSec?: number;
+}
 
 const ManagementQueue = z.object({
   messages_unacknowledged: z.number().default(0),

@@ -1,6 +1,7 @@
 // lgsp cert list|add|rotate|retire|revoke and lgsp crl import|fetch, through a hub's admin API.
 import { z } from 'zod';
 import { fail, type Result } from '../errors.js';
+import { isPem } from '../trust/x509.js';
 import { adminClient, Connection, CONNECTION_OPTIONS } from './admin-client.js';
 import { parseFlags, readInput, readText } from './flags.js';
 import { reportError, reportSuccess, type ExitStatus, type Io } from './report.js';
@@ -119,8 +120,7 @@ async function crlCommand(sub: string | undefined, rest: string[], env: NodeJS.P
   }
   const client = adminClient(p.value.flags, env);
   if (!client.ok) return client;
-  const pem = data.toString('latin1').includes('-----BEGIN');
-  const r = await client.value.call('POST', '/api/admin/crls', data, pem ? 'application/x-pem-file' : 'application/pkix-crl');
+  const r = await client.value.call('POST', '/api/admin/crls', data, isPem(data) ? 'application/x-pem-file' : 'application/pkix-crl');
   if (!r.ok) return r;
   return { ok: true, value: { body: r.value, lines: [`CRL of ${String(r.value.issuer)} imported: ${String(r.value.revoked)} revoked`] } };
 }

@@ -5,7 +5,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { checkHop } from '../hop/check.js';
 import { loadCrl, type RevocationList } from '../trust/crl.js';
 import { buildTrustSnapshot, type TrustSnapshot } from '../trust/store.js';
-import { readCertificates } from '../trust/x509.js';
+import { derOf, readCertificates } from '../trust/x509.js';
 import { parseFlags, readInput, readText } from './flags.js';
 import { reportError, reportSuccess, type ExitStatus, type Io } from './report.js';
 import { summarize } from './validate.js';
@@ -65,8 +65,7 @@ async function loadTrust(caFiles: string[], crlFiles: string[]): Promise<Result<
   for (const file of crlFiles) {
     const data = readInput(file);
     if (!data.ok) return data;
-    const raw = data.value.toString('latin1').includes('-----BEGIN') ? data.value.toString('utf8') : data.value;
-    const crl = await loadCrl(raw, anchors);
+    const crl = await loadCrl(derOf(data.value), anchors);
     if (!crl.ok) return fail('USAGE', `${file}: ${crl.error.message}`);
     crls.push(crl.value);
   }

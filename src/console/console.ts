@@ -16,9 +16,11 @@ import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
 import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
 import { fail } from '../errors.js';
 import { replyError } from '../http/errors.js';
-import type { QueueStat, HubMetrics } from '../http/metrics.js';
-import { actOnLane, type QueuesDeps } from '../http/queues-api.js';
-import { toCsv } from '../http/dead-letters-api.js';
+import type { HubMetrics } from '../metrics/hub-metrics.js';
+import type { QueueStat } from '../bus/queue-stats.js';
+import type { JournalView } from '../bus/journal-index.js';
+import { actOnLane, type Lanes } from '../admin/lanes.js';
+import { toCsv } from '../admin/dead-letters.js';
 import { html, page, STYLE, type Html } from './html.js';
 import { createSessions } from './sessions.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
@@ -35,8 +37,8 @@ export interface ConsoleDeps {
   watched: () => Promise<WatchedCert[]>;
   summary: HubMetrics['summary'];
   deadLetterAction: (id: number, action: 'replay' | 'delete', actor: string) => Promise<boolean>;
-  journal: QueuesDeps['journal'];
-  lanes: QueuesDeps['lanes'];
+  journal: JournalView;
+  lanes: Lanes;
   clock: () => Date;
 }
 

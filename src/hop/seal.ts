@@ -4,10 +4,10 @@
 // message nor re-route a sealed one, and the next hub can tell who checked what. Trust changes
 // are signed with the same key (their own payload prefix, so neither passes for the other). The component holding the key exposes functions, never the key (the X-Road
 // signer split): createHubSigner closes over it.
-import { createPrivateKey, createPublicKey, sign, verify, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, sign, verify, type X509Certificate } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import { signPackage } from '../trust/sign.js';
-import { fingerprintOf } from '../trust/x509.js';
+import { fingerprintOf, keyMatchesCertificate } from '../trust/x509.js';
 
 export type HopVerdictName = 'accepted' | 'rejected';
 
@@ -56,8 +56,7 @@ export function createHubSigner(hubId: string, keyPem: string, certificate: X509
   } catch (err) {
     return fail('USAGE', `hub ${hubId}: unreadable seal key (${(err as Error).message})`);
   }
-  const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ type: 'spki', format: 'der' });
-  if (!spki(createPublicKey(key)).equals(spki(certificate.publicKey))) {
+  if (!keyMatchesCertificate(key, certificate)) {
     return fail('USAGE', `hub ${hubId}: the seal key does not match the seal certificate`);
   }
   return ok({

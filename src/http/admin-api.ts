@@ -9,7 +9,7 @@ import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl } from '../trust/crl.js';
 import { certState, validateCa, validateRegistration, type TrustChange, type TrustChangeBody } from '../admin/trust-changes.js';
-import { fingerprintOf, validityOf } from '../trust/x509.js';
+import { derOf, fingerprintOf, validityOf } from '../trust/x509.js';
 import type { TrustState } from '../admin/trust-state.js';
 import { authenticateAdmin, hashApiKey, type AdminTokens, type AgencyKeys } from './auth.js';
 import { randomBytes } from 'node:crypto';
@@ -113,10 +113,9 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
     if (!Buffer.isBuffer(request.body)) {
       return replyError(reply, fail('UNSUPPORTED_MEDIA_TYPE', 'send the CRL as application/pkix-crl (DER) or application/x-pem-file (PEM)').error);
     }
-    const raw = request.body.toString('latin1').includes('-----BEGIN') ? request.body.toString('utf8') : request.body;
-    const crl = await loadCrl(raw, deps.trust.anchors());
+    const der = derOf(request.body);
+    const crl = await loadCrl(der, deps.trust.anchors());
     if (!crl.ok) return replyError(reply, crl.error.code === 'USAGE' ? fail('SCHEMA_INVALID', crl.error.message).error : crl.error);
-    const der = typeof raw === 'string' ? Buffer.from(raw.replace(/-----[^-]+-----|\s/g, ''), 'base64') : raw;
     await change(who.value.name, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
   });

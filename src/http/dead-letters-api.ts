@@ -4,18 +4,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fail } from '../errors.js';
 import type { AdminRole } from '../config.js';
-import type { DeadLetter, Ledger } from '../ledger/store.js';
+import { deadLetterActions, toCsv, type DeadLetterActionDeps } from '../admin/dead-letters.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
 import { parseInput } from './input.js';
 
-export interface DeadLettersDeps {
+export interface DeadLettersDeps extends DeadLetterActionDeps {
   admins: AdminTokens;
   agencyKeys: AgencyKeys;
-  ledger: Ledger;
-  /** Sends a dead letter back to the queue it came from, with its original headers. */
-  replay: (body: Buffer, headers: Record<string, string>) => Promise<void>;
-  clock: () => Date;
 }
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
@@ -87,37 +83,6 @@ export async function deadLettersApi(app: FastifyInstance, deps: DeadLettersDeps
   }
 }
 
-/** Replay (to the queue it came from; the hop check runs again there) or delete, audited. */
-export function deadLetterActions(deps: Pick<DeadLettersDeps, 'ledger' | 'replay' | 'clock'>) {
-  return async (id: number, action: 'replay' | 'delete', actor: string): Promise<boolean> => {
-    const dead = await deps.ledger.deadLetter(id);
-    if (dead === null) return false;
-    const at = deps.clock().toISOString();
-    if (action === 'replay') {
-      await deps.replay(dead.body, dead.headers);
-      await deps.ledger.markDeadLetter(id, 'replayed', at);
-    }
-    await deps.ledger.markDeadLetter(id, 'deleted', at); // replayed ones leave the list too, kept for the audit
-    await deps.ledger.audit(actor, `dead-letter.${action}`, { id, docId: dead.docId, reasonCode: dead.reasonCode });
-    return true;
-  };
-}
-
 function withoutUndefined<T extends Record<string, unknown>>(v: T): T {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as T;
-}
-
-/**
- * One CSV cell, quoted. A text starting with = + - @ tab or CR is a formula to a spreadsheet,
- * and the sender and reason come from AMQP headers anyone on the broker can write: such a cell
- * gets a leading ' so it stays text (OWASP, CSV injection).
- */
-export function csvCell(v: string | number): string {
-  const text = String(v);
-  return `"${(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
-}
-
-export function toCsv(items: DeadLetter[]): string {
-  const rows = items.map((d) => [d.id, d.deadAt, d.docId, d.kind, d.sender, d.reasonCode, d.reason, d.size].map(csvCell).join(','));
-  return ['id,deadAt,docId,kind,sender,reasonCode,reason,bytes', ...rows].join('\r\n') + '\r\n';
 }

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { AdminRole } from '../config.js';
 import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
-import { fail, ok, type Result } from '../errors.js';
-import type { QueueStat } from './metrics.js';
+import { fail } from '../errors.js';
 import { parseInput } from './input.js';
-import { BROWSE_MAX, type MessageIndex } from '../bus/journal-index.js';
-import type { Consumer } from '../bus/consumer.js';
+import type { QueueStat } from '../bus/queue-stats.js';
+import { BROWSE_MAX, type JournalView } from '../bus/journal-index.js';
+import { actOnLane, type Lanes } from '../admin/lanes.js';
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
 const OPERATOR: readonly AdminRole[] = ['operator'];
@@ -29,19 +29,8 @@ export interface QueuesDeps {
   agencyKeys: AgencyKeys;
   queues: () => Promise<QueueStat[]>;
   allQueues: () => Promise<QueueStat[] | null>;
-  /** The hub's journal: the working queues it covers, their index, and whether it has caught up. */
-  journal: { queues: readonly string[]; index: MessageIndex; caughtUp: () => boolean };
-  /** The working queues' consumers, and the audit log their pausing is written to. */
-  lanes: { consumers: ReadonlyMap<string, Consumer>; audit: (actor: string, action: string, detail: Record<string, unknown>) => Promise<void> };
-}
-
-/** Pauses or resumes a lane, audited: the API and the console both act through this. */
-export async function actOnLane(lanes: QueuesDeps['lanes'], name: string, action: 'pause' | 'resume', actor: string): Promise<Result<Consumer>> {
-  const lane = lanes.consumers.get(name);
-  if (lane === undefined) return fail('NOT_FOUND', `${name} is not a working queue of this hub`);
-  await lane[action]();
-  await lanes.audit(actor, `queue.${action}`, { queue: name });
-  return ok(lane);
+  journal: JournalView;
+  lanes: Lanes;
 }
 
 export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise<void> {

@@ -8,9 +8,10 @@ import { fail, type ErrorCode } from '../errors.js';
 import { ADMIN_ROLES, type Config } from '../config.js';
 import { agencyApi, type AgencyApiDeps } from './agency-api.js';
 import { adminApi, type AdminApiDeps } from './admin-api.js';
-import { metricsRoute, type HubMetrics, type QueueStat } from './metrics.js';
+import { metricsRoute } from './metrics.js';
+import type { HubMetrics } from '../metrics/hub-metrics.js';
+import type { QueueStat } from '../bus/queue-stats.js';
 import { queuesApi, type QueuesDeps } from './queues-api.js';
-import { adminConsole, type ConsoleDeps } from '../console/console.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
@@ -29,7 +30,8 @@ export interface ServerDeps extends AgencyApiDeps {
   allQueues: () => Promise<QueueStat[] | null>;
   journal: QueuesDeps['journal'];
   lanes: QueuesDeps['lanes'];
-  console: ConsoleDeps;
+  /** The web console (console/), registered here but built by the composition root: http does not import it. */
+  console: (app: FastifyInstance) => Promise<void>;
   deadLetters: DeadLettersDeps;
   log: Logger;
   /** Timeouts and rate limits at the HTTP edge. */
@@ -117,7 +119,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
   await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
-  await adminConsole(app, { ...deps.console, sessions: deps.http.console });
+  await deps.console(app);
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   return app;

@@ -3,7 +3,7 @@
 // node:crypto, which is ~100x faster), @peculiar/x509 builds CRLs (node-forge cannot).
 import { generateKeyPairSync, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { px } from '../trust/x509.js';
+import { pemToDer, px } from '../trust/x509.js';
 
 export interface KeyAndCert { keyPem: string; certPem: string }
 
@@ -20,18 +20,21 @@ export interface IssueOptions {
 
 const ORGANIZATION = 'LGSP development PKI';
 
-export function createDevCa(commonName: string, notBefore: Date, notAfter: Date): KeyAndCert {
+/** A root CA, or with `issuer` an intermediate CA that `issuer` certifies. */
+export function createDevCa(commonName: string, notBefore: Date, notAfter: Date, issuer?: KeyAndCert): KeyAndCert {
   const { keyPem, key } = newKey();
   const cert = newCertificate(key, notBefore, notAfter);
   const name = subject(commonName);
+  const parent = issuer === undefined ? undefined : forge.pki.certificateFromPem(issuer.certPem);
   cert.setSubject(name);
-  cert.setIssuer(name);
+  cert.setIssuer(parent?.subject.attributes ?? name);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    ...(parent === undefined ? [] : [{ name: 'authorityKeyIdentifier', keyIdentifier: parent.generateSubjectKeyIdentifier().getBytes() }]),
   ]);
-  cert.sign(key.privateKey, forge.md.sha256.create());
+  cert.sign(issuer === undefined ? key.privateKey : forge.pki.privateKeyFromPem(issuer.keyPem), forge.md.sha256.create());
   return { keyPem, certPem: forge.pki.certificateToPem(cert) };
 }
 
@@ -86,8 +89,7 @@ export async function issueEcCertificate(options: IssueOptions): Promise<KeyAndC
 const CA_SIGNING = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 
 function importCaKey(keyPem: string): Promise<webcrypto.CryptoKey> {
-  const der = Buffer.from(keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-  return webcrypto.subtle.importKey('pkcs8', der, CA_SIGNING, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', pemToDer(keyPem), CA_SIGNING, false, ['sign']);
 }
 
 export interface RevokedEntry { serialNumber: string; revokedAt: Date }

@@ -7,6 +7,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import type { TrustSnapshot } from './store.js';
 import { SignerCache } from './signer-cache.js';
+import { buildPath } from './chain.js';
 import { fingerprintOf, mayDigitallySign, serialKey, validityOf } from './x509.js';
 
 export interface Signer {
@@ -39,8 +40,6 @@ export interface KnownSigner {
   chain: Result<ChainLink[]>;
   maySign: boolean;
 }
-
-const MAX_CHAIN = 8;
 
 /** Parses and chains the KeyInfo certificates, unless a package signed with them verified before. */
 export function resolveSigner(texts: readonly string[], trust: TrustSnapshot): Result<KnownSigner> {
@@ -122,21 +121,4 @@ export function checkCertificate(known: KnownSigner, trust: TrustSnapshot, at: D
     }
   }
   return ok({ ...known.signer, bound: trust.registrations !== null });
-}
-
-/** signer → intermediates → trust anchor, each link's signature checked; null if none. */
-function buildPath(
-  signer: X509Certificate, carried: readonly X509Certificate[], anchors: readonly X509Certificate[],
-): X509Certificate[] | null {
-  const path = [signer];
-  for (let cur = signer; path.length <= MAX_CHAIN;) {
-    const issuedBy = (ca: X509Certificate) => ca.ca && cur.checkIssued(ca) && cur.verify(ca.publicKey);
-    const anchor = anchors.find(issuedBy);
-    if (anchor !== undefined) return [...path, anchor];
-    const next = carried.find((c) => !path.includes(c) && issuedBy(c));
-    if (next === undefined) return null;
-    path.push(next);
-    cur = next;
-  }
-  return null;
 }

@@ -2,7 +2,7 @@
 // rsa-sha256 (or ecdsa-sha256 for EC keys), the signer's certificate in KeyInfo. The package's
 // own bytes are kept; only the ds:Signature is inserted before </edXMLHeader>. A QCVN placeholder
 // <Signature> is removed first (then libxml2 re-serializes the package).
-import { createPublicKey, sign, type KeyObject, type X509Certificate } from 'node:crypto';
+import { sign, type KeyObject, type X509Certificate } from 'node:crypto';
 import { XmlXPath } from 'libxml2-wasm';
 import { fail, ok, type Result } from '../errors.js';
 import { DSIG_NS, EDXML_NS, NS_MAP } from '../edxml/namespace.js';
@@ -11,6 +11,7 @@ import { childrenNamed, elementOf, refOf } from '../edxml/tree.js';
 import { parsePackage } from '../edxml/package.js';
 import { C14N_10, C14N_ALGORITHMS, ECDSA_SHA256, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.js';
 import { canonicalizeElement, digestDocument } from './dsig.js';
+import { keyMatchesCertificate } from './x509.js';
 
 export interface SigningCredential {
   key: KeyObject;
@@ -28,8 +29,7 @@ export function signPackage(bytes: Uint8Array, credential: SigningCredential, c1
   if (keyType !== 'rsa' && keyType !== 'ec') return fail('USAGE', `a ${keyType} key cannot sign with the edXML profile (RSA or EC only)`);
   const signerCert = credential.certificates[0];
   if (signerCert === undefined) return fail('USAGE', 'no signer certificate given');
-  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-  if (!spki(createPublicKey(credential.key)).equals(spki(signerCert.publicKey))) {
+  if (!keyMatchesCertificate(credential.key, signerCert)) {
     return fail('USAGE', 'the private key does not match the signer certificate');
   }
 

@@ -1,7 +1,7 @@
 // Certificate reading helpers. node:crypto does chains and signatures; @peculiar/x509 (which needs
 // reflect-metadata loaded first) reads what node:crypto does not expose: key usage bits and CRLs.
 import 'reflect-metadata';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as px from '@peculiar/x509';
 import { fail, ok, type Result } from '../errors.js';
 
@@ -42,6 +42,27 @@ export function readCertificates(pem: string, source: string): Result<X509Certif
   } catch (err) {
     return fail('USAGE', `${source} holds an unreadable certificate: ${(err as Error).message}`);
   }
+}
+
+/** Whether a private (or public) key is the one a certificate certifies: their public keys' DER are equal. */
+export function keyMatchesCertificate(key: KeyObject, cert: X509Certificate): boolean {
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  return spki(createPublicKey(key)).equals(spki(cert.publicKey));
+}
+
+/** Whether bytes are PEM text (a CRL or a key may come as PEM or as DER). */
+export function isPem(data: Uint8Array): boolean {
+  return Buffer.from(data).toString('latin1').includes('-----BEGIN');
+}
+
+/** The DER bytes of PEM text: its base64 body, armour lines and whitespace left out. */
+export function pemToDer(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+}
+
+/** DER bytes, whether `data` came as PEM or as DER. */
+export function derOf(data: Buffer): Buffer {
+  return isPem(data) ? pemToDer(data.toString('utf8')) : data;
 }
 
 export function validityOf(cert: X509Certificate): { notBefore: Date; notAfter: Date } {

@@ -1,6 +1,6 @@
 // Dead-letter CSV: cells a spreadsheet would run as formulas are kept as text (OWASP CSV injection).
 import { describe, expect, it } from 'vitest';
-import { csvCell, toCsv } from '../../../src/http/dead-letters-api.js';
+import { csvCell, toCsv } from '../../../src/admin/dead-letters.js';
 
 describe('dead-letter CSV cells', () => {
   it.each(['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1'])('neutralises %j', (text) => {

@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OpenAPIV3 } from 'openapi-types';
 import { z } from 'zod';
+import { errorsOf } from './route-schema.js';
 
 export const AGENCY_DOC = '/api/v1/openapi.json';
 export const ADMIN_DOC = '/api/admin/openapi.json';
@@ -27,7 +28,7 @@ const transform = createJsonSchemaTransform({ zodToJsonConfig: { unrepresentable
 export async function collectOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'LGSP hub', version: '1', description: 'edXML (QCVN 102:2016) document exchange between agencies. Errors: docs/errors.md.' },
       components: {
         securitySchemes: {
@@ -39,6 +40,8 @@ export async function collectOpenApi(app: FastifyInstance): Promise<void> {
     // A route whose body is raw bytes (a package, a CRL) declares its media types in `consumes`
     // and has no body schema (its handler reads the bytes): document the body as binary.
     transform: (input) => {
+      // The console's pages and /docs are no API calls.
+      if (input.url === '/admin' || input.url.startsWith('/admin/') || isDocsRoute(input.url)) return { schema: { hide: true }, url: input.url };
       const out = transform(input);
       const schema = out.schema as Record<string, unknown> | undefined;
       if (schema !== undefined && Array.isArray(schema.consumes) && schema.body === undefined) schema.body = { type: 'string', format: 'binary' };
@@ -68,7 +71,7 @@ export async function serveOpenApi(app: FastifyInstance): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   for (const [url, tag] of [[AGENCY_DOC, 'agency API'], [ADMIN_DOC, 'operations']] as const) {
     api.get(url, {
-      schema: { tags: [tag], summary: 'This OpenAPI 3 document (public)', security: [], response: { 200: z.object({ openapi: z.string() }).loose() } },
+      schema: { tags: [tag], summary: 'This OpenAPI 3 document (public)', security: [], response: { 200: z.object({ openapi: z.string() }).loose(), ...errorsOf('UNAVAILABLE') } },
     }, async () => ({ ...documentOf(url) }));
   }
   await app.register(swaggerUi, {

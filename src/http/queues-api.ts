@@ -4,14 +4,15 @@
 // holds, from the hub's journal: no message is fetched, redelivered, counted or reordered.
 // POST …/pause and …/resume (operator, audited) hold a lane: its queue keeps every message.
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AdminRole } from '../config.js';
-import { authenticateAdmin, type AdminTokens, type AgencyKeys } from './auth.js';
+import { adminCaller, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
 import { fail, ok, type Result } from '../errors.js';
 import type { QueueStat } from './metrics.js';
-import { parseInput } from './input.js';
-import { BROWSE_MAX, type MessageIndex } from '../bus/journal-index.js';
+import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
+import { BROWSE_MAX, JournalPut, type MessageIndex } from '../bus/journal-index.js';
 import type { Consumer } from '../bus/consumer.js';
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
@@ -44,28 +45,53 @@ export async function actOnLane(lanes: QueuesDeps['lanes'], name: string, action
   return ok(lane);
 }
 
+const QueueItem = z.object({
+  queue: z.string(), messages: z.number().int(), consumers: z.number().int(),
+  unacked: z.number().int().optional(), publishPerSec: z.number().optional(), deliverPerSec: z.number().optional(),
+}).describe('unacked and the rates come from the management API, where configured');
+const QueueName = z.object({ name: z.string() });
+const BrowsedMessage = JournalPut.omit({ kind: true }).extend({ seq: z.number().int().describe('the browse cursor: pass the page\'s next as after') });
+
 export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise<void> {
-  app.get('/api/admin/queues', async (request, reply) => {
-    const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    if ((request.query as Record<string, string | undefined>).scope === 'all') {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  // The caller and its role, before any body is read or schema checked: request.admin.
+  const reader = adminCaller(deps.admins, deps.agencyKeys, READ);
+  const operator = adminCaller(deps.admins, deps.agencyKeys, OPERATOR);
+  const tags = ['queues'];
+  api.get('/api/admin/queues', {
+    onRequest: reader,
+    schema: {
+      tags, summary: 'The hub\'s queues; ?scope=all every hub\'s (needs managementUrl)',
+      querystring: z.object({ scope: z.string().optional().describe('all: every hub\'s queues on the broker; anything else: this hub\'s') }),
+      response: { 200: z.object({ scope: z.enum(['hub', 'all']), items: z.array(QueueItem) }), ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID') },
+    },
+  }, async (request, reply) => {
+    if (request.query.scope === 'all') {
       const all = await deps.allQueues();
       if (all === null) return replyError(reply, fail('UNAVAILABLE', 'listing every hub\'s queues needs managementUrl (RabbitMQ\'s management API)').error);
-      return { scope: 'all', items: all };
+      return { scope: 'all' as const, items: all };
     }
-    return { scope: 'hub', items: await deps.queues() };
+    return { scope: 'hub' as const, items: await deps.queues() };
   });
 
-  app.get('/api/admin/queues/:name/messages', async (request, reply) => {
-    const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    const { name } = request.params as { name: string };
+  api.get('/api/admin/queues/:name/messages', {
+    onRequest: reader,
+    schema: {
+      tags, summary: 'Browse what a working queue holds, from the journal (no message is touched)', params: QueueName, querystring: Browse,
+      response: {
+        200: z.object({
+          queue: z.string(), depth: z.number().int().nullable(), complete: z.boolean(),
+          items: z.array(BrowsedMessage), matched: z.number().int(), next: z.number().int().nullable(),
+        }),
+        ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID', 'NOT_FOUND'),
+      },
+    },
+  }, async (request, reply) => {
+    const { name } = request.params;
     if (!deps.journal.queues.includes(name)) {
       return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub (browsable: ${deps.journal.queues.join(', ')})`).error);
     }
-    const q = parseInput(Browse, request.query, 'query');
-    if (!q.ok) return replyError(reply, q.error);
-    const filter = Object.fromEntries(Object.entries(q.value).filter(([, v]) => v !== undefined)) as typeof q.value;
+    const filter = Object.fromEntries(Object.entries(request.query).filter(([, v]) => v !== undefined)) as typeof request.query;
     const page = deps.journal.index.browse({ ...filter, queue: name });
     const depth = (await deps.queues()).find((s) => s.queue === name);
     return {
@@ -79,18 +105,21 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
   });
 
   for (const action of ['pause', 'resume'] as const) {
-    app.post(`/api/admin/queues/:name/${action}`, async (request, reply) => {
-      const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, OPERATOR);
-      if (!who.ok) return replyError(reply, who.error);
-      const { name } = request.params as { name: string };
-      const done = await actOnLane(deps.lanes, name, action, who.value.name);
+    api.post(`/api/admin/queues/:name/${action}`, {
+      onRequest: operator,
+      schema: {
+        tags, summary: action === 'pause' ? 'Hold a lane: its queue keeps every message (audited)' : 'Resume a held lane (audited)', params: QueueName,
+        response: { 200: z.object({ queue: z.string(), paused: z.boolean() }), ...errorsOf(...ADMIN_ERRORS, 'NOT_FOUND', 'SCHEMA_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE') },
+      },
+    }, async (request, reply) => {
+      const { name } = request.params;
+      const done = await actOnLane(deps.lanes, name, action, request.admin);
       return done.ok ? { queue: name, paused: done.value.paused() } : replyError(reply, done.error);
     });
   }
   // Whether each lane is paused, beside the broker's figures.
-  app.get('/api/admin/lanes', async (request, reply) => {
-    const who = authenticateAdmin(request, deps.admins, deps.agencyKeys, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    return { items: [...deps.lanes.consumers].map(([queue, c]) => ({ queue, paused: c.paused() })) };
-  });
+  api.get('/api/admin/lanes', {
+    onRequest: reader,
+    schema: { tags, summary: 'Whether each lane is paused', response: { 200: z.object({ items: z.array(z.object({ queue: z.string(), paused: z.boolean() })) }), ...errorsOf(...ADMIN_ERRORS) } },
+  }, async () => ({ items: [...deps.lanes.consumers].map(([queue, c]) => ({ queue, paused: c.paused() })) }));
 }

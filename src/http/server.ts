@@ -19,7 +19,7 @@ import { authenticateAdmin, authenticateAgency, decorateCallers } from './auth.j
 import { ErrorBody, errorsOf, jsonSerializer, validationError, zodValidator } from './route-schema.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ADMIN_DOC, collectOpenApi, serveOpenApi } from './openapi.js';
+import { ADMIN_DOC, AGENCY_DOC, collectOpenApi, serveOpenApi } from './openapi.js';
 import { answerClientError } from './client-errors.js';
 import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
 
@@ -81,7 +81,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   rateLimitAgencies(app, {
     limiter,
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
-    caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
+    // (The agency API's OpenAPI document is public.)
+    caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') && request.routeOptions.url !== AGENCY_DOC ? authenticateAgency(request, deps.keys) : null),
   });
   // Admin routes: an admin token (any role; each route then checks its own) before any body is
   // read, so a stranger cannot make the hub buffer one. The console checks its session the same way.

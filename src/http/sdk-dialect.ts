@@ -52,6 +52,8 @@ const SendHeaders = z.object({
 });
 const ListHeaders = z.object({ servicetype: ServiceType.optional(), messagetype: EdocKind.optional() });
 const DocParams = z.object({ docId: z.string() });
+/** A JSON or form body's fields (anything else carries no parameters). */
+const BodyFields = z.record(z.string(), z.unknown());
 const DocId = /^[0-9a-f]{32}$/;
 const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 /** processing says the document system is working on it: not an acknowledgement (docs/national-sdk.md). */
@@ -115,7 +117,8 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
    * the calls of one service object), then the body's JSON or form fields.
    */
   const paramsOf = <T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) => {
-    const body = request.body !== null && typeof request.body === 'object' && !Buffer.isBuffer(request.body) ? request.body as Record<string, unknown> : {};
+    const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
+    const body = fields?.success === true ? fields.data : {};
     const params: Record<string, unknown> = {};
     for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
     return parseInput(schema, params, 'signed headers or body');

@@ -2,16 +2,18 @@
 // independent validator (@apidevtools/swagger-parser), covering every route the server registers
 // (collected here with fastify's onRoute hook on each instance, through fastify's
 // "fastify.initialization" diagnostics channel), each 4xx/5xx answer in the error shape of
-// docs/errors.md (on /vxp the national SDK's FAIL shape of docs/national-sdk.md); and /docs
-// renders in real headless Chromium from the hub's own assets.
+// docs/errors.md (on /vxp the national SDK's FAIL shape of docs/national-sdk.md); real answers
+// match the schemas the documents give them (Ajv); and /docs renders in real headless Chromium
+// from the hub's own assets.
 import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { ROOT } from '../helpers/tools.js';
 
 const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
@@ -125,6 +127,59 @@ describe('OpenAPI documents', () => {
     }
     expect(problems).toEqual([]);
   });
+});
+
+describe('answers', () => {
+  it('match the schemas their documents give, success and error alike (checked with Ajv, JSON Schema 2020-12)', async () => {
+    const docs = [(await get('/api/v1/openapi.json')).json, (await get('/api/admin/openapi.json')).json];
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    const problems: string[] = [];
+    let checked = 0;
+    const check = (method: string, url: string, status: number, body: unknown) => {
+      const route = url.split('?')[0]!;
+      const entry = docs.flatMap((d) => Object.entries(d.paths))
+        .find(([p]) => new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(route));
+      const schema = entry?.[1][method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']?.schema;
+      if (schema === undefined) { problems.push(`${method} ${url} ${status}: not documented`); return; }
+      checked++;
+      if (!ajv.validate(schema, body)) problems.push(`${method} ${url} ${status}: ${ajv.errorsText()}`);
+    };
+    const school = n.agent('001.07.05.');
+    const department = n.agent('000.00.12.');
+    const agencyCall = async (agent: typeof school, method: string, url: string, body?: object) => {
+      const r = await agent.request(method, url, body);
+      check(method, url, r.status, r.json);
+      return r;
+    };
+    const adminCall = async (hubUrl: string, method: string, url: string) => {
+      const hub = n.hubs.findIndex((h) => h.url === hubUrl);
+      const r = await n.admin(hub, method, url);
+      check(method, url, r.status, r.json);
+      return r;
+    };
+
+    const submitted = await school.submit(n.document(school, [department], 'Văn bản theo tài liệu'));
+    check('POST', '/api/v1/edocs', submitted.status, submitted.json);
+    const { docId } = submitted.json as { docId: string };
+    await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items
+      .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the package delivered');
+    await agencyCall(department, 'GET', '/api/v1/edocs/received');
+    await agencyCall(school, 'GET', '/api/v1/edocs/sent');
+    await agencyCall(school, 'GET', `/api/v1/edocs/${docId}/trace`);
+    await agencyCall(department, 'POST', `/api/v1/edocs/${docId}/ack`, { result: 'done' });
+    await agencyCall(department, 'GET', '/api/v1/edocs/received?limit=0'); // 400
+    await agencyCall(department, 'GET', '/api/v1/edocs/not-a-doc-id'); // 404
+    await agencyCall(department, 'POST', `/api/v1/edocs/${docId}/ack`, { result: 'fail' }); // 409
+    for (const url of ['/api/admin/certs', '/api/admin/cas', '/api/admin/agencies', '/api/admin/audit', '/api/admin/hub-certs',
+      '/api/admin/edocs', `/api/admin/edocs/${docId}`, '/api/admin/queues', '/api/admin/lanes', '/api/admin/dead-letters',
+      '/api/admin/certs?expiring=soon', `/api/admin/edocs/${'0'.repeat(32)}`, '/readyz', '/healthz']) {
+      await adminCall(school.url, 'GET', url);
+    }
+    const stranger = await fetch(`${school.url}/api/admin/certs`);
+    check('GET', '/api/admin/certs', stranger.status, await stranger.json());
+    expect(problems).toEqual([]);
+    expect(checked).toBe(23);
+  }, 60_000);
 });
 
 describe.skipIf(!fs.existsSync(CHROMIUM))('/docs', () => {

@@ -6,27 +6,20 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail } from '../errors.js';
 import type { Ledger } from '../ledger/store.js';
-import { DELIVERY_STATES } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import { agencyCaller, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
-import { AGENCY_ERRORS, Bytes, errorsOf } from './route-schema.js';
+import { AGENCY_ERRORS, Bytes, DocId, errorsOf, HopEntry, RecipientState } from './route-schema.js';
 
 export interface AgencyApiDeps { pipeline: Pipeline; ledger: Ledger; keys: AgencyKeys; maxBytes: number }
 
-export const XML_TYPES = ['application/xml', 'text/xml', 'application/edxml+xml'];
+const XML_TYPES = ['application/xml', 'text/xml', 'application/edxml+xml'];
 const Limit = z.coerce.number().int().min(1).max(1000).default(100);
 const Kind = z.enum(['edoc', 'status']);
 const ReceivedQuery = z.object({ kind: Kind.optional(), limit: Limit });
 const SentQuery = z.object({ limit: Limit });
-export const DocId = z.string().regex(/^[0-9a-f]{32}$/, 'a 32-character doc id');
 const DocParams = z.object({ docId: DocId });
 const AckBody = z.object({ result: z.enum(['done', 'fail']), reason: z.string().max(2000).optional() });
-export const HopEntry = z.object({
-  hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']),
-  checks: z.record(z.string(), z.string()).describe('each check: ok or the error code'), ms: z.number().optional(),
-});
-export const RecipientState = z.object({ organId: z.string(), delivery: z.enum(DELIVERY_STATES), status: z.string().optional() });
 const Submitted = z.object({
   docId: z.string(), kind: Kind,
   recipients: z.array(z.object({ organId: z.string(), route: z.string().describe('how the hub reaches the recipient') })),

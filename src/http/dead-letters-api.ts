@@ -8,7 +8,7 @@ import type { AdminRole } from '../config.js';
 import type { DeadLetter, Ledger } from '../ledger/store.js';
 import { adminCaller, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
-import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
+import { ADMIN_ERRORS, errorsOf, givenOnly } from './route-schema.js';
 
 export interface DeadLettersDeps {
   admins: AdminTokens;
@@ -55,7 +55,7 @@ export async function deadLettersApi(app: FastifyInstance, deps: DeadLettersDeps
   api.get('/api/admin/dead-letters', {
     onRequest: reader,
     schema: { tags, summary: 'Dead letters, filtered', querystring: ListQuery, response: { 200: z.object({ items: z.array(DeadLetterItem), total: z.number().int() }), ...errors('SCHEMA_INVALID') } },
-  }, async (request) => ledger.deadLetters(withoutUndefined(request.query)));
+  }, async (request) => ledger.deadLetters(givenOnly(request.query)));
 
   api.get('/api/admin/dead-letters.csv', {
     onRequest: reader,
@@ -64,7 +64,7 @@ export async function deadLettersApi(app: FastifyInstance, deps: DeadLettersDeps
       response: { 200: { content: { 'text/csv': { schema: z.string() } } }, ...errors('SCHEMA_INVALID') },
     },
   }, async (request, reply) => {
-    const { items } = await ledger.deadLetters(withoutUndefined({ ...request.query, limit: 1000 }));
+    const { items } = await ledger.deadLetters(givenOnly({ ...request.query, limit: 1000 }));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="dead-letters.csv"').send(toCsv(items));
   });
 
@@ -124,10 +124,6 @@ export function deadLetterActions(deps: Pick<DeadLettersDeps, 'ledger' | 'replay
     await deps.ledger.audit(actor, `dead-letter.${action}`, { id, docId: dead.docId, reasonCode: dead.reasonCode });
     return true;
   };
-}
-
-function withoutUndefined<T extends Record<string, unknown>>(v: T): T {
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as T;
 }
 
 /**

@@ -10,8 +10,7 @@ import { DELIVERY_STATES, type Ledger } from '../ledger/store.js';
 import { documentDetail } from '../admin/document-detail.js';
 import { adminCaller, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
-import { DocId, HopEntry, RecipientState } from './agency-api.js';
-import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
+import { ADMIN_ERRORS, DocId, errorsOf, givenOnly, HopEntry, RecipientState } from './route-schema.js';
 
 export interface DocumentsDeps { admins: AdminTokens; agencyKeys: AgencyKeys; ledger: Ledger }
 
@@ -43,10 +42,7 @@ export async function documentsApi(app: FastifyInstance, deps: DocumentsDeps): P
   const tags = ['documents'];
   api.get('/api/admin/edocs', {
     onRequest, schema: { tags, summary: 'Search the documents this hub saw', querystring: Search, response: { 200: Found, ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID') } },
-  }, async (request) => {
-    const f = Object.fromEntries(Object.entries(request.query).filter(([, v]) => v !== undefined)) as typeof request.query;
-    return ledger.searchDocuments(f);
-  });
+  }, async (request) => ledger.searchDocuments(givenOnly(request.query)));
 
   api.get('/api/admin/edocs/:docId', {
     onRequest, config: { badPathIsNotFound: true },

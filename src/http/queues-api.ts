@@ -11,7 +11,7 @@ import { adminCaller, type AdminTokens, type AgencyKeys } from './auth.js';
 import { replyError } from './errors.js';
 import { fail, ok, type Result } from '../errors.js';
 import type { QueueStat } from './metrics.js';
-import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
+import { ADMIN_ERRORS, errorsOf, givenOnly } from './route-schema.js';
 import { BROWSE_MAX, JournalPut, type MessageIndex } from '../bus/journal-index.js';
 import type { Consumer } from '../bus/consumer.js';
 
@@ -62,8 +62,9 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
     onRequest: reader,
     schema: {
       tags, summary: 'The hub\'s queues; ?scope=all every hub\'s (needs managementUrl)',
-      querystring: z.object({ scope: z.string().optional().describe('all: every hub\'s queues on the broker; anything else: this hub\'s') }),
-      response: { 200: z.object({ scope: z.enum(['hub', 'all']), items: z.array(QueueItem) }), ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID') },
+      // Any other value, repeated ones too, is this hub's list, as before the schema.
+      querystring: z.object({ scope: z.union([z.string(), z.array(z.string())]).optional().describe('all: every hub\'s queues on the broker; anything else: this hub\'s') }),
+      response: { 200: z.object({ scope: z.enum(['hub', 'all']), items: z.array(QueueItem) }), ...errorsOf(...ADMIN_ERRORS) },
     },
   }, async (request, reply) => {
     if (request.query.scope === 'all') {
@@ -91,8 +92,7 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
     if (!deps.journal.queues.includes(name)) {
       return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub (browsable: ${deps.journal.queues.join(', ')})`).error);
     }
-    const filter = Object.fromEntries(Object.entries(request.query).filter(([, v]) => v !== undefined)) as typeof request.query;
-    const page = deps.journal.index.browse({ ...filter, queue: name });
+    const page = deps.journal.index.browse({ ...givenOnly(request.query), queue: name });
     const depth = (await deps.queues()).find((s) => s.queue === name);
     return {
       queue: name,

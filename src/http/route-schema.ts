@@ -7,6 +7,7 @@ import type { FastifyError, FastifyRequest, FastifySchemaCompiler } from 'fastif
 import { z } from 'zod';
 import { ERRORS, fail, type ErrorCode, type HubError } from '../errors.js';
 import { parseInput } from './input.js';
+import { DELIVERY_STATES } from '../ledger/store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,6 +24,19 @@ export const ErrorBody = z.object({
     details: z.array(z.object({ line: z.number().int().optional(), path: z.string().optional(), reason: z.string() })).optional(),
   }),
 }).describe('The error shape of docs/errors.md: a stable code, a message naming what and where, and details for a package.');
+
+/** Schemas more than one API shares. */
+export const DocId = z.string().regex(/^[0-9a-f]{32}$/, 'a 32-character doc id');
+export const HopEntry = z.object({
+  hub: z.string(), at: z.string(), verdict: z.enum(['accepted', 'rejected']),
+  checks: z.record(z.string(), z.string()).describe('each check: ok or the error code'), ms: z.number().optional(),
+});
+export const RecipientState = z.object({ organId: z.string(), delivery: z.enum(DELIVERY_STATES), status: z.string().optional() });
+
+/** A query's filters that were given (the ledger's queries take absent filters as absent keys). */
+export function givenOnly<T extends Record<string, unknown>>(query: T): T {
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as T;
+}
 
 /** Raw bytes in an answer (a package). */
 export const Bytes = z.custom<Buffer>((v) => Buffer.isBuffer(v)).meta({ type: 'string', format: 'binary' });

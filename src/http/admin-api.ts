@@ -1,7 +1,7 @@
 // The admin API of CONTRACT.md (base /api/admin): certificates and CRLs (role security; reading
 // for any admin role) and the audit log. Every change is validated here, applied to this hub and
 // broadcast to every hub, and audited where it is applied.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { fail, type ErrorCode, type Result } from '../errors.js';
@@ -100,27 +100,25 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
   });
 
   api.post('/api/admin/certs/:fingerprint/retire', {
-    onRequest: security,
+    onRequest: security, preValidation: registered,
     schema: {
       tags: certTags, summary: 'Retire a certificate (now, or at a given time)', params: Fingerprint, body: RetireBody,
       response: { 200: z.object({ fingerprint: z.string(), retired: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const { fingerprint } = request.params;
-    if (!(await known(fingerprint))) return replyError(reply, fail('NOT_FOUND', `no registered certificate ${fingerprint}`).error);
     await change(request.admin, { kind: 'cert.retire', fingerprint, at: request.body.at ?? deps.clock().toISOString() });
     return { fingerprint, retired: true as const };
   });
 
   api.post('/api/admin/certs/:fingerprint/revoke', {
-    onRequest: security,
+    onRequest: security, preValidation: registered,
     schema: {
       tags: certTags, summary: 'Revoke a certificate', params: Fingerprint, body: RevokeBody,
       response: { 200: z.object({ fingerprint: z.string(), revoked: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const { fingerprint } = request.params;
-    if (!(await known(fingerprint))) return replyError(reply, fail('NOT_FOUND', `no registered certificate ${fingerprint}`).error);
     const { reason } = request.body;
     await change(request.admin, { kind: 'cert.revoke', fingerprint, at: deps.clock().toISOString(), ...(reason ? { reason } : {}) });
     return { fingerprint, revoked: true as const };
@@ -228,7 +226,13 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
     },
   }, async (request) => ({ items: await ledger.auditLog(request.query.limit) }));
 
-  async function known(fingerprint: string): Promise<boolean> {
-    return (await ledger.certificates()).some((c) => c.fingerprint === fingerprint);
+  /**
+   * Before the body's schema: an unknown certificate is NOT_FOUND whatever the body (a malformed
+   * fingerprint is left to the path's schema, SCHEMA_INVALID).
+   */
+  async function registered(request: FastifyRequest, reply: FastifyReply) {
+    const path = Fingerprint.safeParse(request.params);
+    if (!path.success || (await ledger.certificates()).some((c) => c.fingerprint === path.data.fingerprint)) return undefined;
+    return replyError(reply, fail('NOT_FOUND', `no registered certificate ${path.data.fingerprint}`).error);
   }
 }

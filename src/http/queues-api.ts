@@ -77,6 +77,12 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
 
   api.get('/api/admin/queues/:name/messages', {
     onRequest: reader,
+    // Before the query's schema: another hub's queue is NOT_FOUND whatever the filters.
+    preValidation: async (request, reply) => {
+      const { name } = request.params;
+      if (deps.journal.queues.includes(name)) return undefined;
+      return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub (browsable: ${deps.journal.queues.join(', ')})`).error);
+    },
     schema: {
       tags, summary: 'Browse what a working queue holds, from the journal (no message is touched)', params: QueueName, querystring: Browse,
       response: {
@@ -87,11 +93,8 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
         ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID', 'NOT_FOUND'),
       },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const { name } = request.params;
-    if (!deps.journal.queues.includes(name)) {
-      return replyError(reply, fail('NOT_FOUND', `${name} is not a working queue of this hub (browsable: ${deps.journal.queues.join(', ')})`).error);
-    }
     const page = deps.journal.index.browse({ ...givenOnly(request.query), queue: name });
     const depth = (await deps.queues()).find((s) => s.queue === name);
     return {

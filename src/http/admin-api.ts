@@ -58,20 +58,35 @@ const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) 
 const CRL_TYPES = ['application/pkix-crl', 'application/x-pem-file'];
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlMaxBytes: number }): Promise<void> {
-  const { ledger } = deps;
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  // The caller and its role, from the headers, before any body is read or schema checked: request.admin.
-  const reader = adminCaller(deps.admins, deps.agencyKeys, READ);
-  const security = adminCaller(deps.admins, deps.agencyKeys, SECURITY);
-  const change = (who: string, c: TrustChangeBody) =>
-    deps.changeTrust({ ...c, actor: who, at: deps.clock().toISOString(), origin: deps.hubId });
-  const certTags = ['certificates and CRLs'];
-  const regTags = ['agencies'];
-  const errors = (...codes: ErrorCode[]) => errorsOf(...ADMIN_ERRORS, ...codes);
-  const jsonErrors = (...codes: ErrorCode[]) => errors('SCHEMA_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', ...codes);
-
   // A CRL arrives as DER (application/pkix-crl) or PEM (application/x-pem-file).
   app.addContentTypeParser(CRL_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const routes = shared(app, deps);
+  certificateRoutes(routes, deps);
+  trustRoutes(routes, deps);
+  registryRoutes(routes, deps);
+}
+
+/** What the admin API's route groups share. */
+function shared(app: FastifyInstance, deps: AdminApiDeps) {
+  const errors = (...codes: ErrorCode[]) => errorsOf(...ADMIN_ERRORS, ...codes);
+  return {
+    api: app.withTypeProvider<ZodTypeProvider>(),
+    // The caller and its role, from the headers, before any body is read or schema checked: request.admin.
+    reader: adminCaller(deps.admins, deps.agencyKeys, READ),
+    security: adminCaller(deps.admins, deps.agencyKeys, SECURITY),
+    /** Applies a change here and broadcasts it, in the caller's name. */
+    change: (who: string, c: TrustChangeBody) => deps.changeTrust({ ...c, actor: who, at: deps.clock().toISOString(), origin: deps.hubId }),
+    errors,
+    /** A JSON body's route: also its schema, media type and size. */
+    jsonErrors: (...codes: ErrorCode[]) => errors('SCHEMA_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', ...codes),
+  };
+}
+type Shared = ReturnType<typeof shared>;
+const certTags = ['certificates and CRLs'];
+
+/** Agencies' signing certificates: list, register, retire, revoke. */
+function certificateRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps): void {
+  const { ledger } = deps;
 
   api.get('/api/admin/certs', {
     onRequest: reader,
@@ -124,6 +139,19 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
     return { fingerprint, revoked: true as const };
   });
 
+  /**
+   * Before the body's schema: an unknown certificate is NOT_FOUND whatever the body (a malformed
+   * fingerprint is left to the path's schema, SCHEMA_INVALID).
+   */
+  async function registered(request: FastifyRequest, reply: FastifyReply) {
+    const path = Fingerprint.safeParse(request.params);
+    if (!path.success || (await ledger.certificates()).some((c) => c.fingerprint === path.data.fingerprint)) return undefined;
+    return replyError(reply, fail('NOT_FOUND', `no registered certificate ${path.data.fingerprint}`).error);
+  }
+}
+
+/** Trust anchors, CRLs and the hub's own seal. */
+function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps & { crlMaxBytes: number }): void {
   api.post('/api/admin/crls', {
     onRequest: security, bodyLimit: deps.crlMaxBytes,
     schema: {
@@ -141,28 +169,6 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
     const der = typeof raw === 'string' ? Buffer.from(raw.replace(/-----[^-]+-----|\s/g, ''), 'base64') : raw;
     await change(request.admin, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
-  });
-
-  api.get('/api/admin/agencies', {
-    onRequest: reader, schema: { tags: regTags, summary: 'The agencies of the network', response: { 200: Items(Agency), ...errors() } },
-  }, async () => ({ items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) }));
-
-  api.post('/api/admin/agencies', {
-    onRequest: security,
-    schema: {
-      tags: regTags, summary: 'Register an agency; its API key is shown once', body: AgencyBody,
-      response: { 201: Agency.extend({ apiKey: z.string() }), ...jsonErrors() },
-    },
-  }, async (request, reply) => {
-    const { code, name, parent, hubId } = request.body;
-    const parsedCode = parseAgencyCode(code);
-    if (!parsedCode.ok) return replyError(reply, fail('SCHEMA_INVALID', parsedCode.reason).error);
-    if (deps.registry.agencies.has(code)) return replyError(reply, fail('SCHEMA_INVALID', `agency ${code} is registered already`).error);
-    const agency = resolveAgency(deps.registry, { code, name, ...(parent ? { parent } : {}), ...(hubId ? { hubId } : {}) });
-    if (agency === null) return replyError(reply, fail('SCHEMA_INVALID', `no hub of this network serves ${code}${hubId ? ` (no hub ${hubId})` : ''}`).error);
-    const apiKey = randomBytes(24).toString('base64url'); // shown once; only its hash is kept
-    await change(request.admin, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
-    return reply.code(201).send({ ...agency, apiKey });
   });
 
   api.get('/api/admin/cas', {
@@ -215,8 +221,34 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
     },
   }, async () => ({
     hub: deps.hubId, activeSeal: deps.activeSeal(),
-    items: (await ledger.hubCertificates()).map(({ hubId, fingerprint, addedAt }) => ({ hubId, fingerprint, addedAt })),
+    items: (await deps.ledger.hubCertificates()).map(({ hubId, fingerprint, addedAt }) => ({ hubId, fingerprint, addedAt })),
   }));
+}
+
+/** The agencies of the network, and the audit log. */
+function registryRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps): void {
+  const regTags = ['agencies'];
+  api.get('/api/admin/agencies', {
+    onRequest: reader, schema: { tags: regTags, summary: 'The agencies of the network', response: { 200: Items(Agency), ...errors() } },
+  }, async () => ({ items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) }));
+
+  api.post('/api/admin/agencies', {
+    onRequest: security,
+    schema: {
+      tags: regTags, summary: 'Register an agency; its API key is shown once', body: AgencyBody,
+      response: { 201: Agency.extend({ apiKey: z.string() }), ...jsonErrors() },
+    },
+  }, async (request, reply) => {
+    const { code, name, parent, hubId } = request.body;
+    const parsedCode = parseAgencyCode(code);
+    if (!parsedCode.ok) return replyError(reply, fail('SCHEMA_INVALID', parsedCode.reason).error);
+    if (deps.registry.agencies.has(code)) return replyError(reply, fail('SCHEMA_INVALID', `agency ${code} is registered already`).error);
+    const agency = resolveAgency(deps.registry, { code, name, ...(parent ? { parent } : {}), ...(hubId ? { hubId } : {}) });
+    if (agency === null) return replyError(reply, fail('SCHEMA_INVALID', `no hub of this network serves ${code}${hubId ? ` (no hub ${hubId})` : ''}`).error);
+    const apiKey = randomBytes(24).toString('base64url'); // shown once; only its hash is kept
+    await change(request.admin, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
+    return reply.code(201).send({ ...agency, apiKey });
+  });
 
   api.get('/api/admin/audit', {
     onRequest: reader,
@@ -224,15 +256,5 @@ export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlM
       tags: ['audit'], summary: 'The audit log, newest first', querystring: AuditQuery,
       response: { 200: Items(z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.record(z.string(), z.unknown()) })), ...errors('SCHEMA_INVALID') },
     },
-  }, async (request) => ({ items: await ledger.auditLog(request.query.limit) }));
-
-  /**
-   * Before the body's schema: an unknown certificate is NOT_FOUND whatever the body (a malformed
-   * fingerprint is left to the path's schema, SCHEMA_INVALID).
-   */
-  async function registered(request: FastifyRequest, reply: FastifyReply) {
-    const path = Fingerprint.safeParse(request.params);
-    if (!path.success || (await ledger.certificates()).some((c) => c.fingerprint === path.data.fingerprint)) return undefined;
-    return replyError(reply, fail('NOT_FOUND', `no registered certificate ${path.data.fingerprint}`).error);
-  }
+  }, async (request) => ({ items: await deps.ledger.auditLog(request.query.limit) }));
 }

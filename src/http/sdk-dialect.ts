@@ -98,6 +98,18 @@ interface RouteOptions {
   ok?: z.ZodType | { description: string; content: Record<string, { schema: z.ZodType }> };
 }
 
+/** A call's OpenAPI description: the signed headers, its parameters, its OK and FAIL answers. */
+function callSchema(options: RouteOptions) {
+  const { summary, description, consumes, body, querystring, failShape = 'json' } = options;
+  return {
+    tags: ['national SDK dialect (/vxp)'], security: [{ xroadVnpt: [] }], summary,
+    ...(description === undefined ? {} : { description }), ...(consumes === undefined ? {} : { consumes }),
+    ...(body === undefined ? {} : { body }), ...(querystring === undefined ? {} : { querystring }),
+    headers: z.object({ ...SIGNED, ...options.headers }),
+    response: { 200: options.ok ?? SdkOk(), ...(failShape === 'download' ? DOWNLOAD_FAIL : failsAs(failShape === 'sendEdoc' ? SendFail : SdkFail)) },
+  };
+}
+
 /** What a call answers: the fields beside status/ErrorCode/ErrorDesc, or raw package bytes. */
 type Answer = SdkResult<Record<string, string | number | object[]> | Buffer>;
 type Call = (caller: SdkCaller, request: FastifyRequest) => Promise<Answer>;
@@ -166,18 +178,9 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
     // The schemas document the calls; the handlers check the parameters, as the dialect answers.
     vxp.setValidatorCompiler(() => () => true);
     const route = (method: 'GET' | 'POST', name: string, call: Call, options: RouteOptions) => {
-      const failShape = options.failShape ?? 'json';
-      shapes.set(`${SDK_BASE}/${name}`, failShape);
-      const { summary, description, consumes, body, querystring } = options;
+      shapes.set(`${SDK_BASE}/${name}`, options.failShape ?? 'json');
       return vxp.route({
-        method, url: `/${name}`,
-        schema: {
-          tags: ['national SDK dialect (/vxp)'], security: [{ xroadVnpt: [] }], summary,
-          ...(description === undefined ? {} : { description }), ...(consumes === undefined ? {} : { consumes }),
-          ...(body === undefined ? {} : { body }), ...(querystring === undefined ? {} : { querystring }),
-          headers: z.object({ ...SIGNED, ...options.headers }),
-          response: { 200: options.ok ?? SdkOk(), ...(failShape === 'download' ? DOWNLOAD_FAIL : failsAs(failShape === 'sendEdoc' ? SendFail : SdkFail)) },
-        },
+        method, url: `/${name}`, schema: callSchema(options),
         ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
         // From the headers alone, before any body is read: who is calling, and within its rate.
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {

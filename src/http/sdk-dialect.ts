@@ -16,7 +16,7 @@ import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signatur
 import { replySdkError, type SdkFailShape } from './errors.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
-import { Bytes } from './route-schema.js';
+import { Bytes, ErrorBody } from './route-schema.js';
 
 export const SDK_BASE = '/vxp';
 
@@ -79,7 +79,8 @@ const SdkFail = z.object({
 const SendFail = SdkFail.extend({ DocId: z.literal('') });
 /** The statuses a call can fail with: authentication, rate, parameters, and the hub's own. */
 const FAIL_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503];
-const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, schema]));
+/** While the hub shuts down, every route answers 503 in the error shape of docs/errors.md (server.ts), /vxp too. */
+const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, s === 503 ? schema.or(ErrorBody) : schema]));
 const DOWNLOAD_FAIL = failsAs(z.null().describe('FAIL: no body (the SDK would save one as the document); the FAIL object (docs/national-sdk.md) is in the XroadVnpt-result header'));
 const DocParamBody = z.object({ docId: z.string().optional() }).describe('form or JSON fields, each also accepted as a signed header');
 const ListItems = SdkOk({ data: z.array(z.record(z.string(), z.unknown())) });

@@ -1,6 +1,7 @@
 // The hub's HTTP server: the agency API plus health, with fastify's own errors (media type,
 // body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape. Every caller
 // is known from the headers before a body is read, and each route reads no more than it needs.
+// Each route declares its schemas in zod, from which the OpenAPI documents are made (openapi.ts).
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';

@@ -12,6 +12,7 @@ import type { AdminRole, Config } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { certState } from '../admin/trust-changes.js';
+import { documentDetail } from '../admin/document-detail.js';
 import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
 import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
 import { fail } from '../errors.js';
@@ -230,15 +231,14 @@ ${items.map((d) => html`<tr><td>${d.firstSeen}</td><td><a href="/admin/documents
   app.get('/admin/documents/:docId', view('documents', async (lang, request) => {
     const l = t(lang);
     const docId = (request.params as { docId: string }).docId;
-    const [trace, submission, mailbox] = await Promise.all([deps.ledger.trace(docId), deps.ledger.submission(docId), deps.ledger.mailboxEntries(docId)]);
-    if (trace.length === 0) return html`<p>404: ${docId}</p>`;
-    const first = Date.parse(trace[0]!.at);
-    return html`<h2><code>${docId}</code></h2>${submission ? html`<p>${l('sender')}: ${submission.sender} · ${l('subject')}: ${submission.subject ?? ''}</p>
+    const d = await documentDetail(deps.ledger, docId);
+    if (d === null) return html`<p>404: ${docId}</p>`;
+    return html`<h2><code>${docId}</code></h2>${d.recipients ? html`<p>${l('sender')}: ${d.sender} · ${l('subject')}: ${d.subject ?? ''}</p>
 <h3>${l('recipients')}</h3><table><tr><th>${l('agency')}</th><th>${l('delivery')}</th><th>${l('state')}</th></tr>
-${submission.recipients.map((r) => html`<tr><td>${r.organId}</td><td>${r.delivery}</td><td>${r.status ?? ''}</td></tr>`)}</table>` : ''}
-${mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${mailbox.map((m) => html`<li>${m.agency}: ${m.receivedAt}${m.ackedAt ? ` · ack ${m.ackedAt}` : ''}</li>`)}</ul>` : ''}
-<h3>${l('timeline')}</h3><ol class="timeline" data-testid="timeline">${trace.map((h) => html`<li data-hub="${h.hub}">
-<strong>${l('hub')} ${h.hub}</strong> · +${Date.parse(h.at) - first} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${h.verdict}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
+${d.recipients.map((r) => html`<tr><td>${r.organId}</td><td>${r.delivery}</td><td>${r.status ?? ''}</td></tr>`)}</table>` : ''}
+${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m) => html`<li>${m.agency}: ${m.receivedAt}${m.ackedAt ? ` · ack ${m.ackedAt}` : ''}</li>`)}</ul>` : ''}
+<h3>${l('timeline')}</h3><ol class="timeline" data-testid="timeline">${d.timeline.map((h) => html`<li data-hub="${h.hub}">
+<strong>${l('hub')} ${h.hub}</strong> · +${h.sinceFirstMs} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${h.verdict}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
 <br><small>${Object.entries(h.checks).map(([k, v]) => `${k}: ${v}`).join(' · ')}</small></li>`)}</ol>`;
   }));
 

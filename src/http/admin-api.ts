@@ -1,9 +1,10 @@
 // The admin API of CONTRACT.md (base /api/admin): certificates and CRLs (role security; reading
 // for any admin role) and the audit log. Every change is validated here, applied to this hub and
 // broadcast to every hub, and audited where it is applied.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { fail, type Result } from '../errors.js';
+import { fail, type ErrorCode, type Result } from '../errors.js';
 import type { AdminRole } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
@@ -11,12 +12,12 @@ import { loadCrl } from '../trust/crl.js';
 import { certState, validateCa, validateRegistration, type TrustChange, type TrustChangeBody } from '../admin/trust-changes.js';
 import { derOf, fingerprintOf, validityOf } from '../trust/x509.js';
 import type { TrustState } from '../admin/trust-state.js';
-import { authenticateAdmin, hashApiKey, type AdminTokens, type AgencyKeys } from './auth.js';
+import { adminCaller, hashApiKey, type AdminTokens, type AgencyKeys } from './auth.js';
 import { randomBytes } from 'node:crypto';
 import { parseAgencyCode } from '../agency/code.js';
 import { resolveAgency } from '../agency/registry.js';
 import { replyError } from './errors.js';
-import { parseInput } from './input.js';
+import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
 
 export interface AdminApiDeps {
   hubId: string;
@@ -46,157 +47,213 @@ const RotateBody = z.object({ keyPem: z.string(), certPem: z.string() });
 const CaBody = z.object({ pem: z.string() });
 const AgencyBody = z.object({ code: z.string(), name: z.string().min(1), parent: z.string().optional(), hubId: z.string().optional() });
 const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+const CertItem = z.object({
+  fingerprint: z.string(), agency: z.string(), subject: z.string(), notBefore: z.string(), notAfter: z.string(),
+  state: z.enum(['active', 'retiring', 'retired', 'revoked', 'expired']), retireAt: z.string().optional(),
+});
+const FingerprintOnly = z.object({ fingerprint: z.string() });
+const Agency = z.object({ code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string() });
+const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+/** A CRL's media types: DER or PEM. */
+const CRL_TYPES = ['application/pkix-crl', 'application/x-pem-file'];
 
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlMaxBytes: number }): Promise<void> {
-  const { ledger } = deps;
-  const admin = (request: FastifyRequest, roles: readonly AdminRole[]) => authenticateAdmin(request, deps.admins, deps.agencyKeys, roles);
-  const parse = parseInput;
-  const change = (who: string, c: TrustChangeBody) =>
-    deps.changeTrust({ ...c, actor: who, at: deps.clock().toISOString(), origin: deps.hubId });
-
   // A CRL arrives as DER (application/pkix-crl) or PEM (application/x-pem-file).
-  app.addContentTypeParser(['application/pkix-crl', 'application/x-pem-file'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(CRL_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const routes = shared(app, deps);
+  certificateRoutes(routes, deps);
+  trustRoutes(routes, deps);
+  registryRoutes(routes, deps);
+}
 
-  app.get('/api/admin/certs', async (request, reply) => {
-    const who = admin(request, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    const q = parse(CertQuery, request.query, 'query');
-    if (!q.ok) return replyError(reply, q.error);
+/** What the admin API's route groups share. */
+function shared(app: FastifyInstance, deps: AdminApiDeps) {
+  const errors = (...codes: ErrorCode[]) => errorsOf(...ADMIN_ERRORS, ...codes);
+  return {
+    api: app.withTypeProvider<ZodTypeProvider>(),
+    // The caller and its role, from the headers, before any body is read or schema checked: request.admin.
+    reader: adminCaller(deps.admins, deps.agencyKeys, READ),
+    security: adminCaller(deps.admins, deps.agencyKeys, SECURITY),
+    /** Applies a change here and broadcasts it, in the caller's name. */
+    change: (who: string, c: TrustChangeBody) => deps.changeTrust({ ...c, actor: who, at: deps.clock().toISOString(), origin: deps.hubId }),
+    errors,
+    /** A JSON body's route: also its schema, media type and size. */
+    jsonErrors: (...codes: ErrorCode[]) => errors('SCHEMA_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', ...codes),
+  };
+}
+type Shared = ReturnType<typeof shared>;
+const certTags = ['certificates and CRLs'];
+
+/** Agencies' signing certificates: list, register, retire, revoke. */
+function certificateRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps): void {
+  const { ledger } = deps;
+
+  api.get('/api/admin/certs', {
+    onRequest: reader,
+    schema: { tags: certTags, summary: 'Registered signing certificates; ?expiring=60d lists those expiring within 60 days', querystring: CertQuery, response: { 200: Items(CertItem), ...errors('SCHEMA_INVALID') } },
+  }, async (request) => {
+    const q = request.query;
     const now = deps.clock();
-    const horizon = q.value.expiring === undefined ? null : new Date(now.getTime() + q.value.expiring).toISOString();
+    const horizon = q.expiring === undefined ? null : new Date(now.getTime() + q.expiring).toISOString();
     const items = (await ledger.certificates())
-      .filter((c) => q.value.agency === undefined || c.agency === q.value.agency)
+      .filter((c) => q.agency === undefined || c.agency === q.agency)
       .map((c) => ({ fingerprint: c.fingerprint, agency: c.agency, subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter,
         state: certState(c, now), ...(c.retireAt ? { retireAt: c.retireAt } : {}) }))
       .filter((c) => horizon === null || (c.notAfter <= horizon && c.state !== 'revoked' && c.state !== 'retired'));
     return { items };
   });
 
-  app.post('/api/admin/certs', async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
-    const body = parse(CertBody, request.body, 'body');
-    if (!body.ok) return replyError(reply, body.error);
-    const record = validateRegistration(body.value.pem, body.value.agency, deps.trust.anchors(), deps.registry, deps.clock(), who.value.name);
+  api.post('/api/admin/certs', {
+    onRequest: security,
+    schema: { tags: certTags, summary: 'Register an agency\'s signing certificate (PEM)', body: CertBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED') } },
+  }, async (request, reply) => {
+    const body = request.body;
+    const record = validateRegistration(body.pem, body.agency, deps.trust.anchors(), deps.registry, deps.clock(), request.admin);
     if (!record.ok) return replyError(reply, record.error);
-    await change(who.value.name, { kind: 'cert.add', record: record.value, ...(body.value.retireOthersAt ? { retireOthersAt: body.value.retireOthersAt } : {}) });
+    await change(request.admin, { kind: 'cert.add', record: record.value, ...(body.retireOthersAt ? { retireOthersAt: body.retireOthersAt } : {}) });
     return reply.code(201).send({ fingerprint: record.value.fingerprint });
   });
 
-  for (const action of ['retire', 'revoke'] as const) {
-    app.post(`/api/admin/certs/:fingerprint/${action}`, async (request, reply) => {
-      const who = admin(request, SECURITY);
-      if (!who.ok) return replyError(reply, who.error);
-      const params = parse(Fingerprint, request.params, 'path');
-      if (!params.ok) return replyError(reply, params.error);
-      const { fingerprint } = params.value;
-      if (!(await ledger.certificates()).some((c) => c.fingerprint === fingerprint)) {
-        return replyError(reply, fail('NOT_FOUND', `no registered certificate ${fingerprint}`).error);
-      }
-      const at = deps.clock().toISOString();
-      if (action === 'retire') {
-        const body = parse(RetireBody, request.body ?? {}, 'body');
-        if (!body.ok) return replyError(reply, body.error);
-        await change(who.value.name, { kind: 'cert.retire', fingerprint, at: body.value.at ?? at });
-      } else {
-        const body = parse(RevokeBody, request.body ?? {}, 'body');
-        if (!body.ok) return replyError(reply, body.error);
-        await change(who.value.name, { kind: 'cert.revoke', fingerprint, at, ...(body.value.reason ? { reason: body.value.reason } : {}) });
-      }
-      return { fingerprint, [action === 'retire' ? 'retired' : 'revoked']: true };
-    });
-  }
+  api.post('/api/admin/certs/:fingerprint/retire', {
+    onRequest: security, preValidation: registered,
+    schema: {
+      tags: certTags, summary: 'Retire a certificate (now, or at a given time)', params: Fingerprint, body: RetireBody,
+      response: { 200: z.object({ fingerprint: z.string(), retired: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
+    },
+  }, async (request) => {
+    const { fingerprint } = request.params;
+    await change(request.admin, { kind: 'cert.retire', fingerprint, at: request.body.at ?? deps.clock().toISOString() });
+    return { fingerprint, retired: true as const };
+  });
 
-  app.post('/api/admin/crls', { bodyLimit: deps.crlMaxBytes }, async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
+  api.post('/api/admin/certs/:fingerprint/revoke', {
+    onRequest: security, preValidation: registered,
+    schema: {
+      tags: certTags, summary: 'Revoke a certificate', params: Fingerprint, body: RevokeBody,
+      response: { 200: z.object({ fingerprint: z.string(), revoked: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
+    },
+  }, async (request) => {
+    const { fingerprint } = request.params;
+    const { reason } = request.body;
+    await change(request.admin, { kind: 'cert.revoke', fingerprint, at: deps.clock().toISOString(), ...(reason ? { reason } : {}) });
+    return { fingerprint, revoked: true as const };
+  });
+
+  /**
+   * Before the body's schema: an unknown certificate is NOT_FOUND whatever the body (a malformed
+   * fingerprint is left to the path's schema, SCHEMA_INVALID).
+   */
+  async function registered(request: FastifyRequest, reply: FastifyReply) {
+    const path = Fingerprint.safeParse(request.params);
+    if (!path.success || (await ledger.certificates()).some((c) => c.fingerprint === path.data.fingerprint)) return undefined;
+    return replyError(reply, fail('NOT_FOUND', `no registered certificate ${path.data.fingerprint}`).error);
+  }
+}
+
+/** Trust anchors, CRLs and the hub's own seal. */
+function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps & { crlMaxBytes: number }): void {
+  api.post('/api/admin/crls', {
+    onRequest: security, bodyLimit: deps.crlMaxBytes,
+    schema: {
+      tags: certTags, summary: 'Import a CRL signed by a trusted CA', consumes: CRL_TYPES,
+      description: 'The CRL as DER (application/pkix-crl) or PEM (application/x-pem-file), at most http.crlMaxBytes.',
+      response: { 200: z.object({ revoked: z.number().int(), issuer: z.string(), nextUpdate: z.string().nullable() }), ...errors('SCHEMA_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'CERT_UNTRUSTED') },
+    },
+  }, async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       return replyError(reply, fail('UNSUPPORTED_MEDIA_TYPE', 'send the CRL as application/pkix-crl (DER) or application/x-pem-file (PEM)').error);
     }
     const der = derOf(request.body);
     const crl = await loadCrl(der, deps.trust.anchors());
     if (!crl.ok) return replyError(reply, crl.error.code === 'USAGE' ? fail('SCHEMA_INVALID', crl.error.message).error : crl.error);
-    await change(who.value.name, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
+    await change(request.admin, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
   });
 
-  app.get('/api/admin/agencies', async (request, reply) => {
-    const who = admin(request, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    return { items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) };
+  api.get('/api/admin/cas', {
+    onRequest: reader,
+    schema: { tags: certTags, summary: 'The trusted CAs', response: { 200: Items(z.object({ fingerprint: z.string(), subject: z.string(), notAfter: z.string() })), ...errors() } },
+  }, async () => ({ items: deps.trust.anchors().map((ca) => ({ fingerprint: fingerprintOf(ca), subject: ca.subject.replaceAll('\n', ', '), notAfter: validityOf(ca).notAfter.toISOString() })) }));
+
+  api.post('/api/admin/cas', {
+    onRequest: security,
+    schema: { tags: certTags, summary: 'Trust a CA (PEM)', body: CaBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED') } },
+  }, async (request, reply) => {
+    const ca = validateCa(request.body.pem, deps.clock());
+    if (!ca.ok) return replyError(reply, ca.error);
+    await change(request.admin, { kind: 'ca.add', fingerprint: ca.value.fingerprint, pem: ca.value.pem });
+    return reply.code(201).send({ fingerprint: ca.value.fingerprint });
   });
 
-  app.post('/api/admin/agencies', async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
-    const body = parse(AgencyBody, request.body, 'body');
-    if (!body.ok) return replyError(reply, body.error);
-    const { code, name, parent, hubId } = body.value;
+  api.post('/api/admin/cas/:fingerprint/remove', {
+    onRequest: security,
+    schema: {
+      tags: certTags, summary: 'Stop trusting a CA (not the last one)', params: Fingerprint,
+      response: { 200: z.object({ fingerprint: z.string(), removed: z.literal(true) }), ...errors('SCHEMA_INVALID', 'NOT_FOUND') },
+    },
+  }, async (request, reply) => {
+    const { fingerprint } = request.params;
+    const anchors = deps.trust.anchors();
+    if (!anchors.some((ca) => fingerprintOf(ca) === fingerprint)) return replyError(reply, fail('NOT_FOUND', `no trusted CA ${fingerprint}`).error);
+    // Without any CA every signer is untrusted: add the new CA before removing the last old one.
+    if (anchors.length === 1) return replyError(reply, fail('SCHEMA_INVALID', 'this is the only trusted CA: add its successor first').error);
+    await change(request.admin, { kind: 'ca.remove', fingerprint });
+    return { fingerprint, removed: true as const };
+  });
+
+  api.post('/api/admin/hub-key/rotate', {
+    onRequest: security,
+    schema: {
+      tags: certTags, summary: 'Publish a new seal certificate; the hub switches once every neighbour trusts it', body: RotateBody,
+      response: { 200: z.object({ fingerprint: z.string(), trustedBy: z.array(z.string()) }), ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID') },
+    },
+  }, async (request, reply) => {
+    const rotated = await deps.rotateSealKey(request.body.keyPem, request.body.certPem, request.admin);
+    return rotated.ok ? rotated.value : replyError(reply, rotated.error);
+  });
+
+  api.get('/api/admin/hub-certs', {
+    onRequest: reader,
+    schema: {
+      tags: certTags, summary: 'The hubs\' seal certificates, and this hub\'s active one',
+      response: { 200: z.object({ hub: z.string(), activeSeal: z.string(), items: z.array(z.object({ hubId: z.string(), fingerprint: z.string(), addedAt: z.string() })) }), ...errors() },
+    },
+  }, async () => ({
+    hub: deps.hubId, activeSeal: deps.activeSeal(),
+    items: (await deps.ledger.hubCertificates()).map(({ hubId, fingerprint, addedAt }) => ({ hubId, fingerprint, addedAt })),
+  }));
+}
+
+/** The agencies of the network, and the audit log. */
+function registryRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps): void {
+  const regTags = ['agencies'];
+  api.get('/api/admin/agencies', {
+    onRequest: reader, schema: { tags: regTags, summary: 'The agencies of the network', response: { 200: Items(Agency), ...errors() } },
+  }, async () => ({ items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) }));
+
+  api.post('/api/admin/agencies', {
+    onRequest: security,
+    schema: {
+      tags: regTags, summary: 'Register an agency; its API key is shown once', body: AgencyBody,
+      response: { 201: Agency.extend({ apiKey: z.string() }), ...jsonErrors() },
+    },
+  }, async (request, reply) => {
+    const { code, name, parent, hubId } = request.body;
     const parsedCode = parseAgencyCode(code);
     if (!parsedCode.ok) return replyError(reply, fail('SCHEMA_INVALID', parsedCode.reason).error);
     if (deps.registry.agencies.has(code)) return replyError(reply, fail('SCHEMA_INVALID', `agency ${code} is registered already`).error);
     const agency = resolveAgency(deps.registry, { code, name, ...(parent ? { parent } : {}), ...(hubId ? { hubId } : {}) });
     if (agency === null) return replyError(reply, fail('SCHEMA_INVALID', `no hub of this network serves ${code}${hubId ? ` (no hub ${hubId})` : ''}`).error);
     const apiKey = randomBytes(24).toString('base64url'); // shown once; only its hash is kept
-    await change(who.value.name, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
+    await change(request.admin, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
     return reply.code(201).send({ ...agency, apiKey });
   });
 
-  app.get('/api/admin/cas', async (request, reply) => {
-    const who = admin(request, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    return { items: deps.trust.anchors().map((ca) => ({ fingerprint: fingerprintOf(ca), subject: ca.subject.replaceAll('\n', ', '), notAfter: validityOf(ca).notAfter.toISOString() })) };
-  });
-
-  app.post('/api/admin/cas', async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
-    const body = parse(CaBody, request.body, 'body');
-    if (!body.ok) return replyError(reply, body.error);
-    const ca = validateCa(body.value.pem, deps.clock());
-    if (!ca.ok) return replyError(reply, ca.error);
-    await change(who.value.name, { kind: 'ca.add', fingerprint: ca.value.fingerprint, pem: ca.value.pem });
-    return reply.code(201).send({ fingerprint: ca.value.fingerprint });
-  });
-
-  app.post('/api/admin/cas/:fingerprint/remove', async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
-    const params = parse(Fingerprint, request.params, 'path');
-    if (!params.ok) return replyError(reply, params.error);
-    const anchors = deps.trust.anchors();
-    if (!anchors.some((ca) => fingerprintOf(ca) === params.value.fingerprint)) {
-      return replyError(reply, fail('NOT_FOUND', `no trusted CA ${params.value.fingerprint}`).error);
-    }
-    // Without any CA every signer is untrusted: add the new CA before removing the last old one.
-    if (anchors.length === 1) return replyError(reply, fail('SCHEMA_INVALID', 'this is the only trusted CA: add its successor first').error);
-    await change(who.value.name, { kind: 'ca.remove', fingerprint: params.value.fingerprint });
-    return { fingerprint: params.value.fingerprint, removed: true };
-  });
-
-  app.post('/api/admin/hub-key/rotate', async (request, reply) => {
-    const who = admin(request, SECURITY);
-    if (!who.ok) return replyError(reply, who.error);
-    const body = parse(RotateBody, request.body, 'body');
-    if (!body.ok) return replyError(reply, body.error);
-    const rotated = await deps.rotateSealKey(body.value.keyPem, body.value.certPem, who.value.name);
-    return rotated.ok ? rotated.value : replyError(reply, rotated.error);
-  });
-
-  app.get('/api/admin/hub-certs', async (request, reply) => {
-    const who = admin(request, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    return {
-      hub: deps.hubId, activeSeal: deps.activeSeal(),
-      items: (await ledger.hubCertificates()).map(({ hubId, fingerprint, addedAt }) => ({ hubId, fingerprint, addedAt })),
-    };
-  });
-
-  app.get('/api/admin/audit', async (request, reply) => {
-    const who = admin(request, READ);
-    if (!who.ok) return replyError(reply, who.error);
-    const q = parse(AuditQuery, request.query, 'query');
-    if (!q.ok) return replyError(reply, q.error);
-    return { items: await ledger.auditLog(q.value.limit) };
-  });
+  api.get('/api/admin/audit', {
+    onRequest: reader,
+    schema: {
+      tags: ['audit'], summary: 'The audit log, newest first', querystring: AuditQuery,
+      response: { 200: Items(z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.record(z.string(), z.unknown()) })), ...errors('SCHEMA_INVALID') },
+    },
+  }, async (request) => ({ items: await deps.ledger.auditLog(request.query.limit) }));
 }

@@ -4,6 +4,8 @@ import type { HubMetrics } from '../metrics/hub-metrics.js';
 import { fail } from '../errors.js';
 import { bearerToken, hashApiKey, type AdminTokens } from './auth.js';
 import { replyError } from './errors.js';
+import { errorsOf } from './route-schema.js';
+import { z } from 'zod';
 
 /**
  * GET /metrics names certificate subjects, agencies and their traffic, so it is not open: the
@@ -11,7 +13,12 @@ import { replyError } from './errors.js';
  * or any admin's token.
  */
 export async function metricsRoute(app: FastifyInstance, metrics: HubMetrics, access: { tokenHash: string | undefined; admins: AdminTokens }): Promise<void> {
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', {
+    schema: {
+      tags: ['operations'], summary: 'Prometheus metrics (metrics or admin token)',
+      response: { 200: { content: { 'text/plain': { schema: z.string().describe('Prometheus text format') } } }, ...errorsOf('UNAUTHENTICATED', 'UNAVAILABLE') },
+    },
+  }, async (request, reply) => {
     const token = bearerToken(request);
     if (token === null) return replyError(reply, fail('UNAUTHENTICATED', 'missing "Authorization: Bearer <metrics or admin token>"').error);
     const hash = hashApiKey(token);

@@ -16,6 +16,7 @@ import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signatur
 import { replySdkError, type SdkFailShape } from './errors.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
+import { Bytes, ErrorBody } from './route-schema.js';
 
 export const SDK_BASE = '/vxp';
 
@@ -51,10 +52,64 @@ const SendHeaders = z.object({
 });
 const ListHeaders = z.object({ servicetype: ServiceType.optional(), messagetype: EdocKind.optional() });
 const DocParams = z.object({ docId: z.string() });
+/** A JSON or form body's fields (anything else carries no parameters). */
+const BodyFields = z.record(z.string(), z.unknown());
 const DocId = /^[0-9a-f]{32}$/;
 const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 /** processing says the document system is working on it: not an acknowledgement (docs/national-sdk.md). */
 const UpdateStatusParams = z.object({ status: z.enum(['done', 'fail', 'processing']), reason: z.string().max(2000).optional() });
+
+// The OpenAPI description of the calls (openapi.ts). Validation stays in the handlers, which
+// read parameters from the signed headers first and answer in the dialect's FAIL shape.
+const header = (what: string) => z.string().describe(what);
+const SIGNED = {
+  'xroadvnpt-systemid': header('the calling agency\'s code'),
+  'xroadvnpt-timestamp': header('ddMMyyyy\'T\'HHmmss+SSSS, Vietnam time'),
+  'xroadvnpt-sign-header-key': header('the signed header names, comma-separated'),
+  'xroadvnpt-sign-header': header('JSON of the signed XroadVnpt-* headers: the HMAC input'),
+  'xroadvnpt-hash-header': header('HMAC-SHA256 of the sign-header under the agency\'s API key'),
+};
+const optionalHeader = (what: string) => header(what).optional();
+const KIND_HEADERS = { 'xroadvnpt-servicetype': optionalHeader('eDoc'), 'xroadvnpt-messagetype': optionalHeader('edoc or status') };
+const DOC_HEADER = { 'xroadvnpt-docid': optionalHeader('the doc id (here or in the body as docId)') };
+const SdkOk = (fields: z.ZodRawShape = {}) => z.object({ status: z.literal('OK'), ErrorCode: z.literal('0'), ErrorDesc: z.literal(''), ...fields });
+const SdkFail = z.object({
+  status: z.literal('FAIL'), ErrorCode: z.string().describe('the dialect\'s numeric code (docs/national-sdk.md)'), ErrorDesc: z.string().describe('the hub\'s code or reason, then the message'),
+}).describe('The national SDK dialect\'s FAIL shape (docs/national-sdk.md), with the HTTP status of the hub\'s code');
+const SendFail = SdkFail.extend({ DocId: z.literal('') });
+/** The statuses a call can fail with: authentication, rate, parameters, and the hub's own. */
+const FAIL_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503];
+/** While the hub shuts down, every route answers 503 in the error shape of docs/errors.md (server.ts), /vxp too. */
+const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, s === 503 ? schema.or(ErrorBody) : schema]));
+const DOWNLOAD_FAIL = failsAs(z.null().describe('FAIL: no body (the SDK would save one as the document); the FAIL object (docs/national-sdk.md) is in the XroadVnpt-result header'));
+const DocParamBody = z.object({ docId: z.string().optional() }).describe('form or JSON fields, each also accepted as a signed header');
+const ListItems = SdkOk({ data: z.array(z.record(z.string(), z.unknown())) });
+const Docs = { headers: { ...DOC_HEADER }, body: DocParamBody };
+
+interface RouteOptions {
+  summary: string;
+  description?: string;
+  failShape?: SdkFailShape;
+  bodyLimit?: number;
+  /** Raw body media types (sendEdoc). */
+  consumes?: string[];
+  headers?: z.ZodRawShape;
+  body?: z.ZodType;
+  querystring?: z.ZodType;
+  ok?: z.ZodType | { description: string; content: Record<string, { schema: z.ZodType }> };
+}
+
+/** A call's OpenAPI description: the signed headers, its parameters, its OK and FAIL answers. */
+function callSchema(options: RouteOptions) {
+  const { summary, description, consumes, body, querystring, failShape = 'json' } = options;
+  return {
+    tags: ['national SDK dialect (/vxp)'], security: [{ xroadVnpt: [] }], summary,
+    ...(description === undefined ? {} : { description }), ...(consumes === undefined ? {} : { consumes }),
+    ...(body === undefined ? {} : { body }), ...(querystring === undefined ? {} : { querystring }),
+    headers: z.object({ ...SIGNED, ...options.headers }),
+    response: { 200: options.ok ?? SdkOk(), ...(failShape === 'download' ? DOWNLOAD_FAIL : failsAs(failShape === 'sendEdoc' ? SendFail : SdkFail)) },
+  };
+}
 
 /** What a call answers: the fields beside status/ErrorCode/ErrorDesc, or raw package bytes. */
 type Answer = SdkResult<Record<string, string | number | object[]> | Buffer>;
@@ -75,7 +130,8 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
    * the calls of one service object), then the body's JSON or form fields.
    */
   const paramsOf = <T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) => {
-    const body = request.body !== null && typeof request.body === 'object' && !Buffer.isBuffer(request.body) ? request.body as Record<string, unknown> : {};
+    const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
+    const body = fields?.success === true ? fields.data : {};
     const params: Record<string, unknown> = {};
     for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
     return parseInput(schema, params, 'signed headers or body');
@@ -120,10 +176,12 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
     });
     vxp.setNotFoundHandler((request, reply) => replySdkError(reply, { code: 'NOT_FOUND', message: `no call ${request.method} ${request.url}` }));
 
-    const route = (method: 'GET' | 'POST', name: string, call: Call, options: { failShape?: SdkFailShape; bodyLimit?: number } = {}) => {
+    // The schemas document the calls; the handlers check the parameters, as the dialect answers.
+    vxp.setValidatorCompiler(() => () => true);
+    const route = (method: 'GET' | 'POST', name: string, call: Call, options: RouteOptions) => {
       shapes.set(`${SDK_BASE}/${name}`, options.failShape ?? 'json');
       return vxp.route({
-        method, url: `/${name}`,
+        method, url: `/${name}`, schema: callSchema(options),
         ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
         // From the headers alone, before any body is read: who is calling, and within its rate.
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
@@ -158,7 +216,13 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
       if (!file.ok) return file;
       const submitted = await pipeline.submit(file.value, caller.agency, h.value.messagetype);
       return submitted.ok ? answer({ DocId: submitted.value.docId }) : submitted;
-    }, { failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length });
+    }, {
+      summary: 'Send a package (raw body, or multipart part file_doc)', failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length,
+      description: `The package as the raw body (${RAW_TYPES.join(', ')} or no content-type; one trailing CRLF is the SDK's and is dropped) or as multipart/form-data in the part ${FILE_PART}.`,
+      consumes: [...RAW_TYPES, 'multipart/form-data'],
+      headers: { 'xroadvnpt-from': optionalHeader('the sender: must be the systemid'), ...KIND_HEADERS, 'xroadvnpt-hash-file': optionalHeader('SHA-256 of the package') },
+      ok: SdkOk({ DocId: z.string() }),
+    });
 
     route('POST', 'getReceivedEdocList', async (caller, request) => {
       const h = headersOf(ListHeaders, caller);
@@ -174,25 +238,28 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
           ...(i.subject === undefined ? {} : { subject: i.subject }), ...(i.statusCode === undefined ? {} : { statusCode: i.statusCode }),
         })),
       });
-    });
+    }, { summary: 'Documents waiting in the caller\'s mailbox', headers: KIND_HEADERS, querystring: ListQuery, ok: ListItems });
 
     route('POST', 'countReceiveEdoc', async (caller) => {
       const h = headersOf(ListHeaders, caller);
       if (!h.ok) return h;
       const n = await ledger.countReceived(caller.agency, h.value.messagetype);
       return answer({ count: n, data: n }); // count is what the SDK reads; data as before
-    });
+    }, { summary: 'How many documents wait in the mailbox', headers: KIND_HEADERS, ok: SdkOk({ count: z.number().int(), data: z.number().int() }) });
 
     route('POST', 'getEdoc', async (caller, request) => {
       const bytes = await downloadFor(caller, request);
       return bytes.ok ? answer({ DocId: bytes.value.docId, data: bytes.value.bytes.toString('base64') }) : bytes;
-    });
+    }, { summary: 'A received package, base64 in data', ...Docs, ok: SdkOk({ DocId: z.string(), data: z.string().describe('the package, base64') }) });
 
     // The SDK saves whatever body comes as the document: a FAIL has none (replySdkError 'download').
     route('GET', 'downloadEdoc', async (caller, request) => {
       const bytes = await downloadFor(caller, request);
       return bytes.ok ? { ok: true, value: bytes.value.bytes } : bytes;
-    }, { failShape: 'download' });
+    }, {
+      summary: 'A received package as the body', failShape: 'download', headers: DOC_HEADER,
+      ok: { description: 'the package', content: { 'application/xml': { schema: Bytes } } },
+    });
 
     route('POST', 'updateStatus', async (caller, request) => {
       const docId = docIdOf(caller, request);
@@ -204,6 +271,9 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
         ? await stillOpen(caller.agency, docId.value)
         : await pipeline.acknowledge(caller.agency, docId.value, status, reason);
       return acked.ok ? answer({ DocId: docId.value }) : acked;
+    }, {
+      summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
+      body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
     });
 
     route('POST', 'getSentEdocList', async (caller, request) => {
@@ -226,20 +296,20 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
           ...(doc.subject === undefined ? {} : { subject: doc.subject }), ...(r.status === undefined ? {} : { statusCode: r.status }),
         }))),
       });
-    });
+    }, { summary: 'Documents the caller sent: one row per document and recipient', querystring: ListQuery, ok: ListItems });
 
     // The fields the SDK reads (Agency), all strings: id and code are the agency code, pid its parent's.
     route('POST', 'getAgenciesList', async () => answer({
       data: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code))
         .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: '', hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
-    }));
+    }), { summary: 'The agencies of the network', ok: ListItems });
 
     // An agency's credential does not administer the registry (least privilege).
     for (const name of ['registerAgency', 'deleteAgency']) {
       route('POST', name, async () => ({
         ok: false,
         error: sdkError('USE_ADMIN_API', `${name} is not open to agencies: an administrator with the security role registers agencies through POST /api/admin/agencies`),
-      }));
+      }), { summary: `Always FAIL (USE_ADMIN_API): the registry is the admin API's (POST /api/admin/agencies)` });
     }
   }, { prefix: SDK_BASE });
 

@@ -1,7 +1,8 @@
 // The hub's HTTP server: the agency API plus health, with fastify's own errors (media type,
 // body size, malformed JSON) mapped onto CONTRACT.md codes in the same error shape. Every caller
 // is known from the headers before a body is read, and each route reads no more than it needs.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+// Each route declares its schemas in zod, from which the OpenAPI documents are made (openapi.ts).
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import { fail, type ErrorCode } from '../errors.js';
@@ -16,7 +17,11 @@ import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
-import { authenticateAdmin, authenticateAgency } from './auth.js';
+import { authenticateAdmin, authenticateAgency, decorateCallers } from './auth.js';
+import { ErrorBody, errorsOf, jsonSerializer, validationError, zodValidator } from './route-schema.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ADMIN_DOC, AGENCY_DOC, collectOpenApi, serveOpenApi } from './openapi.js';
 import { answerClientError } from './client-errors.js';
 import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
 
@@ -64,6 +69,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // While closing, new requests get UNAVAILABLE in our error shape (below), not fastify's own 503.
     return503OnClosing: false,
   });
+  // Route schemas are zod (route-schema.ts); the same schemas make the OpenAPI documents.
+  app.setValidatorCompiler(zodValidator);
+  app.setSerializerCompiler(jsonSerializer);
+  decorateCallers(app);
+  await collectOpenApi(app);
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
   app.addHook('onRequest', async (_request, reply) => {
@@ -74,12 +84,14 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   rateLimitAgencies(app, {
     limiter,
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).
-    caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') ? authenticateAgency(request, deps.keys) : null),
+    // (The agency API's OpenAPI document is public.)
+    caller: (request) => (request.routeOptions.url?.startsWith('/api/v1/') && request.routeOptions.url !== AGENCY_DOC ? authenticateAgency(request, deps.keys) : null),
   });
   // Admin routes: an admin token (any role; each route then checks its own) before any body is
   // read, so a stranger cannot make the hub buffer one. The console checks its session the same way.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.url?.startsWith('/api/admin/')) return;
+    // The admin API's OpenAPI document is public, like the agency API's.
+    if (!request.routeOptions.url?.startsWith('/api/admin/') || request.routeOptions.url === ADMIN_DOC) return;
     const who = authenticateAdmin(request, deps.admin.admins, deps.admin.agencyKeys, ADMIN_ROLES);
     if (!who.ok) return replyError(reply, who.error);
   });
@@ -98,7 +110,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // console's origin check needs the real one.
     referrerPolicy: { policy: 'same-origin' },
   });
-  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const invalid = validationError(err, request);
+    if (invalid !== null) return replyError(reply, invalid);
     const code = err.code === undefined ? undefined : FASTIFY_ERRORS[err.code];
     if (code !== undefined) return replyError(reply, { code, message: err.code!.startsWith('FST_CSRF_') ? CSRF_REFUSED : err.message });
     if ((err.statusCode ?? 500) < 500) return replyError(reply, { code: 'SCHEMA_INVALID', message: err.message });
@@ -106,8 +120,14 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return replyError(reply, { code: 'UNAVAILABLE', message: 'the hub could not complete the request; nothing was accepted, retry later' });
   });
   app.setNotFoundHandler((request, reply) => replyError(reply, { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  const ops = app.withTypeProvider<ZodTypeProvider>();
+  ops.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness (public)', security: [], response: { 200: z.object({ status: z.literal('ok') }), ...errorsOf('UNAVAILABLE') } } },
+    async () => ({ status: 'ok' as const }));
+  const Ready = z.object({
+    status: z.enum(['ready', 'ready, with warnings', 'not ready']), broker: z.boolean(), ledger: z.boolean(),
+    staleCrls: z.array(z.object({ issuer: z.string(), nextUpdate: z.string() })),
+  });
+  ops.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: broker and ledger (public)', security: [], response: { 200: Ready, 503: Ready.or(ErrorBody) } } }, async (_request, reply) => {
     const parts = await deps.ready();
     const ready = parts.broker && parts.ledger;
     // A stale CRL does not stop the hub (its policy decides), but it is reported loudly here.
@@ -122,5 +142,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await deps.console(app);
   await deadLettersApi(app, deps.deadLetters);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
+  await serveOpenApi(app);
   return app;
 }

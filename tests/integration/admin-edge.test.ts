@@ -217,3 +217,19 @@ describe('dead-letter CSV', () => {
     expect(await (await c.get('/admin/dead-letters.csv')).text()).toContain(row);
   });
 });
+
+describe('what a route checks first', () => {
+  it('answers NOT_FOUND for an unknown certificate or queue whatever its body or query, SCHEMA_INVALID for a malformed path', async () => {
+    const hub = n.hubs.findIndex((h) => h.url === url);
+    const unknown = 'cd'.repeat(32);
+    for (const action of ['retire', 'revoke']) {
+      const r = await n.admin(hub, 'POST', `/api/admin/certs/${unknown}/${action}`, { at: 'not a time', reason: 'x'.repeat(501) });
+      expect([r.status, r.json.error.code]).toEqual([404, 'NOT_FOUND']);
+      const malformed = await n.admin(hub, 'POST', `/api/admin/certs/not-hex/${action}`, {});
+      expect(malformed.json.error.code).toBe('SCHEMA_INVALID');
+    }
+    const queue = await n.admin(hub, 'GET', '/api/admin/queues/lgsp.elsewhere.ingress/messages?limit=0');
+    expect([queue.status, queue.json.error.code]).toEqual([404, 'NOT_FOUND']);
+    expect((await n.admin(hub, 'GET', `/api/admin/queues/${ingress}/messages?limit=0`)).json.error.code).toBe('SCHEMA_INVALID');
+  });
+});

@@ -64,3 +64,14 @@ describe('admin roles', () => {
     }
   });
 });
+
+describe('a role is checked from the headers', () => {
+  it('refuses a caller without the role before its body is read or checked (a broken body is FORBIDDEN, not SCHEMA_INVALID)', async () => {
+    for (const path of ['/api/admin/certs', '/api/admin/dead-letters/replay']) {
+      const r = await fetch(n.hubs[0]!.url + path, {
+        method: 'POST', body: '{"broken', headers: { authorization: `Bearer ${TOKENS.observer}`, 'content-type': 'application/json' },
+      });
+      expect([r.status, ((await r.json()) as { error: { code: string } }).error.code], path).toEqual([403, 'FORBIDDEN']);
+    }
+  });
+});

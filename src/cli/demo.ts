@@ -14,6 +14,7 @@ import { brokerUsersFor, createBrokerUsers, provisionNetwork, withUser } from '.
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
+import { redactUrl } from '../bus/hub-bus.js';
 import { parseFlags } from './flags.js';
 import { SDK_BASE } from '../http/sdk-dialect.js';
 import { reportError, type ExitStatus, type Io } from './report.js';
@@ -41,7 +42,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   try {
     await deleteNetworkQueues(amqpUrl, net); // queues of an earlier run carry an earlier PKI's packages
   } catch (err) {
-    return reportError(fail('UNAVAILABLE', `no broker at ${redact(amqpUrl)}: ${(err as Error).message}`).error, false, io);
+    return reportError(fail('UNAVAILABLE', `no broker at ${redactUrl(amqpUrl)}: ${(err as Error).message}`).error, false, io);
   }
   // Each hub on a broker user of its own where rabbitmqctl can make them; else on AMQP_URL's user.
   const users = brokerUsersFor(net.hubs);
@@ -59,9 +60,9 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   const urlOf = (hubId: string) => hubs.value.find((h) => h.id === hubId)!.url;
   const manifest = writeManifest(net, urlOf);
 
-  io.out(`LGSP demo: ${hubs.value.length} hubs on ${redact(amqpUrl)}`);
+  io.out(`LGSP demo: ${hubs.value.length} hubs on ${redactUrl(amqpUrl)}`);
   io.out(created.ok ? `  each hub on its own broker user (${users.map((u) => u.user).join(', ')}; docs/security.md, "Broker users")`
-    : `  hubs on ${redact(amqpUrl)}'s user: ${created.error.message}`);
+    : `  hubs on ${redactUrl(amqpUrl)}'s user: ${created.error.message}`);
   for (const h of net.hubs) io.out(`  ${h.name.padEnd(26)} ${h.id}  ${urlOf(h.id)}`);
   const scenario = await runScenario(net, urlOf, io);
   io.out(`\nagencies, API keys and keys: ${path.relative(process.cwd(), manifest)}`);
@@ -166,8 +167,4 @@ function writeManifest(net: DemoNetwork, urlOf: (hubId: string) => string): stri
   const file = path.join(net.dir, 'agencies.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
   return file;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import {
   CERT_STATES, DELIVERY_STATES, type AckOutcome, type CertRecord, type DeadLetter, type DeliveryState, type Ledger, type RecipientState,
   type SubmittedDocument,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import {
   CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type Delivery, type DeliveryState, type Ledger, type ReceivedItem,
   type RecipientState, type SentItem, type SubmittedDocument,

@@ -13,7 +13,6 @@ import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
 import { openLedger } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
-import { consume } from './bus/consumer.js';
 import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
 import { stringHeaders } from './bus/message.js';
 import { readJournal, takenMarks } from './bus/journal.js';
@@ -21,17 +20,17 @@ import { hubQueues } from './bus/topology.js';
 import { queueStats } from './bus/queue-stats.js';
 import { broadcaster, trustQueue } from './bus/broadcast.js';
 import { createHopCheckPool } from './pipeline/check-pool.js';
-import { createPipeline } from './pipeline/hop-pipeline.js';
+import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets } from './http/sdk-auth.js';
 import { createHubMetrics } from './http/metrics.js';
 import { deadLetterActions } from './http/dead-letters-api.js';
 import { createSealRotation, openSeal } from './admin/seal-rotation.js';
-import { createTrustState, seedTrustStore } from './admin/trust-state.js';
+import { createTrustState, seedTrustStore, type TrustState } from './admin/trust-state.js';
 import { createTrustLane } from './admin/trust-lane.js';
 import { agencyDirectory } from './admin/agency-directory.js';
-import { startExpiryMonitor } from './admin/expiry-monitor.js';
+import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 
@@ -102,25 +101,18 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
   const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links });
-  const { workers, inlineBelowBytes } = config.hopCheck;
-  const checkPool = workers > 0 ? opened.push(createHopCheckPool(workers, part('check-pool')), (p) => p.close()) : null;
-  const hopContext = (): HopContext => ({
-    trust: trust.current(), now: clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature, limits: config.policy,
-  });
   const pipeline = opened.push(createPipeline({
     metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock, log: part('pipeline'), afterMailboxWrite: env.afterMailboxWrite,
-    check: (bytes) => (checkPool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, hopContext()) : checkPool.check(bytes, hopContext())),
+    check: hopCheck(config, trust, clock, part('check-pool'), opened),
   }), (p) => p.flushReceipts());
 
   const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
   const expiry = opened.push(startExpiryMonitor({
-    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs,
-    webhook: config.alerts.webhookUrl === undefined ? undefined : {
-      url: config.alerts.webhookUrl, timeoutMs: config.alerts.webhookTimeoutMs, retries: config.alerts.webhookRetries, retryMs: config.alerts.webhookRetryMs,
-    },
+    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
   }), (e) => e.stop());
   await expiry.check();
+  // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
     hubId: hub.id, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
     broadcast: broadcaster(publisher, networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
@@ -129,12 +121,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     hubId: hub.id, neighbours, keyDir: path.join(config.dataDir, hub.id), anchors: () => trust.anchors(), ledger,
     change: trustLane.change, activate: seal.value.swap, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
   });
-  opened.push(await consume(conn, trustQueue(hub.id), 1, part('trust'), async (body, headers) => {
-    await trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason));
-    return 'ack';
-  }), (c) => c.stop());
   const lanes = await startHubLanes({
     hubId: hub.id, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
+    trust: (body, headers) => trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason)),
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
   await agencies.reload();
@@ -158,6 +147,21 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
       log.info('hub stopped');
     },
   });
+}
+
+/** The hop check: inline, or in a worker pool for packages from `inlineBelowBytes` up. */
+function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date, log: Logger, opened: ResourceStack): PipelineDeps['check'] {
+  const { workers, inlineBelowBytes } = config.hopCheck;
+  const pool = workers > 0 ? opened.push(createHopCheckPool(workers, log), (p) => p.close()) : null;
+  const context = (): HopContext => ({
+    trust: trust.current(), now: clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature, limits: config.policy,
+  });
+  return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
+}
+
+function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
+  return alerts.webhookUrl === undefined ? undefined
+    : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
 }
 
 /** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */

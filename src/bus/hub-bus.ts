@@ -8,7 +8,7 @@ import { fail, ok, type Result } from '../errors.js';
 import type { Config, HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
-import { assertBroadcast } from './broadcast.js';
+import { assertBroadcast, trustQueue } from './broadcast.js';
 import { journaled } from './journal.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { assertTopology, ensureInbound, hubQueues } from './topology.js';
@@ -92,11 +92,17 @@ export function redactUrl(url: string): string {
 export async function startHubLanes(opts: {
   hubId: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
   ingress: Handler; deliver: Handler; dead: Handler;
+  /** The network's trust changes, one at a time (not a lane: it is never paused). */
+  trust: (body: Buffer, headers: unknown) => Promise<void>;
   /** Told of every message taken (the journal's consumption marks). */
   taken: (queue: string, headers: unknown) => void;
 }): Promise<Map<string, Consumer>> {
   const { bus, log, opened } = opts;
   const q = hubQueues(opts.hubId);
+  opened.push(await consume(bus.conn, trustQueue(opts.hubId), 1, log.child({ component: 'trust' }), async (body, headers) => {
+    await opts.trust(body, headers);
+    return 'ack';
+  }), (c) => c.stop());
   const lanes = new Map<string, Consumer>();
   const add = (queue: string, lane: Consumer) => lanes.set(queue, opened.push(lane, (c) => c.stop()));
   add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken));

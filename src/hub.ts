@@ -14,6 +14,7 @@ import { loadTrustMaterial } from './trust/material.js';
 import { openLedger } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
 import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
+import { deadLetterChannel, replayer } from './bus/dead-letters.js';
 import { stringHeaders } from './bus/message.js';
 import { readJournal, takenMarks } from './bus/journal.js';
 import { hubQueues } from './bus/topology.js';
@@ -21,7 +22,6 @@ import { queueStats } from './bus/queue-stats.js';
 import { broadcaster, trustQueue } from './bus/broadcast.js';
 import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
-import { deadLetterChannel, replayHeaders } from './pipeline/dead-letter-channel.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets } from './http/sdk-auth.js';
 import { createHubMetrics } from './http/metrics.js';
@@ -128,10 +128,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   });
   await agencies.reload();
 
-  // A poison message goes back to the queue it came from; a refused package to this hub's ingress.
-  const replay = (body: Buffer, headers: Record<string, string>) => publisher.publish({
-    queue: headers['x-first-death-queue'] ?? q.ingress, body, headers: replayHeaders(headers), messageId: `replay:${headers['x-lgsp-doc-id'] ?? ''}`,
-  });
+  const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({
     config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,

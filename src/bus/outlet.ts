@@ -11,7 +11,7 @@ import { boundedHeaders, fromAmqp, headerBytes, MAX_HEADER_BYTES, toHeaders } fr
 import type { Publisher } from './publisher.js';
 import { hubQueues } from './topology.js';
 
-/** The headers a dead letter carries its reason in (read back by pipeline/dead-letter-channel.ts). */
+/** The headers a dead letter carries its reason in (read back by bus/dead-letters.ts). */
 export const DEAD_LETTER_HEADERS = { code: 'x-lgsp-reason-code', reason: 'x-lgsp-reason', at: 'x-lgsp-dead-at' } as const;
 
 /** Sends a message, as it arrived, to a dead-letter queue with its reason. */

@@ -51,20 +51,16 @@ function faultHooks(fault: z.output<typeof Fault>, log: Logger): FaultHooks {
 
 type FaultHooks = Pick<HubEnv, 'afterMailboxWrite'>;
 
+/** Starts the hubs in order; if one cannot start, those started before it are closed and its error returned. */
 export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[], hooks: FaultHooks = {}): Promise<Result<RunningHub[]>> {
   const running: RunningHub[] = [];
   for (const hub of config.hubs.filter((h) => only === undefined || only.includes(h.id))) {
-    try {
-      const started = await startHub(config, hub, { log, clock: () => new Date(), ...hooks });
-      if (!started.ok) {
-        await stopHubs(running);
-        return started;
-      }
-      running.push(started.value);
-    } catch (err) {
+    const started = await startHub(config, hub, { log, clock: () => new Date(), ...hooks });
+    if (!started.ok) {
       await stopHubs(running);
-      return fail('UNAVAILABLE', `hub ${hub.id} could not start: ${(err as Error).message}`);
+      return started;
     }
+    running.push(started.value);
   }
   return { ok: true, value: running };
 }

@@ -10,8 +10,7 @@ export const MAX_HOPS = 32;
 const SHORT = 64; // hub ids, agency codes, check names and outcomes, timestamps
 const Short = z.string().max(SHORT);
 
-export const MESSAGE_KINDS = ['edoc', 'status', 'receipt'] as const;
-export type MessageKind = (typeof MESSAGE_KINDS)[number];
+const MESSAGE_KINDS = ['edoc', 'status', 'receipt'] as const;
 
 /** One hop's entry in a document's trace: each check's outcome is 'ok' or the error code. */
 export const HopRecordSchema = z.object({

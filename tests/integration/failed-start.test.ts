@@ -85,18 +85,18 @@ describe('a hub that cannot start', () => {
     // The district hub's broker is unreachable: the province hub has connected to its own broker
     // and set up its queues when it fails to open its link to the district's.
     const { file, province } = await startConfig('broker', (config) => { hubEntry(config, 1).amqpUrl = CLOSED_PORT_BROKER; });
-    const r = await cli('start', '--config', file, '--log-level', 'silent');
+    const r = await cli('start', '--config', file, '--log-level', 'silent', '--json');
     expect(r.status, r.stdout + r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/^UNAVAILABLE: hub 000\.00\.00\.\w+: no broker at amqp:\/\/\*\*\*@127\.0\.0\.1:1/m);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/^hub 000\.00\.00\.\w+: no broker at amqp:\/\/\*\*\*@127\.0\.0\.1:1/) });
     expect(await leftOnBroker(province)).toEqual([]);
   });
 
   it('lgsp start: a ledger that cannot be opened exits 2 with UNAVAILABLE, and the hubs started before it are closed', async () => {
     // The commune hub's PostgreSQL ledger is on a closed port: the province and district hubs start first.
     const { file, province } = await startConfig('ledger', (config) => { hubEntry(config, 2).ledger = { url: 'postgresql://postgres@127.0.0.1:1/lgsp' }; });
-    const r = await cli('start', '--config', file, '--log-level', 'silent');
+    const r = await cli('start', '--config', file, '--log-level', 'silent', '--json');
     expect(r.status, r.stdout + r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/^UNAVAILABLE: .*ledger/m);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('ledger') });
     expect(await leftOnBroker(province)).toEqual([]);
   });
 });

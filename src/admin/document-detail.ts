@@ -1,7 +1,7 @@
 // A document as this hub saw it: its submission (at its origin hub), who received it here and
 // when they acknowledged it, and its trace as a timeline across hubs. One builder for the two
 // views of it, the console's document page and GET /api/admin/edocs/:docId.
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import type { Ledger, RecipientState } from '../ledger/store.js';
 
 export interface DocumentDetail {

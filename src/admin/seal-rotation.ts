@@ -3,11 +3,11 @@
 // Neighbours keep accepting the old seal, so nothing in flight is refused.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from '../errors.js';
 import type { Ledger } from '../ledger/store.js';
-import { createHubSigner, type HubSigner } from '../hop/seal.js';
+import { createHubSigner, rotatingSigner, type HubSigner } from '../hop/seal.js';
 import { validateSealKey, type TrustChange } from './trust-changes.js';
 
 export interface SealRotation {
@@ -60,4 +60,12 @@ export function createSealRotation(opts: {
       return ok({ fingerprint, trustedBy: [...opts.neighbours] });
     },
   };
+}
+
+/** The hub seal: the key rotated to last, else the configured one. Rotation swaps the current key. */
+export async function openSeal(ledger: Ledger, hubId: string, configured: { keyFile: string; cert: X509Certificate }): Promise<Result<ReturnType<typeof rotatingSigner>>> {
+  const rotated = await ledger.activeSealKey();
+  const first = createHubSigner(hubId, fs.readFileSync(rotated?.keyFile ?? configured.keyFile, 'utf8'),
+    rotated ? new X509Certificate(rotated.certPem) : configured.cert);
+  return first.ok ? ok(rotatingSigner(first.value)) : first;
 }

@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl, type RevocationList } from '../trust/crl.js';
 import { buildTrustSnapshot, type TrustSnapshot } from '../trust/store.js';
+import type { TrustMaterial } from '../trust/material.js';
+import { fingerprintOf } from '../trust/x509.js';
+import { certRecord } from './trust-changes.js';
 
 export interface TrustState {
   /** The trusted CAs now (they can change at run time). */
@@ -62,4 +65,15 @@ export async function createTrustState(opts: {
     staleCrls: (now) => loaded.filter((c) => c.nextUpdate !== null && c.nextUpdate < now)
       .map((c) => ({ issuer: c.issuer, nextUpdate: c.nextUpdate!.toISOString() })),
   };
+}
+
+/** The configuration seeds the trust store; from then on the ledger holds it, changed live. */
+export async function seedTrustStore(ledger: Ledger, material: TrustMaterial, now: Date): Promise<void> {
+  const at = now.toISOString();
+  for (const r of material.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, now, 'config'));
+  for (const ca of material.anchors) await ledger.addTrustedCa(fingerprintOf(ca), ca.toString(), at, 'config');
+  for (const [id, c] of material.hubCertificates) await ledger.addHubCertificate(id, fingerprintOf(c), c.toString(), at);
+  for (const c of material.crls) {
+    await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: at, importedBy: 'config' });
+  }
 }

@@ -61,3 +61,11 @@ export function hubAncestry(registry: Registry, hubId: string): string[] {
   }
   return out;
 }
+
+/** The hubs next to `hubId` in the tree: its children, then its parent. */
+export function neighboursOf(registry: Registry, hubId: string): string[] {
+  const neighbours = [...registry.hubs.values()].filter((h) => h.parentId === hubId).map((h) => h.id);
+  const parent = registry.hubs.get(hubId)?.parentId ?? null;
+  if (parent !== null) neighbours.push(parent);
+  return neighbours;
+}

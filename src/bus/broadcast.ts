@@ -4,6 +4,7 @@
 // happens to share the broker. (Named `.broadcast`, not `.trust`: the top hub's own trust queue is
 // `lgsp.<top>.trust`, and a broker permission pattern cannot tell an exchange from a queue.)
 import { bindAll, ensure, type OpenChannel } from './topology.js';
+import type { Publisher } from './publisher.js';
 
 export function trustExchange(networkRoot: string): string {
   return `lgsp.${networkRoot}.broadcast`;
@@ -23,4 +24,10 @@ export async function assertBroadcast(open: OpenChannel, hubId: string, networkR
   });
   // The exchange made now, for a queue made before it (an upgrade): bind them.
   if (made && !queueMade) await bindAll(open, exchange, [queue]);
+}
+
+/** Publishes a message to every hub of the network named by `networkRoot`. */
+export function broadcaster(publisher: Publisher, networkRoot: string) {
+  return (body: Buffer, headers: Record<string, string>, messageId: string) =>
+    publisher.publish({ exchange: trustExchange(networkRoot), queue: '', body, messageId, headers });
 }

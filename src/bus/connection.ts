@@ -8,6 +8,12 @@ import type { Logger } from 'pino';
 
 export type Setup = (model: ChannelModel) => Promise<void>;
 
+/**
+ * Tries of the first connection before a hub's start fails (backoff 100, 200, 400, 800, 1600 ms:
+ * about 3 s against a broker that refuses). Once connected, reconnects never give up.
+ */
+export const FIRST_CONNECT_RETRIES = 5;
+
 export interface BusConnection {
   /** Runs `setup` once connected and again after every reconnect. */
   onConnect(setup: Setup): Promise<void>;
@@ -40,7 +46,7 @@ export async function connectBus(url: string, log: Logger, options: BusOptions =
     recovery: {
       initialDelay: 100,
       maxDelay: 5_000,
-      initialMaxRetries: 20,
+      initialMaxRetries: FIRST_CONNECT_RETRIES,
       async setup(m: ChannelModel) {
         // amqplib listens on a new connection only once every setup has run. Until then, a setup
         // channel the broker closes (a quorum queue whose home node is still starting answers a

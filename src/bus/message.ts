@@ -1,21 +1,14 @@
-// What travels on the bus: the package bytes untouched as the body, everything else in AMQP
-// headers, validated with zod when read back (headers are a boundary). Headers have a bounded
-// size at every hop: amqplib encodes a header table in a 64 KiB buffer, and a table it cannot
-// encode would stick at the hop that tries. So the subject travels cut to SUBJECT_CHARS (the
-// package holds it whole), a long DocumentId as its SHA-256, the trace at most MAX_HOPS records
-// of bounded fields, and every message's headers within MAX_HEADER_BYTES.
-import { createHash } from 'node:crypto';
+// A hop message on the bus (its encoding and decoding): the package bytes untouched as the body,
+// every other field in an AMQP header, validated with the core's zod schema when read back
+// (headers are a boundary). Headers have a bounded size at every hop: amqplib encodes a header
+// table in a 64 KiB buffer, and a table it cannot encode would stick at the hop that tries. So
+// the fields are bounded (hop/trace.ts: the subject cut, a long DocumentId as its SHA-256, at
+// most MAX_HOPS trace records) and every message's headers stay within MAX_HEADER_BYTES.
 import { z } from 'zod';
-import type { HopRecord } from '../hop/seal.js';
+import { HopFieldsSchema, type HopMessage } from '../hop/trace.js';
 
-export const SUBJECT_CHARS = 256;
-export const DOCUMENT_ID_CHARS = 256;
-export const MAX_HOPS = 32;
 export const MAX_HEADER_BYTES = 16 * 1024;
-const SHORT = 64; // hub ids, agency codes, check names and outcomes, timestamps
-
-export const MESSAGE_KINDS = ['edoc', 'status', 'receipt'] as const;
-export type MessageKind = (typeof MESSAGE_KINDS)[number];
+const SHORT = 64;
 
 const Json = <T extends z.ZodType>(schema: T) => z.string().transform((s, ctx) => {
   try {
@@ -26,43 +19,21 @@ const Json = <T extends z.ZodType>(schema: T) => z.string().transform((s, ctx) =
   }
 }).pipe(schema);
 
-const Short = z.string().max(SHORT);
-export const HopRecordSchema = z.object({
-  hub: Short, at: Short, verdict: z.enum(['accepted', 'rejected']),
-  checks: z.record(Short, Short).refine((c) => Object.keys(c).length <= 16, 'more than 16 checks'), ms: z.number().optional(),
+// The header names of a hop message's fields; each field's schema is the core's (hop/trace.ts).
+const F = HopFieldsSchema.shape;
+const HopHeaders = z.object({
+  'x-lgsp-kind': F.kind,
+  'x-lgsp-doc-id': F.docId,
+  'x-lgsp-origin-hub': F.originHub,
+  'x-lgsp-sender': F.sender,
+  'x-lgsp-recipients': Json(F.recipients),
+  'x-lgsp-trace': Json(F.trace),
+  'x-lgsp-seal': F.seal,
+  'x-lgsp-seal-hub': F.sealHub,
+  'x-lgsp-document-id': F.documentId,
+  'x-lgsp-status-code': F.statusCode,
+  'x-lgsp-subject': F.subject,
 });
-
-export const HopHeaders = z.object({
-  'x-lgsp-kind': z.enum(MESSAGE_KINDS),
-  'x-lgsp-doc-id': z.string().min(1).max(SHORT),
-  'x-lgsp-origin-hub': Short,
-  'x-lgsp-sender': Short,
-  'x-lgsp-recipients': Json(z.array(Short).min(1)),
-  'x-lgsp-trace': Json(z.array(HopRecordSchema).max(MAX_HOPS)),
-  'x-lgsp-seal': z.string().max(2048),
-  'x-lgsp-seal-hub': Short,
-  /** The edXML DocumentId the package has (edoc) or answers (status ResponseFor), bounded by headerDocumentId. */
-  'x-lgsp-document-id': z.string().max(DOCUMENT_ID_CHARS).optional(),
-  'x-lgsp-status-code': Short.optional(),
-  /** The subject for mailbox listings, cut by headerSubject. */
-  'x-lgsp-subject': z.string().max(SUBJECT_CHARS).optional(),
-});
-export type HopHeaders = z.output<typeof HopHeaders>;
-
-export interface HopMessage {
-  body: Buffer;
-  kind: MessageKind;
-  docId: string;
-  originHub: string;
-  sender: string;
-  recipients: string[];
-  trace: HopRecord[];
-  seal: string;
-  sealHub: string;
-  statusCode?: string;
-  documentId?: string;
-  subject?: string;
-}
 
 export function toHeaders(m: HopMessage): Record<string, string> {
   const h: Record<string, string> = {
@@ -88,20 +59,6 @@ export function fromAmqp(body: Buffer, headers: unknown): HopMessage | { error: 
   if (h['x-lgsp-document-id'] !== undefined) m.documentId = h['x-lgsp-document-id'];
   if (h['x-lgsp-subject'] !== undefined) m.subject = h['x-lgsp-subject'];
   return m;
-}
-
-/** The subject as it travels: at most SUBJECT_CHARS characters (the last one an ellipsis when cut). */
-export function headerSubject(subject: string): string {
-  const chars = [...subject];
-  return chars.length <= SUBJECT_CHARS ? subject : `${chars.slice(0, SUBJECT_CHARS - 1).join('')}…`;
-}
-
-/**
- * A DocumentId as it travels and as the ledger keys it: itself up to DOCUMENT_ID_CHARS, else its
- * SHA-256 (derived the same way everywhere, so a status still finds the document it answers).
- */
-export function headerDocumentId(documentId: string): string {
-  return documentId.length <= DOCUMENT_ID_CHARS ? documentId : `sha256:${createHash('sha256').update(documentId, 'utf8').digest('hex')}`;
 }
 
 /** The encoded size of a header table, near enough (AMQP adds a few bytes per entry). */

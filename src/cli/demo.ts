@@ -14,6 +14,7 @@ import { brokerUsersFor, createBrokerUsers, provisionNetwork, withUser } from '.
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
+import { redactUrl } from '../bus/hub-bus.js';
 import { parseFlags } from './flags.js';
 import { SDK_BASE } from '../http/sdk-dialect.js';
 import { reportError, type ExitStatus, type Io } from './report.js';
@@ -25,13 +26,15 @@ const Flags = z.object({
   port: z.coerce.number().int().min(0).max(65533).default(8701),
   once: z.boolean().default(false),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
+  /** Errors as one JSON line on stdout ({ ok: false, code, message }). */
+  json: z.boolean().default(false),
 });
 
 export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, now: Date): Promise<ExitStatus> {
   const parsed = parseFlags(args, {
-    dir: { type: 'string' }, province: { type: 'string' }, port: { type: 'string' }, once: { type: 'boolean' }, 'log-level': { type: 'string' },
+    dir: { type: 'string' }, province: { type: 'string' }, port: { type: 'string' }, once: { type: 'boolean' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
   }, Flags);
-  if (!parsed.ok) return reportError(parsed.error, false, io);
+  if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
   const f = parsed.value.flags;
   const amqpUrl = env.AMQP_URL ?? DEFAULT_AMQP_URL;
   const dir = path.resolve(f.dir);
@@ -41,7 +44,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   try {
     await deleteNetworkQueues(amqpUrl, net); // queues of an earlier run carry an earlier PKI's packages
   } catch (err) {
-    return reportError(fail('UNAVAILABLE', `no broker at ${redact(amqpUrl)}: ${(err as Error).message}`).error, false, io);
+    return reportError(fail('UNAVAILABLE', `no broker at ${redactUrl(amqpUrl)}: ${(err as Error).message}`).error, f.json, io);
   }
   // Each hub on a broker user of its own where rabbitmqctl can make them; else on AMQP_URL's user.
   const users = brokerUsersFor(net.hubs);
@@ -51,17 +54,17 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
     net.config.hubs = (net.config.hubs as { id: string }[]).map((h) => ({ ...h, amqpUrl: withUser(amqpUrl, users.find((u) => u.hubId === h.id)!) }));
   }
   const config = parseConfig(net.config, dir, {});
-  if (!config.ok) return reportError(config.error, false, io);
+  if (!config.ok) return reportError(config.error, f.json, io);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(net.config, null, 2) + '\n', { mode: 0o600 });
   const log = createRootLogger(f['log-level']);
   const hubs = await startHubs(config.value, log);
-  if (!hubs.ok) return reportError(hubs.error, false, io);
+  if (!hubs.ok) return reportError(hubs.error, f.json, io);
   const urlOf = (hubId: string) => hubs.value.find((h) => h.id === hubId)!.url;
   const manifest = writeManifest(net, urlOf);
 
-  io.out(`LGSP demo: ${hubs.value.length} hubs on ${redact(amqpUrl)}`);
+  io.out(`LGSP demo: ${hubs.value.length} hubs on ${redactUrl(amqpUrl)}`);
   io.out(created.ok ? `  each hub on its own broker user (${users.map((u) => u.user).join(', ')}; docs/security.md, "Broker users")`
-    : `  hubs on ${redact(amqpUrl)}'s user: ${created.error.message}`);
+    : `  hubs on ${redactUrl(amqpUrl)}'s user: ${created.error.message}`);
   for (const h of net.hubs) io.out(`  ${h.name.padEnd(26)} ${h.id}  ${urlOf(h.id)}`);
   const scenario = await runScenario(net, urlOf, io);
   io.out(`\nagencies, API keys and keys: ${path.relative(process.cwd(), manifest)}`);
@@ -166,8 +169,4 @@ function writeManifest(net: DemoNetwork, urlOf: (hubId: string) => string): stri
   const file = path.join(net.dir, 'agencies.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
   return file;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -13,21 +13,24 @@ const Flags = z.object({
   /** Run only these hubs of the configuration (one process per hub scales across cores). */
   hub: z.array(z.string()).optional(),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Errors as one JSON line on stdout ({ ok: false, code, message }). */
+  json: z.boolean().default(false),
 });
 
 export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
-  const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, 'log-level': { type: 'string' } }, Flags);
-  if (!parsed.ok) return reportError(parsed.error, false, io);
+  const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, 'log-level': { type: 'string' }, json: { type: 'boolean' } }, Flags);
+  if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
+  const { json } = parsed.value.flags;
   const fault = Fault.safeParse(env.LGSP_FAULT || undefined);
-  if (!fault.success) return reportError(fail('USAGE', fault.error.issues.map((i) => i.message).join('; ')).error, false, io);
+  if (!fault.success) return reportError(fail('USAGE', fault.error.issues.map((i) => i.message).join('; ')).error, json, io);
   const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL });
-  if (!config.ok) return reportError(config.error, false, io);
+  if (!config.ok) return reportError(config.error, json, io);
   const only = parsed.value.flags.hub;
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
-  if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, false, io);
+  if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, json, io);
   const log = createRootLogger(parsed.value.flags['log-level']);
   const hubs = await startHubs(config.value, log, only, faultHooks(fault.data, log));
-  if (!hubs.ok) return reportError(hubs.error, false, io);
+  if (!hubs.ok) return reportError(hubs.error, json, io);
   await untilSignal(log);
   await stopHubs(hubs.value);
   return 0;
@@ -51,20 +54,16 @@ function faultHooks(fault: z.output<typeof Fault>, log: Logger): FaultHooks {
 
 type FaultHooks = Pick<HubEnv, 'afterMailboxWrite'>;
 
+/** Starts the hubs in order; if one cannot start, those started before it are closed and its error returned. */
 export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[], hooks: FaultHooks = {}): Promise<Result<RunningHub[]>> {
   const running: RunningHub[] = [];
   for (const hub of config.hubs.filter((h) => only === undefined || only.includes(h.id))) {
-    try {
-      const started = await startHub(config, hub, { log, clock: () => new Date(), ...hooks });
-      if (!started.ok) {
-        await stopHubs(running);
-        return started;
-      }
-      running.push(started.value);
-    } catch (err) {
+    const started = await startHub(config, hub, { log, clock: () => new Date(), ...hooks });
+    if (!started.ok) {
       await stopHubs(running);
-      return fail('UNAVAILABLE', `hub ${hub.id} could not start: ${(err as Error).message}`);
+      return started;
     }
+    running.push(started.value);
   }
   return { ok: true, value: running };
 }

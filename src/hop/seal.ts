@@ -8,18 +8,7 @@ import { createPrivateKey, sign, verify, type X509Certificate } from 'node:crypt
 import { fail, ok, type Result } from '../errors.js';
 import { signPackage } from '../trust/sign.js';
 import { fingerprintOf, keyMatchesCertificate } from '../trust/x509.js';
-
-export type HopVerdictName = 'accepted' | 'rejected';
-
-/** One hop's entry in a document's trace. */
-export interface HopRecord {
-  hub: string;
-  at: string;
-  verdict: HopVerdictName;
-  /** Each check's outcome: 'ok' or the error code. */
-  checks: Record<string, string>;
-  ms?: number;
-}
+import type { HopRecord } from './trace.js';
 
 export interface SealInput {
   /** The hub the message is addressed to: the next hop, or the sealing hub itself for its mailbox stage. */

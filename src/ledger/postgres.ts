@@ -5,7 +5,7 @@
 // compare and set in the database (the ledger contract): replicas never move a state backwards.
 import pg from 'pg';
 import { fail, ok, type Result } from '../errors.js';
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,

@@ -2,7 +2,7 @@
 // row's shape, parsed where a row is read back (a boundary), and the ledger value made from it.
 // Also the state ranks their compare-and-set statements share.
 import { z } from 'zod';
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import {
   CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type DeliveryState, type DocumentSummary,
   type ReceivedItem, type RecipientState, type SubmittedDocument,

@@ -2,7 +2,7 @@
 // replicas; sqlite.ts is the embedded default. The mailbox write carries its own dedupe key
 // (doc id + recipient), so a redelivered message is absorbed: at-least-once transport,
 // exactly-once mailbox.
-import type { HopRecord } from '../hop/seal.js';
+import type { HopRecord } from '../hop/trace.js';
 import type { PackageKind } from '../edxml/schema.js';
 
 export const DELIVERY_STATES = ['queued', 'in_transit', 'delivered', 'acked', 'failed'] as const;

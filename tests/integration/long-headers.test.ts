@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitEdoc } from '../../src/edxml/emit.js';
 import amqp from 'amqplib';
-import { SUBJECT_CHARS } from '../../src/bus/message.js';
+import { SUBJECT_CHARS } from '../../src/hop/trace.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 

@@ -27,10 +27,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['errors', 'agency', 'edxml'],
   logger: [],
   types: [],
+  // Closes what was opened, in reverse (the composition root's and the bus's).
+  'resource-stack': [],
   // Adapters for what the core needs from outside, then what uses them.
   ledger: [...CORE, 'config'],
-  bus: [...CORE],
-  pipeline: [...CORE, 'bus', 'ledger'],
+  // The pipeline owns its transport port (pipeline/transport); the bus implements it, and keeps
+  // dead letters through the ledger's port (ledger/store).
+  pipeline: [...CORE, 'ledger/store'],
+  bus: [...CORE, 'config', 'resource-stack', 'pipeline/transport', 'ledger/store'],
   admin: [...CORE, 'ledger'],
   metrics: [...CORE, 'bus', 'pipeline', 'admin'],
   pki: [...CORE],
@@ -39,7 +43,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: [...CORE, 'config', 'ledger', 'bus', 'pipeline', 'admin', 'metrics'],
   console: [...CORE, 'config', 'ledger', 'bus', 'admin', 'metrics', 'http/auth', 'http/errors'],
   // The composition root, the CLI and its demo network.
-  hub: [...CORE, 'config', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'http', 'console'],
+  hub: [...CORE, 'config', 'resource-stack', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'http', 'console'],
   demo: [...CORE, 'bus', 'pki', 'http/auth'],
   cli: [...CORE, 'config', 'logger', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'pki', 'http', 'console', 'hub', 'demo'],
 };

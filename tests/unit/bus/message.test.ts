@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  boundedHeaders, DOCUMENT_ID_CHARS, fromAmqp, headerBytes, headerDocumentId, headerSubject, MAX_HOPS, SUBJECT_CHARS, toHeaders, type HopMessage,
-} from '../../../src/bus/message.js';
+import { boundedHeaders, fromAmqp, headerBytes, toHeaders } from '../../../src/bus/message.js';
+import { boundedDocumentId, boundedSubject, DOCUMENT_ID_CHARS, MAX_HOPS, SUBJECT_CHARS, type HopMessage } from '../../../src/hop/trace.js';
 
 const hop = { hub: '000.00.05.H41', at: '2026-12-06T10:00:00.000Z', verdict: 'accepted' as const, checks: { policy: 'ok', schema: 'ok' } };
 const message: HopMessage = {
@@ -11,19 +10,19 @@ const message: HopMessage = {
 
 describe('bus headers', () => {
   it('cuts a subject to SUBJECT_CHARS characters, ending in an ellipsis, and keeps a short one', () => {
-    expect(headerSubject('Công văn')).toBe('Công văn');
-    const cut = headerSubject('ữ'.repeat(70_000));
+    expect(boundedSubject('Công văn')).toBe('Công văn');
+    const cut = boundedSubject('ữ'.repeat(70_000));
     expect([...cut]).toHaveLength(SUBJECT_CHARS);
     expect(cut.endsWith('…')).toBe(true);
   });
 
   it('keeps a DocumentId up to DOCUMENT_ID_CHARS and derives the same SHA-256 form for a longer one', () => {
     const id = 'x'.repeat(DOCUMENT_ID_CHARS);
-    expect(headerDocumentId(id)).toBe(id);
+    expect(boundedDocumentId(id)).toBe(id);
     const long = `${id}y`;
-    expect(headerDocumentId(long)).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(headerDocumentId(long)).toBe(headerDocumentId(long));
-    expect(headerDocumentId(long)).not.toBe(headerDocumentId(`${id}z`));
+    expect(boundedDocumentId(long)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(boundedDocumentId(long)).toBe(boundedDocumentId(long));
+    expect(boundedDocumentId(long)).not.toBe(boundedDocumentId(`${id}z`));
   });
 
   it('reads back what it writes, and refuses a trace over MAX_HOPS records or over-long fields', () => {

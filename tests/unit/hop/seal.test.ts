@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createHubSigner, verifyChange, verifySeal, type HopRecord, type SealInput } from '../../../src/hop/seal.js';
+import { createHubSigner, verifyChange, verifySeal, type SealInput } from '../../../src/hop/seal.js';
+import type { HopRecord } from '../../../src/hop/trace.js';
 import { createDevCa, issueEcCertificate } from '../../../src/pki/dev-pki.js';
 
 async function hubSigner() {

@@ -3,7 +3,7 @@
 // `open` may be called several times for one store: two handles on one store stand for two
 // processes sharing it, and states must never move backwards whatever order their writes land in.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HopRecord } from '../../../src/hop/seal.js';
+import type { HopRecord } from '../../../src/hop/trace.js';
 import type { CertRecord, DeliveryState, Ledger } from '../../../src/ledger/store.js';
 
 export interface LedgerFactory {

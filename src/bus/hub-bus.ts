@@ -1,0 +1,117 @@
+// A hub's place on the broker: its connection (with its queues and the network's broadcast set up
+// after every reconnect), a journaled publisher, and for each neighbour on another broker a
+// connection and publisher of its own (the far end of that neighbour's link). Everything it opens
+// goes on the caller's resource stack, so a failed start or a stop closes it in reverse.
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { fail, ok, type Result } from '../errors.js';
+import type { Config, HubConfig } from '../config.js';
+import type { ResourceStack } from '../resource-stack.js';
+import { connectBus, type BusConnection, type BusTls } from './connection.js';
+import { assertBroadcast, trustQueue } from './broadcast.js';
+import { journaled } from './journal.js';
+import { createPublisher, type Publisher } from './publisher.js';
+import { assertTopology, ensureInbound, hubQueues } from './topology.js';
+import { consume, type Consumer } from './consumer.js';
+import { startLink } from './link.js';
+
+export interface HubBus {
+  brokerUrl: string;
+  conn: BusConnection;
+  publisher: Publisher;
+  /** Neighbours on this broker (messages go straight into their ingress). */
+  direct: string[];
+  /** Neighbours on another broker, each with its connection and publisher there. */
+  remote: Map<string, { conn: BusConnection; publisher: Publisher }>;
+}
+
+export async function openHubBus(opts: {
+  config: Readonly<Config>; hub: HubConfig; neighbours: readonly string[]; networkRoot: string;
+  clock: () => Date; log: Logger; opened: ResourceStack;
+}): Promise<Result<HubBus>> {
+  const { config, hub, log, opened } = opts;
+  const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
+  const brokerOf = (id: string) => config.hubs.find((h) => h.id === id)?.amqpUrl ?? config.amqpUrl;
+  const direct = opts.neighbours.filter((n) => sameBroker(brokerOf(n), brokerUrl));
+  const linked = opts.neighbours.filter((n) => !sameBroker(brokerOf(n), brokerUrl));
+  const connect = async (url: string, name: string, tlsOf: Pick<HubConfig, 'amqpTls'> | undefined, component: Record<string, string>) => {
+    try {
+      return ok(opened.push(await connectBus(url, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls) }), (c) => c.close()));
+    } catch (err) {
+      return fail('UNAVAILABLE', `hub ${hub.id}: no broker at ${redactUrl(url)}: ${(err as Error).message}`);
+    }
+  };
+  const conn = await connect(brokerUrl, `lgsp hub ${hub.id}`, hub, { component: 'bus' });
+  if (!conn.ok) return conn;
+  try {
+    await conn.value.onConnect(async (model) => {
+      const open = () => model.createChannel();
+      await assertTopology(open, hub.id, linked, direct);
+      await assertBroadcast(open, hub.id, opts.networkRoot);
+    });
+  } catch (err) {
+    // A broker user that may not create the missing topology, most often (docs/security.md).
+    return fail('UNAVAILABLE', `hub ${hub.id}: cannot set up its queues: ${(err as Error).message}`);
+  }
+  const journal = (p: Publisher, component: Record<string, string>) =>
+    opened.push(journaled(p, opts.clock, log.child({ component: 'journal', ...component })), (j) => j.close());
+  const publisher = journal(await createPublisher(conn.value, log.child({ component: 'publisher' })), {});
+  const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
+  for (const n of linked) {
+    const c = await connect(brokerOf(n), `lgsp hub ${hub.id} link to ${n}`, config.hubs.find((h) => h.id === n), { component: 'link', neighbour: n });
+    if (!c.ok) return c;
+    await c.value.onConnect((model) => ensureInbound(() => model.createChannel(), n));
+    remote.set(n, { conn: c.value, publisher: journal(await createPublisher(c.value, log.child({ component: 'link', neighbour: n })), { neighbour: n }) });
+  }
+  return ok({ brokerUrl, conn: conn.value, publisher, direct, remote });
+}
+
+function tlsFor(t: Config['amqpTls']): BusTls | undefined {
+  return t === undefined ? undefined : {
+    ca: fs.readFileSync(t.caFile), ...(t.certFile ? { cert: fs.readFileSync(t.certFile) } : {}), ...(t.keyFile ? { key: fs.readFileSync(t.keyFile) } : {}),
+  };
+}
+
+/** Whether two URLs name the same broker, whatever user each connects as (each hub may have its own). */
+function sameBroker(a: string, b: string): boolean {
+  const anonymous = (url: string) => {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  };
+  return anonymous(a) === anonymous(b);
+}
+
+/** A broker URL without its credentials, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */
+export async function startHubLanes(opts: {
+  hubId: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
+  ingress: Handler; deliver: Handler; dead: Handler;
+  /** The network's trust changes, one at a time (not a lane: it is never paused). */
+  trust: (body: Buffer, headers: unknown) => Promise<void>;
+  /** Told of every message taken (the journal's consumption marks). */
+  taken: (queue: string, headers: unknown) => void;
+}): Promise<Map<string, Consumer>> {
+  const { bus, log, opened } = opts;
+  const q = hubQueues(opts.hubId);
+  opened.push(await consume(bus.conn, trustQueue(opts.hubId), 1, log.child({ component: 'trust' }), async (body, headers) => {
+    await opts.trust(body, headers);
+    return 'ack';
+  }), (c) => c.stop());
+  const lanes = new Map<string, Consumer>();
+  const add = (queue: string, lane: Consumer) => lanes.set(queue, opened.push(lane, (c) => c.stop()));
+  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken));
+  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken));
+  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken));
+  for (const [n, r] of bus.remote) {
+    add(q.outbox(n), await startLink(bus.conn, { from: opts.hubId, to: n, remote: r.publisher, acked: opts.taken }, log.child({ component: 'link', neighbour: n })));
+  }
+  return lanes;
+}
+
+type Handler = Parameters<typeof consume>[4];

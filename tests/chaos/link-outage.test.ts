@@ -34,7 +34,11 @@ describe.skipIf(!localBroker)('a link outage between two hubs, then recovery', (
         const outage = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         // Packages are still accepted on both sides of the cut, and wait in the outboxes.
         await load.reached(Math.floor((count * 3) / 4));
-        await eventually(async () => ((await outboxes()).every((n) => n > 0) ? true : undefined), 'both outboxes filling', 60_000);
+        let depths: number[] = [];
+        await eventually(async () => {
+          depths = await outboxes();
+          return depths.every((n) => n > 0) ? true : undefined;
+        }, 'both outboxes filling', 60_000).catch((err: Error) => { throw new Error(`${err.message} (district→province, province→district: ${depths.join(', ')})`); });
         await outage;
         await other().restore();
         await eventually(async () => ((await outboxes()).every((n) => n === 0) ? true : undefined), 'both outboxes drained', 120_000);

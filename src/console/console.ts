@@ -1,30 +1,22 @@
 // The web console at /admin: server-rendered pages over the same ledger and hub functions as the
-// admin API. Sign-in with an admin token opens a session held by the hub (sessions.ts); its
-// cookie is HttpOnly, SameSite=Strict and Secure behind TLS. Actions are plain form posts
-// (operator role), audited like their API twins. SameSite does not stop a sibling subdomain or
-// another port of the same host, so every post must also come from this hub's own origin
-// (Origin, else Referer) and carry a CSRF token bound to the session (@fastify/csrf-protection).
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
-import csrf from '@fastify/csrf-protection';
+// admin API, in English and Vietnamese. Sessions, the CSRF token and the origin check are the
+// frame's (frame.ts); actions are plain form posts (operator role), audited like their API twins.
+import type { FastifyInstance } from 'fastify';
 import type { AdminRole, Config } from '../config.js';
 import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { certState } from '../admin/trust-changes.js';
 import { documentDetail } from '../admin/document-detail.js';
 import { expiryThreshold, type WatchedCert } from '../admin/expiry.js';
-import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.js';
-import { fail } from '../errors.js';
-import { replyError } from '../http/errors.js';
+import type { AdminTokens } from '../http/auth.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { QueueStat } from '../bus/queue-stats.js';
 import type { JournalView } from '../bus/journal-index.js';
 import { actOnLane, type Lanes } from '../admin/lanes.js';
 import { toCsv } from '../admin/dead-letters.js';
-import { html, page, STYLE, type Html } from './html.js';
-import { createSessions } from './sessions.js';
-import { label, LANGS, type Lang, type Label } from './i18n.js';
+import { html, type Html } from './html.js';
+import { openConsoleFrame, type ConsoleFrame } from './frame.js';
+import { label, type Lang, type Label } from './i18n.js';
 
 export interface ConsoleDeps {
   hubId: string;
@@ -43,91 +35,16 @@ export interface ConsoleDeps {
   clock: () => Date;
 }
 
-const SESSION_COOKIE = 'lgsp_session';
-const CSRF_COOKIE = 'lgsp_csrf';
-const LANG_COOKIE = 'lgsp_lang';
-
-/** The value of a Referer, as an origin (undefined if it is not a URL). */
-const originOf = (url: string | undefined) => (url !== undefined && URL.canParse(url) ? new URL(url).origin : undefined);
-
 export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { sessions: Config['http']['console'] }): Promise<void> {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(String(body)))));
-  // A malformed percent-encoding in a cookie leaves that cookie's text as it came (never an error).
-  await app.register(cookie);
-  await app.register(csrf, {
-    sessionPlugin: '@fastify/cookie', cookieKey: CSRF_COOKIE, cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict' },
-    // Each token is bound to the session it was made for: it dies with that session.
-    getUserInfo: (request) => request.cookies[SESSION_COOKIE] ?? '',
-    csrfOpts: { hmacKey: randomBytes(32) },
-  });
-  const sessions = createSessions(deps.sessions.sessionTtlMs, () => deps.clock().getTime());
-  const cookieAttrs = (request: FastifyRequest): CookieSerializeOptions => ({
-    path: '/admin', httpOnly: true, sameSite: 'strict', secure: deps.sessions.secureCookie || request.protocol === 'https',
-  });
+  const frame = await openConsoleFrame(app, deps);
+  overviewPages(app, frame, deps);
+  queuePages(app, frame, deps);
+  deadLetterPages(app, frame, deps);
+  documentPages(app, frame, deps);
+}
 
-  const langOf = (request: FastifyRequest, reply: FastifyReply): Lang => {
-    const asked = (request.query as Record<string, string | undefined>).lang;
-    if (asked !== undefined && (LANGS as readonly string[]).includes(asked)) {
-      reply.setCookie(LANG_COOKIE, asked, cookieAttrs(request));
-      return asked as Lang;
-    }
-    return request.cookies[LANG_COOKIE] === 'en' ? 'en' : 'vi';
-  };
-  const who = (request: FastifyRequest): AdminIdentity | null => {
-    const id = request.cookies[SESSION_COOKIE];
-    return id === undefined ? null : sessions.find(id);
-  };
-  /**
-   * Before a console post's body is read: it must come from this hub's own pages (a browser
-   * always sends Origin on a form post), and, but for sign-in, from a live session.
-   */
-  const guard = (needsSession: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const claimed = request.headers.origin ?? originOf(request.headers.referer);
-    const own = `${request.protocol}://${request.host}`;
-    if (claimed !== own) {
-      return replyError(reply, fail('FORBIDDEN', `a console form must be posted from this hub's own pages (${own}), not from ${claimed ?? 'an unknown origin'}`).error);
-    }
-    if (needsSession && who(request) === null) return reply.redirect('/admin/login');
-  };
-  const form = { onRequest: guard(true), preHandler: app.csrfProtection };
-  /** A page for a signed-in admin; everyone else goes to the sign-in form. */
-  const view = (title: Label, render: (lang: Lang, request: FastifyRequest, admin: AdminIdentity, token: Html) => Promise<Html>) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const lang = langOf(request, reply);
-      const admin = who(request);
-      if (admin === null) return reply.redirect('/admin/login');
-      const flash = (request.query as Record<string, string | undefined>).flash;
-      const token = html`<input type="hidden" name="_csrf" value="${reply.generateCsrf({ ...cookieAttrs(request), userInfo: request.cookies[SESSION_COOKIE]! })}">`;
-      return reply.type('text/html; charset=utf-8').send(page(lang, deps.hubId, title, await render(lang, request, admin, token), token, flash));
-    };
-  const t = (lang: Lang) => (k: Label) => label(lang, k);
-
-  // The stylesheet is a file of its own: the Content-Security-Policy allows no inline style.
-  app.get('/admin/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(STYLE));
-
-  app.get('/admin/login', async (request, reply) => {
-    const lang = langOf(request, reply);
-    const bad = (request.query as Record<string, string | undefined>).error !== undefined;
-    return reply.type('text/html; charset=utf-8').send('<!doctype html>' + html`<html lang="${lang}"><head><meta charset="utf-8"><title>${label(lang, 'login')}</title>
-<link rel="stylesheet" href="/admin/console.css"></head>
-<body class="login"><h1>${label(lang, 'title')}</h1><p>${label(lang, 'hub')} ${deps.hubId}</p>
-${bad ? html`<p role="alert" class="bad">${label(lang, 'badToken')}</p>` : ''}
-<form method="post" action="/admin/login"><label>${label(lang, 'token')} <input name="token" type="password" autocomplete="off" required></label>
-<button type="submit">${label(lang, 'login')}</button></form></body></html>`.text);
-  });
-  app.post('/admin/login', { onRequest: guard(false) }, async (request, reply) => {
-    const token = String((request.body as Record<string, unknown> | undefined)?.token ?? '');
-    const admin = deps.admins.get(hashApiKey(token));
-    if (admin === undefined) return reply.redirect('/admin/login?error=1');
-    const id = sessions.open(admin);
-    return reply.setCookie(SESSION_COOKIE, id, { ...cookieAttrs(request), maxAge: Math.floor(deps.sessions.sessionTtlMs / 1000) }).redirect('/admin');
-  });
-  app.post('/admin/logout', form, async (request, reply) => {
-    sessions.close(request.cookies[SESSION_COOKIE]!);
-    return reply.clearCookie(SESSION_COOKIE, cookieAttrs(request)).clearCookie(CSRF_COOKIE, cookieAttrs(request)).redirect('/admin/login');
-  });
-
+/** The dashboard, certificates, agencies and the audit log. */
+function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: ConsoleDeps): void {
   app.get('/admin', view('dashboard', async (lang) => {
     const l = t(lang);
     const [summary, queues, certs] = await Promise.all([deps.summary(), deps.queues(), deps.watched()]);
@@ -144,6 +61,30 @@ ${bad ? html`<p role="alert" class="bad">${label(lang, 'badToken')}</p>` : ''}
       : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${c.notAfter.toISOString()}</td></tr>`)}</table>`}`;
   }));
 
+  app.get('/admin/certificates', view('certificates', async (lang) => {
+    const l = t(lang);
+    const now = deps.clock();
+    const certs = await deps.ledger.certificates();
+    return html`<table><tr><th>${l('agency')}</th><th>${l('state')}</th><th>${l('notAfter')}</th><th>${l('subject')}</th><th>SHA-256</th></tr>
+${certs.map((c) => html`<tr><td>${c.agency}</td><td>${certState(c, now)}</td><td>${c.notAfter}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
+  }));
+
+  app.get('/admin/agencies', view('agencies', async (lang) => {
+    const l = t(lang);
+    return html`<table><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th></tr>
+${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>`;
+  }));
+
+  app.get('/admin/audit', view('audit', async (lang) => {
+    const l = t(lang);
+    const items = await deps.ledger.auditLog(200);
+    return html`<table><tr><th>${l('at')}</th><th>${l('actor')}</th><th>${l('action')}</th><th>${l('detail')}</th></tr>
+${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
+  }));
+}
+
+/** Queues, and one working queue's messages from the journal with its lane's pause and resume. */
+function queuePages(app: FastifyInstance, { view, form, who, langOf, t }: ConsoleFrame, deps: ConsoleDeps): void {
   app.get('/admin/queues', view('queues', async (lang) => queueTable(lang, (await deps.allQueues()) ?? await deps.queues(), deps.journal.queues)));
 
   // One working queue: its messages from the journal (nothing is taken from the queue), and
@@ -177,7 +118,10 @@ ${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="
       return reply.redirect(done ? back : `${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
     });
   }
+}
 
+/** Dead letters: list, CSV, replay and delete (operator). */
+function deadLetterPages(app: FastifyInstance, { view, form, who, langOf, t }: ConsoleFrame, deps: ConsoleDeps): void {
   app.get('/admin/dead-letters', view('deadLetters', async (lang, request, _admin, token) => {
     const l = t(lang);
     const reason = (request.query as Record<string, string | undefined>).reason || undefined;
@@ -208,7 +152,10 @@ ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${d.deadAt}</td><td><
       return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(`${label(lang, action)} #${id}: ${done ? label(lang, 'done') : '404'}`)}`);
     });
   }
+}
 
+/** Document search, and one document's detail with its timeline. */
+function documentPages(app: FastifyInstance, { view, who, t }: ConsoleFrame, deps: ConsoleDeps): void {
   const documentList = view('documents', async (lang, request) => {
     const l = t(lang);
     const q = request.query as Record<string, string | undefined>;
@@ -241,28 +188,8 @@ ${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m)
 <strong>${l('hub')} ${h.hub}</strong> · +${h.sinceFirstMs} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${h.verdict}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
 <br><small>${Object.entries(h.checks).map(([k, v]) => `${k}: ${v}`).join(' · ')}</small></li>`)}</ol>`;
   }));
-
-  app.get('/admin/certificates', view('certificates', async (lang) => {
-    const l = t(lang);
-    const now = deps.clock();
-    const certs = await deps.ledger.certificates();
-    return html`<table><tr><th>${l('agency')}</th><th>${l('state')}</th><th>${l('notAfter')}</th><th>${l('subject')}</th><th>SHA-256</th></tr>
-${certs.map((c) => html`<tr><td>${c.agency}</td><td>${certState(c, now)}</td><td>${c.notAfter}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
-  }));
-
-  app.get('/admin/agencies', view('agencies', async (lang) => {
-    const l = t(lang);
-    return html`<table><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th></tr>
-${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>`;
-  }));
-
-  app.get('/admin/audit', view('audit', async (lang) => {
-    const l = t(lang);
-    const items = await deps.ledger.auditLog(200);
-    return html`<table><tr><th>${l('at')}</th><th>${l('actor')}</th><th>${l('action')}</th><th>${l('detail')}</th></tr>
-${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
-  }));
 }
+
 
 /** Queue figures; the names in `browsable` link to their message view. */
 function queueTable(lang: Lang, queues: QueueStat[], browsable: readonly string[] = []): Html {

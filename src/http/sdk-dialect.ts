@@ -120,29 +120,29 @@ const answer = (value: Record<string, string | number | object[]>): Answer => ({
 /** Optional text the SDK reads with getAsString: "" when absent, never null. */
 const text = (value: string | null | undefined): string => value ?? '';
 
+const headersOf = <T extends z.ZodType>(schema: T, caller: SdkCaller) => parseInput(schema, Object.fromEntries(caller.headers), 'signed headers');
+/**
+ * A call's parameters: the signed headers first (the SDK sends them there, accumulated over
+ * the calls of one service object), then the body's JSON or form fields.
+ */
+function paramsOf<T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) {
+  const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
+  const body = fields?.success === true ? fields.data : {};
+  const params: Record<string, unknown> = {};
+  for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
+  return parseInput(schema, params, 'signed headers or body');
+}
+function docIdOf(caller: SdkCaller, request: FastifyRequest): SdkResult<string> {
+  const p = paramsOf(DocParams, caller, request, ['docId']);
+  if (!p.ok) return p;
+  // Not a doc id of ours is no document of the caller's: NOT_FOUND, as /api/v1 answers.
+  return DocId.test(p.value.docId) ? { ok: true, value: p.value.docId } : failed('NOT_FOUND', `no document ${p.value.docId} for agency ${caller.agency}`);
+}
+const time = (iso: string) => formatSdkTimestamp(new Date(iso));
+
 export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Promise<void> {
-  const { pipeline, ledger } = deps;
   const authenticate = createSdkAuth(deps);
   const callers = new WeakMap<FastifyRequest, SdkCaller>();
-  const headersOf = <T extends z.ZodType>(schema: T, caller: SdkCaller) => parseInput(schema, Object.fromEntries(caller.headers), 'signed headers');
-  /**
-   * A call's parameters: the signed headers first (the SDK sends them there, accumulated over
-   * the calls of one service object), then the body's JSON or form fields.
-   */
-  const paramsOf = <T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) => {
-    const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
-    const body = fields?.success === true ? fields.data : {};
-    const params: Record<string, unknown> = {};
-    for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
-    return parseInput(schema, params, 'signed headers or body');
-  };
-  const docIdOf = (caller: SdkCaller, request: FastifyRequest): SdkResult<string> => {
-    const p = paramsOf(DocParams, caller, request, ['docId']);
-    if (!p.ok) return p;
-    // Not a doc id of ours is no document of the caller's: NOT_FOUND, as /api/v1 answers.
-    return DocId.test(p.value.docId) ? { ok: true, value: p.value.docId } : failed('NOT_FOUND', `no document ${p.value.docId} for agency ${caller.agency}`);
-  };
-  const time = (iso: string) => formatSdkTimestamp(new Date(iso));
 
   await app.register(async (vxp) => {
     // Only the bodies the dialect uses are read, and only once the caller is known (onRequest
@@ -206,131 +206,11 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
       });
     };
 
-    route('POST', 'sendEdoc', async (caller, request) => {
-      const h = headersOf(SendHeaders, caller);
-      if (!h.ok) return h;
-      if (h.value.from !== undefined && h.value.from !== caller.agency) {
-        return failed('SENDER_MISMATCH', `XroadVnpt-from is ${h.value.from} but XroadVnpt-systemid is ${caller.agency}`);
-      }
-      const file = await packageOf(request, deps.maxBytes, h.value['hash-file']);
-      if (!file.ok) return file;
-      const submitted = await pipeline.submit(file.value, caller.agency, h.value.messagetype);
-      return submitted.ok ? answer({ DocId: submitted.value.docId }) : submitted;
-    }, {
-      summary: 'Send a package (raw body, or multipart part file_doc)', failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length,
-      description: `The package as the raw body (${RAW_TYPES.join(', ')} or no content-type; one trailing CRLF is the SDK's and is dropped) or as multipart/form-data in the part ${FILE_PART}.`,
-      consumes: [...RAW_TYPES, 'multipart/form-data'],
-      headers: { 'xroadvnpt-from': optionalHeader('the sender: must be the systemid'), ...KIND_HEADERS, 'xroadvnpt-hash-file': optionalHeader('SHA-256 of the package') },
-      ok: SdkOk({ DocId: z.string() }),
-    });
-
-    route('POST', 'getReceivedEdocList', async (caller, request) => {
-      const h = headersOf(ListHeaders, caller);
-      if (!h.ok) return h;
-      const q = parseInput(ListQuery, request.query, 'query');
-      if (!q.ok) return q;
-      const items = await ledger.received(caller.agency, h.value.messagetype, q.value.limit);
-      return answer({
-        data: items.map((i) => ({
-          docId: i.docId, serviceType: SERVICE_TYPE, messageType: i.kind, from: i.from, to: caller.agency,
-          status: 'delivered', status_desc: 'in the mailbox, waiting for updateStatus',
-          created_time: time(i.receivedAt), updated_time: time(i.receivedAt),
-          ...(i.subject === undefined ? {} : { subject: i.subject }), ...(i.statusCode === undefined ? {} : { statusCode: i.statusCode }),
-        })),
-      });
-    }, { summary: 'Documents waiting in the caller\'s mailbox', headers: KIND_HEADERS, querystring: ListQuery, ok: ListItems });
-
-    route('POST', 'countReceiveEdoc', async (caller) => {
-      const h = headersOf(ListHeaders, caller);
-      if (!h.ok) return h;
-      const n = await ledger.countReceived(caller.agency, h.value.messagetype);
-      return answer({ count: n, data: n }); // count is what the SDK reads; data as before
-    }, { summary: 'How many documents wait in the mailbox', headers: KIND_HEADERS, ok: SdkOk({ count: z.number().int(), data: z.number().int() }) });
-
-    route('POST', 'getEdoc', async (caller, request) => {
-      const bytes = await downloadFor(caller, request);
-      return bytes.ok ? answer({ DocId: bytes.value.docId, data: bytes.value.bytes.toString('base64') }) : bytes;
-    }, { summary: 'A received package, base64 in data', ...Docs, ok: SdkOk({ DocId: z.string(), data: z.string().describe('the package, base64') }) });
-
-    // The SDK saves whatever body comes as the document: a FAIL has none (replySdkError 'download').
-    route('GET', 'downloadEdoc', async (caller, request) => {
-      const bytes = await downloadFor(caller, request);
-      return bytes.ok ? { ok: true, value: bytes.value.bytes } : bytes;
-    }, {
-      summary: 'A received package as the body', failShape: 'download', headers: DOC_HEADER,
-      ok: { description: 'the package', content: { 'application/xml': { schema: Bytes } } },
-    });
-
-    route('POST', 'updateStatus', async (caller, request) => {
-      const docId = docIdOf(caller, request);
-      if (!docId.ok) return docId;
-      const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
-      if (!p.ok) return p;
-      const { status, reason } = p.value;
-      const acked = status === 'processing'
-        ? await stillOpen(caller.agency, docId.value)
-        : await pipeline.acknowledge(caller.agency, docId.value, status, reason);
-      return acked.ok ? answer({ DocId: docId.value }) : acked;
-    }, {
-      summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
-      body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
-    });
-
-    route('POST', 'getSentEdocList', async (caller, request) => {
-      const q = parseInput(ListQuery, request.query, 'query');
-      if (!q.ok) return q;
-      const sent = await ledger.sent(caller.agency, q.value.limit);
-      // One row per document and recipient: each recipient has its own delivery and business status.
-      return answer({
-        data: sent.flatMap((doc) => doc.recipients.map((r) => ({
-          // The fields the SDK reads (StatusResult), all strings.
-          senderDocId: doc.docId, receiverDocId: doc.docId, fromCode: caller.agency, toCode: r.organId,
-          sendStatus: r.delivery, sendStatusDesc: DELIVERY_DESC[r.delivery],
-          receiveStatus: text(r.status), receiveStatusDesc: r.status === undefined ? '' : `business status ${r.status}`,
-          title: text(doc.subject), notation: '', sentTime: time(doc.sentAt), receivedTime: '',
-          serviceType: SERVICE_TYPE, messageType: doc.kind,
-          // The hub's own fields, as before.
-          docId: doc.docId, from: caller.agency, to: r.organId,
-          status: r.delivery, status_desc: r.status === undefined ? r.delivery : `${r.delivery}, business status ${r.status}`,
-          created_time: time(doc.sentAt), updated_time: time(doc.sentAt),
-          ...(doc.subject === undefined ? {} : { subject: doc.subject }), ...(r.status === undefined ? {} : { statusCode: r.status }),
-        }))),
-      });
-    }, { summary: 'Documents the caller sent: one row per document and recipient', querystring: ListQuery, ok: ListItems });
-
-    // The fields the SDK reads (Agency), all strings: id and code are the agency code, pid its parent's.
-    route('POST', 'getAgenciesList', async () => answer({
-      data: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code))
-        .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: '', hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
-    }), { summary: 'The agencies of the network', ok: ListItems });
-
-    // An agency's credential does not administer the registry (least privilege).
-    for (const name of ['registerAgency', 'deleteAgency']) {
-      route('POST', name, async () => ({
-        ok: false,
-        error: sdkError('USE_ADMIN_API', `${name} is not open to agencies: an administrator with the security role registers agencies through POST /api/admin/agencies`),
-      }), { summary: `Always FAIL (USE_ADMIN_API): the registry is the admin API's (POST /api/admin/agencies)` });
-    }
+    sendingCalls(route, deps);
+    mailboxCalls(route, deps);
+    directoryCalls(route, deps);
   }, { prefix: SDK_BASE });
 
-  /**
-   * updateStatus processing: the document system is working on the document. It changes nothing
-   * (the document stays in the list, its sender sees it delivered); after a final acknowledgement
-   * it contradicts the one that stands, so it is ACK_CONFLICT like any different second one.
-   */
-  async function stillOpen(agency: string, docId: string): Promise<SdkResult<void>> {
-    const entry = (await ledger.mailboxEntries(docId)).find((e) => e.agency === agency);
-    if (entry === undefined) return failed('NOT_FOUND', `no document ${docId} for agency ${agency}`);
-    if (entry.ackResult !== undefined) return failed('ACK_CONFLICT', `document ${docId} was already acknowledged ${entry.ackResult} by agency ${agency}; that acknowledgement stands, processing cannot follow it`);
-    return { ok: true, value: undefined };
-  }
-
-  async function downloadFor(caller: SdkCaller, request: FastifyRequest): Promise<SdkResult<{ docId: string; bytes: Buffer }>> {
-    const docId = docIdOf(caller, request);
-    if (!docId.ok) return docId;
-    const bytes = await ledger.download(caller.agency, docId.value);
-    return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
-  }
 }
 
 const DELIVERY_DESC: Record<string, string> = {
@@ -381,4 +261,140 @@ async function readFileDoc(request: FastifyRequest): Promise<SdkResult<Buffer>> 
   }
   if (doc === null) return failed('SCHEMA_INVALID', `no file part ${FILE_PART}${other === null ? '' : ` (got ${other})`}`);
   return { ok: true, value: doc };
+}
+
+/** Registers one call of the dialect (its route, schema, authentication and answer). */
+type Route = (method: 'GET' | 'POST', name: string, call: Call, options: RouteOptions) => unknown;
+
+/** sendEdoc and what the sender sees of its documents (getSentEdocList). */
+function sendingCalls(route: Route, deps: SdkDialectDeps): void {
+  route('POST', 'sendEdoc', async (caller, request) => {
+    const h = headersOf(SendHeaders, caller);
+    if (!h.ok) return h;
+    if (h.value.from !== undefined && h.value.from !== caller.agency) {
+      return failed('SENDER_MISMATCH', `XroadVnpt-from is ${h.value.from} but XroadVnpt-systemid is ${caller.agency}`);
+    }
+    const file = await packageOf(request, deps.maxBytes, h.value['hash-file']);
+    if (!file.ok) return file;
+    const submitted = await deps.pipeline.submit(file.value, caller.agency, h.value.messagetype);
+    return submitted.ok ? answer({ DocId: submitted.value.docId }) : submitted;
+  }, {
+    summary: 'Send a package (raw body, or multipart part file_doc)', failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length,
+    description: `The package as the raw body (${RAW_TYPES.join(', ')} or no content-type; one trailing CRLF is the SDK's and is dropped) or as multipart/form-data in the part ${FILE_PART}.`,
+    consumes: [...RAW_TYPES, 'multipart/form-data'],
+    headers: { 'xroadvnpt-from': optionalHeader('the sender: must be the systemid'), ...KIND_HEADERS, 'xroadvnpt-hash-file': optionalHeader('SHA-256 of the package') },
+    ok: SdkOk({ DocId: z.string() }),
+  });
+
+  route('POST', 'getSentEdocList', async (caller, request) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    if (!q.ok) return q;
+    const sent = await deps.ledger.sent(caller.agency, q.value.limit);
+    // One row per document and recipient: each recipient has its own delivery and business status.
+    return answer({
+      data: sent.flatMap((doc) => doc.recipients.map((r) => ({
+        // The fields the SDK reads (StatusResult), all strings.
+        senderDocId: doc.docId, receiverDocId: doc.docId, fromCode: caller.agency, toCode: r.organId,
+        sendStatus: r.delivery, sendStatusDesc: DELIVERY_DESC[r.delivery],
+        receiveStatus: text(r.status), receiveStatusDesc: r.status === undefined ? '' : `business status ${r.status}`,
+        title: text(doc.subject), notation: '', sentTime: time(doc.sentAt), receivedTime: '',
+        serviceType: SERVICE_TYPE, messageType: doc.kind,
+        // The hub's own fields, as before.
+        docId: doc.docId, from: caller.agency, to: r.organId,
+        status: r.delivery, status_desc: r.status === undefined ? r.delivery : `${r.delivery}, business status ${r.status}`,
+        created_time: time(doc.sentAt), updated_time: time(doc.sentAt),
+        ...(doc.subject === undefined ? {} : { subject: doc.subject }), ...(r.status === undefined ? {} : { statusCode: r.status }),
+      }))),
+    });
+  }, { summary: 'Documents the caller sent: one row per document and recipient', querystring: ListQuery, ok: ListItems });
+}
+
+/** The caller's mailbox: the list, the count, the package (JSON or raw) and its acknowledgement. */
+function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
+  route('POST', 'getReceivedEdocList', async (caller, request) => {
+    const h = headersOf(ListHeaders, caller);
+    if (!h.ok) return h;
+    const q = parseInput(ListQuery, request.query, 'query');
+    if (!q.ok) return q;
+    const items = await deps.ledger.received(caller.agency, h.value.messagetype, q.value.limit);
+    return answer({
+      data: items.map((i) => ({
+        docId: i.docId, serviceType: SERVICE_TYPE, messageType: i.kind, from: i.from, to: caller.agency,
+        status: 'delivered', status_desc: 'in the mailbox, waiting for updateStatus',
+        created_time: time(i.receivedAt), updated_time: time(i.receivedAt),
+        ...(i.subject === undefined ? {} : { subject: i.subject }), ...(i.statusCode === undefined ? {} : { statusCode: i.statusCode }),
+      })),
+    });
+  }, { summary: 'Documents waiting in the caller\'s mailbox', headers: KIND_HEADERS, querystring: ListQuery, ok: ListItems });
+
+  route('POST', 'countReceiveEdoc', async (caller) => {
+    const h = headersOf(ListHeaders, caller);
+    if (!h.ok) return h;
+    const n = await deps.ledger.countReceived(caller.agency, h.value.messagetype);
+    return answer({ count: n, data: n }); // count is what the SDK reads; data as before
+  }, { summary: 'How many documents wait in the mailbox', headers: KIND_HEADERS, ok: SdkOk({ count: z.number().int(), data: z.number().int() }) });
+
+  route('POST', 'getEdoc', async (caller, request) => {
+    const bytes = await downloadFor(deps.ledger, caller, request);
+    return bytes.ok ? answer({ DocId: bytes.value.docId, data: bytes.value.bytes.toString('base64') }) : bytes;
+  }, { summary: 'A received package, base64 in data', ...Docs, ok: SdkOk({ DocId: z.string(), data: z.string().describe('the package, base64') }) });
+
+  // The SDK saves whatever body comes as the document: a FAIL has none (replySdkError 'download').
+  route('GET', 'downloadEdoc', async (caller, request) => {
+    const bytes = await downloadFor(deps.ledger, caller, request);
+    return bytes.ok ? { ok: true, value: bytes.value.bytes } : bytes;
+  }, {
+    summary: 'A received package as the body', failShape: 'download', headers: DOC_HEADER,
+    ok: { description: 'the package', content: { 'application/xml': { schema: Bytes } } },
+  });
+
+  route('POST', 'updateStatus', async (caller, request) => {
+    const docId = docIdOf(caller, request);
+    if (!docId.ok) return docId;
+    const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
+    if (!p.ok) return p;
+    const { status, reason } = p.value;
+    const acked = status === 'processing'
+      ? await stillOpen(deps.ledger, caller.agency, docId.value)
+      : await deps.pipeline.acknowledge(caller.agency, docId.value, status, reason);
+    return acked.ok ? answer({ DocId: docId.value }) : acked;
+  }, {
+    summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
+    body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
+  });
+}
+
+/** The network's agencies; registering and deleting them is the admin API's. */
+function directoryCalls(route: Route, deps: SdkDialectDeps): void {
+  // The fields the SDK reads (Agency), all strings: id and code are the agency code, pid its parent's.
+  route('POST', 'getAgenciesList', async () => answer({
+    data: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code))
+      .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: '', hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
+  }), { summary: 'The agencies of the network', ok: ListItems });
+
+  // An agency's credential does not administer the registry (least privilege).
+  for (const name of ['registerAgency', 'deleteAgency']) {
+    route('POST', name, async () => ({
+      ok: false,
+      error: sdkError('USE_ADMIN_API', `${name} is not open to agencies: an administrator with the security role registers agencies through POST /api/admin/agencies`),
+    }), { summary: `Always FAIL (USE_ADMIN_API): the registry is the admin API's (POST /api/admin/agencies)` });
+  }
+}
+/**
+ * updateStatus processing: the document system is working on the document. It changes nothing
+ * (the document stays in the list, its sender sees it delivered); after a final acknowledgement
+ * it contradicts the one that stands, so it is ACK_CONFLICT like any different second one.
+ */
+async function stillOpen(ledger: Ledger, agency: string, docId: string): Promise<SdkResult<void>> {
+  const entry = (await ledger.mailboxEntries(docId)).find((e) => e.agency === agency);
+  if (entry === undefined) return failed('NOT_FOUND', `no document ${docId} for agency ${agency}`);
+  if (entry.ackResult !== undefined) return failed('ACK_CONFLICT', `document ${docId} was already acknowledged ${entry.ackResult} by agency ${agency}; that acknowledgement stands, processing cannot follow it`);
+  return { ok: true, value: undefined };
+}
+
+async function downloadFor(ledger: Ledger, caller: SdkCaller, request: FastifyRequest): Promise<SdkResult<{ docId: string; bytes: Buffer }>> {
+  const docId = docIdOf(caller, request);
+  if (!docId.ok) return docId;
+  const bytes = await ledger.download(caller.agency, docId.value);
+  return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLES_DIR, edit } from '../helpers/packages.js';
-import { lgsp, lgspJson, tempDir, xmlsec1 } from '../helpers/tools.js';
+import { lgsp, lgspJson, ROOT, tempDir, xmlsec1 } from '../helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -31,6 +31,10 @@ describe('lgsp validate', () => {
     expect(lgspJson('validate', '--bogus', 'x')).toMatchObject({ status: 2, json: { code: 'USAGE' } });
     expect(lgsp('frobnicate').status).toBe(2);
     expect(lgsp('verify', sampleFile('status.edxml')).stderr).toContain('--trust');
+  });
+
+  it('is built executable, so that npx lgsp runs it after any rebuild (npm test rebuilds)', () => {
+    expect(fs.statSync(path.join(ROOT, 'dist/src/cli/lgsp.js')).mode & 0o111).toBe(0o111);
   });
 
   it('prints a command\'s own usage for `lgsp <command> --help` and exits 0', () => {

@@ -9,6 +9,7 @@ import { createDevCa, issueCertificate, issueEcCertificate, type KeyAndCert } fr
 import amqp from 'amqplib';
 import { hashApiKey } from '../http/auth.js';
 import { deleteTopology } from '../bus/topology.js';
+import { trustExchange } from '../bus/broadcast.js';
 
 /** `apiKeyFile` holds the API key itself, which the SDK dialect (/vxp) needs as its HMAC secret. */
 export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; apiKeyFile?: string; keyFile: string; certFile: string }
@@ -104,6 +105,8 @@ export async function deleteNetworkQueues(amqpUrl: string, net: Pick<DemoNetwork
     for (const h of net.hubs) {
       await deleteTopology(ch, h.id, net.hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id));
     }
+    // The broadcast exchange is the network's (named by its top hub), not a hub's.
+    for (const top of net.hubs.filter((h) => h.parentId === null)) await ch.deleteExchange(trustExchange(top.id));
     await ch.close();
   } finally {
     await conn.close();

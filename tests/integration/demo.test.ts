@@ -7,6 +7,7 @@ import { deleteNetworkQueues } from '../../src/demo/network.js';
 import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { AMQP_URL } from '../helpers/network.js';
 import { lgsp, tempDir } from '../helpers/tools.js';
+import { rabbitmqctl } from '../helpers/broker-control.js';
 
 const tmp = tempDir();
 // The demo leaves its queues and broker users for the next start to reuse; a test removes them itself.
@@ -42,5 +43,13 @@ describe('lgsp demo', () => {
     const manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'agencies.json'), 'utf8')));
     expect(manifest.hubs.map((h) => ({ id: h.id, parentId: h.parentId }))).toEqual(hubs);
     for (const a of manifest.agencies) expect(fs.existsSync(path.resolve(a.certFile))).toBe(true);
+  });
+
+  it('leaves nothing of its network on the broker once its queues are deleted (queues and exchanges)', async () => {
+    const province = hubs[0]!.id.slice('000.00.00.'.length);
+    const ours = async (what: 'list_queues' | 'list_exchanges') => (await rabbitmqctl(what, '-q', 'name')).split('\n').filter((l) => l.endsWith(province) || l.includes(`.${province}.`));
+    expect(await ours('list_exchanges')).toContain(`lgsp.${hubs[0]!.id}.broadcast`);
+    await deleteNetworkQueues(AMQP_URL, { hubs: hubs.map((h) => ({ ...h, name: h.id, port: 0 })) });
+    expect([...await ours('list_queues'), ...await ours('list_exchanges')]).toEqual([]);
   });
 });

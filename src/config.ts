@@ -194,6 +194,11 @@ export const Config = z.object({
 });
 export type Config = z.output<typeof Config>;
 
+/** A broker or database URL from the configuration without its credentials, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 /** Reads a configuration file; relative paths inside it are taken from the file's folder. */
 export function loadConfig(file: string, env: { AMQP_URL?: string | undefined }): Result<Readonly<Config>> {
   let raw: unknown;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from '../errors.js';
-import type { Config, HubConfig } from '../config.js';
+import { redactUrl, type Config, type HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
 import { assertBroadcast, trustQueue } from './broadcast.js';
@@ -81,11 +81,6 @@ function sameBroker(a: string, b: string): boolean {
     return u.toString();
   };
   return anonymous(a) === anonymous(b);
-}
-
-/** A broker URL without its credentials, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */

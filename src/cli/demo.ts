@@ -14,7 +14,7 @@ import { brokerUsersFor, createBrokerUsers, provisionNetwork, withUser } from '.
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
 import { fail } from '../errors.js';
-import { redactUrl } from '../bus/hub-bus.js';
+import { redactUrl } from '../config.js';
 import { parseFlags } from './flags.js';
 import { SDK_BASE } from '../http/sdk-dialect.js';
 import { reportError, type ExitStatus, type Io } from './report.js';

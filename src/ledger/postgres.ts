@@ -5,6 +5,7 @@
 // compare and set in the database (the ledger contract): replicas never move a state backwards.
 import pg from 'pg';
 import { fail, ok, type Result } from '../errors.js';
+import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
@@ -71,7 +72,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   } catch (err) {
     await pool.end();
     if (!(err instanceof Error)) throw err;
-    return fail('UNAVAILABLE', `the ledger at ${withoutPassword(url)} cannot be opened: ${err.message}`);
+    return fail('UNAVAILABLE', `the ledger at ${redactUrl(url)} cannot be opened: ${err.message}`);
   }
 
   const rows = async (sql: string, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => (await client.query(sql, args)).rows as unknown[];
@@ -251,17 +252,6 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
   });
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch (err) {
-    if (err instanceof TypeError) return '(an unreadable URL)';
-    throw err;
-  }
 }
 
 /** Runs `run` in one transaction on one pooled connection. */

@@ -18,7 +18,8 @@ const rootOf = (hubs: readonly DemoHub[]) => hubs.find((h) => h.parentId === nul
 /** A user, a fresh password and the permissions for each hub. */
 export function brokerUsersFor(hubs: readonly DemoHub[]): BrokerUser[] {
   return hubs.map((h) => ({
-    hubId: h.id, user: `lgsp-${h.id}`, password: randomBytes(18).toString('base64url'),
+    // Hex, not base64url: rabbitmqctl reads an argument starting with '-' as an option (1 in 64 passwords did).
+    hubId: h.id, user: `lgsp-${h.id}`, password: randomBytes(18).toString('hex'),
     permissions: brokerPermissions(h.id, neighboursOf(hubs, h), trustExchange(rootOf(hubs))),
   }));
 }
@@ -37,15 +38,17 @@ export async function provisionNetwork(adminUrl: string, hubs: readonly DemoHub[
   }
 }
 
+const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const existingUsers = () => new Set(rabbitmqctl('list_users', '--quiet', '--no-table-headers').split('\n').map((l) => l.split('\t')[0]));
+
 /** Creates (or resets the password of) each user and sets its permissions on vhost `/`, with rabbitmqctl. */
 export function createBrokerUsers(users: readonly BrokerUser[]): Result<void> {
-  const run = (...args: string[]) => execFileSync('rabbitmqctl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const existing = new Set(run('list_users', '--quiet', '--no-table-headers').split('\n').map((l) => l.split('\t')[0]));
+    const existing = existingUsers();
     for (const u of users) {
-      if (existing.has(u.user)) run('change_password', u.user, u.password);
-      else run('add_user', u.user, u.password);
-      run('set_permissions', '-p', '/', u.user, u.permissions.configure, u.permissions.write, u.permissions.read);
+      if (existing.has(u.user)) rabbitmqctl('change_password', u.user, u.password);
+      else rabbitmqctl('add_user', u.user, u.password);
+      rabbitmqctl('set_permissions', '-p', '/', u.user, u.permissions.configure, u.permissions.write, u.permissions.read);
     }
     return ok(undefined);
   } catch (err) {
@@ -53,9 +56,10 @@ export function createBrokerUsers(users: readonly BrokerUser[]): Result<void> {
   }
 }
 
-/** Removes the users (a test's clean-up). */
+/** Removes those of the users that exist (a test's clean-up, also after a half-done creation). */
 export function deleteBrokerUsers(users: readonly BrokerUser[]): void {
-  for (const u of users) execFileSync('rabbitmqctl', ['delete_user', u.user], { stdio: 'ignore' });
+  const existing = existingUsers();
+  for (const u of users) if (existing.has(u.user)) rabbitmqctl('delete_user', u.user);
 }
 
 /** The broker URL with a user's credentials. */

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { fail, ok, type Result } from './errors.js';
 import { parseAgencyCode } from './agency/code.js';
 import { DEFAULT_LIMITS } from './edxml/limits.js';
+import { OUTSIDE_SENDER_MODES } from './trust/binding.js';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const MiB = 1024 * 1024;
@@ -81,6 +82,19 @@ const SdkDuration = z.string().regex(/^[1-9]\d*(s|m|h|d)$/, 'a duration such as 
 /** A duration, or off (null): no limit. */
 const SdkWindow = z.union([z.literal('off').transform(() => null), SdkDuration]);
 
+// Senders outside the network (issue 17, docs/national-axis-senders.md).
+/** A subject attribute: a short name @peculiar/x509 knows, or a dotted OID (e.g. 0.9.2342.19200300.100.1.1, UID). */
+const SubjectAttribute = z.union([z.enum(['CN', 'OU', 'O', 'L', 'ST', 'C', 'DC', 'E', 'G', 'I', 'SN', 'T']), z.string().regex(/^[0-2](\.\d+)+$/, 'a dotted OID')]);
+/**
+ * How the signer of a sender the network does not serve is bound: its certificate chains to a
+ * trusted CA and names the sender's code in `codeAttribute` (with-code, the default); or also
+ * names no code at all (any: a risk, see the doc); or no outside sender is accepted (none).
+ */
+export const OutsideSendersConfig = z.object({
+  accept: z.enum(OUTSIDE_SENDER_MODES).default('with-code'),
+  codeAttribute: SubjectAttribute.default('OU'),
+}).prefault({});
+
 export const Config = z.object({
   dataDir: z.string().default('data'),
   /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
@@ -97,6 +111,7 @@ export const Config = z.object({
     crlSources: z.array(z.object({ url: z.string().url(), intervalMs: z.number().int().positive().default(3_600_000) })).default([]),
     /** A CA whose CRL is past nextUpdate: keep using the last CRL (default), or refuse its certificates. */
     crlPolicy: z.enum(['keep-last', 'fail-closed']).default('keep-last'),
+    outsideSenders: OutsideSendersConfig,
   }),
   policy: z.object({
     allowLegacy: z.boolean().default(false),

@@ -81,7 +81,13 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   if (!ledgerOpened.ok) return ledgerOpened;
   const ledger = opened.push(ledgerOpened.value, (l) => l.close());
   await seedTrustStore(ledger, material.value, clock());
-  const trust = await createTrustState({ ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed' });
+  // The live agencies first: whom the network serves decides how a sender is bound (trust/binding.ts).
+  const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
+  await agencies.reload();
+  const trust = await createTrustState({
+    ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed',
+    outsideSenders: () => ({ ...config.trust.outsideSenders, network: { hubs: [...registry.hubs.keys()], agencies: [...registry.agencies.keys()] } }),
+  });
   const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
   const { signer } = seal.value;
@@ -108,7 +114,6 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     check: hopCheck(config, trust, clock, part('check-pool'), opened),
   }), (p) => p.flushReceipts());
 
-  const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
   }), (e) => e.stop());
@@ -127,7 +132,6 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     trust: (body, headers) => trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason)),
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
-  await agencies.reload();
 
   const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({

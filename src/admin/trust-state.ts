@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/store.js';
 import { loadCrl, type RevocationList } from '../trust/crl.js';
 import { buildTrustSnapshot, type TrustSnapshot } from '../trust/store.js';
+import type { OutsideSenders } from '../trust/binding.js';
 import type { TrustMaterial } from '../trust/material.js';
 import { fingerprintOf } from '../trust/x509.js';
 import { certRecord } from './trust-changes.js';
@@ -25,6 +26,8 @@ export async function createTrustState(opts: {
   ledger: Ledger;
   log: Logger;
   failClosed: boolean;
+  /** The outside-sender rule with the network as it is now (agencies registered at run time included). */
+  outsideSenders: () => OutsideSenders;
 }): Promise<TrustState> {
   let anchors: X509Certificate[] = [];
   let snapshot: TrustSnapshot = buildTrustSnapshot({ anchors });
@@ -53,6 +56,7 @@ export async function createTrustState(opts: {
       ],
       revokedFingerprints: certs.filter((c) => c.state === 'revoked').map((c) => c.fingerprint),
       failClosed: opts.failClosed,
+      outsideSenders: opts.outsideSenders(),
     });
     loaded = crls;
     hubCerts = new Map();

@@ -15,6 +15,7 @@ import type { HopContext, HopVerdict } from '../hop/check.js';
 import type { StructureLimits } from '../edxml/limits.js';
 import type { RevocationList } from '../trust/crl.js';
 import type { Registration, TrustSnapshot } from '../trust/store.js';
+import type { OutsideSenders } from '../trust/binding.js';
 
 /** Trust material as it crosses to a worker: certificates as DER. */
 export interface WireTrust {
@@ -23,6 +24,7 @@ export interface WireTrust {
   registrations: Registration[] | undefined;
   revokedFingerprints: string[];
   failClosed: boolean;
+  outsideSenders: OutsideSenders | undefined;
 }
 
 export type ToWorker =
@@ -99,7 +101,7 @@ export function createHopCheckPool(size: number, log: Logger, file = workerFile(
         version: ++lastVersion,
         trust: {
           anchors: m.anchors.map((c) => new Uint8Array(c.raw)), crls: [...(m.crls ?? [])], registrations: m.registrations && [...m.registrations],
-          revokedFingerprints: [...(m.revokedFingerprints ?? [])], failClosed: m.failClosed ?? false,
+          revokedFingerprints: [...(m.revokedFingerprints ?? [])], failClosed: m.failClosed ?? false, outsideSenders: m.outsideSenders,
         },
       };
       versions.set(snapshot, v);

@@ -97,6 +97,8 @@ function hopTools(deps: PipelineDeps) {
       checks[stage] = stage === 'profile' && verdict?.ok && verdict.signer === null ? 'unsigned' : 'ok';
     }
     if (failed !== undefined && !(failed.stage in checks)) checks[failed.stage] = failed.code;
+    // How the signer was bound to the sender: registered, or by its CA for a sender outside the network.
+    if (verdict?.ok && verdict.signer !== null) checks.binding = verdict.signer.binding;
     return { hub: self, at: deps.clock().toISOString(), verdict: failed ? 'rejected' : 'accepted', checks, ms: Math.round((performance.now() - started) * 100) / 100 };
   };
 

@@ -1,5 +1,5 @@
 // The signer's certificate: chain to a trusted CA, validity at the given time, revocation,
-// key usage, and binding to the sending agency. Each failure is its own stable code.
+// key usage, and binding to the sending agency (binding.ts). Each failure is its own stable code.
 // What depends only on the certificates (parsing, the chain and its signatures, key usage) is
 // remembered per trust snapshot once a package signed with them verified (signer-cache.ts);
 // validity, CRLs and binding are checked per document.
@@ -8,7 +8,8 @@ import { fail, ok, type Result } from '../errors.js';
 import type { TrustSnapshot } from './store.js';
 import { SignerCache } from './signer-cache.js';
 import { buildPath } from './chain.js';
-import { fingerprintOf, mayDigitallySign, serialKey, validityOf } from './x509.js';
+import { fingerprintOf, mayDigitallySign, serialKey, subjectValues, validityOf } from './x509.js';
+import { bindSigner, type SignerBinding } from './binding.js';
 
 export interface Signer {
   subject: string;
@@ -17,8 +18,8 @@ export interface Signer {
   fingerprint: string;
   notBefore: string;
   notAfter: string;
-  /** false where no registry was loaded, so the agency binding was not checked. */
-  bound: boolean;
+  /** How it was bound to the sender; unchecked where no registry was loaded. */
+  binding: SignerBinding;
 }
 
 interface ChainLink {
@@ -35,7 +36,9 @@ export interface KnownSigner {
   /** The signer cache's key for these KeyInfo texts (rememberSigner). */
   cacheKey: string;
   publicKey: KeyObject;
-  signer: Omit<Signer, 'bound'>;
+  signer: Omit<Signer, 'binding'>;
+  /** The values of the snapshot's code attribute (outside senders, binding.ts) in the signer's subject. */
+  subjectValues: string[];
   /** signer → … → trust anchor, or why there is none (CERT_UNTRUSTED). */
   chain: Result<ChainLink[]>;
   maySign: boolean;
@@ -45,7 +48,7 @@ export interface KnownSigner {
 export function resolveSigner(texts: readonly string[], trust: TrustSnapshot): Result<KnownSigner> {
   const cacheKey = SignerCache.keyOf(texts);
   const known = trust.signers.get(cacheKey);
-  return known === undefined ? resolve(texts, trust.anchors, cacheKey) : ok(known);
+  return known === undefined ? resolve(texts, trust.anchors, trust.outside?.codeAttribute ?? null, cacheKey) : ok(known);
 }
 
 /** Called once the package's signature and certificate have verified: only then is the signer kept. */
@@ -53,7 +56,7 @@ export function rememberSigner(known: KnownSigner, trust: TrustSnapshot): void {
   trust.signers.add(known.cacheKey, known);
 }
 
-function resolve(texts: readonly string[], anchors: readonly X509Certificate[], cacheKey: string): Result<KnownSigner> {
+function resolve(texts: readonly string[], anchors: readonly X509Certificate[], codeAttribute: string | null, cacheKey: string): Result<KnownSigner> {
   const certs: X509Certificate[] = [];
   for (const text of texts) {
     try {
@@ -73,6 +76,10 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[], 
   if (maySign === null) {
     return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate "${cert.subject.replaceAll('\n', ', ')}" has an unreadable key usage extension`);
   }
+  const values = codeAttribute === null ? [] : subjectValues(cert, codeAttribute);
+  if (values === null) {
+    return fail('SIGNATURE_INVALID', `KeyInfo X509Certificate "${cert.subject.replaceAll('\n', ', ')}" has an unreadable subject`);
+  }
   const { notBefore, notAfter } = validityOf(cert);
   const path = buildPath(cert, certs.filter((c) => c !== cert), anchors);
   return ok({
@@ -89,6 +96,7 @@ function resolve(texts: readonly string[], anchors: readonly X509Certificate[], 
           issuerFingerprint: i + 1 < path.length ? fingerprintOf(path[i + 1]!) : null,
         }))),
     maySign,
+    subjectValues: values,
   });
 }
 
@@ -113,12 +121,9 @@ export function checkCertificate(known: KnownSigner, trust: TrustSnapshot, at: D
     return fail('CERT_UNTRUSTED', 'the signer certificate\'s key usage allows neither digitalSignature nor nonRepudiation');
   }
   const { fingerprint } = known.signer;
-  if (trust.registrations !== null) {
-    const registered = (trust.registrations.get(agency) ?? []).some((r) => r.fingerprint === fingerprint &&
-      (r.notBefore === undefined || at >= r.notBefore) && (r.retireAt === undefined || at < r.retireAt));
-    if (!registered) {
-      return fail('CERT_NOT_BOUND', `the signer certificate ${fingerprint} is not registered (or no longer active) for agency ${agency}`);
-    }
-  }
-  return ok({ ...known.signer, bound: trust.registrations !== null });
+  const registered = trust.registrations === null ? null : (trust.registrations.get(agency) ?? []).some((r) => r.fingerprint === fingerprint &&
+    (r.notBefore === undefined || at >= r.notBefore) && (r.retireAt === undefined || at < r.retireAt));
+  const binding = bindSigner(agency, { fingerprint, subjectValues: known.subjectValues, registered, outside: trust.outside });
+  if (!binding.ok) return binding;
+  return ok({ ...known.signer, binding: binding.value });
 }

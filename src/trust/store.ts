@@ -3,6 +3,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { SignerCache } from './signer-cache.js';
 import type { RevocationList } from './crl.js';
+import { outsideSenderRule, type OutsideSenderRule, type OutsideSenders } from './binding.js';
 
 /** A signing certificate registered for an agency, usable from `notBefore` until `retireAt`. */
 export interface Registration {
@@ -22,6 +23,8 @@ export interface TrustSnapshot {
   revokedFingerprints: ReadonlySet<string>;
   /** Fail closed: CA fingerprint → the CRL's nextUpdate, past which that CA's certificates are refused. */
   crlDeadlines: ReadonlyMap<string, Date>;
+  /** How senders the network does not serve are bound (binding.ts); null: every sender must be registered. */
+  outside: OutsideSenderRule | null;
   /** The signers of packages that verified (chain, key usage), bounded: see signer-cache.ts. */
   signers: SignerCache;
   /** What the snapshot was built from: a hop-check worker thread builds its own copy from it. */
@@ -35,6 +38,8 @@ export interface TrustMaterial {
   revokedFingerprints?: Iterable<string>;
   /** Refuse certificates of a CA whose newest CRL is past its nextUpdate. */
   failClosed?: boolean;
+  /** Senders the network does not serve (binding.ts); absent: every sender must be registered. */
+  outsideSenders?: OutsideSenders;
 }
 
 export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
@@ -56,6 +61,7 @@ export function buildTrustSnapshot(material: TrustMaterial): TrustSnapshot {
   const revokedFingerprints = new Set(material.revokedFingerprints ?? []);
   return {
     anchors: material.anchors, revoked, registrations, revokedFingerprints, crlDeadlines,
+    outside: material.outsideSenders === undefined ? null : outsideSenderRule(material.outsideSenders),
     signers: new SignerCache(), material: { ...material, revokedFingerprints: [...revokedFingerprints] },
   };
 }

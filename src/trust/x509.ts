@@ -31,6 +31,20 @@ export function mayDigitallySign(cert: X509Certificate): boolean | null {
   return (usage.usages & (px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation)) !== 0;
 }
 
+/**
+ * The values of one subject attribute (a short name such as OU, or a dotted OID), in order; null
+ * when the subject cannot be read that way.
+ */
+export function subjectValues(cert: X509Certificate, attribute: string): string[] | null {
+  try {
+    return new px.X509Certificate(cert.raw).subjectName.getField(attribute);
+  } catch (err) {
+    // node:crypto parsed the certificate, but its name's ASN.1 does not read as one.
+    if (err instanceof Error) return null;
+    throw err;
+  }
+}
+
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** Every certificate in a PEM text (a bundle may hold several). */

@@ -183,10 +183,10 @@ describe('policies around the corpus', () => {
     const bound = await pki.trust({ registrations: [{ agency: '000.00.00.H41', fingerprint }] });
     const retired = await pki.trust({ registrations: [{ agency: '000.00.00.H41', fingerprint, retireAt: new Date(pki.now.getTime() - 1000) }] });
     const bytes = Buffer.from(signedBy('agency'));
-    const code = (trust: typeof bound) => { const v = checkHop(bytes, { ...ctx, trust }); return v.ok ? `OK bound=${v.signer?.bound}` : v.error.code; };
+    const code = (trust: typeof bound) => { const v = checkHop(bytes, { ...ctx, trust }); return v.ok ? `OK binding=${v.signer?.binding}` : v.error.code; };
     expect(code(elsewhere)).toBe('CERT_NOT_BOUND');
     expect(code(retired)).toBe('CERT_NOT_BOUND');
-    expect(code(bound)).toBe('OK bound=true');
+    expect(code(bound)).toBe('OK binding=registered');
   });
 
   it('never changes the package bytes', () => {

@@ -20,11 +20,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   edxml: ['errors'],
   agency: ['errors'],
-  trust: ['errors', 'edxml'],
+  // Binding an outside sender reads the agency code in its certificate's subject (trust/binding).
+  trust: ['errors', 'edxml', 'agency'],
   routing: ['errors', 'agency', 'edxml'],
   hop: ['errors', 'edxml', 'trust', 'agency', 'routing'],
   // The configuration's schema, and the logger.
-  config: ['errors', 'agency', 'edxml'],
+  config: ['errors', 'agency', 'edxml', 'trust'],
   logger: [],
   types: [],
   // Closes what was opened, in reverse (the composition root's and the bus's).

@@ -51,6 +51,16 @@ describe('configuration', () => {
     }
   });
 
+  it('binds outside senders by the OU code by default; takes a short name or an OID, nothing else', () => {
+    expect(parseConfig(base, '/x', {})).toMatchObject({ ok: true, value: { trust: { outsideSenders: { accept: 'with-code', codeAttribute: 'OU' } } } });
+    const set = parseConfig({ ...base, trust: { ...base.trust, outsideSenders: { accept: 'any', codeAttribute: '0.9.2342.19200300.100.1.1' } } }, '/x', {});
+    expect(set).toMatchObject({ ok: true, value: { trust: { outsideSenders: { accept: 'any', codeAttribute: '0.9.2342.19200300.100.1.1' } } } });
+    for (const outsideSenders of [{ accept: 'all' }, { codeAttribute: 'organizationalUnit' }, { codeAttribute: '2.5.4.' }]) {
+      const c = parseConfig({ ...base, trust: { ...base.trust, outsideSenders } }, '/x', {});
+      expect(c.ok ? '' : c.error.message, JSON.stringify(outsideSenders)).toMatch(/trust\.outsideSenders\.(accept|codeAttribute)/);
+    }
+  });
+
   it('puts ledgers in SQLite by default, or in PostgreSQL for all hubs or one', () => {
     const plain = parseConfig(base, '/x', {});
     expect(plain.ok && [plain.value.ledger, plain.value.hubs[0]!.ledger]).toEqual([undefined, undefined]);

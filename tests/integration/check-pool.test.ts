@@ -55,6 +55,18 @@ describe('the hop-check pool', () => {
     expect(await codes(ctx.trust)).toEqual(['OK', 'OK', 'OK', 'OK']);
   });
 
+  it('binds senders outside the network as the event loop does (the rule travels with the trust snapshot)', async () => {
+    const bytes = signed('agency'); // from 000.00.00.H41, its certificate's OU naming it, registered nowhere
+    const network = (hubs: string[]) => buildTrustSnapshot({
+      ...ctx.trust.material, registrations: [], outsideSenders: { accept: 'with-code', codeAttribute: 'OU', network: { hubs, agencies: [] } },
+    });
+    for (const [trust, expected] of [[network(['000.00.00.H42']), 'ca-subject-code'], [network(['000.00.00.H41']), 'CERT_NOT_BOUND']] as const) {
+      const v = await pool.check(bytes, { ...ctx, trust });
+      expect(v.ok ? v.signer?.binding : v.error.code).toBe(expected);
+      expect(v).toEqual(checkHop(bytes, { ...ctx, trust }));
+    }
+  });
+
   it('keeps a large package\'s check off the event loop', async () => {
     const big = signed('agency', documentOfSize(10 * 1024 * 1024));
     const order: string[] = [];

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { fail, ok, type Result } from './errors.js';
-import { parseAgencyCode } from './agency/code.js';
+import { codePatternProblem, parseAgencyCode } from './agency/code.js';
+import { buildRegistry } from './agency/registry.js';
 import { DEFAULT_LIMITS } from './edxml/limits.js';
 import { OUTSIDE_SENDER_MODES } from './trust/binding.js';
 
@@ -95,6 +96,28 @@ export const OutsideSendersConfig = z.object({
   codeAttribute: SubjectAttribute.default('OU'),
 }).prefault({});
 
+// System accounts of the SDK dialect (issue 17, item 7, docs/national-sdk.md "A province as one system").
+/** An agency code, or `*.` and a code's last segments (*.H41). */
+const CodePattern = z.string().superRefine((p, ctx) => {
+  const problem = codePatternProblem(p);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** One account (systemid + secret) that sends and receives on behalf of many agencies. */
+export const SdkSystemConfig = z.object({
+  /** Its systemid, e.g. the province's code. */
+  systemId: Code,
+  name: z.string().min(1).optional(),
+  /** The HMAC secret, alone in a file (relative to the configuration file). */
+  secretFile: z.string(),
+  /** The hub whose /vxp serves it; by default the top of the tree, when the configuration has one. */
+  hubId: Code.optional(),
+  /** The agencies it may send for: `from` (the real sender) must match one. */
+  sendsFor: z.array(CodePattern).min(1),
+  /** The agencies served by its hub whose mailboxes it reads; by default those it sends for. */
+  receivesFor: z.array(CodePattern).min(1).optional(),
+}).transform((s) => ({ ...s, receivesFor: s.receivesFor ?? s.sendsFor }));
+export type SdkSystemConfig = z.output<typeof SdkSystemConfig>;
+
 export const Config = z.object({
   dataDir: z.string().default('data'),
   /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
@@ -179,6 +202,7 @@ export const Config = z.object({
       agencies: z.array(z.string()).default([]),
       timestampWindow: SdkDuration.prefault('5m'),
     }).prefault({}),
+    systems: z.array(SdkSystemConfig).default([]),
   }).prefault({}),
   hubs: z.array(HubConfig).min(1),
   agencies: z.array(AgencyConfig).default([]),
@@ -206,8 +230,24 @@ export const Config = z.object({
   c.agencies.forEach((a, i) => {
     if (a.hubId && !hubs.has(a.hubId)) ctx.addIssue({ code: 'custom', path: ['agencies', i, 'hubId'], message: `no hub ${a.hubId}` });
   });
+  dup(c.sdk.systems.map((s) => s.systemId), 'SDK system', 'sdk.systems');
+  const tops = topHubs(c.hubs);
+  c.sdk.systems.forEach((s, i) => {
+    const at = ['sdk', 'systems', i];
+    if (s.hubId !== undefined && !hubs.has(s.hubId)) ctx.addIssue({ code: 'custom', path: [...at, 'hubId'], message: `no hub ${s.hubId}` });
+    if (s.hubId === undefined && tops.length !== 1) ctx.addIssue({ code: 'custom', path: [...at, 'hubId'], message: 'name the hub that serves it: the configuration has more than one top hub' });
+    // One systemid, one secret: an agency's own /vxp account and a system account cannot share it.
+    if (c.agencies.some((a) => a.code === s.systemId && a.apiKeyFile !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [...at, 'systemId'], message: `agency ${s.systemId} has its own /vxp account (apiKeyFile): a system needs a systemid of its own` });
+    }
+  });
 });
 export type Config = z.output<typeof Config>;
+
+/** The hubs at the top of the configuration's trees. */
+function topHubs(hubs: readonly { id: string; parentId?: string | null | undefined }[]): string[] {
+  return [...buildRegistry({ hubs, agencies: [] }).hubs.values()].filter((h) => h.parentId === null).map((h) => h.id);
+}
 
 /** A broker or database URL from the configuration without its credentials, for messages and logs. */
 export function redactUrl(url: string): string {
@@ -246,5 +286,9 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
     hubs: c.hubs.map((h) => ({ ...h, ...tlsAt(h.amqpTls), sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
     agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at), ...(a.apiKeyFile === undefined ? {} : { apiKeyFile: at(a.apiKeyFile) }) })),
+    sdk: {
+      ...c.sdk,
+      systems: c.sdk.systems.map((s) => ({ ...s, secretFile: at(s.secretFile), hubId: s.hubId ?? topHubs(c.hubs)[0]! })),
+    },
   }));
 }

@@ -48,3 +48,21 @@ export function ancestorCodes(code: AgencyCode): AgencyCode[] {
 export function isUnder(code: AgencyCode, ancestor: AgencyCode): boolean {
   return ancestorCodes(code).includes(ancestor);
 }
+
+// Code patterns (an SDK system account's agencies, issue 17): a code, or `*.` and the code's
+// last segments, e.g. `*.H41` (every agency of province H41) or `*.05.H41` (of its district 05).
+const PATTERN_TAIL = /^(?:\d{2,3}\.){0,3}[A-Z]\d{2}$/;
+
+/** Why `text` is not a code pattern, or null when it is one. */
+export function codePatternProblem(text: string): string | null {
+  if (text.startsWith('*.')) {
+    return PATTERN_TAIL.test(text.slice(2)) ? null : `"${text}" is not a pattern *.<last segments of a code> (e.g. *.H41, *.05.H41)`;
+  }
+  const code = parseAgencyCode(text);
+  return code.ok ? null : code.reason;
+}
+
+/** Whether `code` is the pattern's code, or ends with its segments after `*`. */
+export function matchesCodePattern(code: string, pattern: string): boolean {
+  return pattern.startsWith('*.') ? code.endsWith(pattern.slice(1)) : code === pattern;
+}

@@ -7,10 +7,10 @@ import pg from 'pg';
 import { fail, ok, type Result } from '../errors.js';
 import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
-import type { AckOutcome, Ledger, RecipientState } from './store.js';
+import type { AckOutcome, Ledger, RecipientState, SentItem } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -87,6 +87,10 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
     (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
+  const sentOf = async (r: unknown): Promise<SentItem & { sender: string }> => {
+    const doc = documentOf(r);
+    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId), sender: doc.sender };
+  };
   /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
   const filters = (parts: [string, unknown][]) => {
     const args: unknown[] = [];
@@ -117,11 +121,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       const row = await one('SELECT * FROM documents WHERE doc_id = $1', [docId]);
       return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
     },
-    sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit]))
-      .map(async (r) => {
-        const doc = documentOf(r);
-        return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
-      })),
+    sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit])).map(sentOf)),
     updateRecipients: (docId, organIds, patch, trace = []) => tx(async (c) => {
       const at = now().toISOString();
       for (const organId of organIds) {
@@ -251,6 +251,15 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     },
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
+
+    // System accounts of the SDK dialect (issue 17): the agencies whose codes match any of the LIKE patterns.
+    receivedMatching: async (patterns, kind, limit) => (await rows(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at FROM mailbox
+        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id, agency LIMIT $3`,
+    [patterns.map(likeOf), kind ?? null, limit])).map(receivedInOf),
+    countReceivedMatching: async (patterns, kind) => countOf(await one(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
+        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)`, [patterns.map(likeOf), kind ?? null])),
+    sentMatching: async (patterns, limit) =>
+      Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit])).map(sentOf)),
   });
 }
 

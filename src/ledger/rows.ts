@@ -160,3 +160,13 @@ const Count = z.object({ n: z.coerce.number() });
 export function countOf(r: unknown): number {
   return Count.parse(r).n;
 }
+
+/** A waiting package and the agency whose mailbox holds it (system accounts, issue 17). */
+export function receivedInOf(r: unknown): ReceivedItem & { agency: string } {
+  return { ...receivedOf(r), agency: z.object({ agency: z.string() }).parse(r).agency };
+}
+
+/** A code pattern (agency/code.ts) as a LIKE pattern: codes hold neither % nor _, so only * needs mapping. */
+export function likeOf(pattern: string): string {
+  return pattern.startsWith('*.') ? `%${pattern.slice(1)}` : pattern;
+}

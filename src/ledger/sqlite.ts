@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
 
 const SCHEMA = `
@@ -81,6 +81,14 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
     countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
+    // System accounts (issue 17): the agencies whose codes match any of a JSON array of LIKE patterns.
+    receivedMatching: db.prepare(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at FROM mailbox
+      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)
+      ORDER BY received_at, doc_id, agency LIMIT ?`),
+    countReceivedMatching: db.prepare(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
+      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)`),
+    sentMatching: db.prepare(`SELECT * FROM documents WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE documents.sender LIKE json_each.value)
+      ORDER BY submitted_at DESC, doc_id LIMIT ?`),
     bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
     mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = ? AND doc_id = ?'),
     ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
@@ -156,6 +164,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
   const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
   const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map(recipientOf);
+  const sentOf = (r: unknown): SentItem & { sender: string } => {
+    const doc = documentOf(r);
+    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId), sender: doc.sender };
+  };
 
   const recordSubmission = (doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
     const inserted = q.insertDoc.run({
@@ -188,10 +200,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const row = q.doc.get(docId);
       return row === undefined ? null : { ...documentOf(row), recipients: recipientsOf(docId) };
     },
-    sent: async (agency, limit): Promise<SentItem[]> => q.sent.all(agency, limit).map((r) => {
-      const doc = documentOf(r);
-      return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
-    }),
+    sent: async (agency, limit): Promise<SentItem[]> => q.sent.all(agency, limit).map(sentOf),
     updateRecipients: (docId, organIds, patch, trace = []) => write(() => updateRecipients(docId, organIds, patch, trace)),
     findByDocumentId: async (sender, documentId) => {
       const row = q.byDocumentId.get(sender, documentId);
@@ -296,5 +305,11 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       if (batch.length > 0) flush();
       db.close();
     },
+
+    // System accounts of the SDK dialect (issue 17). SQLite's LIKE ignores ASCII case: codes are upper case anyway.
+    receivedMatching: async (patterns, kind, limit) => q.receivedMatching.all(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null, limit)
+      .map(receivedInOf),
+    countReceivedMatching: async (patterns, kind) => countOf(q.countReceivedMatching.get(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null)),
+    sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map(sentOf),
   };
 }

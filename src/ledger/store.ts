@@ -182,4 +182,13 @@ export interface Ledger {
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
+
+  // System accounts of the SDK dialect (issue 17): one account reads and sends for every agency
+  // whose code matches one of its patterns (an agency code, or `*.` and a code's last segments).
+  /** Waiting packages of the matching agencies' mailboxes: one row per package and agency, oldest first. */
+  receivedMatching(patterns: readonly string[], kind: PackageKind | undefined, limit: number): Promise<(ReceivedItem & { agency: string })[]>;
+  /** How many packages (each counted once, whatever the number of matching recipients) wait in those mailboxes. */
+  countReceivedMatching(patterns: readonly string[], kind: PackageKind | undefined): Promise<number>;
+  /** Documents submitted here by the matching agencies, newest first. */
+  sentMatching(patterns: readonly string[], limit: number): Promise<(SentItem & { sender: string })[]>;
 }

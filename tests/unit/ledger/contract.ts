@@ -249,5 +249,31 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.auditLog(1)).toEqual([{ at: expect.any(String), actor: 'op', action: 'lane.pause', detail: { queue: 'q' } }]);
       expect((await ledger.auditLog(10)).map((a) => a.action)).toEqual(['lane.pause', 'agency.add']);
     });
+
+    // System accounts of the SDK dialect (issue 17).
+    it('reads the mailboxes and sent documents of every agency matching a system\'s code patterns', async () => {
+      const { ledger } = await fresh();
+      const deliver = (n: number, agency: string, kind: 'edoc' | 'status' = 'edoc') =>
+        ledger.deliver({ docId: docId(n), agency, kind, sender: '000.00.00.G22', originHub: 'H1', bytes: Buffer.from('<edXML/>'), receivedAt: iso(n) }, []);
+      await deliver(1, '000.07.05.H41');
+      await deliver(1, '000.00.12.H41'); // one package, two of the province's recipients
+      await deliver(2, '000.00.12.H42'); // another province's
+      await deliver(3, '000.00.12.H41', 'status');
+      const h41 = ['*.H41'];
+      expect((await ledger.receivedMatching(h41, undefined, 10)).map((i) => [i.docId, i.agency, i.kind])).toEqual([
+        [docId(1), '000.00.12.H41', 'edoc'], [docId(1), '000.07.05.H41', 'edoc'], [docId(3), '000.00.12.H41', 'status']]);
+      expect((await ledger.receivedMatching(h41, 'status', 10)).map((i) => i.docId)).toEqual([docId(3)]);
+      expect((await ledger.receivedMatching(['*.05.H41', '000.00.12.H42'], undefined, 10)).map((i) => i.agency)).toEqual(['000.07.05.H41', '000.00.12.H42']);
+      expect(await ledger.countReceivedMatching(h41, undefined)).toBe(2); // each package once
+      expect(await ledger.countReceivedMatching(h41, 'edoc')).toBe(1);
+      await ledger.ack('000.07.05.H41', docId(1), 'done', undefined);
+      expect((await ledger.receivedMatching(h41, 'edoc', 10)).map((i) => i.agency)).toEqual(['000.00.12.H41']);
+
+      await submit(ledger, 4, '000.07.05.H41', ['000.00.00.G22'], { subject: 'Lên Bộ' });
+      await submit(ledger, 5, '000.07.05.H42', ['000.00.00.G22']);
+      expect((await ledger.sentMatching(h41, 10)).map((d) => [d.docId, d.sender, d.subject, d.recipients.map((r) => r.organId)]))
+        .toEqual([[docId(4), '000.07.05.H41', 'Lên Bộ', ['000.00.00.G22']]]);
+      expect((await ledger.sentMatching(['*.H41', '*.H42'], 1)).map((d) => d.docId)).toEqual([docId(5)]);
+    });
   });
 }

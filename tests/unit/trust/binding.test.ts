@@ -4,7 +4,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHop, type HopContext } from '../../../src/hop/check.js';
-import { bindSigner, outsideSenderRule, type OutsideSenders } from '../../../src/trust/binding.js';
+import { bindSigner, outsideSenderRule, type OutsideSenderRule, type OutsideSenders } from '../../../src/trust/binding.js';
 import { buildTrustSnapshot } from '../../../src/trust/store.js';
 import { signPackage, type SigningCredential } from '../../../src/trust/sign.js';
 import { createCrl, createDevCa, issueCertificate, serialOf, type KeyAndCert } from '../../../src/pki/dev-pki.js';
@@ -15,7 +15,7 @@ import { documentOfSize } from '../../helpers/packages.js';
 const MINISTRY = '000.00.00.G22';
 const OURS = { hubs: ['000.00.00.H41', '000.00.05.H41'], agencies: ['000.00.00.H41', '000.00.12.H41', '000.00.00.G10'] };
 const rule = (o: Partial<OutsideSenders> = {}) => outsideSenderRule({ accept: 'with-code', codeAttribute: 'OU', network: OURS, ...o });
-const input = (subjectValues: string[], registered: boolean | null = false, outside = rule()) =>
+const input = (subjectValues: string[], registered: boolean | null = false, outside: OutsideSenderRule | null = rule()) =>
   ({ fingerprint: 'ab'.repeat(32), subjectValues, registered, outside });
 const code = (r: ReturnType<typeof bindSigner>) => (r.ok ? r.value : r.error.code);
 

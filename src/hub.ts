@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import { fail, ok, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { resourceStack, type ResourceStack } from './resource-stack.js';
-import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
+import { buildRegistry, hubAncestry, neighboursOf, type Registry } from './agency/registry.js';
+import { matchesCodePattern } from './agency/code.js';
+import type { OutsideSenders } from './trust/binding.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
 import { openLedger } from './ledger/open.js';
@@ -23,7 +25,7 @@ import { broadcaster, trustQueue } from './bus/broadcast.js';
 import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { createServer, type ServerDeps } from './http/server.js';
-import { loadAgencySecrets } from './http/sdk-auth.js';
+import { loadAgencySecrets, loadSystemSecrets } from './http/sdk-auth.js';
 import { createHubMetrics } from './metrics/hub-metrics.js';
 import { deadLetterActions } from './admin/dead-letters.js';
 import { adminConsole, type ConsoleDeps } from './console/console.js';
@@ -73,6 +75,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   // The API keys of this hub's agencies that may sign for the SDK dialect (/vxp).
   const sdkSecrets = loadAgencySecrets(config.agencies, (code) => registry.agencies.get(code)?.hubId === hub.id);
   if (!sdkSecrets.ok) return sdkSecrets;
+  // The SDK system accounts this hub serves (sdk.systems): a province as one system.
+  const sdkSystems = loadSystemSecrets(config.sdk.systems, hub.id);
+  if (!sdkSystems.ok) return sdkSystems;
   // The network is named by its top hub: trust changes are broadcast within it only.
   const networkRoot = hubAncestry(registry, hub.id).at(-1)!;
   const neighbours = neighboursOf(registry, hub.id);
@@ -86,7 +91,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   await agencies.reload();
   const trust = await createTrustState({
     ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed',
-    outsideSenders: () => ({ ...config.trust.outsideSenders, network: { hubs: [...registry.hubs.keys()], agencies: [...registry.agencies.keys()] } }),
+    outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkOf(config, registry) }),
   });
   const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
@@ -136,7 +141,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({
     config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
-    sdkSecrets: sdkSecrets.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
+    sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),
   })), (a) => a.close());
@@ -161,6 +166,16 @@ function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date
   return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
 }
 
+/**
+ * Whom the network serves, for binding senders (trust/binding.ts): its hubs and agencies, less the
+ * agencies an SDK system sends for. Those are registered here only to be routed to; their
+ * certificates are registered with their own province, so their CA binds them.
+ */
+function networkOf(config: Readonly<Config>, registry: Registry): OutsideSenders['network'] {
+  const fronted = (code: string) => config.sdk.systems.some((s) => s.sendsFor.some((p) => matchesCodePattern(code, p)));
+  return { hubs: [...registry.hubs.keys()], agencies: [...registry.agencies.keys()].filter((code) => !fronted(code)) };
+}
+
 function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
   return alerts.webhookUrl === undefined ? undefined
     : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
@@ -168,7 +183,7 @@ function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
 
 /** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */
 function serverDeps(p: {
-  config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets'];
+  config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
   metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; links: ConsoleDeps['links'];
   watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']['consumers']; journal: ServerDeps['journal'];
@@ -182,7 +197,7 @@ function serverDeps(p: {
   return {
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: p.log, http: config.http, clock,
     sdk: {
-      hubId: hub.id, pipeline, ledger, registry, secrets: p.sdkSecrets, maxBytes: config.policy.maxBytes, clock,
+      hubId: hub.id, pipeline, ledger, registry, secrets: p.sdkSecrets, systems: p.sdkSystems, maxBytes: config.policy.maxBytes, clock,
       freshness: { timestampWindowMs: config.sdk.timestampWindow, strict: { agencies: new Set(config.sdk.strict.agencies), timestampWindowMs: config.sdk.strict.timestampWindow } },
     },
     admin: {

@@ -11,6 +11,9 @@
 // The secret is the agency's API key itself. The hub keeps only hashes of API keys, so an agency
 // can use /vxp only when its configuration has an apiKeyFile: read once at start-up, checked
 // against apiKeyHash, held in memory for this hub's agencies only, and never logged.
+//
+// A system account (config sdk.systems, issue 17) is a systemid of its own with a secret file: a
+// whole province as one system, acting for the agencies whose codes match its patterns.
 import fs from 'node:fs';
 import { fail, ok, type Result } from '../errors.js';
 import type { Registry } from '../agency/registry.js';
@@ -20,8 +23,17 @@ import { bindSentHeaders, formatSdkTimestamp, parseSignedHeaders, parseSdkTimest
 
 export type SdkResult<T> = { ok: true; value: T } | { ok: false; error: SdkError };
 
+/** A system account: the agencies it sends for and those whose mailboxes (at this hub) it reads. */
+export interface SdkSystem {
+  sendsFor: readonly string[];
+  receivesFor: readonly string[];
+}
+
 export interface SdkCaller {
+  /** The signed systemid: the calling agency's code, or a system account's id. */
   agency: string;
+  /** The system account, when the systemid is one (sdk.systems); null for an agency's own account. */
+  system: SdkSystem | null;
   /** The signed logical headers (lowercase names): the only header values a call may use. */
   headers: ReadonlyMap<string, string>;
 }
@@ -40,6 +52,8 @@ export interface SdkAuthDeps {
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → its API key's bytes, for the agencies this hub serves that have an apiKeyFile. */
   secrets: ReadonlyMap<string, Buffer>;
+  /** systemid → the system accounts this hub serves, with their secrets. */
+  systems: ReadonlyMap<string, SdkSystem & { secret: Buffer }>;
   freshness: SdkFreshness;
   clock: () => Date;
 }
@@ -58,10 +72,11 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
     if (systemId === undefined || timestamp === undefined) {
       return refuse(sdkError('HEADERS_INVALID', 'sign XroadVnpt-systemid (the agency code) and XroadVnpt-timestamp'));
     }
-    if (deps.registry.agencies.get(systemId)?.hubId !== deps.hubId) {
-      return refuse({ code: 'UNAUTHENTICATED', message: `systemid ${systemId} is not an agency served by hub ${deps.hubId}` });
+    const system = deps.systems.get(systemId);
+    if (system === undefined && deps.registry.agencies.get(systemId)?.hubId !== deps.hubId) {
+      return refuse({ code: 'UNAUTHENTICATED', message: `systemid ${systemId} is neither an agency served by hub ${deps.hubId} nor a system account of it` });
     }
-    const secret = deps.secrets.get(systemId);
+    const secret = system?.secret ?? deps.secrets.get(systemId);
     if (secret === undefined) {
       return refuse(sdkError('NO_SECRET', `agency ${systemId} has no apiKeyFile at hub ${deps.hubId}, so it cannot sign for /vxp; it can use /api/v1 with its API key`));
     }
@@ -88,7 +103,7 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
         return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is more than sdk.timestampWindow (${windowMs / 1000} s) from the hub's clock (${formatSdkTimestamp(now)}, Asia/Ho_Chi_Minh); the SDK stamps a service object when it is built, so build a new one`));
       }
     }
-    return { ok: true, value: { agency: systemId, headers: signed.value.headers } };
+    return { ok: true, value: { agency: systemId, headers: signed.value.headers, system: system === undefined ? null : { sendsFor: system.sendsFor, receivesFor: system.receivesFor } } };
   };
 }
 
@@ -123,15 +138,35 @@ export function loadAgencySecrets(
   const secrets = new Map<string, Buffer>();
   for (const a of agencies) {
     if (a.apiKeyFile === undefined || !serves(a.code)) continue;
-    let key: string;
-    try {
-      key = fs.readFileSync(a.apiKeyFile, 'utf8').trim();
-    } catch (err) {
-      return fail('USAGE', `cannot read the apiKeyFile of agency ${a.code} (${a.apiKeyFile}): ${(err as Error).message}`);
-    }
-    if (key === '') return fail('USAGE', `the apiKeyFile of agency ${a.code} (${a.apiKeyFile}) is empty`);
-    if (hashApiKey(key) !== a.apiKeyHash) return fail('USAGE', `the apiKeyFile of agency ${a.code} (${a.apiKeyFile}) does not hold the key whose hash is its apiKeyHash`);
-    secrets.set(a.code, Buffer.from(key, 'utf8'));
+    const key = readSecret(a.apiKeyFile, `the apiKeyFile of agency ${a.code}`);
+    if (!key.ok) return key;
+    if (hashApiKey(key.value) !== a.apiKeyHash) return fail('USAGE', `the apiKeyFile of agency ${a.code} (${a.apiKeyFile}) does not hold the key whose hash is its apiKeyHash`);
+    secrets.set(a.code, Buffer.from(key.value, 'utf8'));
   }
   return ok(secrets);
+}
+
+/** The system accounts of sdk.systems that hub `hubId` serves, with their secrets (USAGE when a secret file is unreadable or empty). */
+export function loadSystemSecrets(
+  systems: readonly (SdkSystem & { systemId: string; secretFile: string; hubId?: string | undefined })[], hubId: string,
+): Result<Map<string, SdkSystem & { secret: Buffer }>> {
+  const loaded = new Map<string, SdkSystem & { secret: Buffer }>();
+  for (const s of systems) {
+    if (s.hubId !== hubId) continue;
+    const secret = readSecret(s.secretFile, `the secretFile of SDK system ${s.systemId}`);
+    if (!secret.ok) return secret;
+    loaded.set(s.systemId, { sendsFor: s.sendsFor, receivesFor: s.receivesFor, secret: Buffer.from(secret.value, 'utf8') });
+  }
+  return ok(loaded);
+}
+
+/** A secret alone in a file, a trailing newline ignored; never echoed. */
+function readSecret(file: string, what: string): Result<string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return fail('USAGE', `cannot read ${what} (${file}): ${(err as Error).message}`);
+  }
+  return text === '' ? fail('USAGE', `${what} (${file}) is empty`) : ok(text);
 }

@@ -10,10 +10,11 @@ import type { Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import type { ErrorCode } from '../errors.js';
-import { createSdkAuth, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
+import { createSdkAuth, type SdkAuthDeps, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
 import { sdkError } from './sdk-error-codes.js';
 import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signature.js';
 import { replySdkError, type SdkFailShape } from './errors.js';
+import { maySendFor, scopeOf } from './sdk-scope.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
 import { Bytes, ErrorBody } from './route-schema.js';
@@ -27,6 +28,8 @@ export interface SdkDialectDeps {
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → API key, for this hub's agencies with an apiKeyFile (sdk-auth.ts). */
   secrets: ReadonlyMap<string, Buffer>;
+  /** The system accounts this hub serves (sdk.systems), with their secrets. */
+  systems: SdkAuthDeps['systems'];
   /** config.sdk: how old a timestamp may be, and which agencies are held to the strict rules. */
   freshness: SdkFreshness;
   /** The hub's policy.maxBytes: the largest package sendEdoc may carry. */
@@ -271,36 +274,43 @@ function sendingCalls(route: Route, deps: SdkDialectDeps): void {
   route('POST', 'sendEdoc', async (caller, request) => {
     const h = headersOf(SendHeaders, caller);
     if (!h.ok) return h;
-    if (h.value.from !== undefined && h.value.from !== caller.agency) {
-      return failed('SENDER_MISMATCH', `XroadVnpt-from is ${h.value.from} but XroadVnpt-systemid is ${caller.agency}`);
+    const { from } = h.value;
+    if (caller.system !== null && (from === undefined || !maySendFor(caller, from))) {
+      return { ok: false, error: sdkError('OUTSIDE_SYSTEM', from === undefined
+        ? `system ${caller.agency} must sign XroadVnpt-from, the agency it sends for`
+        : `system ${caller.agency} does not send for ${from} (it sends for ${caller.system.sendsFor.join(', ')})`) };
+    }
+    if (from !== undefined && !maySendFor(caller, from)) {
+      return failed('SENDER_MISMATCH', `XroadVnpt-from is ${from} but XroadVnpt-systemid is ${caller.agency}`);
     }
     const file = await packageOf(request, deps.maxBytes, h.value['hash-file']);
     if (!file.ok) return file;
-    const submitted = await deps.pipeline.submit(file.value, caller.agency, h.value.messagetype);
+    // A system sends for the agency named in from; the pipeline checks that the package's From is it.
+    const submitted = await deps.pipeline.submit(file.value, from ?? caller.agency, h.value.messagetype);
     return submitted.ok ? answer({ DocId: submitted.value.docId }) : submitted;
   }, {
     summary: 'Send a package (raw body, or multipart part file_doc)', failShape: 'sendEdoc', bodyLimit: deps.maxBytes + SDK_TRAILER.length,
     description: `The package as the raw body (${RAW_TYPES.join(', ')} or no content-type; one trailing CRLF is the SDK's and is dropped) or as multipart/form-data in the part ${FILE_PART}.`,
     consumes: [...RAW_TYPES, 'multipart/form-data'],
-    headers: { 'xroadvnpt-from': optionalHeader('the sender: must be the systemid'), ...KIND_HEADERS, 'xroadvnpt-hash-file': optionalHeader('SHA-256 of the package') },
+    headers: { 'xroadvnpt-from': optionalHeader('the sender: the systemid, or for a system account an agency it sends for (required then)'), ...KIND_HEADERS, 'xroadvnpt-hash-file': optionalHeader('SHA-256 of the package') },
     ok: SdkOk({ DocId: z.string() }),
   });
 
   route('POST', 'getSentEdocList', async (caller, request) => {
     const q = parseInput(ListQuery, request.query, 'query');
     if (!q.ok) return q;
-    const sent = await deps.ledger.sent(caller.agency, q.value.limit);
+    const sent = await scopeOf(caller, deps.ledger).sent(q.value.limit);
     // One row per document and recipient: each recipient has its own delivery and business status.
     return answer({
       data: sent.flatMap((doc) => doc.recipients.map((r) => ({
         // The fields the SDK reads (StatusResult), all strings.
-        senderDocId: doc.docId, receiverDocId: doc.docId, fromCode: caller.agency, toCode: r.organId,
+        senderDocId: doc.docId, receiverDocId: doc.docId, fromCode: doc.sender, toCode: r.organId,
         sendStatus: r.delivery, sendStatusDesc: DELIVERY_DESC[r.delivery],
         receiveStatus: text(r.status), receiveStatusDesc: r.status === undefined ? '' : `business status ${r.status}`,
         title: text(doc.subject), notation: '', sentTime: time(doc.sentAt), receivedTime: '',
         serviceType: SERVICE_TYPE, messageType: doc.kind,
         // The hub's own fields, as before.
-        docId: doc.docId, from: caller.agency, to: r.organId,
+        docId: doc.docId, from: doc.sender, to: r.organId,
         status: r.delivery, status_desc: r.status === undefined ? r.delivery : `${r.delivery}, business status ${r.status}`,
         created_time: time(doc.sentAt), updated_time: time(doc.sentAt),
         ...(doc.subject === undefined ? {} : { subject: doc.subject }), ...(r.status === undefined ? {} : { statusCode: r.status }),
@@ -316,10 +326,10 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
     if (!h.ok) return h;
     const q = parseInput(ListQuery, request.query, 'query');
     if (!q.ok) return q;
-    const items = await deps.ledger.received(caller.agency, h.value.messagetype, q.value.limit);
+    const items = await scopeOf(caller, deps.ledger).received(h.value.messagetype, q.value.limit);
     return answer({
       data: items.map((i) => ({
-        docId: i.docId, serviceType: SERVICE_TYPE, messageType: i.kind, from: i.from, to: caller.agency,
+        docId: i.docId, serviceType: SERVICE_TYPE, messageType: i.kind, from: i.from, to: i.to,
         status: 'delivered', status_desc: 'in the mailbox, waiting for updateStatus',
         created_time: time(i.receivedAt), updated_time: time(i.receivedAt),
         ...(i.subject === undefined ? {} : { subject: i.subject }), ...(i.statusCode === undefined ? {} : { statusCode: i.statusCode }),
@@ -330,7 +340,7 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
   route('POST', 'countReceiveEdoc', async (caller) => {
     const h = headersOf(ListHeaders, caller);
     if (!h.ok) return h;
-    const n = await deps.ledger.countReceived(caller.agency, h.value.messagetype);
+    const n = await scopeOf(caller, deps.ledger).count(h.value.messagetype);
     return answer({ count: n, data: n }); // count is what the SDK reads; data as before
   }, { summary: 'How many documents wait in the mailbox', headers: KIND_HEADERS, ok: SdkOk({ count: z.number().int(), data: z.number().int() }) });
 
@@ -354,10 +364,16 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
     const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
     if (!p.ok) return p;
     const { status, reason } = p.value;
-    const acked = status === 'processing'
-      ? await stillOpen(deps.ledger, caller.agency, docId.value)
-      : await deps.pipeline.acknowledge(caller.agency, docId.value, status, reason);
-    return acked.ok ? answer({ DocId: docId.value }) : acked;
+    // A system acknowledges the package for each of its agencies holding it; the first refusal is the answer.
+    const holders = await scopeOf(caller, deps.ledger).holders(docId.value);
+    if (holders.length === 0) return failed('NOT_FOUND', `no document ${docId.value} for system ${caller.agency}`);
+    const results = [];
+    for (const agency of holders) {
+      results.push(status === 'processing'
+        ? await stillOpen(deps.ledger, agency, docId.value)
+        : await deps.pipeline.acknowledge(agency, docId.value, status, reason));
+    }
+    return results.find((r) => !r.ok) ?? answer({ DocId: docId.value });
   }, {
     summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
     body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
@@ -395,6 +411,8 @@ async function stillOpen(ledger: Ledger, agency: string, docId: string): Promise
 async function downloadFor(ledger: Ledger, caller: SdkCaller, request: FastifyRequest): Promise<SdkResult<{ docId: string; bytes: Buffer }>> {
   const docId = docIdOf(caller, request);
   if (!docId.ok) return docId;
-  const bytes = await ledger.download(caller.agency, docId.value);
-  return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
+  const [holder] = await scopeOf(caller, ledger).holders(docId.value);
+  const bytes = holder === undefined ? null : await ledger.download(holder, docId.value);
+  const whose = caller.system === null ? 'agency' : 'system';
+  return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for ${whose} ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
 }

@@ -6,7 +6,7 @@
 import type { ErrorCode, HubError } from '../errors.js';
 import type { SigningProblem } from './sdk-signature.js';
 
-export type SdkReason = SigningProblem | 'TIMESTAMP_REFUSED' | 'REPLAYED' | 'NO_SECRET' | 'USE_ADMIN_API' | 'HASH_FILE_MISMATCH';
+export type SdkReason = SigningProblem | 'TIMESTAMP_REFUSED' | 'REPLAYED' | 'NO_SECRET' | 'USE_ADMIN_API' | 'HASH_FILE_MISMATCH' | 'OUTSIDE_SYSTEM';
 
 /** A refusal in the dialect: a hub error, sometimes with the dialect's finer reason. */
 export interface SdkError extends HubError { reason?: SdkReason }
@@ -20,6 +20,7 @@ export const SDK_REASON_CODES: Record<SdkReason, ErrorCode> = {
   NO_SECRET: 'UNAUTHENTICATED',
   USE_ADMIN_API: 'FORBIDDEN',
   HASH_FILE_MISMATCH: 'SCHEMA_INVALID',
+  OUTSIDE_SYSTEM: 'SENDER_MISMATCH',
 };
 
 export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
@@ -32,6 +33,7 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   FORBIDDEN: '20',
   USE_ADMIN_API: '21',
   SENDER_MISMATCH: '22',
+  OUTSIDE_SYSTEM: '23',
   MALFORMED_XML: '30',
   POLICY_VIOLATION: '31',
   SCHEMA_INVALID: '32',

@@ -36,7 +36,7 @@ function headers(systemid: string, at: Date | string, key = KEY): Record<string,
 
 describe('createSdkAuth', () => {
   let now = new Date('2026-03-01T02:00:00.000Z');
-  const auth = createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(null), clock: () => now });
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => now });
 
   it('accepts the real SDK\'s service object: the same signed request again and again, days later, stamped in UTC or Vietnam time', () => {
     const built = new Date(now.getTime());
@@ -44,7 +44,7 @@ describe('createSdkAuth', () => {
     const stamped = [headers('000.09.05.H41', built), headers('000.09.05.H41', utcStamp)];
     for (const later of [0, HOUR, 30 * 24 * HOUR]) {
       const at = new Date(built.getTime() + later);
-      const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(null), clock: () => at });
+      const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => at });
       for (const h of stamped) for (let i = 0; i < 3; i++) expect(relaxed(h), `${later} ms later`).toMatchObject({ ok: true, value: { agency: '000.09.05.H41' } });
     }
     // The signature is still checked on every one.
@@ -53,7 +53,7 @@ describe('createSdkAuth', () => {
 
   it('holds the real SDK\'s timestamps to sdk.timestampWindow when one is set, reading them as Vietnam time or UTC', () => {
     const at = new Date('2026-03-01T02:00:00.000Z');
-    const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, freshness: freshness(24 * HOUR), clock: () => clockAt });
+    const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(24 * HOUR), clock: () => clockAt });
     const vietnam = headers('000.09.05.H41', at);
     const utc = headers('000.09.05.H41', formatSdkTimestamp(new Date(at.getTime() - 7 * HOUR)));
     // The zone is unknown, so a stamp may be as old as the window plus the 7 h between the two readings.

@@ -61,6 +61,21 @@ describe('configuration', () => {
     }
   });
 
+  it('reads SDK system accounts: the top hub and sendsFor by default, and refuses what is ambiguous', () => {
+    const system = { systemId: '000.00.00.H41', secretFile: 'secrets/h41.secret', sendsFor: ['*.H41'] };
+    expect(parseConfig({ ...base, sdk: { systems: [system] } }, '/etc/lgsp', {})).toMatchObject({ ok: true, value: { sdk: { systems: [{
+      systemId: '000.00.00.H41', secretFile: '/etc/lgsp/secrets/h41.secret', hubId: '000.00.00.H53', sendsFor: ['*.H41'], receivesFor: ['*.H41'],
+    }] } } });
+    const bad = (extra: object, sdk: object) => { const c = parseConfig({ ...base, ...extra, sdk }, '/x', {}); return c.ok ? '' : c.error.message; };
+    expect(bad({}, { systems: [{ ...system, sendsFor: ['H41'] }] })).toContain('sdk.systems.0.sendsFor.0');
+    expect(bad({}, { systems: [{ ...system, sendsFor: [] }] })).toContain('sdk.systems.0.sendsFor');
+    expect(bad({}, { systems: [system, system] })).toContain('duplicate SDK system 000.00.00.H41');
+    expect(bad({ hubs: [hub('000.00.00.H53'), hub('000.00.00.H54')] }, { systems: [system] })).toContain('sdk.systems.0.hubId: name the hub');
+    expect(bad({}, { systems: [{ ...system, hubId: '000.00.00.H99' }] })).toContain('sdk.systems.0.hubId: no hub 000.00.00.H99');
+    const agency = { code: '000.00.00.H41', name: 'UBND tỉnh', apiKeyHash: 'a'.repeat(64), apiKeyFile: 'k' };
+    expect(bad({ agencies: [agency] }, { systems: [system] })).toContain('has its own /vxp account');
+  });
+
   it('puts ledgers in SQLite by default, or in PostgreSQL for all hubs or one', () => {
     const plain = parseConfig(base, '/x', {});
     expect(plain.ok && [plain.value.ledger, plain.value.hubs[0]!.ledger]).toEqual([undefined, undefined]);

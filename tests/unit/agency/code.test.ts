@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorCodes, isUnder, parentCode, parseAgencyCode, type AgencyCode } from '../../../src/agency/code.js';
+import { ancestorCodes, codePatternProblem, isUnder, matchesCodePattern, parentCode, parseAgencyCode, type AgencyCode } from '../../../src/agency/code.js';
 
 const code = (text: string) => {
   const parsed = parseAgencyCode(text);
@@ -38,5 +38,18 @@ describe('agency codes', () => {
     expect(isUnder(commune, commune)).toBe(false);
     expect(isUnder(commune, '000.00.06.H53' as AgencyCode)).toBe(false);
     expect(isUnder(commune, '000.00.00.H41' as AgencyCode)).toBe(false);
+  });
+
+  it('reads code patterns: a code, or *. and a code\'s last segments', () => {
+    for (const p of ['*.H41', '*.05.H41', '*.07.05.H41', '000.07.05.H41']) expect(codePatternProblem(p), p).toBeNull();
+    for (const p of ['*', '*H41', 'H41', '*.h41', '*.%.H41', '*.05.', '000.07.05']) expect(codePatternProblem(p), p).not.toBeNull();
+    expect(matchesCodePattern('000.07.05.H41', '*.H41')).toBe(true);
+    expect(matchesCodePattern('000.00.00.H41', '*.H41')).toBe(true);
+    expect(matchesCodePattern('000.07.05.H41', '*.05.H41')).toBe(true);
+    expect(matchesCodePattern('000.07.06.H41', '*.05.H41')).toBe(false);
+    expect(matchesCodePattern('000.07.05.H411', '*.H41')).toBe(false);
+    expect(matchesCodePattern('000.07.05.XH41', '*.H41')).toBe(false);
+    expect(matchesCodePattern('000.07.05.H41', '000.07.05.H41')).toBe(true);
+    expect(matchesCodePattern('001.07.05.H41', '000.07.05.H41')).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSdkAuth, loadAgencySecrets, type SdkFreshness } from '../../../src/http/sdk-auth.js';
+import { createSdkAuth, loadAgencySecrets, loadSystemSecrets, type SdkFreshness } from '../../../src/http/sdk-auth.js';
 import { formatSdkTimestamp } from '../../../src/http/sdk-signature.js';
 
 const HUB = '000.00.05.H41';
@@ -99,6 +99,39 @@ describe('createSdkAuth', () => {
     const r = auth({ 'xroadvnpt-systemid': '000.08.05.H41', 'xroadvnpt-sign-header-key': 'XroadVnpt-systemid', 'xroadvnpt-sign-header': json,
       'xroadvnpt-hash-header': createHmac('sha256', KEY).update(json).digest('hex') });
     expect(r).toMatchObject({ ok: false, error: { reason: 'HEADERS_INVALID', message: expect.stringContaining('XroadVnpt-timestamp') } });
+  });
+});
+
+describe('a system account (sdk.systems)', () => {
+  const now = new Date('2026-03-01T02:00:00.000Z');
+  const SYSTEM = '000.00.00.H42';
+  const system = { sendsFor: ['*.H42'], receivesFor: ['*.H42'], secret: Buffer.from('khóa-của-tỉnh') };
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map([[SYSTEM, system]]), freshness: freshness(null), clock: () => now });
+
+  it('signs in with its own systemid and secret, and the caller carries its agencies', () => {
+    const r = auth(headers(SYSTEM, now, 'khóa-của-tỉnh'));
+    expect(r.ok && { agency: r.value.agency, system: r.value.system }).toEqual({ agency: SYSTEM, system: { sendsFor: ['*.H42'], receivesFor: ['*.H42'] } });
+    const agency = auth(headers('000.09.05.H41', now));
+    expect(agency.ok && agency.value.system).toBeNull();
+  });
+
+  it('is refused with another secret, and a systemid that is neither an agency here nor a system is UNAUTHENTICATED', () => {
+    expect(auth(headers(SYSTEM, now))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
+    expect(auth(headers('000.00.00.H43', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('nor a system account') } });
+  });
+});
+
+describe('loadSystemSecrets', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-systems-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
+  const system = (systemId: string, secretFile: string, hubId: string) => ({ systemId, secretFile, hubId, sendsFor: ['*.H42'], receivesFor: ['*.H42'] });
+
+  it('reads the secrets of the systems this hub serves, and stops the hub on a missing or empty one', () => {
+    const r = loadSystemSecrets([system('000.00.00.H42', file('h42', 'bí mật\n'), HUB), system('000.00.00.H43', path.join(dir, 'none'), 'other')], HUB);
+    expect(r.ok && [...r.value].map(([id, s]) => [id, s.secret.toString(), s.sendsFor])).toEqual([['000.00.00.H42', 'bí mật', ['*.H42']]]);
+    expect(loadSystemSecrets([system('000.00.00.H42', path.join(dir, 'none'), HUB)], HUB)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('cannot read the secretFile of SDK system 000.00.00.H42') } });
+    expect(loadSystemSecrets([system('000.00.00.H42', file('empty', '\n'), HUB)], HUB)).toMatchObject({ ok: false, error: { message: expect.stringContaining('is empty') } });
   });
 });
 

@@ -87,9 +87,9 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
     (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
-  const sentOf = async (r: unknown): Promise<SentItem & { sender: string }> => {
+  const sentOf = async (r: unknown): Promise<SentItem> => {
     const doc = documentOf(r);
-    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId), sender: doc.sender };
+    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
   };
   /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
   const filters = (parts: [string, unknown][]) => {
@@ -259,7 +259,8 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     countReceivedMatching: async (patterns, kind) => countOf(await one(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
         WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)`, [patterns.map(likeOf), kind ?? null])),
     sentMatching: async (patterns, limit) =>
-      Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit])).map(sentOf)),
+      Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit]))
+        .map(async (r) => ({ ...await sentOf(r), sender: documentOf(r).sender }))),
   });
 }
 

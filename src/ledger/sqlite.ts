@@ -164,9 +164,9 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
   const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
   const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map(recipientOf);
-  const sentOf = (r: unknown): SentItem & { sender: string } => {
+  const sentOf = (r: unknown): SentItem => {
     const doc = documentOf(r);
-    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId), sender: doc.sender };
+    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
   };
 
   const recordSubmission = (doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
@@ -310,6 +310,6 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     receivedMatching: async (patterns, kind, limit) => q.receivedMatching.all(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null, limit)
       .map(receivedInOf),
     countReceivedMatching: async (patterns, kind) => countOf(q.countReceivedMatching.get(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null)),
-    sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map(sentOf),
+    sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map((r) => ({ ...sentOf(r), sender: documentOf(r).sender })),
   };
 }

@@ -1,7 +1,8 @@
 // The national SDK dialect of the agency API (CONTRACT.md, "National SDK dialect, base /vxp"):
 // the calls document systems already make to the national axis, mapped onto the same pipeline
 // and ledger as /api/v1, so the hop check, sender binding, routing and dedupe are those of
-// POST /api/v1/edocs. Callers sign with the XroadVnpt-* headers (sdk-auth.ts); answers are
+// POST /api/v1/edocs. Callers sign with the XroadVnpt-* headers (sdk-auth.ts): an agency, or a
+// system account acting for many (sdk-scope.ts says whose documents each reads); answers are
 // {"status": "OK"|"FAIL", "ErrorCode", "ErrorDesc", …} (sdk-error-codes.ts). docs/national-sdk.md.
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -66,11 +67,11 @@ const UpdateStatusParams = z.object({ status: z.enum(['done', 'fail', 'processin
 // read parameters from the signed headers first and answer in the dialect's FAIL shape.
 const header = (what: string) => z.string().describe(what);
 const SIGNED = {
-  'xroadvnpt-systemid': header('the calling agency\'s code'),
+  'xroadvnpt-systemid': header('the calling agency\'s code, or a system account\'s id (sdk.systems)'),
   'xroadvnpt-timestamp': header('ddMMyyyy\'T\'HHmmss+SSSS, Vietnam time'),
   'xroadvnpt-sign-header-key': header('the signed header names, comma-separated'),
   'xroadvnpt-sign-header': header('JSON of the signed XroadVnpt-* headers: the HMAC input'),
-  'xroadvnpt-hash-header': header('HMAC-SHA256 of the sign-header under the agency\'s API key'),
+  'xroadvnpt-hash-header': header('HMAC-SHA256 of the sign-header under the agency\'s API key (a system account\'s secret)'),
 };
 const optionalHeader = (what: string) => header(what).optional();
 const KIND_HEADERS = { 'xroadvnpt-servicetype': optionalHeader('eDoc'), 'xroadvnpt-messagetype': optionalHeader('edoc or status') };

@@ -8,9 +8,8 @@ import type { Logger } from 'pino';
 import { fail, ok, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { resourceStack, type ResourceStack } from './resource-stack.js';
-import { buildRegistry, hubAncestry, neighboursOf, type Registry } from './agency/registry.js';
-import { matchesCodePattern } from './agency/code.js';
-import type { OutsideSenders } from './trust/binding.js';
+import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
+import { networkServing } from './trust/binding.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
 import { openLedger } from './ledger/open.js';
@@ -91,7 +90,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   await agencies.reload();
   const trust = await createTrustState({
     ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed',
-    outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkOf(config, registry) }),
+    outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkServing(registry, config.sdk.systems.flatMap((s) => s.sendsFor)) }),
   });
   const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
@@ -164,16 +163,6 @@ function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date
     trust: trust.current(), now: clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature, limits: config.policy,
   });
   return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
-}
-
-/**
- * Whom the network serves, for binding senders (trust/binding.ts): its hubs and agencies, less the
- * agencies an SDK system sends for. Those are registered here only to be routed to; their
- * certificates are registered with their own province, so their CA binds them.
- */
-function networkOf(config: Readonly<Config>, registry: Registry): OutsideSenders['network'] {
-  const fronted = (code: string) => config.sdk.systems.some((s) => s.sendsFor.some((p) => matchesCodePattern(code, p)));
-  return { hubs: [...registry.hubs.keys()], agencies: [...registry.agencies.keys()].filter((code) => !fronted(code)) };
 }
 
 function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {

@@ -5,7 +5,8 @@
 // and unrevoked, is bound by that CA, through the agency code the CA wrote into its subject.
 // docs/national-axis-senders.md gives the rules and the risk of accepting a subject without a code.
 import { fail, ok, type Result } from '../errors.js';
-import { ancestorCodes, parseAgencyCode, type AgencyCode } from '../agency/code.js';
+import { ancestorCodes, matchesCodePattern, parseAgencyCode, type AgencyCode } from '../agency/code.js';
+import type { Registry } from '../agency/registry.js';
 
 /** How the signer was bound to the sender (the trace's `binding` check). */
 export type SignerBinding = 'registered' | 'ca-subject-code' | 'ca-only' | 'unchecked';
@@ -21,6 +22,17 @@ export interface OutsideSenders {
   codeAttribute: string;
   /** What the network serves: its hubs, and its agencies (the registry, with those registered at run time). */
   network: { hubs: readonly string[]; agencies: readonly string[] };
+}
+
+/**
+ * Whom the network serves: its hubs and its agencies, less those an SDK system account sends for
+ * (`sentForBySystems`: their code patterns). Those are registered here only to be routed to (a hub
+ * serving as the national axis for whole provinces); their certificates are registered with their
+ * own province, so their CA binds them.
+ */
+export function networkServing(registry: Pick<Registry, 'hubs' | 'agencies'>, sentForBySystems: readonly string[]): OutsideSenders['network'] {
+  const fronted = (code: string) => sentForBySystems.some((p) => matchesCodePattern(code, p));
+  return { hubs: [...registry.hubs.keys()], agencies: [...registry.agencies.keys()].filter((code) => !fronted(code)) };
 }
 
 /** The rule, ready for per-document use. */

@@ -2,8 +2,8 @@
 // seal, ledger, bus, pipeline, HTTP), connects them, and returns a handle whose close() stops
 // them in reverse order of opening. Wiring only: the domain logic lives in the modules it
 // connects. A part that fails to open closes those opened before it, and start returns the error.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
@@ -37,6 +37,8 @@ import { startCrlFetcher } from './admin/crl-fetcher.js';
 
 export interface RunningHub {
   id: string;
+  /** This replica of the hub (several may share its ledger and queues: docs/replicas.md). */
+  replica: string;
   url: string;
   close(): Promise<void>;
 }
@@ -44,6 +46,8 @@ export interface RunningHub {
 export interface HubEnv {
   log: Logger;
   clock: () => Date;
+  /** Names this replica of the hub (lowercase hex); by default a random one, new each start. */
+  replica?: string;
   /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
   afterMailboxWrite?: () => void;
 }
@@ -66,6 +70,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack): Promise<Result<RunningHub>> {
   const { clock } = env;
+  const replica = env.replica ?? randomBytes(4).toString('hex');
   const part = (component: string) => log.child({ component });
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial({ ...config.trust, agencies: config.agencies, hubs: config.hubs }, (file) => fs.readFileSync(file, 'utf8'));
@@ -88,7 +93,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const crlFetcher = opened.push(startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes }), (f) => f.stop());
   await crlFetcher.fetchAll();
 
-  const bus = await openHubBus({ config, hub, neighbours, networkRoot, clock, log, opened });
+  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);
@@ -115,19 +120,27 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   await expiry.check();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
-    hubId: hub.id, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
+    hubId: hub.id, replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
     broadcast: broadcaster(publisher, networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
+    keyActivated: () => sealRotation.follow(),
   });
   const sealRotation = createSealRotation({
-    hubId: hub.id, neighbours, keyDir: path.join(config.dataDir, hub.id), anchors: () => trust.anchors(), ledger,
-    change: trustLane.change, activate: seal.value.swap, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
+    hubId: hub.id, neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
+    seal: { current: () => signer.fingerprint, swap: seal.value.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
   });
   const lanes = await startHubLanes({
-    hubId: hub.id, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
+    hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
     trust: (body, headers) => trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason)),
+    replicaTrust: (body, headers) => trustLane.refresh(body, stringHeaders(headers)),
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
   await agencies.reload();
+  // After a reconnect this replica's queue is new: what changed meanwhile is read from the ledger.
+  let connected = false;
+  await conn.onConnect(async () => {
+    if (connected) await trustLane.resync().catch((err: Error) => log.warn({ err: err.message }, 'could not catch up with the trust store after a reconnect; the next change will'));
+    connected = true;
+  });
 
   const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({
@@ -137,9 +150,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),
   })), (a) => a.close());
   const address = await app.listen({ port: hub.port, host: hub.host });
-  log.info({ url: address, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
+  log.info({ url: address, replica, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
   return ok({
-    id: hub.id, url: address,
+    id: hub.id, replica, url: address,
     async close() {
       await opened.close(); // channels before the connection, or the last acks are lost
       log.info('hub stopped');

@@ -8,7 +8,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { redactUrl, type Config, type HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
-import { assertBroadcast, trustQueue } from './broadcast.js';
+import { assertBroadcast, assertReplicaQueue, replicaQueue, trustQueue } from './broadcast.js';
 import { journaled } from './journal.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { assertTopology, ensureInbound, hubQueues } from './topology.js';
@@ -26,7 +26,7 @@ export interface HubBus {
 }
 
 export async function openHubBus(opts: {
-  config: Readonly<Config>; hub: HubConfig; neighbours: readonly string[]; networkRoot: string;
+  config: Readonly<Config>; hub: HubConfig; replica: string; neighbours: readonly string[]; networkRoot: string;
   clock: () => Date; log: Logger; opened: ResourceStack;
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
@@ -48,6 +48,7 @@ export async function openHubBus(opts: {
       const open = () => model.createChannel();
       await assertTopology(open, hub.id, linked, direct);
       await assertBroadcast(open, hub.id, opts.networkRoot);
+      await assertReplicaQueue(open, hub.id, opts.replica, opts.networkRoot);
     });
   } catch (err) {
     // A broker user that may not create the missing topology, most often (docs/security.md).
@@ -85,10 +86,12 @@ function sameBroker(a: string, b: string): boolean {
 
 /** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */
 export async function startHubLanes(opts: {
-  hubId: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
+  hubId: string; replica: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
   ingress: Handler; deliver: Handler; dead: Handler;
   /** The network's trust changes, one at a time (not a lane: it is never paused). */
   trust: (body: Buffer, headers: unknown) => Promise<void>;
+  /** The same changes, from this replica's own queue: every replica hears each. */
+  replicaTrust: (body: Buffer, headers: unknown) => Promise<void>;
   /** Told of every message taken (the journal's consumption marks). */
   taken: (queue: string, headers: unknown) => void;
 }): Promise<Map<string, Consumer>> {
@@ -96,6 +99,10 @@ export async function startHubLanes(opts: {
   const q = hubQueues(opts.hubId);
   opened.push(await consume(bus.conn, trustQueue(opts.hubId), 1, log.child({ component: 'trust' }), async (body, headers) => {
     await opts.trust(body, headers);
+    return 'ack';
+  }), (c) => c.stop());
+  opened.push(await consume(bus.conn, replicaQueue(opts.hubId, opts.replica), 1, log.child({ component: 'trust', replica: opts.replica }), async (body, headers) => {
+    await opts.replicaTrust(body, headers);
     return 'ack';
   }), (c) => c.stop());
   const lanes = new Map<string, Consumer>();

@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -52,6 +52,12 @@ CREATE TABLE seal_keys (
   id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+`,
+// Seal keys shared by a hub's replicas (issue 18).
+`CREATE TABLE staged_seal_keys (
+  fingerprint TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, staged_at TEXT NOT NULL, activated_at TEXT);
+CREATE TABLE seal_confirmations (
+  fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
 `];
 
 /** The schema that holds one hub's ledger. */
@@ -251,6 +257,21 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     },
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
+
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: async (fingerprint, keyPem, certPem, at) => {
+      await pool.query('INSERT INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [fingerprint, keyPem, certPem, at]);
+    },
+    confirmSealKey: async (fingerprint, by, at) =>
+      changed('INSERT INTO seal_confirmations (fingerprint, by_hub, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [fingerprint, by, at]),
+    sealKeyConfirmations: async (fingerprint) =>
+      (await rows('SELECT by_hub FROM seal_confirmations WHERE fingerprint = $1 ORDER BY by_hub', [fingerprint])).map(confirmationOf),
+    activateStagedSealKey: async (fingerprint, at) => changed('UPDATE staged_seal_keys SET activated_at = $1 WHERE fingerprint = $2', [at, fingerprint]),
+    currentSealKey: async () => {
+      const row = await one('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, staged_at DESC LIMIT 1');
+      return row === undefined ? null : sealKeyPemOf(row);
+    },
   });
 }
 

@@ -182,4 +182,19 @@ export interface Ledger {
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
+
+  // Seal keys shared by a hub's replicas (issue 18): a rotated key and its confirmations live in
+  // the ledger, so that whichever replica rotates, every replica (and one started later) seals with it.
+  /** Keeps a new seal key, not in use yet, while its certificate waits for the neighbours' confirmations. */
+  stageSealKey(fingerprint: string, keyPem: string, certPem: string, at: string): Promise<void>;
+  /** Hub `by` trusts this hub's certificate `fingerprint`; true if newly recorded. */
+  confirmSealKey(fingerprint: string, by: string, at: string): Promise<boolean>;
+  /** The hubs that have confirmed the certificate `fingerprint`. */
+  sealKeyConfirmations(fingerprint: string): Promise<string[]>;
+  /** Makes a staged key the one in use; false if no key is staged under that fingerprint. */
+  activateStagedSealKey(fingerprint: string, at: string): Promise<boolean>;
+  /** The staged key activated last, or null. */
+  currentSealKey(): Promise<SealKey | null>;
 }
+
+export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }

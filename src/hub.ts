@@ -11,7 +11,7 @@ import { resourceStack, type ResourceStack } from './resource-stack.js';
 import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
-import { openLedger } from './ledger/open.js';
+import { openLeadership, openLedger } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
 import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
@@ -90,8 +90,8 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
   const { signer } = seal.value;
-  const crlFetcher = opened.push(startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes }), (f) => f.stop());
-  await crlFetcher.fetchAll();
+  // CRL fetching and expiry alerts run on one replica of the hub at a time.
+  const lead = opened.push(await openLeadership(config, hub, 'housekeeping', part('lead')), (l) => l.close());
 
   const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened });
   if (!bus.ok) return bus;
@@ -116,6 +116,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
+    leading: lead.leading,
   }), (e) => e.stop());
   await expiry.check();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
@@ -127,6 +128,19 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const sealRotation = createSealRotation({
     hubId: hub.id, neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
     seal: { current: () => signer.fingerprint, swap: seal.value.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
+  });
+  const crlFetcher = opened.push(startCrlFetcher({
+    sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes, leading: lead.leading,
+    kept: (crl) => trustLane.announce({
+      kind: 'crl.import', issuerFingerprint: crl.issuerFingerprint, der: crl.der.toString('base64'), thisUpdate: crl.thisUpdate,
+      actor: crl.importedBy, at: crl.importedAt, origin: hub.id,
+    }),
+  }), (f) => f.stop());
+  await crlFetcher.fetchAll();
+  // A replica that takes the lead over fetches and checks at once (the one before it may have died mid-interval).
+  lead.onGain(() => {
+    crlFetcher.fetchAll().catch((err: Error) => log.error({ err: err.message }, 'CRL fetch on taking the lead failed'));
+    expiry.check().catch((err: Error) => log.error({ err: err.message }, 'expiry check on taking the lead failed'));
   });
   const lanes = await startHubLanes({
     hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,

@@ -16,6 +16,8 @@ import type { TrustState } from './trust-state.js';
 export interface TrustLane {
   /** Applies a change made on this hub, then broadcasts it. */
   change(change: TrustChange): Promise<void>;
+  /** Broadcasts a change this replica has applied already (a CRL it fetched). */
+  announce(change: TrustChange): Promise<void>;
   /** A change from the hub's queue; one that does not verify goes to the dead letters with its reason. */
   receive(body: Buffer, headers: Readonly<Record<string, string>>, deadLetter: (reason: HubError) => Promise<void>): Promise<void>;
   /** A change from this replica's own queue: applied here unless this replica made it; one that does not verify is dropped (the hub's queue dead-letters it). */
@@ -56,6 +58,7 @@ export function createTrustLane(opts: {
       await apply(made);
       await publish(made);
     },
+    announce: (change) => publish({ ...change, replica }),
     async resync() {
       await reload();
       await opts.keyActivated();

@@ -13,6 +13,7 @@ import { journaled } from './journal.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { assertTopology, ensureInbound, hubQueues } from './topology.js';
 import { consume, type Consumer } from './consumer.js';
+import { LedgerUnavailable } from '../ledger/store.js';
 import { startLink } from './link.js';
 
 export interface HubBus {
@@ -97,19 +98,21 @@ export async function startHubLanes(opts: {
 }): Promise<Map<string, Consumer>> {
   const { bus, log, opened } = opts;
   const q = hubQueues(opts.hubId);
+  // A ledger outage holds a message rather than fail it (bus/consumer.ts).
+  const outage = (err: Error) => err instanceof LedgerUnavailable;
   opened.push(await consume(bus.conn, trustQueue(opts.hubId), 1, log.child({ component: 'trust' }), async (body, headers) => {
     await opts.trust(body, headers);
     return 'ack';
-  }), (c) => c.stop());
+  }, undefined, outage), (c) => c.stop());
   opened.push(await consume(bus.conn, replicaQueue(opts.hubId, opts.replica), 1, log.child({ component: 'trust', replica: opts.replica }), async (body, headers) => {
     await opts.replicaTrust(body, headers);
     return 'ack';
-  }), (c) => c.stop());
+  }, undefined, outage), (c) => c.stop());
   const lanes = new Map<string, Consumer>();
   const add = (queue: string, lane: Consumer) => lanes.set(queue, opened.push(lane, (c) => c.stop()));
-  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken));
-  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken));
-  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken));
+  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken, outage));
+  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken, outage));
+  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken, outage));
   for (const [n, r] of bus.remote) {
     add(q.outbox(n), await startLink(bus.conn, { from: opts.hubId, to: n, remote: r.publisher, acked: opts.taken }, log.child({ component: 'link', neighbour: n })));
   }

@@ -198,3 +198,12 @@ export interface Ledger {
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }
+
+/**
+ * The ledger's server cannot be reached (down, restarting, the network cut): nothing was done,
+ * and the same call may succeed later. Consumers hold their message and retry rather than fail
+ * it (bus/consumer.ts); the HTTP edge answers 503 UNAVAILABLE.
+ */
+export class LedgerUnavailable extends Error {
+  override name = 'LedgerUnavailable';
+}

@@ -24,6 +24,7 @@ import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets } from './http/sdk-auth.js';
+import { openSharedEdgeState, type SharedEdgeState } from './http/shared-state.js';
 import { createHubMetrics } from './metrics/hub-metrics.js';
 import { deadLetterActions } from './admin/dead-letters.js';
 import { adminConsole, type ConsoleDeps } from './console/console.js';
@@ -157,7 +158,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   });
 
   const replay = replayer(publisher, q.ingress);
-  const app = opened.push(await createServer(serverDeps({
+  const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
+  if (!edge.ok) return edge;
+  const app = opened.push(await createServer(serverDeps({ edge: edge.value,
     config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
@@ -189,8 +192,16 @@ function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
     : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
 }
 
+/** The rate limits and replay guard shared by the hub's replicas, when the configuration names a Redis. */
+async function sharedEdge(config: Readonly<Config>, hubId: string, clock: () => Date, log: Logger, opened: ResourceStack): Promise<Result<SharedEdgeState | null>> {
+  if (config.sharedState === undefined) return ok(null);
+  const state = await openSharedEdgeState(config.sharedState.redisUrl, hubId, config.http.rateLimit, () => clock().getTime(), log);
+  return state.ok ? ok(opened.push(state.value, (s) => s.close())) : state;
+}
+
 /** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */
 function serverDeps(p: {
+  edge: SharedEdgeState | null;
   config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
   metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; links: ConsoleDeps['links'];
@@ -204,8 +215,10 @@ function serverDeps(p: {
   const lanes = { consumers: p.lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
   return {
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: p.log, http: config.http, clock,
+    ...(p.edge === null ? {} : { sharedBuckets: p.edge.buckets }),
     sdk: {
       hubId: hub.id, pipeline, ledger, registry, secrets: p.sdkSecrets, maxBytes: config.policy.maxBytes, clock,
+      ...(p.edge === null ? {} : { replay: p.edge.replay }),
       freshness: { timestampWindowMs: config.sdk.timestampWindow, strict: { agencies: new Set(config.sdk.strict.agencies), timestampWindowMs: config.sdk.strict.timestampWindow } },
     },
     admin: {

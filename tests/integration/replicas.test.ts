@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { fingerprintOf as fingerprintOfCert } from '../../src/trust/x509.js';
 import { parseConfig } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
+import { hubQueues } from '../../src/bus/topology.js';
 import { makeAgent, type Agent } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
@@ -82,6 +83,25 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
     expect(await sentVia(1)).toEqual(await sentVia(0));
     expect(await sentVia(0)).toHaveLength(sent.length);
     expect(await deadLetters()).toEqual([]);
+  });
+
+  it('builds the journal index (queue browse) on every replica from the shared stream', async () => {
+    const province = 0;
+    const ingress = hubQueues(replica(province, 0).id).ingress;
+    // Lanes pause per replica: both, so that the messages wait in the queue.
+    for (const r of [0, 1]) expect((await admin(province, r, 'POST', `/api/admin/queues/${ingress}/pause`)).json.paused).toBe(true);
+    const docIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from = via('000.07.05.', i % 2);
+      docIds.push((await from.submit(n.document(from, [via('000.00.12.', 0)], `Chờ xem ${i}`))).json.docId as string);
+    }
+    const listed = (r: number) => admin(province, r, 'GET', `/api/admin/queues/${ingress}/messages`)
+      .then((res) => (res.json.items as { docId: string }[]).map((m) => m.docId));
+    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).sort().join() === [...docIds].sort().join() ? true : undefined), `the three listed at replica ${r}`);
+    // Replica 0 alone consumes them; replica 1's view empties from the marks replica 0 wrote.
+    expect((await admin(province, 0, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
+    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).length === 0 ? true : undefined), `the view emptied at replica ${r}`);
+    expect((await admin(province, 1, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
   });
 
   it('applies a revocation made through one replica on every replica of the hub that serves the agency, whichever replica made it', async () => {

@@ -217,6 +217,11 @@ export const Config = z.object({
     webhookRetryMs: z.number().int().positive().default(2_000),
     expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
   }).prefault({}),
+  /**
+   * State a hub's replicas share at the HTTP edge (docs/replicas.md): the per-agency rate limits
+   * and the /vxp replay guard in this Redis. Absent: each process keeps its own.
+   */
+  sharedState: z.object({ redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL') }).optional(),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

@@ -2,8 +2,8 @@
 // seal, ledger, bus, pipeline, HTTP), connects them, and returns a handle whose close() stops
 // them in reverse order of opening. Wiring only: the domain logic lives in the modules it
 // connects. A part that fails to open closes those opened before it, and start returns the error.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
@@ -12,7 +12,7 @@ import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
 import { networkServing } from './trust/binding.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
-import { openLedger } from './ledger/open.js';
+import { openLeadership, openLedger } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
 import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
@@ -25,6 +25,7 @@ import { createHopCheckPool } from './pipeline/check-pool.js';
 import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets, loadSystemSecrets } from './http/sdk-auth.js';
+import { openSharedEdgeState, type SharedEdgeState } from './http/shared-state.js';
 import { createHubMetrics } from './metrics/hub-metrics.js';
 import { deadLetterActions } from './admin/dead-letters.js';
 import { adminConsole, type ConsoleDeps } from './console/console.js';
@@ -38,6 +39,8 @@ import { startCrlFetcher } from './admin/crl-fetcher.js';
 
 export interface RunningHub {
   id: string;
+  /** This replica of the hub (several may share its ledger and queues: docs/replicas.md). */
+  replica: string;
   url: string;
   close(): Promise<void>;
 }
@@ -45,6 +48,8 @@ export interface RunningHub {
 export interface HubEnv {
   log: Logger;
   clock: () => Date;
+  /** Names this replica of the hub (lowercase hex); by default a random one, new each start. */
+  replica?: string;
   /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
   afterMailboxWrite?: () => void;
 }
@@ -67,6 +72,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack): Promise<Result<RunningHub>> {
   const { clock } = env;
+  const replica = env.replica ?? randomBytes(4).toString('hex');
   const part = (component: string) => log.child({ component });
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial({ ...config.trust, agencies: config.agencies, hubs: config.hubs }, (file) => fs.readFileSync(file, 'utf8'));
@@ -95,10 +101,10 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
   const { signer } = seal.value;
-  const crlFetcher = opened.push(startCrlFetcher({ sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes }), (f) => f.stop());
-  await crlFetcher.fetchAll();
+  // CRL fetching and expiry alerts run on one replica of the hub at a time.
+  const lead = opened.push(await openLeadership(config, hub, 'housekeeping', part('lead')), (l) => l.close());
 
-  const bus = await openHubBus({ config, hub, neighbours, networkRoot, clock, log, opened });
+  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);
@@ -120,34 +126,59 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
 
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
+    leading: lead.leading,
   }), (e) => e.stop());
   await expiry.check();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
-    hubId: hub.id, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
+    hubId: hub.id, replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
     broadcast: broadcaster(publisher, networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
+    keyActivated: () => sealRotation.follow(),
   });
   const sealRotation = createSealRotation({
-    hubId: hub.id, neighbours, keyDir: path.join(config.dataDir, hub.id), anchors: () => trust.anchors(), ledger,
-    change: trustLane.change, activate: seal.value.swap, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
+    hubId: hub.id, neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
+    seal: { current: () => signer.fingerprint, swap: seal.value.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
+  });
+  const crlFetcher = opened.push(startCrlFetcher({
+    sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes, leading: lead.leading,
+    kept: (crl) => trustLane.announce({
+      kind: 'crl.import', issuerFingerprint: crl.issuerFingerprint, der: crl.der.toString('base64'), thisUpdate: crl.thisUpdate,
+      actor: crl.importedBy, at: crl.importedAt, origin: hub.id,
+    }),
+  }), (f) => f.stop());
+  await crlFetcher.fetchAll();
+  // A replica that takes the lead over fetches and checks at once (the one before it may have died mid-interval).
+  lead.onGain(() => {
+    crlFetcher.fetchAll().catch((err: Error) => log.error({ err: err.message }, 'CRL fetch on taking the lead failed'));
+    expiry.check().catch((err: Error) => log.error({ err: err.message }, 'expiry check on taking the lead failed'));
   });
   const lanes = await startHubLanes({
-    hubId: hub.id, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
+    hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
     trust: (body, headers) => trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason)),
+    replicaTrust: (body, headers) => trustLane.refresh(body, stringHeaders(headers)),
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
+  });
+  await agencies.reload();
+  // After a reconnect this replica's queue is new: what changed meanwhile is read from the ledger.
+  let connected = false;
+  await conn.onConnect(async () => {
+    if (connected) await trustLane.resync().catch((err: Error) => log.warn({ err: err.message }, 'could not catch up with the trust store after a reconnect; the next change will'));
+    connected = true;
   });
 
   const replay = replayer(publisher, q.ingress);
-  const app = opened.push(await createServer(serverDeps({
+  const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
+  if (!edge.ok) return edge;
+  const app = opened.push(await createServer(serverDeps({ edge: edge.value,
     config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),
   })), (a) => a.close());
   const address = await app.listen({ port: hub.port, host: hub.host });
-  log.info({ url: address, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
+  log.info({ url: address, replica, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
   return ok({
-    id: hub.id, url: address,
+    id: hub.id, replica, url: address,
     async close() {
       await opened.close(); // channels before the connection, or the last acks are lost
       log.info('hub stopped');
@@ -170,8 +201,16 @@ function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
     : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
 }
 
+/** The rate limits and replay guard shared by the hub's replicas, when the configuration names a Redis. */
+async function sharedEdge(config: Readonly<Config>, hubId: string, clock: () => Date, log: Logger, opened: ResourceStack): Promise<Result<SharedEdgeState | null>> {
+  if (config.sharedState === undefined) return ok(null);
+  const state = await openSharedEdgeState(config.sharedState.redisUrl, hubId, config.http.rateLimit, () => clock().getTime(), log);
+  return state.ok ? ok(opened.push(state.value, (s) => s.close())) : state;
+}
+
 /** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */
 function serverDeps(p: {
+  edge: SharedEdgeState | null;
   config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
   metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; links: ConsoleDeps['links'];
@@ -185,8 +224,10 @@ function serverDeps(p: {
   const lanes = { consumers: p.lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
   return {
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: p.log, http: config.http, clock,
+    ...(p.edge === null ? {} : { sharedBuckets: p.edge.buckets }),
     sdk: {
       hubId: hub.id, pipeline, ledger, registry, secrets: p.sdkSecrets, systems: p.sdkSystems, maxBytes: config.policy.maxBytes, clock,
+      ...(p.edge === null ? {} : { replay: p.edge.replay }),
       freshness: { timestampWindowMs: config.sdk.timestampWindow, strict: { agencies: new Set(config.sdk.strict.agencies), timestampWindowMs: config.sdk.strict.timestampWindow } },
     },
     admin: {

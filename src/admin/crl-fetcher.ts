@@ -3,7 +3,7 @@
 // warning is loud (error level, and /readyz reports it) until a fresh one arrives. A source is
 // an outside server: what it sends is bounded in size and time, and its redirects in where.
 import type { Logger } from 'pino';
-import type { Ledger } from '../ledger/store.js';
+import type { CrlRecord, Ledger } from '../ledger/store.js';
 import { loadCrl } from '../trust/crl.js';
 import { derOf } from '../trust/x509.js';
 import type { TrustState } from './trust-state.js';
@@ -68,8 +68,13 @@ export function startCrlFetcher(opts: {
   clock: () => Date;
   log: Logger;
   maxBytes: number;
+  /** Whether this replica fetches for its hub (one replica does: ledger/leadership.ts). */
+  leading: () => boolean;
+  /** Tells the hub's other replicas (and the network) of a CRL this one fetched and kept. */
+  kept: (crl: CrlRecord) => Promise<void>;
 }): CrlFetcher {
   const fetchOne = async (url: string) => {
+    if (!opts.leading()) return;
     const downloaded = await downloadCrl(url, { maxBytes: opts.maxBytes, timeoutMs: FETCH_TIMEOUT_MS });
     if (!downloaded.ok) {
       const stale = opts.trust.staleCrls(opts.clock());
@@ -83,12 +88,13 @@ export function startCrlFetcher(opts: {
       opts.log.error({ url, err: crl.error.message }, 'fetched CRL refused');
       return;
     }
-    const kept = await opts.ledger.putCrl({
+    const record = {
       issuerFingerprint: crl.value.issuerFingerprint, der, thisUpdate: crl.value.thisUpdate.toISOString(),
       importedAt: opts.clock().toISOString(), importedBy: `fetch ${url}`,
-    });
-    if (kept) {
+    };
+    if (await opts.ledger.putCrl(record)) {
       await opts.trust.reload();
+      await opts.kept(record);
       await opts.ledger.audit('crl-fetcher', 'crl.import', { url, issuer: crl.value.issuer, revoked: crl.value.serials.size });
       opts.log.info({ url, revoked: crl.value.serials.size }, 'CRL updated');
     }

@@ -23,6 +23,8 @@ export function startExpiryMonitor(opts: {
   intervalMs: number;
   webhook?: Webhook | undefined;
   hubId: string;
+  /** Whether this replica alerts for its hub (one replica does: ledger/leadership.ts). */
+  leading: () => boolean;
 }): ExpiryMonitor {
   const alerted = new Set<string>();
   const stopped = new AbortController();
@@ -40,6 +42,7 @@ export function startExpiryMonitor(opts: {
     });
   };
   const check = async () => {
+    if (!opts.leading()) return;
     const now = opts.clock();
     for (const cert of await opts.watched()) {
       const threshold = expiryThreshold(cert.notAfter, now);

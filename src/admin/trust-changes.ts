@@ -28,9 +28,12 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('agency.add'), code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
   z.object({ kind: z.literal('hub.cert.add'), hubId: z.string(), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
+  // The hub now seals with the key of this certificate: its other replicas swap to it too.
+  z.object({ kind: z.literal('hub.key.activate'), hubId: z.string(), fingerprint: z.string() }),
 ]);
 export type TrustChangeBody = z.output<typeof TrustChangeBody>;
-const ChangeMeta = z.object({ actor: z.string(), at: Iso, origin: z.string() });
+/** `replica`: the replica of `origin` that made the change (which alone skips it on receipt). */
+const ChangeMeta = z.object({ actor: z.string(), at: Iso, origin: z.string(), replica: z.string().optional() });
 export const TrustChange = TrustChangeBody.and(ChangeMeta);
 export type TrustChange = TrustChangeBody & z.output<typeof ChangeMeta>;
 
@@ -71,7 +74,7 @@ export function verifiedTrustChange(
   }
   const c = change.value;
   if (c.origin !== by) return fail('SIGNATURE_INVALID', `the trust change says it comes from hub ${c.origin} but hub ${by} signed it`);
-  const about = c.kind === 'hub.cert.add' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;
+  const about = c.kind === 'hub.cert.add' || c.kind === 'hub.key.activate' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;
   if (about !== by) return fail('SIGNATURE_INVALID', `hub ${by} signed a ${c.kind} for hub ${about}: a hub speaks only for its own seal key`);
   return change;
 }
@@ -147,8 +150,11 @@ export function validateSealKey(
   return ok({ cert, fingerprint: fingerprintOf(cert) });
 }
 
-/** Applies a change to a hub's ledger; applying it again changes nothing. */
-export async function applyTrustChange(ledger: Ledger, change: TrustChange): Promise<void> {
+/**
+ * Applies a change to a hub's ledger; applying it again changes nothing. `audited` false: a
+ * replica catching up with a change its hub's lane records (the audit log keeps one entry).
+ */
+export async function applyTrustChange(ledger: Ledger, change: TrustChange, audited = true): Promise<void> {
   switch (change.kind) {
     case 'cert.add': {
       await ledger.addCertificate(change.record);
@@ -181,9 +187,11 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange): Pro
       await ledger.addHubCertificate(change.hubId, change.fingerprint, change.pem, change.at);
       break;
     case 'hub.cert.trusted':
-      return; // a confirmation, not a change: nothing to store or audit
+    case 'hub.key.activate':
+      return; // a confirmation, an activation the rotating replica recorded: nothing to store or audit
   }
-  const { kind, actor, origin, at, ...detail } = change;
+  if (!audited) return;
+  const { kind, actor, origin, at, replica: _replica, ...detail } = change;
   await ledger.audit(actor, kind, { ...summarize(detail), origin, at });
 }
 

@@ -3,6 +3,9 @@
 // from another hub is verified (admin/trust-changes.ts verifiedTrustChange) before it is applied.
 // Applying is always: ledger → live agencies → trust snapshot → expiry check. A hub that applies
 // another's new seal certificate says so (hub.cert.trusted), which lets that hub switch keys.
+// A hub may run as several replicas on one shared ledger: the hub's durable queue gives each
+// change to one of them (it is stored, and confirmed, once), and each replica's own queue gives it
+// to every replica, which brings its memory up to date (docs/replicas.md).
 import type { Logger } from 'pino';
 import type { HubError } from '../errors.js';
 import type { HubSigner } from '../hop/seal.js';
@@ -13,35 +16,63 @@ import type { TrustState } from './trust-state.js';
 export interface TrustLane {
   /** Applies a change made on this hub, then broadcasts it. */
   change(change: TrustChange): Promise<void>;
-  /** A change from the broadcast; one that does not verify goes to the dead letters with its reason. */
+  /** Broadcasts a change this replica has applied already (a CRL it fetched). */
+  announce(change: TrustChange): Promise<void>;
+  /** A change from the hub's queue; one that does not verify goes to the dead letters with its reason. */
   receive(body: Buffer, headers: Readonly<Record<string, string>>, deadLetter: (reason: HubError) => Promise<void>): Promise<void>;
+  /** A change from this replica's own queue: applied here unless this replica made it; one that does not verify is dropped (the hub's queue dead-letters it). */
+  refresh(body: Buffer, headers: Readonly<Record<string, string>>): Promise<void>;
+  /** Reloads everything that follows the trust store from the ledger (after a reconnect: changes may have passed meanwhile). */
+  resync(): Promise<void>;
 }
 
 export function createTrustLane(opts: {
-  hubId: string; ledger: Ledger; trust: TrustState; signer: HubSigner; clock: () => Date; log: Logger;
+  hubId: string; replica: string; ledger: Ledger; trust: TrustState; signer: HubSigner; clock: () => Date; log: Logger;
   /** What else follows the trust store: the live agencies, the expiry check. */
   reloadAgencies: () => Promise<void>;
   recheckExpiry: () => Promise<void>;
   /** Publishes a signed change to every hub of the network (bus/broadcast.ts). */
   broadcast: (body: Buffer, headers: Record<string, string>, messageId: string) => Promise<void>;
   /** Another hub now trusts a seal certificate of this hub (the seal rotation waits for it). */
-  confirmed: (fingerprint: string, by: string) => void;
+  confirmed: (fingerprint: string, by: string) => Promise<void>;
+  /** Another replica of this hub switched its seal key: switch to the one the ledger holds. */
+  keyActivated: () => Promise<void>;
 }): TrustLane {
-  const { hubId, ledger, trust, log } = opts;
+  const { hubId, replica, ledger, trust, log } = opts;
   const publish = (change: TrustChange) => {
     const body = Buffer.from(JSON.stringify(change));
-    return opts.broadcast(body, { [CHANGE_SIGNATURE]: opts.signer.signChange(body), [CHANGE_SIGNER]: hubId }, `${change.origin}:${change.kind}:${change.at}`);
+    return opts.broadcast(body, { [CHANGE_SIGNATURE]: opts.signer.signChange(body), [CHANGE_SIGNER]: hubId }, `${change.origin}:${replica}:${change.kind}:${change.at}`);
   };
-  const apply = async (change: TrustChange) => {
-    await applyTrustChange(ledger, change);
+  const reload = async () => {
     await opts.reloadAgencies();
     await trust.reload();
     await opts.recheckExpiry();
   };
+  const apply = async (change: TrustChange, audited = true) => {
+    await applyTrustChange(ledger, change, audited);
+    await reload();
+  };
   return {
     async change(change) {
-      await apply(change);
-      await publish(change);
+      const made = { ...change, replica };
+      await apply(made);
+      await publish(made);
+    },
+    announce: (change) => publish({ ...change, replica }),
+    async resync() {
+      await reload();
+      await opts.keyActivated();
+    },
+    async refresh(body, headers) {
+      const change = verifiedTrustChange(body, headers, (id) => trust.hubCertificates(id));
+      if (!change.ok) return;
+      const c = change.value;
+      if (c.kind === 'hub.cert.trusted') return c.hubId === hubId ? opts.confirmed(c.fingerprint, c.by) : undefined;
+      if (c.origin === hubId && c.replica === replica) return; // applied when it was made
+      if (c.kind === 'hub.key.activate') return c.hubId === hubId ? opts.keyActivated() : undefined;
+      // Stored by whichever replica takes it from the hub's queue; stored here too, in case this one is first.
+      await apply(c, false);
+      log.info({ kind: c.kind, origin: c.origin }, 'trust change applied by this replica');
     },
     async receive(body, headers, deadLetter) {
       const change = verifiedTrustChange(body, headers, (id) => trust.hubCertificates(id));
@@ -52,10 +83,11 @@ export function createTrustLane(opts: {
       }
       const c = change.value;
       if (c.kind === 'hub.cert.trusted') {
-        if (c.hubId === hubId) opts.confirmed(c.fingerprint, c.by);
+        if (c.hubId === hubId) await opts.confirmed(c.fingerprint, c.by);
         return;
       }
-      if (c.origin === hubId) return; // applied when it was made
+      // Made by a replica of this hub, on the ledger they share; its other replicas hear of it on their own queues.
+      if (c.origin === hubId || c.kind === 'hub.key.activate') return;
       await apply(c);
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied');
       if (c.kind === 'hub.cert.add') {

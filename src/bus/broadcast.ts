@@ -1,7 +1,9 @@
 // Broadcast between the hubs of one network on one broker: a fanout exchange named after the
 // network's top hub, with a queue per hub bound to it. Trust-store changes travel this way, so one
 // operator call reaches every running hub of its network, and never a hub of another network that
-// happens to share the broker. (Named `.broadcast`, not `.trust`: the top hub's own trust queue is
+// happens to share the broker. Each replica of a hub has besides a queue of its own
+// (replicaQueue), exclusive to its connection, so that every replica hears every change while the
+// hub's durable queue keeps it for the hub when none runs. (Named `.broadcast`, not `.trust`: the top hub's own trust queue is
 // `lgsp.<top>.trust`, and a broker permission pattern cannot tell an exchange from a queue.)
 import { bindAll, ensure, type OpenChannel } from './topology.js';
 import type { Publisher } from './publisher.js';
@@ -12,6 +14,23 @@ export function trustExchange(networkRoot: string): string {
 
 export function trustQueue(hubId: string): string {
   return `lgsp.${hubId}.trust`;
+}
+
+/** A replica's own queue on the broadcast: `lgsp.<hub>.trust.<replica id>`, gone with its connection. */
+export function replicaQueue(hubId: string, replica: string): string {
+  return `${trustQueue(hubId)}.${replica}`;
+}
+
+/** Declares a replica's queue (exclusive, so on every reconnect anew) and binds it to the broadcast. */
+export async function assertReplicaQueue(open: OpenChannel, hubId: string, replica: string, networkRoot: string): Promise<void> {
+  const queue = replicaQueue(hubId, replica);
+  const ch = await open();
+  try {
+    await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+    await ch.bindQueue(queue, trustExchange(networkRoot), '');
+  } finally {
+    await ch.close();
+  }
 }
 
 export async function assertBroadcast(open: OpenChannel, hubId: string, networkRoot: string): Promise<void> {

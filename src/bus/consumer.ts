@@ -1,11 +1,19 @@
 // The consumer side of the idempotent receiver: manual acks, a prefetch window, and a handler
 // that decides while this adapter acts. 'retry' returns the message to its queue (the quorum
-// delivery limit stops a poison message from coming back forever).
+// delivery limit stops a poison message from coming back forever). A handler that fails because
+// something it needs is away (the ledger's server: `outage`) is not the message's fault: the
+// message is held, unacknowledged, and handled again with backoff until it succeeds. A returned
+// message would count toward its delivery limit (quorum queues count every return), and an outage
+// of a minute would dead-letter healthy packages. The prefetch window bounds what is held: once
+// it is full the broker gives this consumer nothing more, and work resumes by itself.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
 
 export type Disposition = 'ack' | 'retry';
+
+const OUTAGE_RETRY_FIRST_MS = 250;
+const OUTAGE_RETRY_MAX_MS = 5_000;
 
 export interface Stoppable { stop(): Promise<void> }
 
@@ -21,6 +29,8 @@ export async function consume(
   handle: (body: Buffer, headers: unknown, redelivered: boolean) => Promise<Disposition>,
   /** Told of every message acked (the journal's consumption marks). */
   acked?: (queue: string, headers: unknown) => void,
+  /** Whether a handler's error is an outage of something it needs (held and retried, never returned). */
+  outage: (err: Error) => boolean = () => false,
 ): Promise<Consumer> {
   let channel: Channel | null = null;
   let tag: string | null = null;
@@ -30,6 +40,25 @@ export async function consume(
   // Messages this consumer was given, and those it finished (acked or returned): equal after a drain.
   let delivered = 0;
   let finished = 0;
+
+  let held = 0;
+  const handleThroughOutages = async (msg: ConsumeMessage): Promise<Disposition> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const disposition = await handle(msg.content, msg.properties.headers, msg.fields.redelivered);
+        if (attempt > 0 && --held === 0) log.info({ queue }, 'the outage is over: messages flow again');
+        return disposition;
+      } catch (err) {
+        // Stopping, the message goes back (the stop cannot wait out an outage).
+        if (!(err instanceof Error) || !outage(err) || stopping) {
+          if (attempt > 0) held--;
+          throw err;
+        }
+        if (attempt === 0 && held++ === 0) log.warn({ queue, err: err.message }, 'a dependency is unreachable: holding messages and retrying them, taking no more');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(OUTAGE_RETRY_MAX_MS, OUTAGE_RETRY_FIRST_MS * 2 ** attempt)));
+      }
+    }
+  };
 
   const start = async (ch: Channel) => {
     const consumer = await ch.consume(queue, (msg: ConsumeMessage | null) => {
@@ -41,7 +70,7 @@ export async function consume(
         log.info({ queue, redelivered: true, deliveryCount: (msg.properties.headers ?? {})['x-delivery-count'] }, 'message redelivered');
       }
       delivered++;
-      const work = handle(msg.content, msg.properties.headers, msg.fields.redelivered)
+      const work = handleThroughOutages(msg)
         .then((d) => {
           if (d === 'retry') return ch.nack(msg, false, true);
           ch.ack(msg);

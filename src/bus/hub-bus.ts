@@ -8,11 +8,12 @@ import { fail, ok, type Result } from '../errors.js';
 import { redactUrl, type Config, type HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
-import { assertBroadcast, trustQueue } from './broadcast.js';
+import { assertBroadcast, assertReplicaQueue, replicaQueue, trustQueue } from './broadcast.js';
 import { journaled } from './journal.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { assertTopology, ensureInbound, hubQueues } from './topology.js';
 import { consume, type Consumer } from './consumer.js';
+import { LedgerUnavailable } from '../ledger/store.js';
 import { startLink } from './link.js';
 
 export interface HubBus {
@@ -26,7 +27,7 @@ export interface HubBus {
 }
 
 export async function openHubBus(opts: {
-  config: Readonly<Config>; hub: HubConfig; neighbours: readonly string[]; networkRoot: string;
+  config: Readonly<Config>; hub: HubConfig; replica: string; neighbours: readonly string[]; networkRoot: string;
   clock: () => Date; log: Logger; opened: ResourceStack;
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
@@ -48,6 +49,7 @@ export async function openHubBus(opts: {
       const open = () => model.createChannel();
       await assertTopology(open, hub.id, linked, direct);
       await assertBroadcast(open, hub.id, opts.networkRoot);
+      await assertReplicaQueue(open, hub.id, opts.replica, opts.networkRoot);
     });
   } catch (err) {
     // A broker user that may not create the missing topology, most often (docs/security.md).
@@ -85,24 +87,32 @@ function sameBroker(a: string, b: string): boolean {
 
 /** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */
 export async function startHubLanes(opts: {
-  hubId: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
+  hubId: string; replica: string; bus: HubBus; prefetch: number; log: Logger; opened: ResourceStack;
   ingress: Handler; deliver: Handler; dead: Handler;
   /** The network's trust changes, one at a time (not a lane: it is never paused). */
   trust: (body: Buffer, headers: unknown) => Promise<void>;
+  /** The same changes, from this replica's own queue: every replica hears each. */
+  replicaTrust: (body: Buffer, headers: unknown) => Promise<void>;
   /** Told of every message taken (the journal's consumption marks). */
   taken: (queue: string, headers: unknown) => void;
 }): Promise<Map<string, Consumer>> {
   const { bus, log, opened } = opts;
   const q = hubQueues(opts.hubId);
+  // A ledger outage holds a message rather than fail it (bus/consumer.ts).
+  const outage = (err: Error) => err instanceof LedgerUnavailable;
   opened.push(await consume(bus.conn, trustQueue(opts.hubId), 1, log.child({ component: 'trust' }), async (body, headers) => {
     await opts.trust(body, headers);
     return 'ack';
-  }), (c) => c.stop());
+  }, undefined, outage), (c) => c.stop());
+  opened.push(await consume(bus.conn, replicaQueue(opts.hubId, opts.replica), 1, log.child({ component: 'trust', replica: opts.replica }), async (body, headers) => {
+    await opts.replicaTrust(body, headers);
+    return 'ack';
+  }, undefined, outage), (c) => c.stop());
   const lanes = new Map<string, Consumer>();
   const add = (queue: string, lane: Consumer) => lanes.set(queue, opened.push(lane, (c) => c.stop()));
-  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken));
-  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken));
-  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken));
+  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken, outage));
+  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken, outage));
+  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken, outage));
   for (const [n, r] of bus.remote) {
     add(q.outbox(n), await startLink(bus.conn, { from: opts.hubId, to: n, remote: r.publisher, acked: opts.taken }, log.child({ component: 'link', neighbour: n })));
   }

@@ -186,18 +186,20 @@ export async function deleteTopology(ch: Channel, hubId: string, neighbours: rea
 export interface BrokerPermissions { configure: string; write: string; read: string }
 
 /**
- * What a hub needs on a provisioned broker (provisionNetwork declares the topology): no
- * configure, write on its own two exchanges, its neighbours' inbound exchanges and its network's
- * broadcast exchange, read on its own queues. It can reach its neighbours only through their
+ * What a hub needs on a provisioned broker (provisionNetwork declares the topology): configure
+ * only on its replicas' own broadcast queues (each replica declares one on connecting), write on
+ * its own two exchanges, its neighbours' inbound exchanges, its network's broadcast exchange and
+ * its replica queues (binding), read on its own queues and on the broadcast exchange (binding). It can reach its neighbours only through their
  * ingress (and the journal beside it), and no other hub at all.
  */
 export function brokerPermissions(hubId: string, neighbours: readonly string[], broadcast: string): BrokerPermissions {
   const re = (s: string) => s.replaceAll('.', '\\.');
   const x = hubExchanges(hubId);
   const writes = [x.own, x.inbound, ...neighbours.map((n) => hubExchanges(n).inbound), broadcast];
+  const replicas = `${re(`lgsp.${hubId}.trust.`)}[0-9a-f]+`;
   return {
-    configure: '^$',
-    write: `^(${writes.map(re).join('|')})$`,
-    read: `^${re(`lgsp.${hubId}.`)}(ingress|deliver|dead|journal|trust|out\\..+)$`,
+    configure: `^${replicas}$`,
+    write: `^(${writes.map(re).join('|')}|${replicas})$`,
+    read: `^(${re(`lgsp.${hubId}.`)}(ingress|deliver|dead|journal|trust|out\\..+)|${replicas}|${re(broadcast)})$`,
   };
 }

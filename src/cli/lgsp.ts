@@ -20,8 +20,9 @@ const COMMANDS: Record<string, string> = {
   lgsp pki issue --agency CODE [--name CN] [--out BASENAME] [--days 365]
                  [--not-before ISO] [--not-after ISO] [--no-signing-usage] [--dir certs/dev]
   lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)`,
-  start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info] [--json]
-                                                      runs the hubs of a configuration, or only those named
+  start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--port N] [--log-level info] [--json]
+                                                      runs the hubs of a configuration, or only those named;
+                                                      --port N with one --hub: a replica of that hub on port N
                                                       (AMQP_URL overrides its broker)`,
   demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example`,

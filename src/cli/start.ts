@@ -12,13 +12,15 @@ const Flags = z.object({
   config: z.string().default('lgsp.config.json'),
   /** Run only these hubs of the configuration (one process per hub scales across cores). */
   hub: z.array(z.string()).optional(),
+  /** One replica of the one hub named by --hub, serving HTTP on this port instead of the configured one (docs/replicas.md). */
+  port: z.string().regex(/^\d{1,5}$/, 'a port number').transform(Number).pipe(z.number().int().min(0).max(65535)).optional(),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Errors as one JSON line on stdout ({ ok: false, code, message }). */
   json: z.boolean().default(false),
-});
+}).refine((f) => f.port === undefined || f.hub?.length === 1, { message: 'goes with exactly one --hub (a replica of that hub)', path: ['port'] });
 
 export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
-  const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, 'log-level': { type: 'string' }, json: { type: 'boolean' } }, Flags);
+  const parsed = parseFlags(args, { config: { type: 'string' }, hub: { type: 'string', multiple: true }, port: { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' } }, Flags);
   if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
   const { json } = parsed.value.flags;
   const fault = Fault.safeParse(env.LGSP_FAULT || undefined);
@@ -29,11 +31,17 @@ export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): 
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];
   if (unknown.length > 0) return reportError(fail('USAGE', `no hub ${unknown.join(', ')} in ${parsed.value.flags.config}`).error, json, io);
   const log = createRootLogger(parsed.value.flags['log-level']);
-  const hubs = await startHubs(config.value, log, only, faultHooks(fault.data, log));
+  const { port } = parsed.value.flags;
+  const hubs = await startHubs(port === undefined ? config.value : onPort(config.value, only![0]!, port), log, only, faultHooks(fault.data, log));
   if (!hubs.ok) return reportError(hubs.error, json, io);
   await untilSignal(log);
   await stopHubs(hubs.value);
   return 0;
+}
+
+/** The configuration with hub `hubId` on `port`: a replica beside others of the same hub on one machine. */
+function onPort(config: Readonly<Config>, hubId: string, port: number): Readonly<Config> {
+  return { ...config, hubs: config.hubs.map((h) => (h.id === hubId ? { ...h, port } : h)) };
 }
 
 /**

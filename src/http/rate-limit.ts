@@ -13,6 +13,19 @@ export type Take = { ok: true } | { ok: false; retryAfterMs: number };
 
 export interface TokenBuckets { take(key: string): Take }
 
+/**
+ * Where the buckets are kept: in this process (createTokenBuckets), or shared by a hub's
+ * replicas (http/shared-state.ts). A store that cannot answer lets the call through (the limit
+ * protects the hub; refusing every agency while Redis is away would be an outage of its own).
+ */
+export interface BucketStore { take(key: string): Promise<Take> }
+
+/** The buckets of one process: each replica of a hub then limits on its own (docs/replicas.md). */
+export function inProcessBuckets(limit: RateLimit, nowMs: () => number): BucketStore {
+  const buckets = createTokenBuckets(limit, nowMs);
+  return { take: async (key) => buckets.take(key) };
+}
+
 /** One bucket per key; keys are agency codes, so the map is bounded by the registered agencies. */
 export function createTokenBuckets(limit: RateLimit, nowMs: () => number): TokenBuckets {
   const buckets = new Map<string, { tokens: number; atMs: number }>();
@@ -37,14 +50,13 @@ export interface Limited { error: HubError; retryAfterSeconds: number }
 
 export interface AgencyLimiter {
   /** Takes one call from the agency's bucket: null when allowed, else the refusal (counted). */
-  check(agency: string): Limited | null;
+  check(agency: string): Promise<Limited | null>;
 }
 
-export function createAgencyLimiter(limit: RateLimit, nowMs: () => number, limited: (agency: string) => void): AgencyLimiter {
-  const buckets = createTokenBuckets(limit, nowMs);
+export function createAgencyLimiter(limit: RateLimit, buckets: BucketStore, limited: (agency: string) => void): AgencyLimiter {
   return {
-    check(agency) {
-      const taken = buckets.take(agency);
+    async check(agency) {
+      const taken = await buckets.take(agency);
       if (taken.ok) return null;
       limited(agency);
       const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
@@ -72,7 +84,7 @@ export function rateLimitAgencies(app: FastifyInstance, deps: RateLimitDeps): vo
     const caller = deps.caller(request);
     if (caller === null) return;
     if (!caller.ok) return replyError(reply, caller.error);
-    const limited = deps.limiter.check(caller.value);
+    const limited = await deps.limiter.check(caller.value);
     if (limited !== null) return replyError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error);
   });
 }

@@ -56,15 +56,24 @@ export interface SdkAuthDeps {
   systems: ReadonlyMap<string, SdkSystem & { secret: Buffer }>;
   freshness: SdkFreshness;
   clock: () => Date;
+  /** Where the strict agencies' accepted requests are remembered; by default in this process (one replica). */
+  replay?: ReplayGuard;
 }
+
+/**
+ * Remembers each accepted request (an agency's hash-header) until `untilMs`, after which the
+ * window check refuses it anyway: the first use of a key is true, any other false. In this
+ * process by default; shared by a hub's replicas in Redis (http/shared-state.ts).
+ */
+export interface ReplayGuard { firstUse(key: string, untilMs: number): Promise<boolean> }
 
 type RawHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkResult<SdkCaller> {
+export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => Promise<SdkResult<SdkCaller>> {
   const { strict } = deps.freshness;
-  const replay = createReplayGuard(deps.clock, strict.timestampWindowMs);
+  const replay = deps.replay ?? inProcessReplayGuard(deps.clock, strict.timestampWindowMs);
   const refuse = (error: SdkError): SdkResult<never> => ({ ok: false, error });
-  return (raw) => {
+  return async (raw) => {
     const signed = parseSignedHeaders(raw);
     if (!signed.ok) return refuse(sdkError(signed.problem, signed.message));
     const systemId = signed.value.headers.get('systemid');
@@ -92,7 +101,14 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
       if (Math.abs(skewMs) > strict.timestampWindowMs) {
         return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is ${Math.round(skewMs / 1000)} s from the hub's clock (${formatSdkTimestamp(now)}, Asia/Ho_Chi_Minh); agency ${systemId} is in sdk.strict: at most ±${strict.timestampWindowMs / 1000} s`));
       }
-      if (!replay.firstUse(`${systemId}:${signed.value.hashHeader}`, at.getTime())) {
+      let first: boolean;
+      try {
+        first = await replay.firstUse(`${systemId}:${signed.value.hashHeader}`, at.getTime() + strict.timestampWindowMs);
+      } catch (err) {
+        // The guard cannot tell: refused (retry later), never let through.
+        return refuse({ code: 'UNAVAILABLE', message: `the replay guard's store is unreachable (${(err as Error).message}): nothing was accepted, retry later` });
+      }
+      if (!first) {
         return refuse(sdkError('REPLAYED', `this signed request was already received; agency ${systemId} is in sdk.strict: sign each request with a fresh timestamp`));
       }
     } else if (deps.freshness.timestampWindowMs !== null) {
@@ -107,22 +123,19 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => SdkRe
   };
 }
 
-/**
- * Remembers each accepted hash-header until its timestamp leaves the window, after which the
- * window check refuses it anyway. In memory, per hub process: replicas of one hub do not share it.
- */
-function createReplayGuard(clock: () => Date, windowMs: number): { firstUse(key: string, timestampMs: number): boolean } {
+/** The replay guard of one process: replicas of one hub do not share it (docs/replicas.md). */
+export function inProcessReplayGuard(clock: () => Date, sweepEveryMs: number): ReplayGuard {
   const seen = new Map<string, number>(); // key → until when it can still pass the window check
   let nextSweepMs = 0;
   return {
-    firstUse(key, timestampMs) {
+    async firstUse(key, untilMs) {
       const nowMs = clock().getTime();
       if (nowMs >= nextSweepMs) {
-        for (const [k, untilMs] of seen) if (untilMs < nowMs) seen.delete(k);
-        nextSweepMs = nowMs + windowMs;
+        for (const [k, until] of seen) if (until < nowMs) seen.delete(k);
+        nextSweepMs = nowMs + sweepEveryMs;
       }
       if ((seen.get(key) ?? -Infinity) >= nowMs) return false;
-      seen.set(key, timestampMs + windowMs);
+      seen.set(key, untilMs);
       return true;
     },
   };

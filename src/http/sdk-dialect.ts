@@ -189,12 +189,12 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
         ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
         // From the headers alone, before any body is read: who is calling, and within its rate.
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
-          const caller = authenticate(request.headers);
+          const caller = await authenticate(request.headers);
           if (!caller.ok) {
             request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');
             return replySdkError(reply, caller.error, shapeOf(request));
           }
-          const limited = deps.limiter.check(caller.value.agency);
+          const limited = await deps.limiter.check(caller.value.agency);
           if (limited !== null) return replySdkError(reply.header('retry-after', String(limited.retryAfterSeconds)), limited.error, shapeOf(request));
           callers.set(request, caller.value);
           // The SDK's sendEdoc may come without a content-type: that body is the raw package too.

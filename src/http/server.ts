@@ -23,7 +23,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ADMIN_DOC, AGENCY_DOC, collectOpenApi, serveOpenApi } from './openapi.js';
 import { answerClientError } from './client-errors.js';
-import { createAgencyLimiter, rateLimitAgencies } from './rate-limit.js';
+import { createAgencyLimiter, inProcessBuckets, rateLimitAgencies, type BucketStore } from './rate-limit.js';
 
 export interface ServerDeps extends AgencyApiDeps {
   /** The national SDK dialect (/vxp). */
@@ -43,6 +43,8 @@ export interface ServerDeps extends AgencyApiDeps {
   http: Config['http'];
   clock: () => Date;
   ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
+  /** The rate limits' buckets shared by the hub's replicas (http/shared-state.ts); by default this process's own. */
+  sharedBuckets?: BucketStore;
 }
 
 const FASTIFY_ERRORS: Record<string, ErrorCode> = {
@@ -80,7 +82,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (closing) return replyError(reply.header('connection', 'close'), fail('UNAVAILABLE', 'the hub is shutting down: nothing was accepted, retry later').error);
   });
   // One budget per agency, whichever face of the agency API it calls (/api/v1 or /vxp).
-  const limiter = createAgencyLimiter(deps.http.rateLimit, () => deps.clock().getTime(), (agency) => deps.metrics.rateLimited(agency));
+  const buckets = deps.sharedBuckets ?? inProcessBuckets(deps.http.rateLimit, () => deps.clock().getTime());
+  const limiter = createAgencyLimiter(deps.http.rateLimit, buckets, (agency) => deps.metrics.rateLimited(agency));
   rateLimitAgencies(app, {
     limiter,
     // By the matched route, not the raw URL, which may spell the same route differently (/api/%761/…).

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from '../errors.js';
 import type { Config, HubConfig } from '../config.js';
+import { advisoryLeadership, soleLeadership, type Leadership } from './leadership.js';
 import { openPostgresLedger } from './postgres.js';
 import { openSqliteLedger } from './sqlite.js';
 import type { Ledger } from './store.js';
@@ -21,4 +22,10 @@ export async function openLedger(config: Readonly<Config>, hub: HubConfig, clock
     if (!(err instanceof Error)) throw err;
     return fail('UNAVAILABLE', `the ledger in ${dir} cannot be opened: ${err.message}`);
   }
+}
+
+/** Who leads a hub's once-per-hub `work` among its replicas: on PostgreSQL an advisory lock; on SQLite the one process. */
+export async function openLeadership(config: Readonly<Config>, hub: HubConfig, work: string, log: Logger): Promise<Leadership> {
+  const url = (hub.ledger ?? config.ledger)?.url;
+  return url === undefined ? soleLeadership() : advisoryLeadership(url, `${hub.id}:${work}`, log);
 }

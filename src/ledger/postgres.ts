@@ -7,10 +7,10 @@ import pg from 'pg';
 import { fail, ok, type Result } from '../errors.js';
 import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
-import type { AckOutcome, Ledger, RecipientState, SentItem } from './store.js';
+import { LedgerUnavailable, type AckOutcome, type Ledger, type RecipientState, type SentItem } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -52,6 +52,12 @@ CREATE TABLE seal_keys (
   id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+`,
+// Seal keys shared by a hub's replicas (issue 18).
+`CREATE TABLE staged_seal_keys (
+  fingerprint TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, staged_at TEXT NOT NULL, activated_at TEXT);
+CREATE TABLE seal_confirmations (
+  fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
 `];
 
 /** The schema that holds one hub's ledger. */
@@ -65,7 +71,8 @@ export function ledgerSchemaOf(hubId: string): string {
  */
 export async function openPostgresLedger(url: string, hubId: string, now: () => Date, onIdleError: (err: Error) => void): Promise<Result<Ledger>> {
   const schema = ledgerSchemaOf(hubId);
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 8 });
+  // A server that does not answer fails a call within seconds instead of holding it forever.
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 8, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   pool.on('error', onIdleError);
   try {
     await migrate(pool, schema);
@@ -101,7 +108,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     return { where, args };
   };
 
-  return ok({
+  return ok(outageCoded({
     recordSubmission: (doc, recipients, hop) => tx(async (c) => {
       const inserted = await changed(`INSERT INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
@@ -261,7 +268,54 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     sentMatching: async (patterns, limit) =>
       Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit]))
         .map(async (r) => ({ ...await sentOf(r), sender: documentOf(r).sender }))),
-  });
+
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: async (fingerprint, keyPem, certPem, at) => {
+      await pool.query('INSERT INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [fingerprint, keyPem, certPem, at]);
+    },
+    confirmSealKey: async (fingerprint, by, at) =>
+      changed('INSERT INTO seal_confirmations (fingerprint, by_hub, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [fingerprint, by, at]),
+    sealKeyConfirmations: async (fingerprint) =>
+      (await rows('SELECT by_hub FROM seal_confirmations WHERE fingerprint = $1 ORDER BY by_hub', [fingerprint])).map(confirmationOf),
+    activateStagedSealKey: async (fingerprint, at) => changed('UPDATE staged_seal_keys SET activated_at = $1 WHERE fingerprint = $2', [at, fingerprint]),
+    currentSealKey: async () => {
+      const row = await one('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, staged_at DESC LIMIT 1');
+      return row === undefined ? null : sealKeyPemOf(row);
+    },
+  }));
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+// Errors that say the server is away, not that the call was wrong: Node's socket errors, the
+// driver's own when a connection breaks or cannot be made in time, and SQLSTATE class 08
+// (connection exception) and 57P01-57P03 (the server shutting down or starting).
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const DRIVER_OUTAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/;
+
+function isOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_ERRORS.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isOutage);
+  return DRIVER_OUTAGE.test(err.message);
+}
+
+/** The ledger with every outage of its server thrown as LedgerUnavailable (one type the callers can tell apart). */
+function outageCoded(ledger: Ledger): Ledger {
+  const coded = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(ledger) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    coded[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args);
+      } catch (err) {
+        if (isOutage(err)) throw new LedgerUnavailable(`the ledger is unreachable: ${(err as Error).message}`, { cause: err });
+        throw err;
+      }
+    };
+  }
+  return coded as unknown as Ledger;
 }
 
 /** Runs `run` in one transaction on one pooled connection. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HopRecord } from '../hop/trace.js';
 import {
   CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type DeliveryState, type DocumentSummary,
-  type ReceivedItem, type RecipientState, type SubmittedDocument,
+  type ReceivedItem, type RecipientState, type SealKey, type SubmittedDocument,
 } from './store.js';
 
 // State moves are single statements that compare and set in the database itself, so that two
@@ -170,3 +170,12 @@ export function receivedInOf(r: unknown): ReceivedItem & { agency: string } {
 export function likeOf(pattern: string): string {
   return pattern.startsWith('*.') ? `%${pattern.slice(1)}` : pattern;
 }
+
+// Seal keys shared by a hub's replicas (issue 18).
+const SealKeyPemRow = z.object({ fingerprint: z.string(), key_pem: z.string(), cert_pem: z.string(), activated_at: z.string() });
+export function sealKeyPemOf(r: unknown): SealKey {
+  const row = SealKeyPemRow.parse(r);
+  return { fingerprint: row.fingerprint, keyPem: row.key_pem, certPem: row.cert_pem, activatedAt: row.activated_at };
+}
+const ConfirmationRow = z.object({ by_hub: z.string() });
+export const confirmationOf = (r: unknown): string => ConfirmationRow.parse(r).by_hub;

@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 
 const SCHEMA = `
@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS seal_keys (
   id INTEGER PRIMARY KEY AUTOINCREMENT, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS staged_seal_keys (
+  fingerprint TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, staged_at TEXT NOT NULL, activated_at TEXT);
+CREATE TABLE IF NOT EXISTS seal_confirmations (
+  fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
 `;
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
@@ -128,6 +132,12 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
         imported_at = excluded.imported_at, imported_by = excluded.imported_by
       WHERE excluded.this_update > crls.this_update`),
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: db.prepare('INSERT OR IGNORE INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES (?, ?, ?, ?)'),
+    confirmSealKey: db.prepare('INSERT OR IGNORE INTO seal_confirmations (fingerprint, by_hub, at) VALUES (?, ?, ?)'),
+    sealKeyConfirmations: db.prepare('SELECT by_hub FROM seal_confirmations WHERE fingerprint = ? ORDER BY by_hub'),
+    activateStaged: db.prepare('UPDATE staged_seal_keys SET activated_at = ? WHERE fingerprint = ?'),
+    currentSealKey: db.prepare('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, rowid DESC LIMIT 1'),
   };
 
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -311,5 +321,15 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       .map(receivedInOf),
     countReceivedMatching: async (patterns, kind) => countOf(q.countReceivedMatching.get(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null)),
     sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map((r) => ({ ...sentOf(r), sender: documentOf(r).sender })),
+
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: (fingerprint, keyPem, certPem, at) => write(() => { q.stageSealKey.run(fingerprint, keyPem, certPem, at); }),
+    confirmSealKey: (fingerprint, by, at) => write(() => q.confirmSealKey.run(fingerprint, by, at).changes === 1),
+    sealKeyConfirmations: async (fingerprint) => q.sealKeyConfirmations.all(fingerprint).map(confirmationOf),
+    activateStagedSealKey: (fingerprint, at) => write(() => q.activateStaged.run(at, fingerprint).changes === 1),
+    currentSealKey: async () => {
+      const row = q.currentSealKey.get();
+      return row === undefined ? null : sealKeyPemOf(row);
+    },
   };
 }

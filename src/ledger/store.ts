@@ -191,4 +191,28 @@ export interface Ledger {
   countReceivedMatching(patterns: readonly string[], kind: PackageKind | undefined): Promise<number>;
   /** Documents submitted here by the matching agencies, newest first. */
   sentMatching(patterns: readonly string[], limit: number): Promise<(SentItem & { sender: string })[]>;
+
+  // Seal keys shared by a hub's replicas (issue 18): a rotated key and its confirmations live in
+  // the ledger, so that whichever replica rotates, every replica (and one started later) seals with it.
+  /** Keeps a new seal key, not in use yet, while its certificate waits for the neighbours' confirmations. */
+  stageSealKey(fingerprint: string, keyPem: string, certPem: string, at: string): Promise<void>;
+  /** Hub `by` trusts this hub's certificate `fingerprint`; true if newly recorded. */
+  confirmSealKey(fingerprint: string, by: string, at: string): Promise<boolean>;
+  /** The hubs that have confirmed the certificate `fingerprint`. */
+  sealKeyConfirmations(fingerprint: string): Promise<string[]>;
+  /** Makes a staged key the one in use; false if no key is staged under that fingerprint. */
+  activateStagedSealKey(fingerprint: string, at: string): Promise<boolean>;
+  /** The staged key activated last, or null. */
+  currentSealKey(): Promise<SealKey | null>;
+}
+
+export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }
+
+/**
+ * The ledger's server cannot be reached (down, restarting, the network cut): nothing was done,
+ * and the same call may succeed later. Consumers hold their message and retry rather than fail
+ * it (bus/consumer.ts); the HTTP edge answers 503 UNAVAILABLE.
+ */
+export class LedgerUnavailable extends Error {
+  override name = 'LedgerUnavailable';
 }

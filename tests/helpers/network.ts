@@ -35,6 +35,13 @@ export interface NetworkOptions {
   clock?: () => Date;
   /** The broker URL the hubs use (e.g. with a broker user of their own); by default AMQP_URL. */
   amqpUrl?: string;
+  /**
+   * Replicas of each hub (default 1), which then share the PostgreSQL ledger `ledgerUrl` (required
+   * with more than one). `hubs` lists the first replica of every hub, then the second of every hub...
+   */
+  replicas?: number;
+  /** Every hub's ledger in this PostgreSQL database instead of SQLite files. */
+  ledgerUrl?: string;
 }
 
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
@@ -44,16 +51,20 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
     dir, province, ports: [0, 0, 0], amqpUrl: options.amqpUrl ?? AMQP_URL, now: new Date(),
     managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672',
   });
-  const config = parseConfig(net.config, dir, {});
+  const replicas = options.replicas ?? 1;
+  if (replicas > 1 && options.ledgerUrl === undefined) throw new Error('replicas of a hub share a PostgreSQL ledger: give ledgerUrl');
+  const config = parseConfig({ ...net.config, ...(options.ledgerUrl === undefined ? {} : { ledger: { url: options.ledgerUrl } }) }, dir, {});
   if (!config.ok) throw new Error(config.error.message);
   const log = options.log ?? createRootLogger(process.env.LGSP_TEST_LOG ?? 'silent');
   await purge(net);
   const hubs: RunningHub[] = [];
-  for (const h of config.value.hubs) {
-    const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
-    const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
-    if (!hub.ok) throw new Error(hub.error.message);
-    hubs.push(hub.value);
+  for (let r = 0; r < replicas; r++) {
+    for (const h of config.value.hubs) {
+      const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
+      const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
+      if (!hub.ok) throw new Error(hub.error.message);
+      hubs.push(hub.value);
+    }
   }
   const urlOf = (hubId: string) => hubs.find((h) => h.id === hubId)!.url;
 

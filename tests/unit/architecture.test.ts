@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 /** The pure core: errors.ts and these folders. */
 const CORE = ['errors', 'edxml', 'agency', 'trust', 'hop', 'routing'];
-const EDGE_PACKAGES = ['fastify', 'amqplib', 'pino', 'node-forge', 'better-sqlite3', 'pg'];
+const EDGE_PACKAGES = ['fastify', 'amqplib', 'pino', 'node-forge', 'better-sqlite3', 'pg', 'ioredis'];
 /**
  * What each part of src/ may import: a folder, a file at the root of src/ (named without .ts:
  * errors, config, logger, hub), or one file of a folder ("http/errors"). Anything else is an

@@ -38,65 +38,65 @@ describe('createSdkAuth', () => {
   let now = new Date('2026-03-01T02:00:00.000Z');
   const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => now });
 
-  it('accepts the real SDK\'s service object: the same signed request again and again, days later, stamped in UTC or Vietnam time', () => {
+  it('accepts the real SDK\'s service object: the same signed request again and again, days later, stamped in UTC or Vietnam time', async () => {
     const built = new Date(now.getTime());
     const utcStamp = formatSdkTimestamp(new Date(built.getTime() - 7 * HOUR)); // a UTC JVM's clock read as Vietnam time
     const stamped = [headers('000.09.05.H41', built), headers('000.09.05.H41', utcStamp)];
     for (const later of [0, HOUR, 30 * 24 * HOUR]) {
       const at = new Date(built.getTime() + later);
       const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => at });
-      for (const h of stamped) for (let i = 0; i < 3; i++) expect(relaxed(h), `${later} ms later`).toMatchObject({ ok: true, value: { agency: '000.09.05.H41' } });
+      for (const h of stamped) for (let i = 0; i < 3; i++) expect(await relaxed(h), `${later} ms later`).toMatchObject({ ok: true, value: { agency: '000.09.05.H41' } });
     }
     // The signature is still checked on every one.
-    expect(auth(headers('000.09.05.H41', built, 'other'))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
+    expect(await auth(headers('000.09.05.H41', built, 'other'))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
   });
 
-  it('holds the real SDK\'s timestamps to sdk.timestampWindow when one is set, reading them as Vietnam time or UTC', () => {
+  it('holds the real SDK\'s timestamps to sdk.timestampWindow when one is set, reading them as Vietnam time or UTC', async () => {
     const at = new Date('2026-03-01T02:00:00.000Z');
     const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(24 * HOUR), clock: () => clockAt });
     const vietnam = headers('000.09.05.H41', at);
     const utc = headers('000.09.05.H41', formatSdkTimestamp(new Date(at.getTime() - 7 * HOUR)));
     // The zone is unknown, so a stamp may be as old as the window plus the 7 h between the two readings.
-    expect(windowed(new Date(at.getTime() + 24 * HOUR))(utc).ok).toBe(true);
-    expect(windowed(new Date(at.getTime() + 31 * HOUR))(vietnam).ok).toBe(true);
-    expect(windowed(new Date(at.getTime() + 31 * HOUR + 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED', message: expect.stringContaining('sdk.timestampWindow') } });
-    expect(windowed(new Date(at.getTime() + 24 * HOUR + 1))(utc)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
-    expect(windowed(new Date(at.getTime() - 24 * HOUR))(vietnam).ok).toBe(true);
-    expect(windowed(new Date(at.getTime() - 24 * HOUR - 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
-    expect(windowed(at)(headers('000.09.05.H41', '2026-03-01T02:00:00Z'))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect((await windowed(new Date(at.getTime() + 24 * HOUR))(utc)).ok).toBe(true);
+    expect((await windowed(new Date(at.getTime() + 31 * HOUR))(vietnam)).ok).toBe(true);
+    expect(await windowed(new Date(at.getTime() + 31 * HOUR + 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED', message: expect.stringContaining('sdk.timestampWindow') } });
+    expect(await windowed(new Date(at.getTime() + 24 * HOUR + 1))(utc)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect((await windowed(new Date(at.getTime() - 24 * HOUR))(vietnam)).ok).toBe(true);
+    expect(await windowed(new Date(at.getTime() - 24 * HOUR - 1))(vietnam)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(await windowed(at)(headers('000.09.05.H41', '2026-03-01T02:00:00Z'))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
   });
 
-  it('accepts a strict agency\'s signed request within the window once, and names the agency', () => {
+  it('accepts a strict agency\'s signed request within the window once, and names the agency', async () => {
     const h = headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS));
-    expect(auth(h)).toMatchObject({ ok: true, value: { agency: '000.08.05.H41' } });
-    expect(auth(h)).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'REPLAYED' } });
+    expect(await auth(h)).toMatchObject({ ok: true, value: { agency: '000.08.05.H41' } });
+    expect(await auth(h)).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'REPLAYED' } });
     // A replay stays refused until its timestamp leaves the window, and then the window refuses it.
     now = new Date(now.getTime() + 1000);
-    expect(auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(await auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
   });
 
-  it('refuses a strict agency\'s timestamps outside ±5 minutes either way, also for a request it accepted before', () => {
-    expect(auth(headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS + 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
-    expect(auth(headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS - 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+  it('refuses a strict agency\'s timestamps outside ±5 minutes either way, also for a request it accepted before', async () => {
+    expect(await auth(headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS + 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(await auth(headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS - 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
     const h = headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS));
-    expect(auth(h).ok).toBe(true);
+    expect((await auth(h)).ok).toBe(true);
     now = new Date(now.getTime() + 3 * TIMESTAMP_WINDOW_MS);
-    expect(auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
+    expect(await auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
   });
 
-  it('refuses a wrong key, an agency of another hub and an agency without a secret', () => {
-    expect(auth(headers('000.08.05.H41', now, 'other'))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'HMAC_MISMATCH' } });
-    const other = auth(headers('000.00.12.H41', now, 'elsewhere'));
+  it('refuses a wrong key, an agency of another hub and an agency without a secret', async () => {
+    expect(await auth(headers('000.08.05.H41', now, 'other'))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', reason: 'HMAC_MISMATCH' } });
+    const other = await auth(headers('000.00.12.H41', now, 'elsewhere'));
     expect(other).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
     expect(!other.ok && other.error.reason).toBeUndefined();
-    expect(auth(headers('001.08.05.H41', now))).toMatchObject({ ok: false, error: { reason: 'NO_SECRET' } });
-    expect(auth(headers('999.99.99.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    expect(await auth(headers('001.08.05.H41', now))).toMatchObject({ ok: false, error: { reason: 'NO_SECRET' } });
+    expect(await auth(headers('999.99.99.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
   });
 
-  it('needs systemid and timestamp among the signed headers', () => {
+  it('needs systemid and timestamp among the signed headers', async () => {
     const sent = { 'XroadVnpt-systemid': '000.08.05.H41' };
     const json = JSON.stringify(sent);
-    const r = auth({ 'xroadvnpt-systemid': '000.08.05.H41', 'xroadvnpt-sign-header-key': 'XroadVnpt-systemid', 'xroadvnpt-sign-header': json,
+    const r = await auth({ 'xroadvnpt-systemid': '000.08.05.H41', 'xroadvnpt-sign-header-key': 'XroadVnpt-systemid', 'xroadvnpt-sign-header': json,
       'xroadvnpt-hash-header': createHmac('sha256', KEY).update(json).digest('hex') });
     expect(r).toMatchObject({ ok: false, error: { reason: 'HEADERS_INVALID', message: expect.stringContaining('XroadVnpt-timestamp') } });
   });
@@ -108,16 +108,16 @@ describe('a system account (sdk.systems)', () => {
   const system = { sendsFor: ['*.H42'], receivesFor: ['*.H42'], secret: Buffer.from('khóa-của-tỉnh') };
   const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map([[SYSTEM, system]]), freshness: freshness(null), clock: () => now });
 
-  it('signs in with its own systemid and secret, and the caller carries its agencies', () => {
-    const r = auth(headers(SYSTEM, now, 'khóa-của-tỉnh'));
+  it('signs in with its own systemid and secret, and the caller carries its agencies', async () => {
+    const r = await auth(headers(SYSTEM, now, 'khóa-của-tỉnh'));
     expect(r.ok && { agency: r.value.agency, system: r.value.system }).toEqual({ agency: SYSTEM, system: { sendsFor: ['*.H42'], receivesFor: ['*.H42'] } });
-    const agency = auth(headers('000.09.05.H41', now));
+    const agency = await auth(headers('000.09.05.H41', now));
     expect(agency.ok && agency.value.system).toBeNull();
   });
 
-  it('is refused with another secret, and a systemid that is neither an agency here nor a system is UNAUTHENTICATED', () => {
-    expect(auth(headers(SYSTEM, now))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
-    expect(auth(headers('000.00.00.H43', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('nor a system account') } });
+  it('is refused with another secret, and a systemid that is neither an agency here nor a system is UNAUTHENTICATED', async () => {
+    expect(await auth(headers(SYSTEM, now))).toMatchObject({ ok: false, error: { reason: 'HMAC_MISMATCH' } });
+    expect(await auth(headers('000.00.00.H43', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('nor a system account') } });
   });
 });
 
@@ -141,7 +141,7 @@ describe('loadAgencySecrets', () => {
   const file = (name: string, text: string) => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
   const hash = (k: string) => createHash('sha256').update(k).digest('hex');
 
-  it('reads the keys of the agencies the hub serves, checked against their hash', () => {
+  it('reads the keys of the agencies the hub serves, checked against their hash', async () => {
     const r = loadAgencySecrets([
       { code: 'a', apiKeyHash: hash('key-a'), apiKeyFile: file('a', 'key-a\n') },
       { code: 'b', apiKeyHash: hash('key-b') },
@@ -150,7 +150,7 @@ describe('loadAgencySecrets', () => {
     expect(r.ok && Object.fromEntries([...r.value].map(([k, v]) => [k, v.toString()]))).toEqual({ a: 'key-a' });
   });
 
-  it('stops the hub on a file that is missing, empty or not the key of apiKeyHash', () => {
+  it('stops the hub on a file that is missing, empty or not the key of apiKeyHash', async () => {
     const serves = () => true;
     expect(loadAgencySecrets([{ code: 'a', apiKeyHash: hash('k'), apiKeyFile: path.join(dir, 'none') }], serves)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('cannot read') } });
     expect(loadAgencySecrets([{ code: 'a', apiKeyHash: hash('k'), apiKeyFile: file('empty', '\n') }], serves)).toMatchObject({ ok: false, error: { message: expect.stringContaining('empty') } });

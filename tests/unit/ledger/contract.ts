@@ -277,5 +277,24 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       // An agency's own list keeps its shape (the agency API answers it as it is).
       expect(Object.keys((await ledger.sent('000.07.05.H41', 10))[0]!)).not.toContain('sender');
     });
+
+    // Seal keys shared by a hub's replicas (issue 18).
+    it('keeps a staged seal key and its confirmations for every handle, and the key activated last is the current one', async () => {
+      const { ledger, another } = await fresh();
+      expect(await ledger.currentSealKey()).toBeNull();
+      await ledger.stageSealKey('fp1', 'KEY1', 'CERT1', iso(1));
+      await ledger.stageSealKey('fp2', 'KEY2', 'CERT2', iso(2));
+      expect(await ledger.currentSealKey()).toBeNull();
+      expect(await ledger.confirmSealKey('fp1', 'H2', iso(3))).toBe(true);
+      expect(await (await another()).confirmSealKey('fp1', 'H2', iso(4))).toBe(false);
+      await ledger.confirmSealKey('fp1', 'H1', iso(4));
+      expect(await (await another()).sealKeyConfirmations('fp1')).toEqual(['H1', 'H2']);
+      expect(await ledger.sealKeyConfirmations('fp2')).toEqual([]);
+      expect(await ledger.activateStagedSealKey('nope', iso(5))).toBe(false);
+      expect(await ledger.activateStagedSealKey('fp1', iso(5))).toBe(true);
+      expect(await (await another()).currentSealKey()).toEqual({ fingerprint: 'fp1', keyPem: 'KEY1', certPem: 'CERT1', activatedAt: iso(5) });
+      await ledger.activateStagedSealKey('fp2', iso(6));
+      expect((await ledger.currentSealKey())?.fingerprint).toBe('fp2');
+    });
   });
 }

@@ -1,0 +1,167 @@
+// Two replicas of every hub of a network, sharing one PostgreSQL ledger and their hub's queues
+// (real RabbitMQ, real PostgreSQL): documents flow and any replica answers every call; a
+// revocation, a CRL-free trust change and a seal key rotation made through one replica take
+// effect on every replica of every hub within seconds; a replica started later seals with the
+// rotated key.
+import fs from 'node:fs';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueEcCertificate } from '../../src/pki/dev-pki.js';
+import { X509Certificate } from 'node:crypto';
+import { fingerprintOf as fingerprintOfCert } from '../../src/trust/x509.js';
+import { parseConfig } from '../../src/config.js';
+import { startHub } from '../../src/hub.js';
+import { hubQueues } from '../../src/bus/topology.js';
+import { makeAgent, type Agent } from '../helpers/agent.js';
+import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+
+let db: TestDatabase;
+let n: TestNetwork;
+const HUBS = 3;
+const DAY = 86_400_000;
+const fingerprintOf = (pem: string) => fingerprintOfCert(new X509Certificate(pem));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  n = await startTestNetwork({ replicas: 2, ledgerUrl: db.url });
+}, 120_000);
+afterAll(async () => {
+  await n?.close();
+  await db?.drop();
+});
+
+/** Hub number `hub` (0 province, 1 district, 2 commune), replica `r` (0 or 1). */
+const replica = (hub: number, r: number) => n.hubs[r * HUBS + hub]!;
+const hubOf = (agent: Agent) => n.net.hubs.findIndex((h) => h.id === agent.agency.hubId);
+/** An agency's document system talking to replica `r` of its hub. */
+const via = (prefix: string, r: number): Agent => {
+  const agent = n.agent(prefix);
+  return makeAgent(agent.agency, replica(hubOf(agent), r).url);
+};
+const admin = async (hub: number, r: number, method: string, path: string, body?: object) => {
+  const res = await fetch(replica(hub, r).url + path, {
+    method, headers: { authorization: `Bearer ${n.net.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body && JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() as any };
+};
+const received = async (agent: Agent) => (await agent.request('GET', '/api/v1/edocs/received?limit=1000')).json.items as { docId: string }[];
+const deadLetters = async () => {
+  const reasons: string[] = [];
+  for (let hub = 0; hub < HUBS; hub++) {
+    for (const d of (await admin(hub, 1, 'GET', '/api/admin/dead-letters')).json.items as { reasonCode: string; reason: string }[]) reasons.push(`hub ${hub}: ${d.reasonCode} ${d.reason}`);
+  }
+  return reasons;
+};
+
+describe('two replicas of every hub on one PostgreSQL ledger', () => {
+  it('runs two replicas of each hub, each with a replica id of its own', () => {
+    expect(n.hubs).toHaveLength(2 * HUBS);
+    for (let hub = 0; hub < HUBS; hub++) {
+      expect(replica(hub, 1).id).toBe(replica(hub, 0).id);
+      expect(replica(hub, 1).replica).not.toBe(replica(hub, 0).replica);
+    }
+  });
+
+  it('carries documents through either replica, and any replica answers for them', async () => {
+    const sent: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const from = via('000.07.05.', i % 2);
+      const r = await from.submit(n.document(from, [via('000.00.12.', 0)], `Qua bản sao ${i % 2}: ${i}`));
+      expect(r.status).toBe(202);
+      sent.push(r.json.docId as string);
+    }
+    // The department reads its mailbox through the other replica than the one its hub delivered on.
+    for (const r of [0, 1]) {
+      const department = via('000.00.12.', r);
+      await eventually(async () => ((await received(department)).filter((i) => sent.includes(i.docId)).length === sent.length ? true : undefined), `all ten in the mailbox, read via replica ${r}`, 30_000);
+    }
+    // The sender's view is the same through both replicas of its hub.
+    const sentVia = async (r: number) => ((await via('000.07.05.', r).request('GET', '/api/v1/edocs/sent?limit=100')).json.items as { docId: string }[])
+      .map((i) => i.docId).filter((id) => sent.includes(id)).sort();
+    expect(await sentVia(1)).toEqual(await sentVia(0));
+    expect(await sentVia(0)).toHaveLength(sent.length);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('builds the journal index (queue browse) on every replica from the shared stream', async () => {
+    const province = 0;
+    const ingress = hubQueues(replica(province, 0).id).ingress;
+    // Lanes pause per replica: both, so that the messages wait in the queue.
+    for (const r of [0, 1]) expect((await admin(province, r, 'POST', `/api/admin/queues/${ingress}/pause`)).json.paused).toBe(true);
+    const docIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from = via('000.07.05.', i % 2);
+      docIds.push((await from.submit(n.document(from, [via('000.00.12.', 0)], `Chờ xem ${i}`))).json.docId as string);
+    }
+    const listed = (r: number) => admin(province, r, 'GET', `/api/admin/queues/${ingress}/messages`)
+      .then((res) => (res.json.items as { docId: string }[]).map((m) => m.docId));
+    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).sort().join() === [...docIds].sort().join() ? true : undefined), `the three listed at replica ${r}`);
+    // Replica 0 alone consumes them; replica 1's view empties from the marks replica 0 wrote.
+    expect((await admin(province, 0, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
+    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).length === 0 ? true : undefined), `the view emptied at replica ${r}`);
+    expect((await admin(province, 1, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
+  });
+
+  it('applies a revocation made through one replica on every replica of the hub that serves the agency, whichever replica made it', async () => {
+    // [agency, the hub and replica the revocation goes through]: each hub's agencies, each time through another replica.
+    const cases: [string, number, number][] = [['000.00.05.', 0, 0], ['001.07.05.', 1, 1], ['000.00.06.', 0, 1]];
+    for (const [prefix, hub, r] of cases) {
+      const agent = n.agent(prefix);
+      const fingerprint = fingerprintOf(fs.readFileSync(agent.agency.certFile, 'utf8'));
+      expect((await admin(hub, r, 'POST', `/api/admin/certs/${fingerprint}/revoke`, { reason: 'key compromise' })).status).toBe(200);
+      for (const at of [0, 1]) {
+        const sender = via(prefix, at);
+        await eventually(async () => {
+          const res = await sender.submit(n.document(sender, [via('000.00.12.', 0)], 'Sau khi thu hồi'));
+          return res.status === 422 && res.json.error.code === 'CERT_REVOKED' ? true : undefined;
+        }, `CERT_REVOKED for ${prefix} at replica ${at} of its hub (revoked via hub ${hub} replica ${r})`, 5000);
+      }
+    }
+  });
+
+  it('rotates a seal key through one replica: every replica seals with it, every replica of the neighbours accepts it, and a replica started later uses it', async () => {
+    const commune = 2;
+    const hubId = replica(commune, 0).id;
+    const before = (await admin(commune, 0, 'GET', '/api/admin/hub-certs')).json.activeSeal as string;
+    // (A package a replica took while a revocation was on its way may have been dead-lettered a hop later: that stands.)
+    const deadBefore = await deadLetters();
+    const seal = await issueEcCertificate({
+      ca: networkCa(n.net), commonName: `LGSP hub ${hubId} (2027)`, agency: hubId, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 365 * DAY),
+    });
+    const rotated = await admin(commune, 1, 'POST', '/api/admin/hub-key/rotate', { keyPem: seal.keyPem, certPem: seal.certPem });
+    expect(rotated.status, JSON.stringify(rotated.json)).toBe(200);
+    const fingerprint = rotated.json.fingerprint as string;
+    expect(fingerprint).toBe(fingerprintOf(seal.certPem));
+    expect(fingerprint).not.toBe(before);
+    for (const r of [0, 1]) {
+      await eventually(async () => ((await admin(commune, r, 'GET', '/api/admin/hub-certs')).json.activeSeal === fingerprint ? true : undefined),
+        `replica ${r} of the commune hub seals with the new key`, 5000);
+    }
+
+    // Sealed with the new key by either commune replica, checked by either district replica: none refused.
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const from = via('000.07.05.', i % 2);
+      const r = await from.submit(n.document(from, [via('000.00.12.', 0)], `Sau khi đổi khóa ${i}`));
+      expect(r.status).toBe(202);
+      sent.push(r.json.docId as string);
+    }
+    await eventually(async () => ((await received(via('000.00.12.', 1))).filter((i) => sent.includes(i.docId)).length === sent.length ? true : undefined),
+      'every package sealed with the new key delivered', 30_000);
+    expect(await deadLetters()).toEqual(deadBefore);
+
+    // A third replica of the commune hub, started now, reads the key from the ledger.
+    const config = parseConfig({ ...n.net.config, ledger: { url: db.url } }, n.net.dir, {});
+    if (!config.ok) throw new Error(config.error.message);
+    const third = await startHub(config.value, config.value.hubs[commune]!, { log: pino({ level: 'silent' }), clock: () => new Date() });
+    if (!third.ok) throw new Error(third.error.message);
+    try {
+      const certs = await fetch(`${third.value.url}/api/admin/hub-certs`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
+      expect(((await certs.json()) as { activeSeal: string }).activeSeal).toBe(fingerprint);
+    } finally {
+      await third.value.close();
+    }
+  });
+});

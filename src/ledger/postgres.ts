@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -52,6 +52,9 @@ CREATE TABLE seal_keys (
   id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+`,
+// The national directory (issue 17).
+`CREATE TABLE national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
 `];
 
 /** The schema that holds one hub's ledger. */
@@ -251,6 +254,14 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     },
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
+    // The national directory (issue 17).
+    nationalDirectory: async () => {
+      const row = await one('SELECT entries, fetched_at FROM national_directory WHERE id = 1');
+      return row === undefined ? null : nationalDirectoryOf(row);
+    },
+    saveNationalDirectory: async (entries, fetchedAt) => (await pool.query(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, $1, $2)
+      ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`,
+    [JSON.stringify(entries), fetchedAt])).rowCount === 1,
   });
 }
 

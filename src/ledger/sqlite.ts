@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
 
 const SCHEMA = `
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS seal_keys (
   id INTEGER PRIMARY KEY AUTOINCREMENT, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
 `;
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
@@ -296,5 +297,13 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       if (batch.length > 0) flush();
       db.close();
     },
+    // The national directory (issue 17).
+    nationalDirectory: async () => {
+      const row = db.prepare('SELECT entries, fetched_at FROM national_directory WHERE id = 1').get();
+      return row === undefined ? null : nationalDirectoryOf(row);
+    },
+    saveNationalDirectory: (entries, fetchedAt) => write(() => db.prepare(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`)
+      .run(JSON.stringify(entries), fetchedAt).changes === 1),
   };
 }

@@ -2,6 +2,7 @@
 // replicas; sqlite.ts is the embedded default. The mailbox write carries its own dedupe key
 // (doc id + recipient), so a redelivered message is absorbed: at-least-once transport,
 // exactly-once mailbox.
+import type { NationalAgency } from '../agency/registry.js';
 import type { HopRecord } from '../hop/trace.js';
 import type { PackageKind } from '../edxml/schema.js';
 
@@ -182,4 +183,10 @@ export interface Ledger {
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
+
+  // The national directory (issue 17): the last good copy of the axis's getAgenciesList, kept
+  // by every hub of a network linked to the axis.
+  nationalDirectory(): Promise<{ entries: NationalAgency[]; fetchedAt: string } | null>;
+  /** Replaces the copy held, unless it is newer than `fetchedAt`; true if replaced. */
+  saveNationalDirectory(entries: readonly NationalAgency[], fetchedAt: string): Promise<boolean>;
 }

@@ -15,12 +15,12 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type ErrorCode, type HubError, type Result } from '../errors.js';
-import type { Registry } from '../agency/registry.js';
+import { servingHub, type Registry } from '../agency/registry.js';
 import { emitStatus } from '../edxml/emit.js';
 import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
 import { verifySeal, type HubSigner, type SealInput } from '../hop/seal.js';
 import { boundedDocumentId, boundedSubject, type HopMessage, type HopRecord } from '../hop/trace.js';
-import { nextHop, routePackage, type Route } from '../routing/router.js';
+import { NATIONAL, nextHop, routePackage, type Route } from '../routing/router.js';
 import type { AckResult, Ledger } from '../ledger/store.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { createReceipts, ReceiptBatch, type Receipts } from './receipts.js';
@@ -72,6 +72,7 @@ export function createPipeline(deps: PipelineDeps) {
     onIngress: ingress(deps, at),
     onDeliver: delivery(deps, at),
     acknowledge: acknowledger(deps, receipts),
+    national: nationalStage(deps, at),
   };
 }
 
@@ -106,9 +107,9 @@ function hopTools(deps: PipelineDeps) {
     seal: signer.seal(sealInput(m, to, self, digest)),
     sealHub: self,
   });
-  /** Whether a message addressed to this hub carries a seal of a hub this hub trusts, over its body and fields. */
-  const sealVerifies = (m: HopMessage) =>
-    deps.hubCertificates(m.sealHub).some((cert) => verifySeal(sealInput(m, self, m.sealHub, digestOf(m.body)), m.seal, cert));
+  /** Whether a message addressed to this hub (or its national outbox) carries a seal of a hub this hub trusts, over its body and fields. */
+  const sealVerifies = (m: HopMessage, to = self) =>
+    deps.hubCertificates(m.sealHub).some((cert) => verifySeal(sealInput(m, to, m.sealHub, digestOf(m.body)), m.seal, cert));
   const sealError = (m: HopMessage): HubError =>
     ({ code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify over this message's body and headers` });
 
@@ -134,7 +135,8 @@ function hopTools(deps: PipelineDeps) {
  * declared (the SDK dialect's messagetype), refused before anything is stored if it differs.
  */
 function submitter(deps: PipelineDeps, t: Tools) {
-  const { self, registry, ledger, outlet, log, metrics } = deps;
+  const { outlet, metrics } = deps;
+  const admit = admitter(deps, t);
   return async (bytes: Buffer, caller: string, expectedKind?: PackageKind): Promise<Result<SubmitReply>> => {
     if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
     const started = performance.now();
@@ -152,12 +154,32 @@ function submitter(deps: PipelineDeps, t: Tools) {
     if (expectedKind !== undefined && h.kind !== expectedKind) {
       return refused(fail('SCHEMA_INVALID', `the package is ${h.kind === 'edoc' ? 'a document' : 'a status'} but was declared ${expectedKind}`).error);
     }
+    const admitted = await admit(bytes, verdict, started, {});
+    if (!admitted.ok) return admitted.error.code === 'UNAVAILABLE' ? admitted : refused(admitted.error);
+    return admitted;
+  };
+}
+
+/**
+ * Takes a checked package into the network at this hub, as its origin: route, ledger, publish.
+ * `fromNational` (a package the national axis handed over) routes only into the network, and
+ * its hop record names the axis's DocId.
+ */
+function admitter(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, outlet, log, metrics } = deps;
+  return async (bytes: Buffer, verdict: Extract<HopVerdict, { ok: true }>, started: number, opts: { fromNational?: string }): Promise<Result<SubmitReply>> => {
+    const h = verdict.header;
+    const sender = h.MessageHeader.From.OrganId;
     const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
     const routes = routePackage(recipients, registry, self);
-    if (!routes.ok) return refused(routes.error);
+    if (!routes.ok) return routes;
+    const upAgain = opts.fromNational === undefined ? undefined : routes.value.find((r) => r.via === 'national');
+    // What the axis hands down goes to agencies this network serves, never back up.
+    if (upAgain !== undefined) return fail('UNKNOWN_RECIPIENT', `recipient ${upAgain.organId} is not served by any hub of this network`, 'To/OrganId');
 
     const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
-    const hop = t.record(verdict, started, false);
+    const first = t.record(verdict, started, false);
+    const hop = opts.fromNational === undefined ? first : { ...first, checks: { ...first.checks, national: boundedNationalId(opts.fromNational) } };
     const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
     const givenDocumentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
     // Kept (and travelling) bounded, so that a status answering this document finds it.
@@ -171,7 +193,7 @@ function submitter(deps: PipelineDeps, t: Tools) {
     }, routes.value, verdict.digest);
     // Refused before anything is stored: a message that could not travel would stick.
     const cannotTravel = prepared.map((p) => outlet.refuses(p.message)).find((e) => e !== undefined);
-    if (cannotTravel !== undefined) return refused(cannotTravel);
+    if (cannotTravel !== undefined) return { ok: false, error: cannotTravel };
     const stored = await ledger.recordSubmission({
       docId, kind: h.kind, sender, digest: verdict.digest, submittedAt: hop.at,
       ...(subject ? { subject } : {}), ...(documentId ? { documentId } : {}), ...(code ? { code } : {}),
@@ -188,16 +210,20 @@ function submitter(deps: PipelineDeps, t: Tools) {
     }
     await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
     metrics.accepted('submit');
-    log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
+    log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
     return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
   };
 }
 
-/** A package or receipt from a neighbour hub. */
-function ingress(deps: PipelineDeps, t: Tools) {
+/** The axis's DocId as a trace entry holds it (a check's outcome is at most 64 characters). */
+function boundedNationalId(id: string): string {
+  return id.length <= 64 ? id : `sha256:${createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 57)}`;
+}
+
+/** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
+function refuser(deps: PipelineDeps, t: Tools) {
   const { self, registry, ledger, log, metrics } = deps;
-  /** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
-  const refuse = async ({ message: m, deadLetter }: Inbound, error: HubError, hop: HopRecord) => {
+  return async ({ message: m, deadLetter }: Inbound, error: HubError, hop: HopRecord) => {
     metrics.rejected('ingress', error.code);
     log.warn({ docId: m.docId, code: error.code }, 'package refused at this hop');
     await deadLetter(error);
@@ -226,6 +252,12 @@ function ingress(deps: PipelineDeps, t: Tools) {
       ...(m.documentId ? { documentId: m.documentId } : {}), trace: [t.record(null, performance.now(), false)],
     }, routes.value);
   };
+}
+
+/** A package or receipt from a neighbour hub. */
+function ingress(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, log, metrics } = deps;
+  const refuse = refuser(deps, t);
   /** Receipts from the hub that routes to their recipients: passed on towards their origin hubs. */
   const onReceipts = async ({ message: m, deadLetter }: Inbound) => {
     const receipts = ReceiptBatch.safeParse(parseJson(m.body));
@@ -233,8 +265,8 @@ function ingress(deps: PipelineDeps, t: Tools) {
     // A hub speaks only for the recipients it routes to: a receipt about any other, even
     // sealed, is a forgery by that hub's server.
     const stranger = receipts.data.find((r) => {
-      const target = registry.agencies.get(r.organId)?.hubId;
-      return target === undefined || nextHop(registry, self, target)?.hub !== m.sealHub;
+      const target = servingHub(registry, self, r.organId);
+      return target === null || nextHop(registry, self, target)?.hub !== m.sealHub;
     });
     if (stranger !== undefined) {
       return deadLetter({ code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
@@ -288,6 +320,42 @@ function delivery(deps: PipelineDeps, t: Tools) {
       }
       await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
     }
+  };
+}
+
+/**
+ * The gateway's side of the link to the national axis (national/connector.ts drives the calls):
+ * what leaves through the national outbox, and what the axis hands down.
+ */
+function nationalStage(deps: PipelineDeps, t: Tools) {
+  const { self, ledger } = deps;
+  const admit = admitter(deps, t);
+  const refuse = refuser(deps, t);
+  const hopRecord = (verdict: HopRecord['verdict'], national: string): HopRecord =>
+    ({ hub: self, at: deps.clock().toISOString(), verdict, checks: { national } });
+  return {
+    /** Only this hub publishes to its national outbox, so only its own seal for it is accepted there. */
+    verifies: (m: HopMessage) => m.sealHub === self && t.sealVerifies(m, NATIONAL),
+    sealError: t.sealError,
+    /** The axis holds the package (it answered OK): its recipients are delivered, and the trace names the axis's DocId. */
+    async sent(m: HopMessage, nationalDocId: string): Promise<void> {
+      const hop = hopRecord('accepted', boundedNationalId(nationalDocId));
+      await ledger.appendTrace(m.docId, [hop]);
+      const trace = [...m.trace, hop];
+      await Promise.all(m.recipients.map((organId) => t.receipts.send(m.originHub, { docId: m.docId, organId, delivery: 'delivered', trace })));
+    },
+    /** The axis refused the package itself: dead letter, failed recipients, a 02 to the sender, as at any later hop. */
+    refused: (inbound: Inbound, error: HubError) => refuse(inbound, error, hopRecord('rejected', error.code)),
+    /** A package the axis hands down: the full hop check, then into the network with this hub as its origin. */
+    async fromNational(bytes: Buffer, nationalDocId: string): Promise<Result<SubmitReply>> {
+      const started = performance.now();
+      const verdict = await t.check(bytes);
+      if (!verdict.ok) {
+        deps.metrics.rejected('ingress', verdict.error.code);
+        return { ok: false, error: verdict.error };
+      }
+      return admit(bytes, verdict, started, { fromNational: nationalDocId });
+    },
   };
 }
 

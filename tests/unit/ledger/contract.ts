@@ -249,5 +249,18 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.auditLog(1)).toEqual([{ at: expect.any(String), actor: 'op', action: 'lane.pause', detail: { queue: 'q' } }]);
       expect((await ledger.auditLog(10)).map((a) => a.action)).toEqual(['lane.pause', 'agency.add']);
     });
+
+    // The national directory (issue 17).
+    it('keeps the last good national directory, never replaced by an older copy', async () => {
+      const { ledger, another } = await fresh();
+      expect(await ledger.nationalDirectory()).toBeNull();
+      const a = { id: 'G12', pid: '', code: '000.00.00.G12', name: 'Bộ Nội vụ', mail: 'bnv@example.vn', oldCode: '' };
+      const b = { ...a, id: 'G13', code: '000.00.00.G13', name: 'Bộ Tư pháp' };
+      expect(await ledger.saveNationalDirectory([a], iso(2))).toBe(true);
+      expect(await ledger.saveNationalDirectory([a, b], iso(1))).toBe(false);
+      expect(await (await another()).nationalDirectory()).toEqual({ entries: [a], fetchedAt: iso(2) });
+      expect(await ledger.saveNationalDirectory([a, b], iso(3))).toBe(true);
+      expect((await ledger.nationalDirectory())?.entries.map((e) => e.code)).toEqual([a.code, b.code]);
+    });
   });
 }

@@ -14,6 +14,7 @@ import { createPublisher, type Publisher } from './publisher.js';
 import { assertTopology, ensureInbound, hubQueues } from './topology.js';
 import { consume, type Consumer } from './consumer.js';
 import { startLink } from './link.js';
+import { NATIONAL } from '../routing/router.js';
 
 export interface HubBus {
   brokerUrl: string;
@@ -28,6 +29,12 @@ export interface HubBus {
 export async function openHubBus(opts: {
   config: Readonly<Config>; hub: HubConfig; neighbours: readonly string[]; networkRoot: string;
   clock: () => Date; log: Logger; opened: ResourceStack;
+  /**
+   * The other hubs of the network, whose broadcast queues the gateway to the national axis
+   * ensures (those on this broker): the directory it broadcasts at start then waits for a hub
+   * that has never run yet, instead of being lost.
+   */
+  networkHubs?: readonly string[];
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
@@ -46,8 +53,12 @@ export async function openHubBus(opts: {
   try {
     await conn.value.onConnect(async (model) => {
       const open = () => model.createChannel();
-      await assertTopology(open, hub.id, linked, direct);
+      // The gateway to the national axis has an outbox for it too (national/connector.ts drains it).
+      await assertTopology(open, hub.id, hub.upstream === undefined ? linked : [...linked, NATIONAL], direct);
       await assertBroadcast(open, hub.id, opts.networkRoot);
+      if (hub.upstream !== undefined) {
+        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerOf(other), brokerUrl)) await assertBroadcast(open, other, opts.networkRoot);
+      }
     });
   } catch (err) {
     // A broker user that may not create the missing topology, most often (docs/security.md).

@@ -30,7 +30,8 @@ export interface VxpClient {
   sendEdoc(p: { bytes: Buffer; from: string; to: readonly string[]; messageType: 'edoc' | 'status' }): Promise<VxpOutcome<{ docId: string }>>;
   getReceivedEdocList(messageType: 'edoc' | 'status'): Promise<VxpOutcome<ReceivedItem[]>>;
   getEdoc(docId: string): Promise<VxpOutcome<Buffer>>;
-  updateStatus(docId: string, status: 'done' | 'fail'): Promise<VxpOutcome<void>>;
+  /** `reason` (why a package was refused) is signed after `status`, as the SDK puts any further parameter. */
+  updateStatus(docId: string, status: 'done' | 'fail', reason?: string): Promise<VxpOutcome<void>>;
   getAgenciesList(): Promise<VxpOutcome<NationalDirectoryEntry[]>>;
 }
 
@@ -84,7 +85,9 @@ export function vxpClient(opts: {
       const data = Text.parse(a.data);
       return data === '' ? undefined : { value: Buffer.from(data, 'base64') };
     }),
-    updateStatus: (docId, status) => call('updateStatus', [['docId', docId]], braces, () => ({ value: undefined }), [['status', status]]),
+    updateStatus: (docId, status, reason) => call('updateStatus', [['docId', docId]], braces, () => ({ value: undefined }), [
+      ['status', status], ...(reason === undefined ? [] : [['reason', reason.replace(/[\r\n\t]+/g, ' ').slice(0, 256)] as const]),
+    ]),
     getAgenciesList: () => call('getAgenciesList', [], empty, (a) => {
       const data = z.array(DirectoryItem).safeParse(a.data ?? []);
       return data.success ? { value: data.data.filter((e) => e.code !== '') } : undefined;

@@ -328,14 +328,15 @@ function delivery(deps: PipelineDeps, t: Tools) {
  * what leaves through the national outbox, and what the axis hands down.
  */
 function nationalStage(deps: PipelineDeps, t: Tools) {
-  const { self, ledger } = deps;
+  const { ledger } = deps;
   const admit = admitter(deps, t);
   const refuse = refuser(deps, t);
+  // The axis is the hop after this hub: its entry (one per hub and verdict in a trace) names it.
   const hopRecord = (verdict: HopRecord['verdict'], national: string): HopRecord =>
-    ({ hub: self, at: deps.clock().toISOString(), verdict, checks: { national } });
+    ({ hub: NATIONAL, at: deps.clock().toISOString(), verdict, checks: { national } });
   return {
     /** Only this hub publishes to its national outbox, so only its own seal for it is accepted there. */
-    verifies: (m: HopMessage) => m.sealHub === self && t.sealVerifies(m, NATIONAL),
+    verifies: (m: HopMessage) => m.sealHub === deps.self && t.sealVerifies(m, NATIONAL),
     sealError: t.sealError,
     /** The axis holds the package (it answered OK): its recipients are delivered, and the trace names the axis's DocId. */
     async sent(m: HopMessage, nationalDocId: string): Promise<void> {

@@ -196,6 +196,11 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       return false;
     }
     const entries = got.value.map(({ id, pid, code, name, mail, oldCode }) => ({ id, pid, code, name, mail, oldCode }));
+    // An empty answer is no directory: routing keeps the last good copy rather than losing every national recipient.
+    if (entries.length === 0) {
+      problem({ code: 'UPSTREAM_UNAVAILABLE', message: 'getAgenciesList: the axis answered OK with no agency; the last good copy is kept' });
+      return false;
+    }
     await deps.publishDirectory(entries, clock().toISOString());
     log.info({ agencies: entries.length }, 'national directory read');
     return true;

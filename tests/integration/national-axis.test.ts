@@ -100,6 +100,10 @@ describe('the national directory at the first hop', () => {
       { organId: department.agency.code, route: 'parent' },
       { organId: MINISTRY, route: 'national' },
     ]);
+    // From an agency the top hub serves: straight into its national outbox.
+    const fromTop = await department.submit(n.document(department, [nationalAgent(MINISTRY, 'Bộ Nội vụ')], 'Sở gửi Bộ'));
+    expect(fromTop.json.recipients).toEqual([{ organId: MINISTRY, route: 'national' }]);
+    await sentThrough((d) => d.from === department.agency.code);
     const unknown = await commune.submit(n.document(commune, [nationalAgent(UNKNOWN, 'Không có')]));
     expect(unknown.status).toBe(422);
     expect(unknown.json.error.code).toBe('UNKNOWN_RECIPIENT');
@@ -246,6 +250,11 @@ describe('failures', () => {
     expect(metrics).toMatch(/lgsp_upstream_calls_total\{[^}]*call="sendEdoc"[^}]*result="unavailable"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/lgsp_upstream_outbox_messages\{[^}]*\} [01]/);
     expect(axis.sent.some((d) => d.bytes.equals(bytes))).toBe(false);
+    // The national outbox is browsable like any working queue (from the journal).
+    const outbox = `lgsp.${n.hubs[0]!.id}.out.national`;
+    const browsed = await n.admin(0, 'GET', `/api/admin/queues/${outbox}/messages`);
+    expect(browsed.status).toBe(200);
+    expect(JSON.stringify(browsed.json.items)).toContain(r.json.docId);
     axis.down = false;
     await sentThrough((d) => d.bytes.equals(bytes));
     expect(axis.sent.filter((d) => d.bytes.equals(bytes))).toHaveLength(1);

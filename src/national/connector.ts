@@ -124,6 +124,13 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       await dead(m.kind === 'receipt' ? { code: 'POLICY_VIOLATION', message: 'a receipt in the national outbox' } : deps.national.sealError(m));
       return 'ack';
     }
+    // An idempotent sender: the axis has no dedupe we can count on, so what it already holds is not sent again.
+    const earlier = await deps.national.sentBefore(m);
+    if (earlier !== null) {
+      await deps.national.sent(m, earlier);
+      log.info({ docId: m.docId, nationalDocId: earlier }, 'package already at the national axis; not sent again');
+      return 'ack';
+    }
     for (let wait = firstBackoff; ; wait = Math.min(wait * 2, BACKOFF_MAX_MS)) {
       const sent = await client.sendEdoc({ bytes: m.body, from: m.sender, to: m.recipients, messageType: m.kind });
       if (sent.kind === 'ok') {

@@ -338,6 +338,13 @@ function nationalStage(deps: PipelineDeps, t: Tools) {
     /** Only this hub publishes to its national outbox, so only its own seal for it is accepted there. */
     verifies: (m: HopMessage) => m.sealHub === deps.self && t.sealVerifies(m, NATIONAL),
     sealError: t.sealError,
+    /**
+     * The axis's DocId if this hub already sent the package up (its trace says so): a copy in the
+     * outbox (a resubmission, or a redelivery after a crash past the axis's OK) is not sent twice.
+     */
+    async sentBefore(m: HopMessage): Promise<string | null> {
+      return (await ledger.trace(m.docId)).find((h) => h.hub === NATIONAL && h.verdict === 'accepted')?.checks.national ?? null;
+    },
     /** The axis holds the package (it answered OK): its recipients are delivered, and the trace names the axis's DocId. */
     async sent(m: HopMessage, nationalDocId: string): Promise<void> {
       const hop = hopRecord('accepted', boundedNationalId(nationalDocId));

@@ -151,6 +151,14 @@ describe('up: a commune writes to a ministry', () => {
     expect(item.recipients.map((x: { organId: string }) => x.organId).sort()).toEqual([MINISTRY, OTHER_MINISTRY]);
     const trace = (await commune.request('GET', `/api/v1/edocs/${r.json.docId}/trace`)).json;
     expect(JSON.stringify(trace)).toContain(doc.docId);
+
+    // The same package again (a resubmission) reaches the gateway's outbox again, but not the axis.
+    const again = await commune.submit(bytes);
+    expect(again).toMatchObject({ status: 200, json: { docId: r.json.docId } });
+    const marker = n.document(commune, [nationalAgent(MINISTRY, 'Bộ Nội vụ')], 'Sau bản gửi lại');
+    await commune.submit(marker);
+    await sentThrough((d) => d.bytes.equals(marker)); // the outbox is in order: the resubmission went before it
+    expect(axis.sent.filter((d) => d.bytes.equals(bytes))).toHaveLength(1);
   });
 
   it('dead-letters a package the axis refuses, with its ErrorCode, and sends the sender a 02', async () => {

@@ -35,7 +35,7 @@ import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import { NATIONAL } from './routing/router.js';
-import { readUpstreamSecret, startNationalLink, type NationalLink } from './national/connector.js';
+import { readUpstreamSecret, startNationalLink, upstreamReadiness, type NationalLink } from './national/connector.js';
 import { BROADCAST_KIND, DIRECTORY_KIND, nationalDirectory } from './national/directory.js';
 
 export interface RunningHub {
@@ -154,7 +154,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   await agencies.reload();
   if (hub.upstream !== undefined && upstreamSecret?.ok) {
     national = opened.push(await startNationalLink({
-      hubId: hub.id, upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
+      upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
       publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall,
     }), (l) => l.stop());
     lanes.set(q.outbox(NATIONAL), national.lane);
@@ -190,12 +190,6 @@ function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date
     trust: trust.current(), now: clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature, limits: config.policy,
   });
   return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
-}
-
-/** Whether the axis has answered within `staleAfterMs` (/readyz warns when not). */
-function upstreamReadiness(health: { lastAnswerAt: string | null } | null, staleAfterMs: number, now: Date): { lastAnswerAt: string | null; stale: boolean } {
-  const lastAnswerAt = health?.lastAnswerAt ?? null;
-  return { lastAnswerAt, stale: lastAnswerAt === null || now.getTime() - Date.parse(lastAnswerAt) > staleAfterMs };
 }
 
 function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {

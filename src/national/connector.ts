@@ -23,7 +23,7 @@ import { consume, type Consumer } from '../bus/consumer.js';
 import type { DeadLetterer } from '../bus/outlet.js';
 import { fromAmqp } from '../bus/message.js';
 import type { NationalAgency } from '../agency/registry.js';
-import { vxpClient, type VxpClient, type VxpOutcome } from './vxp-client.js';
+import { vxpClient, type VxpOutcome } from './vxp-client.js';
 
 /** How the link is doing, for the dashboard, /metrics and /readyz. */
 export interface UpstreamHealth {
@@ -39,6 +39,12 @@ export interface UpstreamHealth {
   lastError: { code: string; message: string } | null;
 }
 
+/** Whether the axis has answered within `staleAfterMs` (/readyz warns when not, or when it never has). */
+export function upstreamReadiness(health: Pick<UpstreamHealth, 'lastAnswerAt'> | null, staleAfterMs: number, now: Date): { lastAnswerAt: string | null; stale: boolean } {
+  const lastAnswerAt = health?.lastAnswerAt ?? null;
+  return { lastAnswerAt, stale: lastAnswerAt === null || now.getTime() - Date.parse(lastAnswerAt) > staleAfterMs };
+}
+
 export interface NationalLink {
   lane: Consumer;
   health(): UpstreamHealth;
@@ -50,7 +56,6 @@ export interface NationalLink {
 }
 
 export interface NationalLinkDeps {
-  hubId: string;
   upstream: UpstreamConfig;
   secret: Buffer;
   conn: BusConnection;
@@ -65,8 +70,6 @@ export interface NationalLinkDeps {
   taken: (queue: string, headers: unknown) => void;
   /** Told of every call's outcome (metrics). */
   called: (call: string, outcome: VxpOutcome<unknown>['kind']) => void;
-  /** Test hook: the client to use instead of the one the configuration names. */
-  client?: VxpClient;
 }
 
 const BACKOFF_MAX_MS = 30_000;
@@ -92,11 +95,17 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
     deps.called(call, kind);
     if (kind !== 'unavailable') health.lastAnswerAt = clock().toISOString();
     health.up = kind === 'ok' || kind === 'refused';
+    if (kind === 'ok' && health.lastError !== null) {
+      log.info({ after: health.lastError.code }, 'national axis answering again');
+      health.lastError = null;
+    }
   };
-  const client = deps.client ?? vxpClient({ endpoint: upstream.endpoint, systemId: upstream.systemId, secret: deps.secret, clock, timeoutMs: upstream.timeoutMs, observe });
+  const client = vxpClient({ endpoint: upstream.endpoint, systemId: upstream.systemId, secret: deps.secret, clock, timeoutMs: upstream.timeoutMs, observe });
   const problem = (error: HubError) => {
+    // Said once per change of code (an outage would otherwise log every retry and poll).
+    const repeated = health.lastError?.code === error.code;
     health.lastError = { code: error.code, message: error.message };
-    log.warn({ code: error.code, reason: error.message }, 'national axis call failed');
+    log[repeated ? 'debug' : 'warn']({ code: error.code, reason: error.message }, 'national axis call failed');
   };
   /** Why a call did not succeed, as a coded error (the secret is never part of it). */
   const errorOf = (call: string, o: Exclude<VxpOutcome<unknown>, { kind: 'ok' }>): HubError =>

@@ -170,12 +170,18 @@ function admitter(deps: PipelineDeps, t: Tools) {
   return async (bytes: Buffer, verdict: Extract<HopVerdict, { ok: true }>, started: number, opts: { fromNational?: string }): Promise<Result<SubmitReply>> => {
     const h = verdict.header;
     const sender = h.MessageHeader.From.OrganId;
-    const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
-    const routes = routePackage(recipients, registry, self);
-    if (!routes.ok) return routes;
-    const upAgain = opts.fromNational === undefined ? undefined : routes.value.find((r) => r.via === 'national');
-    // What the axis hands down goes to agencies this network serves, never back up.
-    if (upAgain !== undefined) return fail('UNKNOWN_RECIPIENT', `recipient ${upAgain.organId} is not served by any hub of this network`, 'To/OrganId');
+    const addressed = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
+    const routed = routePackage(addressed, registry, self);
+    if (!routed.ok) return routed;
+    let routes = routed.value;
+    if (opts.fromNational !== undefined) {
+      // What the axis hands down goes to the agencies this network serves, never back up: those
+      // the national directory places elsewhere get it from the axis, not from us.
+      const here = routed.value.filter((r) => r.via !== 'national');
+      if (here.length === 0) return fail('UNKNOWN_RECIPIENT', `none of the recipients ${addressed.join(', ').slice(0, 512)} is served by a hub of this network`, 'To/OrganId');
+      routes = here;
+    }
+    const recipients = routes.map((r) => r.organId);
 
     const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
     const first = t.record(verdict, started, false);
@@ -190,7 +196,7 @@ function admitter(deps: PipelineDeps, t: Tools) {
       ...(subject ? { subject: boundedSubject(subject) } : {}),
       ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
       ...(documentId ? { documentId } : {}),
-    }, routes.value, verdict.digest);
+    }, routes, verdict.digest);
     // Refused before anything is stored: a message that could not travel would stick.
     const cannotTravel = prepared.map((p) => outlet.refuses(p.message)).find((e) => e !== undefined);
     if (cannotTravel !== undefined) return { ok: false, error: cannotTravel };
@@ -208,10 +214,10 @@ function admitter(deps: PipelineDeps, t: Tools) {
       log.warn({ docId, err: (err as Error).message }, 'submission not confirmed by the broker; withdrawn');
       return fail('UNAVAILABLE', `the broker did not take the package (${(err as Error).message}): nothing was accepted, retry later`);
     }
-    await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
+    await ledger.updateRecipients(docId, routes.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
-    return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
+    return ok({ docId, kind: h.kind, recipients: routes.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
   };
 }
 

@@ -196,6 +196,16 @@ describe('down: a ministry writes to a commune', () => {
     expect(update.body.toString()).toBe('{}');
   });
 
+  it('delivers a package for several provinces to this network\'s recipients only', async () => {
+    const bytes = n.document(ministry, [commune, nationalAgent(FAR_COMMUNE, 'UBND xã Tân Phú')], 'Gửi hai tỉnh');
+    const nationalId = axis.handOver({ from: MINISTRY, to: [commune.agency.code, FAR_COMMUNE], messageType: 'edoc', bytes });
+    await inbox(commune, docIdOf(bytes));
+    expect(await eventually(async () => axis.updates.find((u) => u.docId === nationalId), 'updateStatus done')).toMatchObject({ status: 'done' });
+    // Nothing of it went back up to the axis for the other province.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(axis.sent.filter((d) => d.bytes.equals(bytes))).toHaveLength(1);
+  });
+
   it('answers fail for a tampered package and never delivers it', async () => {
     const good = n.document(ministry, [commune], 'Bản gốc');
     const tampered = Buffer.from(good.toString('utf8').replace('Bản gốc', 'Bản sửa'), 'utf8');

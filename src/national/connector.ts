@@ -113,11 +113,14 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       : o.kind === 'unauthenticated'
         ? { code: 'UPSTREAM_UNAUTHENTICATED', message: `${call}: the axis refused system ${upstream.systemId} (HTTP ${o.httpStatus}, ErrorCode ${o.errorCode}: ${o.errorDesc}); check upstream.systemId and the secret file` }
         : { code: 'UPSTREAM_REFUSED', message: `${call}: the national axis answered FAIL, ErrorCode ${o.errorCode}: ${o.errorDesc}` };
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(timer); wake.delete(done); resolve(); };
+  // The outbox lane waits apart, so that pausing it wakes only its backoff.
+  const laneWake = new Set<() => void>();
+  const sleep = (ms: number, sleepers = wake) => new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); sleepers.delete(done); resolve(); };
     const timer = setTimeout(done, ms);
-    wake.add(done);
+    sleepers.add(done);
   });
+  const wakeAll = (sleepers: Set<() => void>) => { for (const w of [...sleepers]) w(); };
   const firstBackoff = Math.min(upstream.pollIntervalMs, 1_000);
 
   // Up: one package at a time, in order; held in hand while the axis cannot take it.
@@ -157,7 +160,7 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       problem(error);
       // Stopping or pausing returns it to the outbox, as it came.
       if (stopping || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
-      await sleep(wait);
+      await sleep(wait, laneWake);
       if (stopping || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
     }
   }, deps.taken);
@@ -238,13 +241,22 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
   ];
   const consumer = lane;
   return {
-    lane: consumer,
+    // Paused or stopped, the package held in backoff goes back to the outbox at once.
+    lane: {
+      ...consumer,
+      async pause() {
+        const pausing = consumer.pause();
+        wakeAll(laneWake);
+        await pausing;
+      },
+    },
     health: () => ({ ...health }),
     poll,
     refreshDirectory,
     async stop() {
       stopping = true;
-      for (const w of [...wake]) w();
+      wakeAll(wake);
+      wakeAll(laneWake);
       await consumer.stop();
       await Promise.all(loops);
     },

@@ -273,7 +273,14 @@ describe('failures', () => {
     const browsed = await n.admin(0, 'GET', `/api/admin/queues/${outbox}/messages`);
     expect(browsed.status).toBe(200);
     expect(JSON.stringify(browsed.json.items)).toContain(r.json.docId);
+    // Paused, the lane gives the package in hand back to the outbox at once, and sends nothing until resumed.
+    const paused = Date.now();
+    expect((await n.admin(0, 'POST', `/api/admin/queues/${outbox}/pause`)).json).toEqual({ queue: outbox, paused: true });
+    expect(Date.now() - paused).toBeLessThan(3_000);
     axis.down = false;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(axis.sent.some((d) => d.bytes.equals(bytes))).toBe(false);
+    expect((await n.admin(0, 'POST', `/api/admin/queues/${outbox}/resume`)).json).toEqual({ queue: outbox, paused: false });
     await sentThrough((d) => d.bytes.equals(bytes));
     expect(axis.sent.filter((d) => d.bytes.equals(bytes))).toHaveLength(1);
     const dead = await (await fetch(`${n.hubs[0]!.url}/api/admin/dead-letters?docId=${r.json.docId}`, { headers: { authorization: `Bearer ${n.net.adminToken}` } })).json() as { total: number };

@@ -48,10 +48,6 @@ export function upstreamReadiness(health: Pick<UpstreamHealth, 'lastAnswerAt'> |
 export interface NationalLink {
   lane: Consumer;
   health(): UpstreamHealth;
-  /** One round of the down loop now (tests and the start-up). */
-  poll(): Promise<void>;
-  /** Reads the national directory now and broadcasts it; false if the axis did not give it. */
-  refreshDirectory(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -166,11 +162,12 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
   }, deps.taken);
 
   // Down: what the axis holds for the province's agencies.
-  const take = async (docId: string): Promise<'done' | 'retry'> => {
+  // A package not answered here stays at the axis and comes again with the next poll.
+  const take = async (docId: string): Promise<void> => {
     const got = await client.getEdoc(docId);
     if (got.kind !== 'ok') {
       problem(errorOf('getEdoc', got));
-      return 'retry';
+      return;
     }
     const admitted = await deps.national.fromNational(got.value, docId);
     if (admitted.ok) {
@@ -181,18 +178,16 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
     // The broker did not take it: nothing is durable yet, so the axis keeps it for the next poll.
     if (error.code === 'UNAVAILABLE') {
       problem(error);
-      return 'retry';
+      return;
     }
     log.warn({ nationalDocId: docId, code: error.code }, 'package from the national axis refused');
     await deps.deadLetter(got.value, { 'x-lgsp-doc-id': docIdOf(got.value), 'x-lgsp-national-doc-id': docId.slice(0, 64) }, error);
     return answer(docId, 'fail', `${error.code}: ${error.message}`);
   };
-  const answer = async (docId: string, status: 'done' | 'fail', reason?: string): Promise<'done' | 'retry'> => {
+  const answer = async (docId: string, status: 'done' | 'fail', reason?: string): Promise<void> => {
     const r = await client.updateStatus(docId, status, reason);
-    if (r.kind === 'ok') return 'done';
     // Not acknowledged: the axis hands it again, and the dedupe absorbs the repeat.
-    problem(errorOf('updateStatus', r));
-    return 'retry';
+    if (r.kind !== 'ok') problem(errorOf('updateStatus', r));
   };
   const poll = async () => {
     for (const kind of ['edoc', 'status'] as const) {
@@ -208,23 +203,22 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
     }
     health.lastPollAt = clock().toISOString();
   };
-  const refreshDirectory = async () => {
+  const refreshDirectory = async (): Promise<void> => {
     const got = await client.getAgenciesList();
     if (got.kind !== 'ok') {
       problem(errorOf('getAgenciesList', got));
-      return false;
+      return;
     }
     const entries = got.value.map(({ id, pid, code, name, mail, oldCode }) => ({ id, pid, code, name, mail, oldCode }));
     // An empty answer is no directory: routing keeps the last good copy rather than losing every national recipient.
     if (entries.length === 0) {
       problem({ code: 'UPSTREAM_UNAVAILABLE', message: 'getAgenciesList: the axis answered OK with no agency; the last good copy is kept' });
-      return false;
+      return;
     }
     await deps.publishDirectory(entries, clock().toISOString());
     log.info({ agencies: entries.length }, 'national directory read');
-    return true;
   };
-  const loop = async (intervalMs: number, round: () => Promise<unknown>, what: string) => {
+  const loop = async (intervalMs: number, round: () => Promise<void>, what: string) => {
     while (!stopping) {
       try {
         await round();
@@ -251,8 +245,6 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       },
     },
     health: () => ({ ...health }),
-    poll,
-    refreshDirectory,
     async stop() {
       stopping = true;
       wakeAll(wake);

@@ -18,6 +18,7 @@ import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { makeAgent } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { startStandInAxis, type StandInAxis } from '../helpers/national-axis.js';
+import { vxpClient } from '../../src/national/vxp-client.js';
 
 const MINISTRY = '000.00.00.G12';
 const OTHER_MINISTRY = '000.00.00.G13';
@@ -325,6 +326,26 @@ describe('failures', () => {
     axis.systems.set(n.hubs[0]!.id, system);
     await sentThrough((d) => d.bytes.equals(bytes));
   }, 40_000);
+});
+
+describe('the client against the hub\'s own /vxp', () => {
+  it('is accepted by the server side that the real SDK was checked against (signing, raw body, hash-file, signed parameters)', async () => {
+    const client = vxpClient({ endpoint: `${commune.url}/vxp`, systemId: commune.agency.code, secret: Buffer.from(commune.agency.apiKey), timeoutMs: 5_000, clock: () => new Date() });
+    const bytes = n.document(commune, [department], 'Qua /vxp bằng trình khách của trục');
+    const sent = await client.sendEdoc({ bytes, from: commune.agency.code, to: [department.agency.code], messageType: 'edoc' });
+    expect(sent).toEqual({ kind: 'ok', value: { docId: docIdOf(bytes) } });
+    const at = vxpClient({ endpoint: `${department.url}/vxp`, systemId: department.agency.code, secret: Buffer.from(department.agency.apiKey), timeoutMs: 5_000, clock: () => new Date() });
+    const listed = await eventually(async () => {
+      const l = await at.getReceivedEdocList('edoc');
+      return l.kind === 'ok' && l.value.some((i) => i.docId === docIdOf(bytes)) ? l : undefined;
+    }, 'the document in getReceivedEdocList');
+    expect(listed.kind).toBe('ok');
+    const got = await at.getEdoc(docIdOf(bytes));
+    expect(got.kind === 'ok' && got.value.equals(bytes)).toBe(true);
+    expect(await at.updateStatus(docIdOf(bytes), 'done')).toEqual({ kind: 'ok', value: undefined });
+    const wrong = vxpClient({ endpoint: `${department.url}/vxp`, systemId: department.agency.code, secret: Buffer.from('not-the-key'), timeoutMs: 5_000, clock: () => new Date() });
+    expect(await wrong.getAgenciesList()).toMatchObject({ kind: 'unauthenticated', errorCode: '12' });
+  });
 });
 
 describe('the secret file', () => {

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { fail, ok, type Result } from './errors.js';
-import { codePatternProblem, parseAgencyCode } from './agency/code.js';
+import { ancestorCodes, codePatternProblem, parseAgencyCode, type AgencyCode } from './agency/code.js';
 import { buildRegistry } from './agency/registry.js';
 import { DEFAULT_LIMITS } from './edxml/limits.js';
 import { OUTSIDE_SENDER_MODES } from './trust/binding.js';
@@ -30,6 +30,26 @@ export type AmqpTls = z.output<typeof AmqpTls>;
 
 const Code = z.string().refine((c) => parseAgencyCode(c).ok, { message: 'not an agency code of the form DDD.DD.DD.XNN' });
 
+// The national axis (issue 17): the province is one system on it, with one secret.
+export const UpstreamConfig = z.object({
+  kind: z.literal('vxp'),
+  /** The axis's base URL; each call is a POST (downloadEdoc a GET) to `{endpoint}/<call>`. */
+  endpoint: z.string().url().refine((u) => /^https?:/.test(u), 'an http(s) URL'),
+  /** The province's system id on the axis (its agency code). */
+  systemId: Code,
+  /** A file holding the HMAC secret alone (relative to the configuration file); never logged. */
+  secretFile: z.string().min(1),
+  /** How often getReceivedEdocList is polled. */
+  pollIntervalMs: z.number().int().min(100).default(5_000),
+  /** How often getAgenciesList is read again. */
+  directoryIntervalMs: z.number().int().min(1_000).default(3_600_000),
+  /** /readyz warns when the axis has not answered for longer than this. */
+  staleAfterMs: z.number().int().positive().default(60_000),
+  /** One call is abandoned after this (then retried with backoff). */
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+export type UpstreamConfig = z.output<typeof UpstreamConfig>;
+
 export const HubConfig = z.object({
   /** The agency code of the tree node this hub serves. */
   id: Code,
@@ -47,6 +67,8 @@ export const HubConfig = z.object({
   sealCertFile: z.string(),
   /** This hub's ledger, overriding the configuration's. */
   ledger: LedgerConfig.optional(),
+  /** The link up to the national document axis (docs/national-axis.md); normally on the top hub. */
+  upstream: UpstreamConfig.optional(),
 });
 export type HubConfig = z.output<typeof HubConfig>;
 
@@ -246,12 +268,34 @@ export const Config = z.object({
       ctx.addIssue({ code: 'custom', path: [...at, 'systemId'], message: `agency ${s.systemId} has its own /vxp account (apiKeyFile): a system needs a systemid of its own` });
     }
   });
+  // One link up per network: the hubs' trees are told apart by their top hub.
+  const linked = new Map<string, number>();
+  c.hubs.forEach((h, i) => {
+    if (h.upstream === undefined) return;
+    const top = topOf(c.hubs, h.id);
+    if (linked.has(top)) ctx.addIssue({ code: 'custom', path: ['hubs', i, 'upstream'], message: `hub ${c.hubs[linked.get(top)!]!.id} already links the network of ${top} to the national axis` });
+    linked.set(top, i);
+  });
 });
 export type Config = z.output<typeof Config>;
 
 /** The hubs at the top of the configuration's trees. */
 function topHubs(hubs: readonly { id: string; parentId?: string | null | undefined }[]): string[] {
   return [...buildRegistry({ hubs, agencies: [] }).hubs.values()].filter((h) => h.parentId === null).map((h) => h.id);
+}
+
+/** The top of hub `id`'s tree: explicit parents, else the nearest ancestor code that is a hub (as agency/registry.ts). */
+function topOf(hubs: readonly { id: string; parentId?: string | null | undefined }[], id: string): string {
+  const ids = new Set(hubs.map((h) => h.id));
+  const seen = new Set<string>();
+  let cur = id;
+  for (;;) {
+    seen.add(cur);
+    const h = hubs.find((x) => x.id === cur);
+    const parent = h?.parentId !== undefined ? h.parentId : ancestorCodes(cur as AgencyCode).find((c) => ids.has(c)) ?? null;
+    if (parent === null || seen.has(parent)) return cur;
+    cur = parent;
+  }
 }
 
 /** A broker or database URL from the configuration without its credentials, for messages and logs. */
@@ -289,7 +333,10 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
     ...tlsAt(c.amqpTls),
     dataDir: at(c.dataDir),
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
-    hubs: c.hubs.map((h) => ({ ...h, ...tlsAt(h.amqpTls), sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile) })),
+    hubs: c.hubs.map((h) => ({
+      ...h, ...tlsAt(h.amqpTls), sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile),
+      ...(h.upstream === undefined ? {} : { upstream: { ...h.upstream, secretFile: at(h.upstream.secretFile) } }),
+    })),
     agencies: c.agencies.map((a) => ({ ...a, certFiles: a.certFiles.map(at), ...(a.apiKeyFile === undefined ? {} : { apiKeyFile: at(a.apiKeyFile) }) })),
     sdk: {
       ...c.sdk,

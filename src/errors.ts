@@ -25,6 +25,10 @@ export const ERRORS = {
   MALFORMED_HTTP: { http: 400, exit: 2, meaning: 'not a valid HTTP/1.1 request (request line, headers or chunked framing); the connection is closed' },
   UNAVAILABLE: { http: 503, exit: 2, meaning: 'the broker or ledger is down: nothing was accepted, retry later' },
   USAGE: { http: 400, exit: 2, meaning: 'CLI usage or environment error (bad flags, unreadable file, bad key or certificate file)' },
+  // The link to the national axis (docs/national-axis.md).
+  UPSTREAM_REFUSED: { http: 422, exit: 1, meaning: 'the national axis refused the package (FAIL): its ErrorCode and ErrorDesc are in the message' },
+  UPSTREAM_UNAUTHENTICATED: { http: 502, exit: 2, meaning: 'the national axis refused the province\'s systemId or secret: nothing was sent, the outbox waits' },
+  UPSTREAM_UNAVAILABLE: { http: 503, exit: 2, meaning: 'the national axis did not answer, answered 5xx or something unreadable: retried with backoff, nothing dead-lettered' },
 } as const satisfies Record<string, { http: number; exit: 0 | 1 | 2; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

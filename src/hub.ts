@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { fail, ok, type Result } from './errors.js';
+import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { resourceStack, type ResourceStack } from './resource-stack.js';
 import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
@@ -14,7 +14,7 @@ import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
 import { openLeadership, openLedger } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
-import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
+import { deadLetterer, hopHandler, hubOutlet, queueAdapter } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
 import { stringHeaders } from './bus/message.js';
 import { readJournal, takenMarks } from './bus/journal.js';
@@ -36,6 +36,9 @@ import { agencyDirectory } from './admin/agency-directory.js';
 import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
+import { NATIONAL } from './routing/router.js';
+import { readUpstreamSecret, startNationalLink, upstreamReadiness, type NationalLink } from './national/connector.js';
+import { BROADCAST_KIND, DIRECTORY_KIND, nationalDirectory } from './national/directory.js';
 
 export interface RunningHub {
   id: string;
@@ -83,6 +86,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   // The SDK system accounts this hub serves (sdk.systems): a province as one system.
   const sdkSystems = loadSystemSecrets(config.sdk.systems, hub.id);
   if (!sdkSystems.ok) return sdkSystems;
+  // The secret of the link to the national axis, where this hub has one (never logged).
+  const upstreamSecret = hub.upstream === undefined ? null : readUpstreamSecret(hub.upstream.secretFile);
+  if (upstreamSecret !== null && !upstreamSecret.ok) return upstreamSecret;
   // The network is named by its top hub: trust changes are broadcast within it only.
   const networkRoot = hubAncestry(registry, hub.id).at(-1)!;
   const neighbours = neighboursOf(registry, hub.id);
@@ -104,20 +110,30 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   // CRL fetching and expiry alerts run on one replica of the hub at a time.
   const lead = opened.push(await openLeadership(config, hub, 'housekeeping', part('lead')), (l) => l.close());
 
-  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened });
+  const networkHubs = [...registry.hubs.keys()].filter((id) => id !== hub.id && hubAncestry(registry, id).at(-1) === networkRoot);
+  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened, networkHubs });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);
-  const outlet = hubOutlet({ hubId: hub.id, publisher, viaOutbox: [...remote.keys()], available: () => conn.isConnected() });
+  // National recipients leave the gateway through its national outbox.
+  const nationalOut = hub.upstream === undefined ? [] : [q.outbox(NATIONAL)];
+  const outlet = hubOutlet({
+    hubId: hub.id, publisher, viaOutbox: [...remote.keys()], available: () => conn.isConnected(),
+    adapters: new Map(nationalOut.map((queue) => [NATIONAL, queueAdapter(publisher, queue)])),
+  });
   const deadLetter = deadLetterer(publisher, q.dead, clock);
-  const workingQueues = [q.ingress, q.deliver, q.dead, ...[...remote.keys()].map(q.outbox)];
+  const workingQueues = [q.ingress, q.deliver, q.dead, ...[...remote.keys()].map(q.outbox), ...nationalOut];
   // The journal: what each working queue holds, browsable without touching a message.
   const marks = opened.push(takenMarks(publisher, hub.id, part('journal')), (m) => m.flush());
   const journal = opened.push(await readJournal(conn, publisher, hub.id, part('journal')), (j) => j.stop());
   const stats = queueStats({ conn, amqpUrl: bus.value.brokerUrl, managementUrl: config.managementUrl, names: () => [...workingQueues, trustQueue(hub.id)], log: part('queues') });
-  const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
+  let national: NationalLink | null = null;
+  const links = () => [
+    ...neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() })),
+    ...(national === null ? [] : [{ neighbour: NATIONAL, up: national.health().up }]),
+  ];
   const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
-  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links });
+  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, upstream: () => national?.health() ?? null });
   const pipeline = opened.push(createPipeline({
     metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock, log: part('pipeline'), afterMailboxWrite: env.afterMailboxWrite,
@@ -152,9 +168,17 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     crlFetcher.fetchAll().catch((err: Error) => log.error({ err: err.message }, 'CRL fetch on taking the lead failed'));
     expiry.check().catch((err: Error) => log.error({ err: err.message }, 'expiry check on taking the lead failed'));
   });
+  const directory = nationalDirectory({
+    hubId: hub.id, registry, ledger, signer, log: part('national'), hubCertificates: (id) => trust.hubCertificates(id), broadcast: broadcaster(publisher, networkRoot),
+  });
+  await directory.load();
   const lanes = await startHubLanes({
     hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
-    trust: (body, headers) => trustLane.receive(body, stringHeaders(headers), (reason) => deadLetter(body, headers, reason)),
+    trust: (body, headers) => {
+      const h = stringHeaders(headers);
+      const dead = (reason: HubError) => deadLetter(body, headers, reason);
+      return h[BROADCAST_KIND] === DIRECTORY_KIND ? directory.receive(body, h, dead) : trustLane.receive(body, h, dead);
+    },
     replicaTrust: (body, headers) => trustLane.refresh(body, stringHeaders(headers)),
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
@@ -165,6 +189,13 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     if (connected) await trustLane.resync().catch((err: Error) => log.warn({ err: err.message }, 'could not catch up with the trust store after a reconnect; the next change will'));
     connected = true;
   });
+  if (hub.upstream !== undefined && upstreamSecret?.ok) {
+    national = opened.push(await startNationalLink({
+      upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
+      publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall,
+    }), (l) => l.stop());
+    lanes.set(q.outbox(NATIONAL), national.lane);
+  }
 
   const replay = replayer(publisher, q.ingress);
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
@@ -173,7 +204,11 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
-    ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),
+    ready: async () => ({
+      broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()),
+      ...(hub.upstream === undefined ? {} : { upstream: upstreamReadiness(national?.health() ?? null, hub.upstream.staleAfterMs, clock()) }),
+    }),
+    national: { directory: (query, limit) => directory.search(query, limit), upstream: () => national?.health() ?? null },
   })), (a) => a.close());
   const address = await app.listen({ port: hub.port, host: hub.host });
   log.info({ url: address, replica, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
@@ -217,6 +252,7 @@ function serverDeps(p: {
   watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']['consumers']; journal: ServerDeps['journal'];
   replay: ServerDeps['deadLetters']['replay']; agencies: { keys: Map<string, string>; agencyKeys: Map<string, string> };
   changeTrust: ServerDeps['admin']['changeTrust']; rotateSealKey: ServerDeps['admin']['rotateSealKey']; activeSeal: () => string; ready: ServerDeps['ready'];
+  national: { directory: ConsoleDeps['nationalDirectory']; upstream: ConsoleDeps['upstream'] };
 }): ServerDeps {
   const { config, hub, ledger, registry, clock, pipeline, stats, journal } = p;
   const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
@@ -239,7 +275,7 @@ function serverDeps(p: {
     console: (app) => adminConsole(app, {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),
-      journal, lanes, sessions: config.http.console,
+      journal, lanes, sessions: config.http.console, nationalDirectory: p.national.directory, upstream: p.national.upstream,
     }),
     ready: p.ready,
   };

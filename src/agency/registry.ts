@@ -15,16 +15,30 @@ export interface HubNode {
   parentId: string | null;
 }
 
+/** An agency of the national directory (the axis's getAgenciesList), by its code. */
+export interface NationalAgency {
+  id: string;
+  pid: string;
+  code: string;
+  name: string;
+  mail: string;
+  oldCode: string;
+}
+
 export interface Registry {
   /** Live: agencies registered at run time are added to this map. */
   agencies: Map<string, Agency>;
   hubs: ReadonlyMap<string, HubNode>;
+  /** Live: the national directory as last read by the network's link to the axis (replaced whole). */
+  national: Map<string, NationalAgency>;
+  /** The hubs that link their network to the national axis (one per network at most). */
+  upstreams: ReadonlySet<string>;
 }
 
 export interface AgencySource { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }
 
 export interface RegistrySource {
-  hubs: readonly { id: string; parentId?: string | null | undefined }[];
+  hubs: readonly { id: string; parentId?: string | null | undefined; upstream?: unknown }[];
   agencies: readonly AgencySource[];
 }
 
@@ -36,7 +50,8 @@ export function buildRegistry(source: RegistrySource): Registry {
       : ancestorCodes(h.id as AgencyCode).find((c) => hubIds.has(c)) ?? null;
     hubs.set(h.id, { id: h.id, parentId });
   }
-  const registry: Registry = { agencies: new Map(), hubs };
+  const upstreams = new Set(source.hubs.filter((h) => h.upstream !== undefined).map((h) => h.id));
+  const registry: Registry = { agencies: new Map(), hubs, national: new Map(), upstreams };
   for (const a of source.agencies) {
     const agency = resolveAgency(registry, a);
     if (agency !== null) registry.agencies.set(a.code, agency); // no hub serves it: it stays unknown, and is refused as such
@@ -68,4 +83,20 @@ export function neighboursOf(registry: Registry, hubId: string): string[] {
   const parent = registry.hubs.get(hubId)?.parentId ?? null;
   if (parent !== null) neighbours.push(parent);
   return neighbours;
+}
+
+/** The hub that links `hubId`'s network to the national axis, or null when the network has none. */
+export function nationalGateway(registry: Registry, hubId: string): string | null {
+  const top = hubAncestry(registry, hubId).at(-1);
+  return [...registry.upstreams].find((u) => hubAncestry(registry, u).at(-1) === top) ?? null;
+}
+
+/**
+ * The hub of `hubId`'s network that leads to a recipient: the one serving it, or for an agency
+ * the network does not serve but the national directory knows, the network's gateway to the axis.
+ */
+export function servingHub(registry: Registry, hubId: string, organId: string): string | null {
+  const served = registry.agencies.get(organId)?.hubId;
+  if (served !== undefined) return served;
+  return registry.national.has(organId) ? nationalGateway(registry, hubId) : null;
 }

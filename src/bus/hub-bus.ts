@@ -15,6 +15,7 @@ import { assertTopology, ensureInbound, hubQueues } from './topology.js';
 import { consume, type Consumer } from './consumer.js';
 import { LedgerUnavailable } from '../ledger/store.js';
 import { startLink } from './link.js';
+import { NATIONAL } from '../routing/router.js';
 
 export interface HubBus {
   brokerUrl: string;
@@ -29,6 +30,12 @@ export interface HubBus {
 export async function openHubBus(opts: {
   config: Readonly<Config>; hub: HubConfig; replica: string; neighbours: readonly string[]; networkRoot: string;
   clock: () => Date; log: Logger; opened: ResourceStack;
+  /**
+   * The other hubs of the network, whose broadcast queues the gateway to the national axis
+   * ensures (those on this broker): the directory it broadcasts at start then waits for a hub
+   * that has never run yet, instead of being lost.
+   */
+  networkHubs?: readonly string[];
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
   const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
@@ -47,9 +54,13 @@ export async function openHubBus(opts: {
   try {
     await conn.value.onConnect(async (model) => {
       const open = () => model.createChannel();
-      await assertTopology(open, hub.id, linked, direct);
+      // The gateway to the national axis has an outbox for it too (national/connector.ts drains it).
+      await assertTopology(open, hub.id, hub.upstream === undefined ? linked : [...linked, NATIONAL], direct);
       await assertBroadcast(open, hub.id, opts.networkRoot);
       await assertReplicaQueue(open, hub.id, opts.replica, opts.networkRoot);
+      if (hub.upstream !== undefined) {
+        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerOf(other), brokerUrl)) await assertBroadcast(open, other, opts.networkRoot);
+      }
     });
   } catch (err) {
     // A broker user that may not create the missing topology, most often (docs/security.md).

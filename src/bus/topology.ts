@@ -13,6 +13,7 @@
 // (brokerPermissions). What exists is only checked, which needs no permission; what is missing is
 // declared, so a hub on a restricted user runs on a topology an administrator provisioned.
 import type { Channel } from 'amqplib';
+import { NATIONAL } from '../routing/router.js';
 import { trustQueue } from './broadcast.js';
 
 export const DELIVERY_LIMIT = 5;
@@ -38,8 +39,10 @@ export function hubQueues(hubId: string): HubQueues {
 
 // A hub id is an agency code, four dot-separated parts (DDD.DD.DD.XNN).
 const HUB = '[^.]+\\.[^.]+\\.[^.]+\\.[^.]+';
-const WORKING_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|out\\.${HUB})$`);
-const HUB_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|journal|out\\.${HUB})$`);
+// An outbox leads to a neighbour hub, or (`out.national`) to the national axis.
+const OUTBOX = `out\\.(?:${HUB}|${NATIONAL})`;
+const WORKING_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|${OUTBOX})$`);
+const HUB_QUEUE = new RegExp(`^lgsp\\.(${HUB})\\.(ingress|deliver|dead|journal|${OUTBOX})$`);
 
 /** The hub that owns a working queue (ingress, deliver, dead, an outbox), or null for any other name. */
 export function ownerOf(queue: string): string | null {
@@ -178,7 +181,8 @@ function workingQueue(hubId: string) {
 /** Removes a hub's queues (demo restarts and test clean-up; never on a live hub). */
 export async function deleteTopology(ch: Channel, hubId: string, neighbours: readonly string[]): Promise<void> {
   const q = hubQueues(hubId);
-  for (const name of [q.ingress, q.deliver, q.dead, q.journal, trustQueue(hubId), ...neighbours.map(q.outbox)]) await ch.deleteQueue(name);
+  // Deleting a queue that is not there is no error: the national outbox goes too, where there is one.
+  for (const name of [q.ingress, q.deliver, q.dead, q.journal, trustQueue(hubId), ...[...neighbours, NATIONAL].map(q.outbox)]) await ch.deleteQueue(name);
   for (const name of Object.values(hubExchanges(hubId))) await ch.deleteExchange(name);
 }
 

@@ -3,7 +3,7 @@
 // frame's (frame.ts); actions are plain form posts (operator role), audited like their API twins.
 import type { FastifyInstance } from 'fastify';
 import type { AdminRole, Config } from '../config.js';
-import type { Registry } from '../agency/registry.js';
+import type { NationalAgency, Registry } from '../agency/registry.js';
 import type { Ledger } from '../ledger/store.js';
 import { certState } from '../admin/trust-changes.js';
 import { documentDetail } from '../admin/document-detail.js';
@@ -33,6 +33,10 @@ export interface ConsoleDeps {
   journal: JournalView;
   lanes: Lanes;
   clock: () => Date;
+  /** The national directory as this hub holds it (national/directory.ts). */
+  nationalDirectory: (query: string, limit: number) => { entries: NationalAgency[]; total: number; fetchedAt: string | null };
+  /** The link to the national axis, at the gateway hub only. */
+  upstream: () => { endpoint: string; systemId: string; up: boolean; lastAnswerAt: string | null; lastPollAt: string | null; lastError: { code: string; message: string } | null } | null;
 }
 
 export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { sessions: Config['http']['console'] }): Promise<void> {
@@ -53,7 +57,8 @@ function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: Co
     return html`<div class="cards">
 <div class="card"><div>${l('throughput')} · ${l('accepted')}</div><div class="big ok" data-testid="accepted">${summary.accepted}</div></div>
 <div class="card"><div>${l('rejected')}</div><div class="big bad" data-testid="rejected">${summary.rejected}</div></div>
-<div class="card"><div>${l('links')}</div>${deps.links().map((k) => html`<div>${k.neighbour}: <span class="${k.up ? 'ok' : 'bad'}">${l(k.up ? 'up' : 'down')}</span></div>`)}</div></div>
+<div class="card"><div>${l('links')}</div>${deps.links().map((k) => html`<div>${k.neighbour}: <span class="${k.up ? 'ok' : 'bad'}">${l(k.up ? 'up' : 'down')}</span></div>`)}</div>
+${upstreamCard(l, deps.upstream())}</div>
 <h2>${l('rejectionsByCode')}</h2>${summary.byCode.length === 0 ? html`<p>${l('none')}</p>`
       : html`<table><tr><th>${l('reason')}</th><th>#</th></tr>${summary.byCode.map((r) => html`<tr><td>${r.code}</td><td>${r.count}</td></tr>`)}</table>`}
 <h2>${l('queueDepths')}</h2>${queueTable(lang, queues)}
@@ -69,10 +74,17 @@ function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: Co
 ${certs.map((c) => html`<tr><td>${c.agency}</td><td>${certState(c, now)}</td><td>${c.notAfter}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
   }));
 
-  app.get('/admin/agencies', view('agencies', async (lang) => {
+  app.get('/admin/agencies', view('agencies', async (lang, request) => {
     const l = t(lang);
+    const query = (request.query as Record<string, string | undefined>).q ?? '';
+    const national = deps.nationalDirectory(query, 500);
     return html`<table><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th></tr>
-${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>`;
+${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>
+<h2>${l('nationalDirectory')}</h2>${deps.registry.upstreams.size === 0 ? html`<p>${l('notLinked')}</p>` : html`
+<form method="get"><label>${l('search')} <input name="q" value="${query}"></label> <button>${l('search')}</button></form>
+<p>${national.total} · ${l('readAt')} ${national.fetchedAt ?? '—'}</p>
+<table data-testid="national-directory"><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('parentCode')}</th><th>${l('mail')}</th><th>${l('oldCode')}</th></tr>
+${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>${e.pid}</td><td>${e.mail}</td><td>${e.oldCode}</td></tr>`)}</table>`}`;
   }));
 
   app.get('/admin/audit', view('audit', async (lang) => {
@@ -81,6 +93,14 @@ ${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td
     return html`<table><tr><th>${l('at')}</th><th>${l('actor')}</th><th>${l('action')}</th><th>${l('detail')}</th></tr>
 ${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
   }));
+}
+
+/** The dashboard's card for the link to the national axis (at the gateway hub). */
+function upstreamCard(l: (key: Label) => string, u: ReturnType<ConsoleDeps['upstream']>) {
+  return u === null ? '' : html`<div class="card" data-testid="upstream"><div>${l('nationalAxis')} · ${u.systemId}</div>
+<div><span class="${u.up ? 'ok' : 'bad'}">${l(u.up ? 'up' : 'down')}</span> · ${u.endpoint}</div>
+<div>${l('lastAnswer')}: ${u.lastAnswerAt ?? '—'}</div><div>${l('lastPoll')}: ${u.lastPollAt ?? '—'}</div>
+${u.lastError === null ? '' : html`<div>${l('lastError')}: <code>${u.lastError.code}</code> ${u.lastError.message}</div>`}</div>`;
 }
 
 /** Queues, and one working queue's messages from the journal with its lane's pause and resume. */

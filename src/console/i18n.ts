@@ -21,6 +21,11 @@ const LABELS = {
   detail: ['Chi tiết', 'Detail'], done: ['Đã thực hiện', 'Done'], notAllowed: ['Không có quyền thực hiện', 'Not allowed'],
   paused: ['đang tạm dừng', 'paused'], running: ['đang xử lý', 'running'], pause: ['Tạm dừng', 'Pause'], resume: ['Tiếp tục', 'Resume'],
   badToken: ['Mã quản trị không đúng', 'Wrong admin token'], since: ['Từ', 'Since'], delivery: ['Chuyển phát', 'Delivery'],
+  // The link to the national axis (issue 17).
+  nationalAxis: ['Trục quốc gia', 'National axis'], nationalDirectory: ['Danh bạ quốc gia', 'National directory'],
+  parentCode: ['Mã cơ quan cấp trên', 'Parent code'], mail: ['Thư điện tử', 'Mail'], oldCode: ['Mã cũ', 'Old code'],
+  lastAnswer: ['Trả lời gần nhất', 'Last answer'], lastPoll: ['Lần nhận gần nhất', 'Last poll'], lastError: ['Lỗi gần nhất', 'Last error'],
+  readAt: ['Cập nhật lúc', 'Read at'], notLinked: ['Mạng này chưa kết nối trục quốc gia', 'This network is not linked to the national axis'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Label = keyof typeof LABELS;

@@ -55,6 +55,9 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   MALFORMED_HTTP: '64',
   UNAVAILABLE: '70',
   USAGE: '71',
+  UPSTREAM_REFUSED: '72',
+  UPSTREAM_UNAUTHENTICATED: '73',
+  UPSTREAM_UNAVAILABLE: '74',
 };
 
 /** A refusal for one of the dialect's own reasons. */

@@ -125,12 +125,39 @@ export function verifyHmac(secret: Uint8Array, request: Pick<SignedRequest, 'sig
 
 /**
  * Whether hash-file names these bytes' SHA-256, in either spelling: lowercase hex, or the SDK's
- * (Java Integer.toHexString per byte, which drops the leading zero of each byte below 0x10).
+ * (sdkHashFile).
  */
 export function hashFileMatches(hashFile: string, bytes: Uint8Array): boolean {
-  const digest = createHash('sha256').update(bytes).digest();
   const given = hashFile.toLowerCase();
-  return given === digest.toString('hex') || given === [...digest].map((b) => b.toString(16)).join('');
+  return given === createHash('sha256').update(bytes).digest('hex') || given === sdkHashFile(bytes);
+}
+
+/** The SDK's hash-file: SHA-256 written with Java's Integer.toHexString per byte (the leading zero of each byte below 0x10 dropped). */
+export function sdkHashFile(bytes: Uint8Array): string {
+  return [...createHash('sha256').update(bytes).digest()].map((b) => b.toString(16)).join('');
+}
+
+/** Compact JSON as the SDK's gson writes it: HTML-safe, `<>&='` as \u003c, \u003e, \u0026, \u003d, \u0027. */
+export function gsonJson(value: unknown): string {
+  // Those characters occur only inside strings in JSON text, so escaping them anywhere is safe.
+  return JSON.stringify(value).replace(/[<>&=']/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The signing headers of a request as the real SDK makes them from its header map (entries in
+ * map order, bare names): `XroadVnpt-<name>` for each entry, `sign-header-key` listing the bare
+ * names, the gson sign-header and the hex HMAC of it under `secret`. Values are UTF-8 written
+ * as latin1 characters, which is how an HTTP header carries the bytes the SDK sends.
+ */
+export function sdkSignedHeaders(secret: Uint8Array, entries: readonly (readonly [string, string])[]): Record<string, string> {
+  const signHeader = gsonJson(Object.fromEntries(entries.map(([name, value]) => [`${SDK_HEADER_PREFIX}${name}`, value])));
+  const wire = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+  return {
+    ...Object.fromEntries(entries.map(([name, value]) => [`${SDK_HEADER_PREFIX}${name}`, wire(value)])),
+    [SIGN_HEADER_KEY]: entries.map(([name]) => name).join(';'),
+    [SIGN_HEADER]: wire(signHeader),
+    [HASH_HEADER]: hmacHex(secret, Buffer.from(signHeader, 'utf8')),
+  };
 }
 
 /** JSON with every non-ASCII character escaped: the SDK reads sendEdoc's answer as US-ASCII. */

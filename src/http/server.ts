@@ -42,7 +42,11 @@ export interface ServerDeps extends AgencyApiDeps {
   /** Timeouts and rate limits at the HTTP edge. */
   http: Config['http'];
   clock: () => Date;
-  ready: () => Promise<{ broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[] }>;
+  ready: () => Promise<{
+    broker: boolean; ledger: boolean; staleCrls: { issuer: string; nextUpdate: string }[];
+    /** At the gateway to the national axis: when it last answered, and whether that is longer ago than upstream.staleAfterMs. */
+    upstream?: { lastAnswerAt: string | null; stale: boolean };
+  }>;
   /** The rate limits' buckets shared by the hub's replicas (http/shared-state.ts); by default this process's own. */
   sharedBuckets?: BucketStore;
 }
@@ -129,12 +133,15 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const Ready = z.object({
     status: z.enum(['ready', 'ready, with warnings', 'not ready']), broker: z.boolean(), ledger: z.boolean(),
     staleCrls: z.array(z.object({ issuer: z.string(), nextUpdate: z.string() })),
+    upstream: z.object({ lastAnswerAt: z.string().nullable(), stale: z.boolean() }).optional().describe('the link to the national axis, at the gateway hub'),
   });
   ops.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: broker and ledger (public)', security: [], response: { 200: Ready, 503: Ready.or(ErrorBody) } } }, async (_request, reply) => {
     const parts = await deps.ready();
     const ready = parts.broker && parts.ledger;
-    // A stale CRL does not stop the hub (its policy decides), but it is reported loudly here.
-    const status = !ready ? 'not ready' : parts.staleCrls.length > 0 ? 'ready, with warnings' : 'ready';
+    // A stale CRL, or a national axis silent for too long, does not stop the hub (packages wait
+    // in their queues), but it is reported loudly here.
+    const warn = parts.staleCrls.length > 0 || parts.upstream?.stale === true;
+    const status = !ready ? 'not ready' : warn ? 'ready, with warnings' : 'ready';
     return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);

@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import { LedgerUnavailable, type AckOutcome, type Ledger, type RecipientState, type SentItem } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -58,6 +58,9 @@ CREATE TABLE audit (
   fingerprint TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, staged_at TEXT NOT NULL, activated_at TEXT);
 CREATE TABLE seal_confirmations (
   fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
+`,
+// The national directory (issue 17).
+`CREATE TABLE national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
 `];
 
 /** The schema that holds one hub's ledger. */
@@ -283,6 +286,14 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       const row = await one('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, staged_at DESC LIMIT 1');
       return row === undefined ? null : sealKeyPemOf(row);
     },
+    // The national directory (issue 17).
+    nationalDirectory: async () => {
+      const row = await one('SELECT entries, fetched_at FROM national_directory WHERE id = 1');
+      return row === undefined ? null : nationalDirectoryOf(row);
+    },
+    saveNationalDirectory: async (entries, fetchedAt) => (await pool.query(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, $1, $2)
+      ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`,
+    [JSON.stringify(entries), fetchedAt])).rowCount === 1,
   }));
 }
 

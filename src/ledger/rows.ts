@@ -179,3 +179,12 @@ export function sealKeyPemOf(r: unknown): SealKey {
 }
 const ConfirmationRow = z.object({ by_hub: z.string() });
 export const confirmationOf = (r: unknown): string => ConfirmationRow.parse(r).by_hub;
+
+// The national directory (issue 17): one row, its entries as JSON.
+const NationalEntry = z.object({ id: z.string(), pid: z.string(), code: z.string(), name: z.string(), mail: z.string(), oldCode: z.string() });
+const NationalDirectoryRow = z.object({ entries: z.string(), fetched_at: z.string() });
+
+export function nationalDirectoryOf(r: unknown): { entries: z.output<typeof NationalEntry>[]; fetchedAt: string } {
+  const row = NationalDirectoryRow.parse(r);
+  return { entries: z.array(NationalEntry).parse(JSON.parse(row.entries)), fetchedAt: row.fetched_at };
+}

@@ -10,7 +10,7 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 
 const SCHEMA = `
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS staged_seal_keys (
   fingerprint TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, staged_at TEXT NOT NULL, activated_at TEXT);
 CREATE TABLE IF NOT EXISTS seal_confirmations (
   fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
+CREATE TABLE IF NOT EXISTS national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
 `;
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
@@ -331,5 +332,13 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       const row = q.currentSealKey.get();
       return row === undefined ? null : sealKeyPemOf(row);
     },
+    // The national directory (issue 17).
+    nationalDirectory: async () => {
+      const row = db.prepare('SELECT entries, fetched_at FROM national_directory WHERE id = 1').get();
+      return row === undefined ? null : nationalDirectoryOf(row);
+    },
+    saveNationalDirectory: (entries, fetchedAt) => write(() => db.prepare(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`)
+      .run(JSON.stringify(entries), fetchedAt).changes === 1),
   };
 }

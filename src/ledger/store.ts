@@ -2,6 +2,7 @@
 // replicas; sqlite.ts is the embedded default. The mailbox write carries its own dedupe key
 // (doc id + recipient), so a redelivered message is absorbed: at-least-once transport,
 // exactly-once mailbox.
+import type { NationalAgency } from '../agency/registry.js';
 import type { HopRecord } from '../hop/trace.js';
 import type { PackageKind } from '../edxml/schema.js';
 
@@ -204,6 +205,12 @@ export interface Ledger {
   activateStagedSealKey(fingerprint: string, at: string): Promise<boolean>;
   /** The staged key activated last, or null. */
   currentSealKey(): Promise<SealKey | null>;
+
+  // The national directory (issue 17): the last good copy of the axis's getAgenciesList, kept
+  // by every hub of a network linked to the axis.
+  nationalDirectory(): Promise<{ entries: NationalAgency[]; fetchedAt: string } | null>;
+  /** Replaces the copy held, unless it is newer than `fetchedAt`; true if replaced. */
+  saveNationalDirectory(entries: readonly NationalAgency[], fetchedAt: string): Promise<boolean>;
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }
@@ -215,4 +222,5 @@ export interface SealKey { fingerprint: string; keyPem: string; certPem: string;
  */
 export class LedgerUnavailable extends Error {
   override name = 'LedgerUnavailable';
+
 }

@@ -13,6 +13,8 @@ export interface MetricsDeps {
   queues: () => Promise<QueueStat[]>;
   links: () => { neighbour: string; up: boolean }[];
   clock: () => Date;
+  /** The link to the national axis at the gateway hub (national/connector.ts), or null. */
+  upstream?: () => { up: boolean; lastPollAt: string | null; lastAnswerAt: string | null } | null;
 }
 
 export interface HubMetrics {
@@ -20,6 +22,8 @@ export interface HubMetrics {
   hop: HopMetrics;
   /** An agency call refused with RATE_LIMITED. */
   rateLimited(agency: string): void;
+  /** A call to the national axis and its outcome (ok, refused, unauthenticated, unavailable). */
+  upstreamCall(call: string, result: string): void;
   /** Totals since start, for the console's dashboard. */
   summary(): Promise<{ accepted: number; rejected: number; byCode: { code: string; count: number }[] }>;
 }
@@ -48,6 +52,34 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       for (const l of deps.links()) this.set({ neighbour: l.neighbour }, l.up ? 1 : 0);
     },
   });
+  // The link to the national axis (docs/national-axis.md); its outbox depth is lgsp_queue_messages{queue="lgsp.<hub>.out.national"}.
+  const upstreamCalls = new Counter({ name: 'lgsp_upstream_calls_total', help: 'Calls to the national axis, by call and result (ok, refused, unauthenticated, unavailable).', labelNames: ['call', 'result'], registers: [registry] });
+  const upstream = () => deps.upstream?.() ?? null;
+  new Gauge({
+    name: 'lgsp_upstream_up', help: '1 when the national axis answered the last call with our credentials taken.', registers: [registry],
+    collect() {
+      this.reset();
+      const u = upstream();
+      if (u !== null) this.set(u.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'lgsp_upstream_last_poll_timestamp_seconds', help: 'When the last complete poll of the national axis ended (Unix seconds).', registers: [registry],
+    collect() {
+      this.reset();
+      const at = upstream()?.lastPollAt;
+      if (at != null) this.set(Date.parse(at) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'lgsp_upstream_outbox_messages', help: 'Packages waiting in the national outbox.', registers: [registry],
+    async collect() {
+      this.reset();
+      if (upstream() === null) return;
+      const outbox = (await deps.queues()).find((q) => q.queue.endsWith('.out.national'));
+      if (outbox !== undefined) this.set(outbox.messages);
+    },
+  });
   new Gauge({
     name: 'lgsp_certificate_expiry_seconds', help: 'Seconds until the certificate expires (negative once expired).',
     labelNames: ['kind', 'agency', 'fingerprint', 'subject'], registers: [registry],
@@ -62,6 +94,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   return {
     registry,
     rateLimited: (agency) => limited.inc({ agency }),
+    upstreamCall: (call, result) => upstreamCalls.inc({ call, result }),
     async summary() {
       const docs = (await documents.get()).values;
       const sum = (result: string) => docs.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);

@@ -15,12 +15,12 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type ErrorCode, type HubError, type Result } from '../errors.js';
-import type { Registry } from '../agency/registry.js';
+import { servingHub, type Registry } from '../agency/registry.js';
 import { emitStatus } from '../edxml/emit.js';
 import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
 import { verifySeal, type HubSigner, type SealInput } from '../hop/seal.js';
 import { boundedDocumentId, boundedSubject, type HopMessage, type HopRecord } from '../hop/trace.js';
-import { nextHop, routePackage, type Route } from '../routing/router.js';
+import { NATIONAL, nextHop, routePackage, type Route } from '../routing/router.js';
 import type { AckResult, Ledger } from '../ledger/store.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { createReceipts, ReceiptBatch, type Receipts } from './receipts.js';
@@ -72,6 +72,7 @@ export function createPipeline(deps: PipelineDeps) {
     onIngress: ingress(deps, at),
     onDeliver: delivery(deps, at),
     acknowledge: acknowledger(deps, receipts),
+    national: nationalStage(deps, at),
   };
 }
 
@@ -108,9 +109,9 @@ function hopTools(deps: PipelineDeps) {
     seal: signer.seal(sealInput(m, to, self, digest)),
     sealHub: self,
   });
-  /** Whether a message addressed to this hub carries a seal of a hub this hub trusts, over its body and fields. */
-  const sealVerifies = (m: HopMessage) =>
-    deps.hubCertificates(m.sealHub).some((cert) => verifySeal(sealInput(m, self, m.sealHub, digestOf(m.body)), m.seal, cert));
+  /** Whether a message addressed to this hub (or its national outbox) carries a seal of a hub this hub trusts, over its body and fields. */
+  const sealVerifies = (m: HopMessage, to = self) =>
+    deps.hubCertificates(m.sealHub).some((cert) => verifySeal(sealInput(m, to, m.sealHub, digestOf(m.body)), m.seal, cert));
   const sealError = (m: HopMessage): HubError =>
     ({ code: 'SIGNATURE_INVALID', message: `the seal of hub ${m.sealHub} does not verify over this message's body and headers` });
 
@@ -136,7 +137,8 @@ function hopTools(deps: PipelineDeps) {
  * declared (the SDK dialect's messagetype), refused before anything is stored if it differs.
  */
 function submitter(deps: PipelineDeps, t: Tools) {
-  const { self, registry, ledger, outlet, log, metrics } = deps;
+  const { outlet, metrics } = deps;
+  const admit = admitter(deps, t);
   return async (bytes: Buffer, caller: string, expectedKind?: PackageKind): Promise<Result<SubmitReply>> => {
     if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
     const started = performance.now();
@@ -154,12 +156,38 @@ function submitter(deps: PipelineDeps, t: Tools) {
     if (expectedKind !== undefined && h.kind !== expectedKind) {
       return refused(fail('SCHEMA_INVALID', `the package is ${h.kind === 'edoc' ? 'a document' : 'a status'} but was declared ${expectedKind}`).error);
     }
-    const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
-    const routes = routePackage(recipients, registry, self);
-    if (!routes.ok) return refused(routes.error);
+    const admitted = await admit(bytes, verdict, started, {});
+    if (!admitted.ok) return admitted.error.code === 'UNAVAILABLE' ? admitted : refused(admitted.error);
+    return admitted;
+  };
+}
+
+/**
+ * Takes a checked package into the network at this hub, as its origin: route, ledger, publish.
+ * `fromNational` (a package the national axis handed over) routes only into the network, and
+ * its hop record names the axis's DocId.
+ */
+function admitter(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, outlet, log, metrics } = deps;
+  return async (bytes: Buffer, verdict: Extract<HopVerdict, { ok: true }>, started: number, opts: { fromNational?: string }): Promise<Result<SubmitReply>> => {
+    const h = verdict.header;
+    const sender = h.MessageHeader.From.OrganId;
+    const addressed = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
+    const routed = routePackage(addressed, registry, self);
+    if (!routed.ok) return routed;
+    let routes = routed.value;
+    if (opts.fromNational !== undefined) {
+      // What the axis hands down goes to the agencies this network serves, never back up: those
+      // the national directory places elsewhere get it from the axis, not from us.
+      const here = routed.value.filter((r) => r.via !== 'national');
+      if (here.length === 0) return fail('UNKNOWN_RECIPIENT', `none of the recipients ${addressed.join(', ').slice(0, 512)} is served by a hub of this network`, 'To/OrganId');
+      routes = here;
+    }
+    const recipients = routes.map((r) => r.organId);
 
     const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
-    const hop = t.record(verdict, started, false);
+    const first = t.record(verdict, started, false);
+    const hop = opts.fromNational === undefined ? first : { ...first, checks: { ...first.checks, national: boundedNationalId(opts.fromNational) } };
     const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
     const givenDocumentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
     // Kept (and travelling) bounded, so that a status answering this document finds it.
@@ -170,10 +198,10 @@ function submitter(deps: PipelineDeps, t: Tools) {
       ...(subject ? { subject: boundedSubject(subject) } : {}),
       ...(h.kind === 'status' ? { statusCode: h.MessageHeader.StatusCode } : {}),
       ...(documentId ? { documentId } : {}),
-    }, routes.value, verdict.digest);
+    }, routes, verdict.digest);
     // Refused before anything is stored: a message that could not travel would stick.
     const cannotTravel = prepared.map((p) => outlet.refuses(p.message)).find((e) => e !== undefined);
-    if (cannotTravel !== undefined) return refused(cannotTravel);
+    if (cannotTravel !== undefined) return { ok: false, error: cannotTravel };
     const stored = await ledger.recordSubmission({
       docId, kind: h.kind, sender, digest: verdict.digest, submittedAt: hop.at,
       ...(subject ? { subject } : {}), ...(documentId ? { documentId } : {}), ...(code ? { code } : {}),
@@ -188,18 +216,22 @@ function submitter(deps: PipelineDeps, t: Tools) {
       log.warn({ docId, err: (err as Error).message }, 'submission not confirmed by the broker; withdrawn');
       return fail('UNAVAILABLE', `the broker did not take the package (${(err as Error).message}): nothing was accepted, retry later`);
     }
-    await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
+    await ledger.updateRecipients(docId, routes.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
     metrics.accepted('submit');
-    log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
-    return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
+    log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
+    return ok({ docId, kind: h.kind, recipients: routes.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
   };
 }
 
-/** A package or receipt from a neighbour hub. */
-function ingress(deps: PipelineDeps, t: Tools) {
+/** The axis's DocId as a trace entry holds it (a check's outcome is at most 64 characters). */
+function boundedNationalId(id: string): string {
+  return id.length <= 64 ? id : `sha256:${createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 57)}`;
+}
+
+/** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
+function refuser(deps: PipelineDeps, t: Tools) {
   const { self, registry, ledger, log, metrics } = deps;
-  /** A later hop refused the package: dead-letter it, fail its recipients, tell the sender (02). */
-  const refuse = async ({ message: m, deadLetter }: Inbound, error: HubError, hop: HopRecord) => {
+  return async ({ message: m, deadLetter }: Inbound, error: HubError, hop: HopRecord) => {
     metrics.rejected('ingress', error.code);
     log.warn({ docId: m.docId, code: error.code }, 'package refused at this hop');
     await deadLetter(error);
@@ -228,6 +260,12 @@ function ingress(deps: PipelineDeps, t: Tools) {
       ...(m.documentId ? { documentId: m.documentId } : {}), trace: [t.record(null, performance.now(), false)],
     }, routes.value);
   };
+}
+
+/** A package or receipt from a neighbour hub. */
+function ingress(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, log, metrics } = deps;
+  const refuse = refuser(deps, t);
   /** Receipts from the hub that routes to their recipients: passed on towards their origin hubs. */
   const onReceipts = async ({ message: m, deadLetter }: Inbound) => {
     const receipts = ReceiptBatch.safeParse(parseJson(m.body));
@@ -235,8 +273,8 @@ function ingress(deps: PipelineDeps, t: Tools) {
     // A hub speaks only for the recipients it routes to: a receipt about any other, even
     // sealed, is a forgery by that hub's server.
     const stranger = receipts.data.find((r) => {
-      const target = registry.agencies.get(r.organId)?.hubId;
-      return target === undefined || nextHop(registry, self, target)?.hub !== m.sealHub;
+      const target = servingHub(registry, self, r.organId);
+      return target === null || nextHop(registry, self, target)?.hub !== m.sealHub;
     });
     if (stranger !== undefined) {
       return deadLetter({ code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
@@ -290,6 +328,50 @@ function delivery(deps: PipelineDeps, t: Tools) {
       }
       await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
     }
+  };
+}
+
+/**
+ * The gateway's side of the link to the national axis (national/connector.ts drives the calls):
+ * what leaves through the national outbox, and what the axis hands down.
+ */
+function nationalStage(deps: PipelineDeps, t: Tools) {
+  const { ledger } = deps;
+  const admit = admitter(deps, t);
+  const refuse = refuser(deps, t);
+  // The axis is the hop after this hub: its entry (one per hub and verdict in a trace) names it.
+  const hopRecord = (verdict: HopRecord['verdict'], national: string): HopRecord =>
+    ({ hub: NATIONAL, at: deps.clock().toISOString(), verdict, checks: { national } });
+  return {
+    /** Only this hub publishes to its national outbox, so only its own seal for it is accepted there. */
+    verifies: (m: HopMessage) => m.sealHub === deps.self && t.sealVerifies(m, NATIONAL),
+    sealError: t.sealError,
+    /**
+     * The axis's DocId if this hub already sent the package up (its trace says so): a copy in the
+     * outbox (a resubmission, or a redelivery after a crash past the axis's OK) is not sent twice.
+     */
+    async sentBefore(m: HopMessage): Promise<string | null> {
+      return (await ledger.trace(m.docId)).find((h) => h.hub === NATIONAL && h.verdict === 'accepted')?.checks.national ?? null;
+    },
+    /** The axis holds the package (it answered OK): its recipients are delivered, and the trace names the axis's DocId. */
+    async sent(m: HopMessage, nationalDocId: string): Promise<void> {
+      const hop = hopRecord('accepted', boundedNationalId(nationalDocId));
+      await ledger.appendTrace(m.docId, [hop]);
+      const trace = [...m.trace, hop];
+      await Promise.all(m.recipients.map((organId) => t.receipts.send(m.originHub, { docId: m.docId, organId, delivery: 'delivered', trace })));
+    },
+    /** The axis refused the package itself: dead letter, failed recipients, a 02 to the sender, as at any later hop. */
+    refused: (inbound: Inbound, error: HubError) => refuse(inbound, error, hopRecord('rejected', error.code)),
+    /** A package the axis hands down: the full hop check, then into the network with this hub as its origin. */
+    async fromNational(bytes: Buffer, nationalDocId: string): Promise<Result<SubmitReply>> {
+      const started = performance.now();
+      const verdict = await t.check(bytes);
+      if (!verdict.ok) {
+        deps.metrics.rejected('ingress', verdict.error.code);
+        return { ok: false, error: verdict.error };
+      }
+      return admit(bytes, verdict, started, { fromNational: nationalDocId });
+    },
   };
 }
 

@@ -1,15 +1,19 @@
 // The router: a pure decision per recipient — deliver here, forward to a child hub, forward to
-// the parent hub, or refuse as UNKNOWN_RECIPIENT.
+// the parent hub, send towards the national axis (an agency the network does not serve but the
+// national directory knows), or refuse as UNKNOWN_RECIPIENT.
 import { fail, ok, type Result } from '../errors.js';
 import { parseAgencyCode } from '../agency/code.js';
-import { hubAncestry, type Registry } from '../agency/registry.js';
+import { hubAncestry, nationalGateway, type Registry } from '../agency/registry.js';
 
-export type RouteVia = 'local' | 'child' | 'parent';
+export type RouteVia = 'local' | 'child' | 'parent' | 'national';
+
+/** The next hop of a national recipient at the hub that links the network to the axis: its national outbox. */
+export const NATIONAL = 'national';
 
 export interface Route {
   organId: string;
   via: RouteVia;
-  /** The next hub for 'child' and 'parent'. */
+  /** The next hub for 'child' and 'parent'; for 'national', the next hub towards the gateway, or NATIONAL at it. */
   nextHub?: string;
 }
 
@@ -18,6 +22,13 @@ export function routePackage(recipients: readonly string[], registry: Registry, 
   const routes: Route[] = [];
   for (const organId of recipients) {
     const target = registry.agencies.get(organId)?.hubId;
+    const gateway = target === undefined && registry.national.has(organId) ? nationalGateway(registry, self) : null;
+    if (gateway !== null) {
+      const hop = nextHop(registry, self, gateway);
+      if (hop === null) return fail('UNKNOWN_RECIPIENT', `recipient ${organId} is reached through hub ${gateway}, which hub ${self} cannot reach`, 'To/OrganId');
+      routes.push({ organId, via: 'national', nextHub: hop.via === 'local' ? NATIONAL : hop.hub });
+      continue;
+    }
     if (target === undefined) {
       const code = parseAgencyCode(organId);
       const why = code.ok ? 'is not served by any hub of this network' : code.reason;

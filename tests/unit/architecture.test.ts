@@ -42,9 +42,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The HTTP faces: the APIs, and the console, which uses only http's error mapping and
   // authentication (http does not import it: the composition root registers it).
   http: [...CORE, 'config', 'ledger', 'bus', 'pipeline', 'admin', 'metrics'],
+  // The link to the national axis: a transport adapter (its outbox lane on the bus) and a client
+  // of the SDK dialect, whose signing it shares with the server side (http/sdk-signature).
+  national: [...CORE, 'config', 'ledger/store', 'bus', 'pipeline', 'http/sdk-signature', 'admin/trust-changes'],
   console: [...CORE, 'config', 'ledger', 'bus', 'admin', 'metrics', 'http/auth', 'http/errors'],
   // The composition root, the CLI and its demo network.
-  hub: [...CORE, 'config', 'resource-stack', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'http', 'console'],
+  hub: [...CORE, 'config', 'resource-stack', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'http', 'console', 'national'],
   demo: [...CORE, 'bus', 'pki', 'http/auth'],
   cli: [...CORE, 'config', 'logger', 'ledger', 'bus', 'pipeline', 'admin', 'metrics', 'pki', 'http', 'console', 'hub', 'demo'],
 };

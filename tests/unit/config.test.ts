@@ -104,4 +104,17 @@ describe('configuration', () => {
     const c = parseConfig({ ...base, hubs: [hub('000.00.00.H53'), hub('000.00.05.H53', { parentId: '000.00.00.H99' }), hub('000.00.05.H53')] }, '/x', {});
     expect(c.ok ? '' : c.error.message).toMatch(/no hub 000\.00\.00\.H99.*duplicate hub 000\.00\.05\.H53|duplicate hub 000\.00\.05\.H53.*no hub 000\.00\.00\.H99/);
   });
+
+  // The link to the national axis (issue 17).
+  it('reads a hub\'s upstream, its secret file relative to the configuration file, and allows one per network', () => {
+    const upstream = { kind: 'vxp', endpoint: 'https://vxp.gov.vn/vxp', systemId: '000.00.00.H53', secretFile: 'secrets/national.secret' };
+    const c = parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream }), hub('000.00.05.H53')] }, '/etc/lgsp', {});
+    expect(c).toMatchObject({ ok: true, value: { hubs: [{ upstream: { ...upstream, secretFile: '/etc/lgsp/secrets/national.secret', pollIntervalMs: 5000 } }, {}] } });
+    const two = parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream }), hub('000.00.05.H53', { upstream })] }, '/x', {});
+    expect(two).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('hubs.1.upstream: hub 000.00.00.H53 already links') } });
+    // Two networks in one file may each have their own.
+    expect(parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream }), hub('000.00.00.H41', { upstream })] }, '/x', {}).ok).toBe(true);
+    const bad = parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream: { ...upstream, kind: 'soap', endpoint: 'ftp://x' } })] }, '/x', {});
+    expect(bad).toMatchObject({ ok: false, error: { message: expect.stringMatching(/hubs\.0\.upstream\.kind.*hubs\.0\.upstream\.endpoint/) } });
+  });
 });

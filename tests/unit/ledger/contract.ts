@@ -296,5 +296,18 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       await ledger.activateStagedSealKey('fp2', iso(6));
       expect((await ledger.currentSealKey())?.fingerprint).toBe('fp2');
     });
+
+    // The national directory (issue 17).
+    it('keeps the last good national directory, never replaced by an older copy', async () => {
+      const { ledger, another } = await fresh();
+      expect(await ledger.nationalDirectory()).toBeNull();
+      const a = { id: 'G12', pid: '', code: '000.00.00.G12', name: 'Bộ Nội vụ', mail: 'bnv@example.vn', oldCode: '' };
+      const b = { ...a, id: 'G13', code: '000.00.00.G13', name: 'Bộ Tư pháp' };
+      expect(await ledger.saveNationalDirectory([a], iso(2))).toBe(true);
+      expect(await ledger.saveNationalDirectory([a, b], iso(1))).toBe(false);
+      expect(await (await another()).nationalDirectory()).toEqual({ entries: [a], fetchedAt: iso(2) });
+      expect(await ledger.saveNationalDirectory([a, b], iso(3))).toBe(true);
+      expect((await ledger.nationalDirectory())?.entries.map((e) => e.code)).toEqual([a.code, b.code]);
+    });
   });
 }

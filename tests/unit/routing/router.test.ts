@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRegistry, hubAncestry } from '../../../src/agency/registry.js';
-import { nextHop, routePackage } from '../../../src/routing/router.js';
+import { buildRegistry, hubAncestry, servingHub } from '../../../src/agency/registry.js';
+import { NATIONAL, nextHop, routePackage } from '../../../src/routing/router.js';
 
 // Three levels: province P, district D under it, commune C under D; agencies at each level and
 // units without hubs of their own.
@@ -62,5 +62,23 @@ describe('router', () => {
     expect(unknown).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RECIPIENT', message: expect.stringContaining('000.00.00.G22') } });
     const malformed = routePackage(['28.22.H17'], threeLevels, C);
     expect(malformed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RECIPIENT', message: expect.stringContaining('"28.22.H17"') } });
+  });
+
+  // The national axis (issue 17).
+  it('routes a recipient only the national directory knows towards the network\'s gateway, then to the axis; the network wins when both know it', () => {
+    const linked = buildRegistry({ hubs: [{ id: P, upstream: { kind: 'vxp' } }, { id: D }, { id: C }], agencies: [{ code: C, name: 'xã' }, { code: '000.00.12.H53', name: 'sở' }] });
+    const entry = (code: string) => ({ id: code, pid: '', code, name: 'Bộ', mail: '', oldCode: '' });
+    linked.national.set('000.00.00.G12', entry('000.00.00.G12'));
+    linked.national.set('000.00.12.H53', entry('000.00.12.H53'));
+    expect(routePackage(['000.00.00.G12', '000.00.12.H53'], linked, C)).toMatchObject({ ok: true, value: [
+      { organId: '000.00.00.G12', via: 'national', nextHub: D }, { organId: '000.00.12.H53', via: 'parent', nextHub: D },
+    ] });
+    expect(routePackage(['000.00.00.G12'], linked, P)).toMatchObject({ ok: true, value: [{ via: 'national', nextHub: NATIONAL }] });
+    expect(routePackage(['000.00.00.G77'], linked, C)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RECIPIENT' } });
+    expect(servingHub(linked, C, '000.00.00.G12')).toBe(P);
+    // A network without a link to the axis does not route nationally, whatever its directory holds.
+    threeLevels.national.set('000.00.00.G12', entry('000.00.00.G12'));
+    expect(routePackage(['000.00.00.G12'], threeLevels, C)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RECIPIENT' } });
+    threeLevels.national.clear();
   });
 });

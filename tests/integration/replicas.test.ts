@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate, issueEcCertificate } from '../../src/pki/dev-pki.js';
+import { createCrl, issueCertificate, issueEcCertificate, serialOf } from '../../src/pki/dev-pki.js';
 import { X509Certificate } from 'node:crypto';
 import { fingerprintOf as fingerprintOfCert } from '../../src/trust/x509.js';
 import { parseConfig } from '../../src/config.js';
@@ -18,6 +18,9 @@ import { makeAgent, type Agent } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
+/** The CA's CRL distribution point: nothing to serve until a test publishes a CRL. */
+let crl: { status: number; body: string } = { status: 404, body: '' };
+const crlSource = http.createServer((_req, res) => { res.statusCode = crl.status; res.end(crl.body); });
 let db: TestDatabase;
 let n: TestNetwork;
 const HUBS = 3;
@@ -38,12 +41,18 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
   const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
-  n = await startTestNetwork({ replicas: 2, ledgerUrl: db.url, configFor: (_id, c) => ({ ...c, alerts: { ...c.alerts, webhookUrl } }) });
+  await new Promise<void>((resolve) => crlSource.listen(0, '127.0.0.1', resolve));
+  const crlUrl = `http://127.0.0.1:${(crlSource.address() as AddressInfo).port}/ca.crl`;
+  n = await startTestNetwork({
+    replicas: 2, ledgerUrl: db.url,
+    configFor: (_id, c) => ({ ...c, alerts: { ...c.alerts, webhookUrl }, trust: { ...c.trust, crlSources: [{ url: crlUrl, intervalMs: 500 }] } }),
+  });
 }, 120_000);
 afterAll(async () => {
   await n?.close();
   await db?.drop();
   webhook.close();
+  crlSource.close();
 });
 
 /** Hub number `hub` (0 province, 1 district, 2 commune), replica `r` (0 or 1). */
@@ -133,6 +142,18 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
           return res.status === 422 && res.json.error.code === 'CERT_REVOKED' ? true : undefined;
         }, `CERT_REVOKED for ${prefix} at replica ${at} of its hub (revoked via hub ${hub} replica ${r})`, 5000);
       }
+    }
+  });
+
+  it('fetches a CRL on one replica of each hub, and every replica applies it', async () => {
+    const agency = n.agent('000.08.05.').agency;
+    crl = { status: 200, body: await createCrl(networkCa(n.net), [{ serialNumber: serialOf(fs.readFileSync(agency.certFile, 'utf8')), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY)) };
+    for (const r of [0, 1]) {
+      const sender = via('000.08.05.', r);
+      await eventually(async () => {
+        const res = await sender.submit(n.document(sender, [via('000.00.12.', 0)], 'Sau CRL'));
+        return res.status === 422 && res.json.error.code === 'CERT_REVOKED' ? true : undefined;
+      }, `CERT_REVOKED from the fetched CRL at replica ${r} of the district hub`, 10_000);
     }
   });
 

@@ -160,8 +160,8 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const replay = replayer(publisher, q.ingress);
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
   if (!edge.ok) return edge;
-  const app = opened.push(await createServer(serverDeps({ edge: edge.value,
-    config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
+  const app = opened.push(await createServer(serverDeps({
+    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),

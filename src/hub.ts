@@ -47,8 +47,6 @@ export interface RunningHub {
 export interface HubEnv {
   log: Logger;
   clock: () => Date;
-  /** Names this replica of the hub (lowercase hex); by default a random one, new each start. */
-  replica?: string;
   /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
   afterMailboxWrite?: () => void;
 }
@@ -71,7 +69,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack): Promise<Result<RunningHub>> {
   const { clock } = env;
-  const replica = env.replica ?? randomBytes(4).toString('hex');
+  // Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it).
+  const replica = randomBytes(4).toString('hex');
   const part = (component: string) => log.child({ component });
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial({ ...config.trust, agencies: config.agencies, hubs: config.hubs }, (file) => fs.readFileSync(file, 'utf8'));

@@ -51,8 +51,6 @@ export interface RunningHub {
 export interface HubEnv {
   log: Logger;
   clock: () => Date;
-  /** Names this replica of the hub (lowercase hex); by default a random one, new each start. */
-  replica?: string;
   /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
   afterMailboxWrite?: () => void;
 }
@@ -75,7 +73,8 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
 
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack): Promise<Result<RunningHub>> {
   const { clock } = env;
-  const replica = env.replica ?? randomBytes(4).toString('hex');
+  // Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it).
+  const replica = randomBytes(4).toString('hex');
   const part = (component: string) => log.child({ component });
   const registry = buildRegistry(config);
   const material = await loadTrustMaterial({ ...config.trust, agencies: config.agencies, hubs: config.hubs }, (file) => fs.readFileSync(file, 'utf8'));
@@ -200,8 +199,8 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const replay = replayer(publisher, q.ingress);
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
   if (!edge.ok) return edge;
-  const app = opened.push(await createServer(serverDeps({ edge: edge.value,
-    config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
+  const app = opened.push(await createServer(serverDeps({
+    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({

@@ -2,7 +2,8 @@
 // test's own, stopped mid-run while packages travel to it from the commune. Submissions to the
 // province answer 503 UNAVAILABLE; its consumers hold what they were given instead of returning
 // it (no redelivery, so no delivery count used and nothing dead-lettered); when the server is
-// back, everything held is delivered by itself and submissions are accepted again.
+// back, everything held is delivered by itself, submissions are accepted again, and the hub
+// leads its once-per-hub work again.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
@@ -68,5 +69,8 @@ describe('the ledger away', () => {
     const dead = await n.admin(0, 'GET', '/api/admin/dead-letters');
     expect(dead).toMatchObject({ status: 200, json: { total: 0 } });
     expect((await department.submit(n.document(department, [commune], 'Sau sự cố'))).status).toBe(202);
+    // The once-per-hub work: its lead went with the server's connection and is taken again.
+    expect(fromProvince('lost the lead; another replica takes it over').length).toBeGreaterThan(0);
+    await eventually(async () => (fromProvince('took the lead').length >= 2 ? true : undefined), 'the lead taken again', 10_000);
   }, 150_000);
 });

@@ -4,9 +4,11 @@
 // effect on every replica of every hub within seconds; a replica started later seals with the
 // rotated key.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueEcCertificate } from '../../src/pki/dev-pki.js';
+import { createCrl, issueCertificate, issueEcCertificate, serialOf } from '../../src/pki/dev-pki.js';
 import { X509Certificate } from 'node:crypto';
 import { fingerprintOf as fingerprintOfCert } from '../../src/trust/x509.js';
 import { parseConfig } from '../../src/config.js';
@@ -16,19 +18,41 @@ import { makeAgent, type Agent } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
+/** The CA's CRL distribution point: nothing to serve until a test publishes a CRL. */
+let crl: { status: number; body: string } = { status: 404, body: '' };
+const crlSource = http.createServer((_req, res) => { res.statusCode = crl.status; res.end(crl.body); });
 let db: TestDatabase;
 let n: TestNetwork;
 const HUBS = 3;
+/** Every expiry alert the webhook got. */
+const alerts: { hub: string; fingerprint: string; thresholdDays: number }[] = [];
+const webhook = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => { body += c.toString(); });
+  req.on('end', () => {
+    alerts.push(JSON.parse(body) as (typeof alerts)[number]);
+    res.end();
+  });
+});
 const DAY = 86_400_000;
 const fingerprintOf = (pem: string) => fingerprintOfCert(new X509Certificate(pem));
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  n = await startTestNetwork({ replicas: 2, ledgerUrl: db.url });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
+  await new Promise<void>((resolve) => crlSource.listen(0, '127.0.0.1', resolve));
+  const crlUrl = `http://127.0.0.1:${(crlSource.address() as AddressInfo).port}/ca.crl`;
+  n = await startTestNetwork({
+    replicas: 2, ledgerUrl: db.url,
+    configFor: (_id, c) => ({ ...c, alerts: { ...c.alerts, webhookUrl }, trust: { ...c.trust, crlSources: [{ url: crlUrl, intervalMs: 500 }] } }),
+  });
 }, 120_000);
 afterAll(async () => {
   await n?.close();
   await db?.drop();
+  webhook.close();
+  crlSource.close();
 });
 
 /** Hub number `hub` (0 province, 1 district, 2 commune), replica `r` (0 or 1). */
@@ -119,6 +143,30 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
         }, `CERT_REVOKED for ${prefix} at replica ${at} of its hub (revoked via hub ${hub} replica ${r})`, 5000);
       }
     }
+  });
+
+  it('fetches a CRL on one replica of each hub, and every replica applies it', async () => {
+    const agency = n.agent('000.08.05.').agency;
+    crl = { status: 200, body: await createCrl(networkCa(n.net), [{ serialNumber: serialOf(fs.readFileSync(agency.certFile, 'utf8')), revokedAt: new Date() }], new Date(), new Date(Date.now() + DAY)) };
+    for (const r of [0, 1]) {
+      const sender = via('000.08.05.', r);
+      await eventually(async () => {
+        const res = await sender.submit(n.document(sender, [via('000.00.12.', 0)], 'Sau CRL'));
+        return res.status === 422 && res.json.error.code === 'CERT_REVOKED' ? true : undefined;
+      }, `CERT_REVOKED from the fetched CRL at replica ${r} of the district hub`, 10_000);
+    }
+  });
+
+  it('alerts an expiring certificate once per hub, from the replica that leads, not once per replica', async () => {
+    const agency = n.agent('000.07.05.').agency;
+    const soon = issueCertificate({ ca: networkCa(n.net), commonName: 'short-lived', agency: agency.code, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 10 * DAY) });
+    expect((await admin(2, 1, 'POST', '/api/admin/certs', { agency: agency.code, pem: soon.certPem })).status).toBe(201);
+    const fingerprint = fingerprintOf(soon.certPem);
+    const perHub = () => n.net.hubs.map((h) => alerts.filter((a) => a.fingerprint === fingerprint && a.hub === h.id).length);
+    await eventually(async () => (perHub().every((count) => count >= 1) ? true : undefined), 'an alert from every hub');
+    // Every replica of every hub applied the change; a second alert from a hub would come within this.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(perHub()).toEqual([1, 1, 1]);
   });
 
   it('rotates a seal key through one replica: every replica seals with it, every replica of the neighbours accepts it, and a replica started later uses it', async () => {

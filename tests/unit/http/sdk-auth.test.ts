@@ -75,6 +75,16 @@ describe('createSdkAuth', () => {
     expect(await auth(h)).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
   });
 
+  it('refuses a strict agency\'s request with UNAVAILABLE, never lets it through, when the shared replay guard cannot answer', async () => {
+    const away = createSdkAuth({
+      hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => now,
+      replay: { firstUse: () => Promise.reject(new Error('Connection is closed.')) },
+    });
+    expect(await away(headers('000.08.05.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringContaining('replay guard') } });
+    // Agencies outside sdk.strict have no replay guard to ask.
+    expect(await away(headers('000.09.05.H41', now))).toMatchObject({ ok: true });
+  });
+
   it('refuses a strict agency\'s timestamps outside ±5 minutes either way, also for a request it accepted before', async () => {
     expect(await auth(headers('000.08.05.H41', new Date(now.getTime() + TIMESTAMP_WINDOW_MS + 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });
     expect(await auth(headers('000.08.05.H41', new Date(now.getTime() - TIMESTAMP_WINDOW_MS - 1)))).toMatchObject({ ok: false, error: { reason: 'TIMESTAMP_REFUSED' } });

@@ -12,6 +12,7 @@ import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
   hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
+import { STATS_SCHEMA, exchangeStats } from './exchange-stats.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -52,7 +53,9 @@ CREATE TABLE seal_keys (
   id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key_file TEXT NOT NULL, cert_pem TEXT NOT NULL, activated_at TEXT NOT NULL);
 CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
-`];
+`,
+// Exchange statistics (issue 20).
+STATS_SCHEMA];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
@@ -251,7 +254,20 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     },
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
     close: () => pool.end(),
+
+    // ---- Exchange statistics (issue 20) ----
+    ...exchangeStats({
+      all: (sql, args) => rows(numbered(sql), [...args]),
+      batch: (steps) => tx(async (c) => { for (const s of steps) await c.query(numbered(s.sql), [...s.args]); }),
+      joinText: (expr) => `string_agg(${expr}, ',')`,
+    }, now),
   });
+}
+
+/** A statement's `?` placeholders as PostgreSQL's $1, $2, … */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
 }
 
 /** Runs `run` in one transaction on one pooled connection. */

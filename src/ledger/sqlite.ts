@@ -12,6 +12,7 @@ import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
   hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
+import { STATS_SCHEMA, exchangeStats } from './exchange-stats.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -60,6 +61,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
+  db.exec(STATS_SCHEMA);
 
   const q = {
     insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
@@ -121,6 +123,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
         imported_at = excluded.imported_at, imported_by = excluded.imported_by
       WHERE excluded.this_update > crls.this_update`),
   };
+
+  /** Prepared statements by their SQL, for the queries built at run time. */
+  const statements = new Map<string, Database.Statement>();
+  const statement = (sql: string) => statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
 
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
   let batch: Write[] = [];
@@ -296,5 +302,12 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       if (batch.length > 0) flush();
       db.close();
     },
+
+    // ---- Exchange statistics (issue 20) ----
+    ...exchangeStats({
+      all: async (sql, args) => statement(sql).all(...args),
+      batch: (steps) => write(() => { for (const s of steps) statement(s.sql).run(...s.args); }),
+      joinText: (expr) => `group_concat(${expr}, ',')`,
+    }, now),
   };
 }

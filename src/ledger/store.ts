@@ -4,6 +4,7 @@
 // exactly-once mailbox.
 import type { HopRecord } from '../hop/trace.js';
 import type { PackageKind } from '../edxml/schema.js';
+import type { StatsCell } from '../stats/report.js';
 
 export const DELIVERY_STATES = ['queued', 'in_transit', 'delivered', 'acked', 'failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
@@ -115,6 +116,23 @@ export interface DocumentSummary {
 
 export interface DeadLetterQuery { reason?: string; agency?: string; docId?: string; since?: string; until?: string; limit: number; offset: number }
 
+/**
+ * A fact for the statistics that no other table holds (issue 20): a package refused at its first
+ * hop (nothing else is stored of it), a refusal at a later hop as the origin hub learns of it, or
+ * a package accepted under the legacy policy (unsigned or with a legacy algorithm). Once per key.
+ */
+export interface ExchangeMark {
+  key: string;
+  at: string;
+  agency: string;
+  mark: 'refused_first' | 'refused_later' | 'legacy';
+  /** The error code of a refusal; what was legacy about a package. */
+  code: string;
+}
+
+/** A document in a mailbox, not acknowledged. */
+export interface UnackedItem { docId: string; agency: string; sender: string; subject?: string; receivedAt: string }
+
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
@@ -182,4 +200,18 @@ export interface Ledger {
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
+
+  // ---- Exchange statistics (issue 20): counts per agency and Asia/Ho_Chi_Minh day, kept in the ledger ----
+  recordExchangeMark(mark: ExchangeMark): Promise<void>;
+  /**
+   * Rolls up, from the ledger's own tables, each day that ended before `now` (less a grace) and is
+   * not rolled up yet; idempotent, so replicas may race. Answers how many days it rolled up.
+   */
+  rollUpStats(now: Date): Promise<number>;
+  /** Counts per agency, day or month over the days [from, to]: rolled-up days, and the rest counted now. */
+  exchangeStats(q: { from: string; to: string; by: 'agency' | 'day' | 'month' }): Promise<StatsCell[]>;
+  /** Refusals by hop and error code over the days [from, to]. */
+  refusalsByCode(from: string, to: string): Promise<{ hop: 'first' | 'later'; code: string; count: number }[]>;
+  /** Documents delivered before `receivedBefore` and not acknowledged, oldest first. */
+  unacknowledged(receivedBefore: string, limit: number): Promise<UnackedItem[]>;
 }

@@ -33,7 +33,7 @@ describe('the PostgreSQL ledger', () => {
     const replicas = await Promise.all(Array.from({ length: 5 }, () => open('000.00.77.T99')));
     const other = await open('000.00.78.T99');
     const versions = await db.query((c) => c.query(`SELECT version FROM ${ledgerSchemaOf('000.00.77.T99')}.migrations`));
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
     await replicas[0]!.audit('sec', 'agency.add', { code: 'N' });
     expect((await replicas[4]!.auditLog(10)).map((a) => a.action)).toEqual(['agency.add']);
     expect(await other.auditLog(10)).toEqual([]);

@@ -177,6 +177,10 @@ export const Config = z.object({
     webhookRetries: z.number().int().min(0).max(20).default(5),
     webhookRetryMs: z.number().int().positive().default(2_000),
     expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
+    // Exchange statistics (issue 20): a document delivered and not acknowledged this long is overdue.
+    unacknowledgedAfter: SdkDuration.prefault('24h'),
+    /** How often the overdue list is checked (and the webhook told when it changed, or once a day). */
+    overdueCheckIntervalMs: z.number().int().positive().default(300_000),
   }).prefault({}),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));

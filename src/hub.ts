@@ -34,6 +34,8 @@ import { agencyDirectory } from './admin/agency-directory.js';
 import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
+import { exchangeReports } from './admin/exchange-report.js';
+import { startOverdueMonitor } from './admin/overdue-monitor.js';
 
 export interface RunningHub {
   id: string;
@@ -101,7 +103,8 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const stats = queueStats({ conn, amqpUrl: bus.value.brokerUrl, managementUrl: config.managementUrl, names: () => [...workingQueues, trustQueue(hub.id)], log: part('queues') });
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
-  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links });
+  const exchange = exchangeReports({ ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter });
+  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, overdue: exchange.overdue });
   const pipeline = opened.push(createPipeline({
     metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock, log: part('pipeline'), afterMailboxWrite: env.afterMailboxWrite,
@@ -110,9 +113,14 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
 
   const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
   const expiry = opened.push(startExpiryMonitor({
-    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
+    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: alertsWebhook(config.alerts),
   }), (e) => e.stop());
   await expiry.check();
+  const overdue = opened.push(startOverdueMonitor({
+    overdue: exchange.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
+    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts),
+  }), (o) => o.stop());
+  await overdue.check();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
     hubId: hub.id, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
@@ -131,7 +139,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
 
   const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({
-    config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
+    config, hub, ledger, registry, trust, pipeline, metrics, stats, exchange, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({ broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()) }),
@@ -157,7 +165,7 @@ function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date
   return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
 }
 
-function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
+function alertsWebhook(alerts: Config['alerts']): Webhook | undefined {
   return alerts.webhookUrl === undefined ? undefined
     : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
 }
@@ -166,7 +174,7 @@ function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
 function serverDeps(p: {
   config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
-  metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; links: ConsoleDeps['links'];
+  metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; exchange: ServerDeps['stats']['reports']; links: ConsoleDeps['links'];
   watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']['consumers']; journal: ServerDeps['journal'];
   replay: ServerDeps['deadLetters']['replay']; agencies: { keys: Map<string, string>; agencyKeys: Map<string, string> };
   changeTrust: ServerDeps['admin']['changeTrust']; rotateSealKey: ServerDeps['admin']['rotateSealKey']; activeSeal: () => string; ready: ServerDeps['ready'];
@@ -187,6 +195,7 @@ function serverDeps(p: {
     },
     metrics: p.metrics, queues: stats.own, allQueues: stats.all, journal, lanes,
     deadLetters: { ledger, clock, admins, agencyKeys, replay: p.replay },
+    stats: { admins, agencyKeys, reports: p.exchange, clock },
     console: (app) => adminConsole(app, {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),

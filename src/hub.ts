@@ -199,7 +199,7 @@ function serverDeps(p: {
     console: (app) => adminConsole(app, {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),
-      journal, lanes, sessions: config.http.console,
+      journal, lanes, sessions: config.http.console, reports: p.exchange,
     }),
     ready: p.ready,
   };

@@ -4,20 +4,16 @@
 // GET /api/admin/overdue, the documents waiting unacknowledged past alerts.unacknowledgedAfter.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import ExcelJS from 'exceljs';
 import { z } from 'zod';
 import type { AdminRole } from '../config.js';
 import type { ExchangeReports } from '../admin/exchange-report.js';
-import { addDays, dayOf, isRealDay } from '../stats/calendar.js';
-import { GROUPINGS, REPORT_COLUMNS, reportCsv, type Grouping, type StatsReport } from '../stats/report.js';
+import { XLSX_TYPE, workbookOf } from '../admin/stats-workbook.js';
+import { isRealDay, reportRange } from '../stats/calendar.js';
+import { GROUPINGS, MAX_REPORT_DAYS, reportCsv } from '../stats/report.js';
 import { adminCaller, type AdminTokens, type AgencyKeys } from './auth.js';
 import { ADMIN_ERRORS, Bytes, errorsOf } from './route-schema.js';
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
-/** The longest range one report covers: ten years (a year's report reads 365 rows per agency). */
-const MAX_DAYS = 3660;
-/** The range when none is given: the last 30 days, today included. */
-const DEFAULT_DAYS = 30;
 
 const Day = z.string().refine(isRealDay, 'a calendar day YYYY-MM-DD (Asia/Ho_Chi_Minh)');
 export const StatsQuery = z.object({
@@ -26,8 +22,8 @@ export const StatsQuery = z.object({
   groupBy: z.enum(GROUPINGS).default('agency'),
   format: z.enum(['json', 'csv', 'xlsx']).default('json'),
 }).refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'must not be before from', path: ['to'] })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) < MAX_DAYS * 86_400_000,
-    { message: `a report covers at most ${MAX_DAYS} days`, path: ['to'] });
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) < MAX_REPORT_DAYS * 86_400_000,
+    { message: `a report covers at most ${MAX_REPORT_DAYS} days`, path: ['to'] });
 
 const Seconds = z.number().nullable().describe('from delivery to acknowledgement, read from a histogram of 5 % steps; null without acknowledgements');
 const Counts = {
@@ -52,15 +48,7 @@ const OverdueBody = z.object({
   })),
 });
 
-const SHEET_NAMES: Record<Grouping, string> = { agency: 'Theo cơ quan', hub: 'Theo trục', day: 'Theo ngày', month: 'Theo tháng' };
-
 export interface StatsApiDeps { admins: AdminTokens; agencyKeys: AgencyKeys; reports: ExchangeReports; clock: () => Date }
-
-/** The range asked for, with its defaults: the last 30 days up to today (Asia/Ho_Chi_Minh). */
-export function statsRange(q: { from?: string | undefined; to?: string | undefined }, now: Date): { from: string; to: string } {
-  const to = q.to ?? (q.from === undefined ? dayOf(now) : addDays(q.from, DEFAULT_DAYS - 1));
-  return { from: q.from ?? addDays(to, -(DEFAULT_DAYS - 1)), to };
-}
 
 export async function statsApi(app: FastifyInstance, deps: StatsApiDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -71,7 +59,7 @@ export async function statsApi(app: FastifyInstance, deps: StatsApiDeps): Promis
     onRequest: reader,
     schema: {
       tags, summary: 'Documents exchanged per agency, hub, day or month (JSON, CSV or Excel)', querystring: StatsQuery,
-      produces: ['application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      produces: ['application/json', 'text/csv', XLSX_TYPE],
       response: {
         200: z.union([StatsBody, z.string().describe('format=csv: the rows as CSV, UTF-8 with a byte order mark'), Bytes.describe('format=xlsx: an Excel workbook')]),
         ...errorsOf(...ADMIN_ERRORS, 'SCHEMA_INVALID'),
@@ -79,36 +67,18 @@ export async function statsApi(app: FastifyInstance, deps: StatsApiDeps): Promis
     },
   }, async (request, reply) => {
     const { groupBy, format } = request.query;
-    const range = statsRange(request.query, deps.clock());
+    const range = reportRange(request.query, deps.clock());
     const report = await deps.reports.report({ ...range, groupBy });
     if (format === 'json') return report;
     const name = `ThongKeVanBan_${range.from}_${range.to}`;
     if (format === 'csv') {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}_${groupBy}.csv"`).send(reportCsv(report));
     }
-    // One sheet per grouping, the one asked for first.
-    const reports = [report, ...await Promise.all(GROUPINGS.filter((g) => g !== groupBy).map((g) => deps.reports.report({ ...range, groupBy: g })))];
-    return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', `attachment; filename="${name}.xlsx"`).send(await workbookOf(reports));
+    return reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${name}.xlsx"`).send(await workbookOf(deps.reports, report));
   });
 
   api.get('/api/admin/overdue', {
     onRequest: reader,
     schema: { tags, summary: 'Documents delivered and not acknowledged past alerts.unacknowledgedAfter, oldest first', response: { 200: OverdueBody, ...errorsOf(...ADMIN_ERRORS) } },
   }, async () => ({ items: await deps.reports.overdue() }));
-}
-
-/** An Excel workbook of the reports: one sheet each, Vietnamese headers, a totals row. */
-export async function workbookOf(reports: readonly StatsReport[]): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  book.creator = 'LGSP hub';
-  for (const r of reports) {
-    const sheet = book.addWorksheet(SHEET_NAMES[r.groupBy]);
-    sheet.columns = REPORT_COLUMNS.map((c) => ({ header: c.header, key: c.field, width: c.field === 'name' ? 40 : 16 }));
-    sheet.getRow(1).font = { bold: true };
-    for (const row of r.rows) sheet.addRow(row);
-    const totals = sheet.addRow({ ...r.totals, key: 'Tổng cộng' });
-    totals.font = { bold: true };
-  }
-  return Buffer.from(await book.xlsx.writeBuffer());
 }

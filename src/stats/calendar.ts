@@ -45,3 +45,10 @@ export function formatMoment(at: Date | string): string {
 export function formatDay(day: string): string {
   return `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
 }
+
+/** The range a report covers when none or half is given: 30 days, ending today or starting at `from`. */
+export function reportRange(q: { from?: string | undefined; to?: string | undefined }, now: Date): { from: string; to: string } {
+  const span = 30;
+  const to = q.to ?? (q.from === undefined ? dayOf(now) : addDays(q.from, span - 1));
+  return { from: q.from ?? addDays(to, -(span - 1)), to };
+}

@@ -26,6 +26,8 @@ export interface StatsCell extends ExchangeCounts {
 export const COUNT_FIELDS = ['sent', 'received', 'statusSent', 'statusReceived', 'legacy', 'refusedFirstHop', 'refusedLaterHop', 'acked', 'ackFailed'] as const;
 
 export const GROUPINGS = ['agency', 'hub', 'day', 'month'] as const;
+/** The longest range one report covers: ten years (a year's report reads 365 rolled-up rows per agency). */
+export const MAX_REPORT_DAYS = 3660;
 export type Grouping = (typeof GROUPINGS)[number];
 
 /** A row of the CONTRACT's shape. */

@@ -182,6 +182,16 @@ export const Config = z.object({
     /** How often the overdue list is checked (and the webhook told when it changed, or once a day). */
     overdueCheckIntervalMs: z.number().int().positive().default(300_000),
   }).prefault({}),
+  /**
+   * Retention (issue 20): the bytes of packages acknowledged longer ago than packagesAfterAck are
+   * removed (their metadata, trace and counts stay; `lgsp ledger export` archives them first), and
+   * dead letters older than deadLettersAfter are deleted. Checked at start and every checkIntervalMs.
+   */
+  retention: z.object({
+    packagesAfterAck: SdkDuration.prefault('365d'),
+    deadLettersAfter: SdkDuration.prefault('90d'),
+    checkIntervalMs: z.number().int().positive().default(3_600_000),
+  }).prefault({}),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

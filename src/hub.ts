@@ -36,6 +36,7 @@ import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import { exchangeReports } from './admin/exchange-report.js';
 import { startOverdueMonitor } from './admin/overdue-monitor.js';
+import { startRetention } from './admin/retention.js';
 
 export interface RunningHub {
   id: string;
@@ -121,6 +122,11 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts),
   }), (o) => o.stop());
   await overdue.check();
+  const retention = opened.push(startRetention({
+    ledger, clock, log: part('retention'), intervalMs: config.retention.checkIntervalMs,
+    packagesAfterAckMs: config.retention.packagesAfterAck, deadLettersAfterMs: config.retention.deadLettersAfter,
+  }), (r) => r.stop());
+  await retention.sweep();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
     hubId: hub.id, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,

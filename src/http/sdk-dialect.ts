@@ -396,5 +396,7 @@ async function downloadFor(ledger: Ledger, caller: SdkCaller, request: FastifyRe
   const docId = docIdOf(caller, request);
   if (!docId.ok) return docId;
   const bytes = await ledger.download(caller.agency, docId.value);
-  return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
+  if (bytes === null) return failed('NOT_FOUND', `no document ${docId.value} for agency ${caller.agency}`);
+  if (bytes === 'gone') return failed('GONE', `the package of document ${docId.value} was removed by retention (retention.packagesAfterAck)`);
+  return { ok: true, value: { docId: docId.value, bytes } };
 }

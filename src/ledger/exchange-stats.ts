@@ -12,9 +12,13 @@ import type { ExchangeMark, Ledger, UnackedItem } from './store.js';
 /** What a ledger lends: queries with `?` placeholders, and writes run in one transaction. */
 export interface SqlPort {
   all(sql: string, args: readonly unknown[]): Promise<unknown[]>;
+  /** One write; how many rows it changed. */
+  run(sql: string, args: readonly unknown[]): Promise<number>;
   batch(steps: readonly { sql: string; args: readonly unknown[] }[]): Promise<void>;
   /** The aggregate that joins text values with commas (group_concat, string_agg). */
   joinText(expr: string): string;
+  /** The length in bytes of a blob (length, octet_length). */
+  byteLength(expr: string): string;
 }
 
 /** The tables, the same in both SQL dialects (PostgreSQL appends them as one migration). */

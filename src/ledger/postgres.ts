@@ -10,9 +10,10 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, Ledger, RecipientState } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, mailboxEntryOf, packageOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
-import { STATS_SCHEMA, exchangeStats } from './exchange-stats.js';
+import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { retention } from './retention.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -90,6 +91,14 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
     (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
+  /** The port the statistics and retention share with the SQLite ledger (same SQL, `?` numbered here). */
+  const sql: SqlPort = {
+    all: (text, args) => rows(numbered(text), [...args]),
+    run: async (text, args) => (await pool.query(numbered(text), [...args])).rowCount ?? 0,
+    batch: (steps) => tx(async (c) => { for (const s of steps) await c.query(numbered(s.sql), [...s.args]); }),
+    joinText: (expr) => `string_agg(${expr}, ',')`,
+    byteLength: (expr) => `octet_length(${expr})`,
+  };
   /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
   const filters = (parts: [string, unknown][]) => {
     const args: unknown[] = [];
@@ -153,7 +162,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       countOf(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])),
     download: async (agency, docId) => {
       const row = await one('SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
-      return row === undefined ? null : bytesOf(row, 'bytes');
+      return row === undefined ? null : packageOf(row);
     },
     ack: (agency, docId, result, reason) => tx(async (c): Promise<AckOutcome | null> => {
       // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
@@ -256,11 +265,9 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     close: () => pool.end(),
 
     // ---- Exchange statistics (issue 20) ----
-    ...exchangeStats({
-      all: (sql, args) => rows(numbered(sql), [...args]),
-      batch: (steps) => tx(async (c) => { for (const s of steps) await c.query(numbered(s.sql), [...s.args]); }),
-      joinText: (expr) => `string_agg(${expr}, ',')`,
-    }, now),
+    ...exchangeStats(sql, now),
+    // ---- Retention (issue 20) ----
+    ...retention(sql),
   });
 }
 

@@ -10,9 +10,10 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, mailboxEntryOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
+  hubCertOf, mailboxEntryOf, packageOf, rankOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf,
 } from './rows.js';
-import { STATS_SCHEMA, exchangeStats } from './exchange-stats.js';
+import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { retention } from './retention.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -158,6 +159,15 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
   });
 
+  /** The port the statistics and retention share with the PostgreSQL ledger (same SQL). */
+  const sql: SqlPort = {
+    all: async (text, args) => statement(text).all(...args),
+    run: (text, args) => write(() => statement(text).run(...args).changes),
+    batch: (steps) => write(() => { for (const s of steps) statement(s.sql).run(...s.args); }),
+    joinText: (expr) => `group_concat(${expr}, ',')`,
+    byteLength: (expr) => `length(${expr})`,
+  };
+
   const appendOne = (docId: string, hop: HopRecord) =>
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
   const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
@@ -208,7 +218,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     countReceived: async (agency, kind) => countOf(q.countReceived.get(agency, kind ?? null, kind ?? null)),
     download: async (agency, docId) => {
       const row = q.bytes.get(agency, docId);
-      return row === undefined ? null : bytesOf(row, 'bytes');
+      return row === undefined ? null : packageOf(row);
     },
     ack: (agency, docId, result: AckResult, reason) => write((): AckOutcome | null => {
       // The conditional UPDATE alone decides who is first (only a row not yet acknowledged
@@ -304,10 +314,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     },
 
     // ---- Exchange statistics (issue 20) ----
-    ...exchangeStats({
-      all: async (sql, args) => statement(sql).all(...args),
-      batch: (steps) => write(() => { for (const s of steps) statement(s.sql).run(...s.args); }),
-      joinText: (expr) => `group_concat(${expr}, ',')`,
-    }, now),
+    ...exchangeStats(sql, now),
+    // ---- Retention (issue 20) ----
+    ...retention(sql),
   };
 }

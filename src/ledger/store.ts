@@ -130,6 +130,9 @@ export interface ExchangeMark {
   code: string;
 }
 
+/** An acknowledged package as the archive export writes it. */
+export interface ArchivedPackage { docId: string; agency: string; sender: string; subject?: string; receivedAt: string; ackedAt: string; bytes: Buffer }
+
 /** A document in a mailbox, not acknowledged. */
 export interface UnackedItem { docId: string; agency: string; sender: string; subject?: string; receivedAt: string }
 
@@ -153,7 +156,8 @@ export interface Ledger {
   received(agency: string, kind: PackageKind | undefined, limit: number): Promise<ReceivedItem[]>;
   /** How many packages wait in an agency's mailbox (not yet acknowledged). */
   countReceived(agency: string, kind: PackageKind | undefined): Promise<number>;
-  download(agency: string, docId: string): Promise<Buffer | null>;
+  /** 'gone': retention removed the package's bytes (its row, trace and counts stay). */
+  download(agency: string, docId: string): Promise<Buffer | 'gone' | null>;
   /** null: no such document in the agency's mailbox. */
   ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<AckOutcome | null>;
   isRecipient(agency: string, docId: string): Promise<boolean>;
@@ -214,4 +218,12 @@ export interface Ledger {
   refusalsByCode(from: string, to: string): Promise<{ hop: 'first' | 'later'; code: string; count: number }[]>;
   /** Documents delivered before `receivedBefore` and not acknowledged, oldest first. */
   unacknowledged(receivedBefore: string, limit: number): Promise<UnackedItem[]>;
+
+  // ---- Retention (issue 20): package bytes and dead letters do not stay forever ----
+  /** Packages acknowledged before `ackedBefore` whose bytes are still held, by doc id then agency, after `after`. */
+  archivePackages(ackedBefore: string, after: { docId: string; agency: string } | null, limit: number): Promise<ArchivedPackage[]>;
+  /** Removes the bytes of packages acknowledged before `ackedBefore` (an empty package marks them gone); how many. */
+  removePackageBytes(ackedBefore: string): Promise<number>;
+  /** Removes dead letters that died before `deadBefore`; how many. */
+  removeDeadLetters(deadBefore: string): Promise<number>;
 }

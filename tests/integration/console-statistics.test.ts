@@ -58,10 +58,14 @@ describe.skipIf(!hasChromium)('the statistics in the console', () => {
     await page.click('button[type=submit]');
     await page.waitForURL(`${province}/admin`);
 
-    // The dashboard's 7-day chart: three series of seven points, yesterday's received at 3.
+    // The dashboard's 7-day chart: three series of seven points, the day of the deliveries (one or
+    // two days back in Ho Chi Minh City, by the time of day) at 3.
+    const hcmDay = (t: number) => Date.parse(new Date(t + 7 * 3_600_000).toISOString().slice(0, 10));
+    const back = Math.round((hcmDay(Date.now() + shift) - hcmDay(Date.now())) / 86_400_000);
     const week = page.locator('[data-testid=week-chart]');
     expect(await week.locator('circle').count()).toBe(21);
-    expect(await week.locator('g[data-series="Văn bản nhận"] circle').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-value'))))).toEqual([0, 0, 0, 0, 0, 3, 0]);
+    expect(await week.locator('g[data-series="Văn bản nhận"] circle').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-value')))))
+      .toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => (i === 6 - back ? 3 : 0)));
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard-week.png'), fullPage: true });
 
     await page.click('nav a[href="/admin/stats"]');

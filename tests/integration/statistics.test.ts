@@ -2,14 +2,21 @@
 // statuses, refusals at hop 1 and hop 2 and acknowledgements; the same after every hub restarts;
 // the CSV and the Excel workbook hold the same numbers; a document left unacknowledged past the
 // (shortened) threshold is listed, counted in the gauge and sent to the webhook once.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, revokedAtDistrict, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { lgspAsync } from '../helpers/tools.js';
 
 let n: TestNetwork;
 let shift = 0;
+/** The three documents sent to the department: the first two acknowledged, the third not. */
+const sent: Buffer[] = [];
+const ids: string[] = [];
 const alerts: { items: { agency: string; docId: string; subject?: string; waitingSeconds: number }[] }[] = [];
 let webhook: http.Server;
 const agents = () => ({ commune: n.agent('000.07.05.'), school: n.agent('001.07.05.'), department: n.agent('000.00.12.') });
@@ -29,6 +36,7 @@ beforeAll(async () => {
     clock: () => new Date(Date.now() + shift),
     configFor: revokedAtDistrict('001.07.05.', (_hubId, config) => ({
       ...config, alerts: { ...config.alerts, webhookUrl: url, unacknowledgedAfter: 24 * 3_600_000, overdueCheckIntervalMs: 100 },
+      retention: { ...config.retention, checkIntervalMs: 100 },
     })),
   });
 }, 60_000);
@@ -48,8 +56,7 @@ describe('exchange statistics', () => {
   it('counts documents, statuses, refusals at hop 1 and 2 and acknowledgements from the ledger, the same after every hub restarts', async () => {
     const { commune, school, department } = agents();
     const doc = (subject: string) => n.document(commune, [department], subject);
-    const sent = [doc('Thống kê một'), doc('Thống kê hai'), doc('Chưa ai đọc')];
-    const ids: string[] = [];
+    sent.push(doc('Thống kê một'), doc('Thống kê hai'), doc('Chưa ai đọc'));
     for (const bytes of sent) ids.push((await commune.submit(bytes)).json.docId);
     // Refused at hop 1 (altered after signing) and at hop 2 (the school's certificate is revoked at the district).
     expect((await commune.submit(Buffer.from(doc('Bị sửa').toString().replace('Bị sửa', 'Đã sửa')))).status).toBe(422);
@@ -137,5 +144,39 @@ describe('exchange statistics', () => {
     expect(rowOf(report, department.agency.code)).toMatchObject({ received: 3, acked: 1, ackFailed: 1, overdue: 1 });
     await new Promise((r) => setTimeout(r, 600)); // several checks later: the same list is not sent again
     expect(alerts).toHaveLength(1);
+  });
+
+  it('archives acknowledged packages with their digests, then retention removes their bytes: 410 GONE, counts kept', async () => {
+    const { department } = agents();
+    const province = n.hubs[0]!.id;
+    const configFile = path.join(n.net.dir, 'lgsp.config.json');
+    fs.writeFileSync(configFile, JSON.stringify(n.net.config));
+    const out = path.join(n.net.dir, 'archive');
+    const tomorrow = new Date(Date.parse(`${today()}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const exported = await lgspAsync({}, 'ledger', 'export', '--config', configFile, '--hub', province, '--before', tomorrow, '--out', out, '--json');
+    expect(exported.stderr).toBe('');
+    expect(JSON.parse(exported.stdout)).toEqual({ ok: true, hub: province, out, documents: 2 });
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.documents.map((d: { docId: string }) => d.docId).sort()).toEqual([ids[0], ids[1]].sort());
+    for (const d of manifest.documents) {
+      const original = sent[ids.indexOf(d.docId)]!;
+      const file = fs.readFileSync(path.join(out, d.file));
+      expect(d.sha256).toBe(createHash('sha256').update(original).digest('hex'));
+      expect(createHash('sha256').update(file).digest('hex')).toBe(d.sha256);
+      expect(d.recipients).toEqual([expect.objectContaining({ agency: department.agency.code })]);
+    }
+    const before = await stats(0, `from=${new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10)}&to=${today()}&groupBy=agency`);
+
+    shift = 367 * 86_400_000; // a year after the acknowledgements: retention (checked every 100 ms) removes their bytes
+    const gone = await eventually(async () => {
+      const r = await department.request('GET', `/api/v1/edocs/${ids[0]}`);
+      return r.status === 410 ? r : undefined;
+    }, 'the acknowledged package gone');
+    expect(gone.json.error.code).toBe('GONE');
+    expect((await department.request('GET', `/api/v1/edocs/${ids[1]}`)).status).toBe(410);
+    expect((await department.request('GET', `/api/v1/edocs/${ids[2]}`)).status).toBe(200); // never acknowledged: kept
+    expect((await department.request('GET', `/api/v1/edocs/${ids[0]}/trace`)).status).toBe(200);
+    const after = await stats(0, `from=${before.from}&to=${before.to}&groupBy=agency`);
+    expect(after.rows.map((r: { overdue: number }) => ({ ...r, overdue: 0 }))).toEqual(before.rows.map((r: { overdue: number }) => ({ ...r, overdue: 0 })));
   });
 });

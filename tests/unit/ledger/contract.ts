@@ -111,7 +111,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.deliver(delivery, [hop('H2', 3)])).toBe('stored');
       expect(await ledger.deliver({ ...delivery, receivedAt: iso(4) }, [hop('H2', 4)])).toBe('duplicate');
       expect(await ledger.deliver({ ...delivery, agency: 'C' }, [])).toBe('stored');
-      expect(Buffer.compare((await ledger.download('B', docId(1)))!, bytes)).toBe(0);
+      expect(Buffer.compare((await ledger.download('B', docId(1))) as Buffer, bytes)).toBe(0);
       expect(await ledger.download('D', docId(1))).toBeNull();
       expect(await ledger.received('B', undefined, 10)).toEqual([{ docId: docId(1), kind: 'edoc', from: 'A', subject: 'S', receivedAt: iso(3) }]);
       expect(await ledger.received('B', 'status', 10)).toEqual([]);
@@ -301,6 +301,36 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       // Not acknowledged: the day-old document of B; C's from an hour ago only with a threshold under an hour.
       expect((await ledger.unacknowledged(new Date(Date.now() - 2 * 3_600_000).toISOString(), 10)).map((u) => [u.agency, u.docId])).toEqual([['B', docId(1)]]);
       expect((await ledger.unacknowledged(new Date().toISOString(), 10)).map((u) => [u.agency, u.docId])).toEqual([['B', docId(1)], ['C', docId(7)]]);
+    });
+
+    // ---- Retention (issue 20) ----
+    it('archives and then removes the bytes of packages acknowledged long ago, keeping their rows; deletes old dead letters', async () => {
+      const { ledger } = await fresh();
+      const bytes = (n: number) => Buffer.from(`<edXML n="${n}"/>`);
+      for (const [n, agency] of [[1, 'B'], [1, 'C'], [2, 'B']] as const) {
+        await ledger.deliver({ docId: docId(n), agency, kind: 'edoc', sender: 'A', originHub: 'H1', bytes: bytes(n), receivedAt: iso(n), subject: `S${n}` }, []);
+      }
+      await ledger.ack('B', docId(1), 'done', undefined);
+      await ledger.ack('C', docId(1), 'fail', 'x');
+      const future = new Date(Date.now() + 60_000).toISOString();
+      const archived = await ledger.archivePackages(future, null, 10);
+      expect(archived.map((p) => [p.docId, p.agency, p.subject, p.bytes.toString()])).toEqual([[docId(1), 'B', 'S1', bytes(1).toString()], [docId(1), 'C', 'S1', bytes(1).toString()]]);
+      expect((await ledger.archivePackages(future, archived[0]!, 10)).map((p) => p.agency)).toEqual(['C']);
+      expect(await ledger.archivePackages(iso(0), null, 10)).toEqual([]);
+      expect(await ledger.removePackageBytes(iso(0))).toBe(0);
+      expect(await ledger.removePackageBytes(future)).toBe(2);
+      expect(await ledger.removePackageBytes(future)).toBe(0);
+      expect(await ledger.download('B', docId(1))).toBe('gone');
+      expect((await ledger.download('B', docId(2)) as Buffer).toString()).toBe(bytes(2).toString());
+      expect(await ledger.download('D', docId(1))).toBeNull();
+      expect(await ledger.archivePackages(future, null, 10)).toEqual([]);
+      expect((await ledger.mailboxEntries(docId(1))).map((m) => m.ackResult)).toEqual(['done', 'fail']);
+
+      const dead = (n: number, at: string) => ledger.addDeadLetter({ docId: docId(n), kind: 'edoc', sender: 'A', reasonCode: 'X', reason: 'x', deadAt: at, headers: {}, body: Buffer.from('b'), messageKey: `k${n}` });
+      await dead(1, iso(1));
+      await dead(2, iso(100));
+      expect(await ledger.removeDeadLetters(iso(50))).toBe(1);
+      expect((await ledger.deadLetters({ limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(2)]);
     });
   });
 }

@@ -3,7 +3,10 @@
 // mailbox deliveries and acknowledgements, exchange marks), never from process counters, so a
 // restart or a replica changes nothing. Each whole day is rolled up once into stats_daily (one
 // row per agency and day) so that a year's report reads 365 rows per agency, not every document;
-// the days not rolled up yet (today) are counted from the tables when asked.
+// the days not rolled up yet (today) are counted from the tables when asked. Each month is summed
+// again from its days into stats_monthly, so that a year is 12 rows per agency: a report reads
+// whole months there, the days at either end of its range in stats_daily; a report by day reads
+// stats_day_totals, each day's sum over its agencies (one row a day, under agency '*').
 import { z } from 'zod';
 import { addDays, dayOf, dayStart, daysFrom } from '../stats/calendar.js';
 import { COUNT_FIELDS, addCell, addEncodedBuckets, bucketOf, emptyCell, encodeBuckets, type StatsCell } from '../stats/report.js';
@@ -30,10 +33,18 @@ CREATE TABLE IF NOT EXISTS stats_daily (
   day TEXT NOT NULL, agency TEXT NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL, status_sent INTEGER NOT NULL,
   status_received INTEGER NOT NULL, legacy INTEGER NOT NULL, refused_first INTEGER NOT NULL, refused_later INTEGER NOT NULL,
   acked INTEGER NOT NULL, ack_failed INTEGER NOT NULL, ack_buckets TEXT NOT NULL, PRIMARY KEY (day, agency));
+CREATE TABLE IF NOT EXISTS stats_monthly (
+  month TEXT NOT NULL, agency TEXT NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL, status_sent INTEGER NOT NULL,
+  status_received INTEGER NOT NULL, legacy INTEGER NOT NULL, refused_first INTEGER NOT NULL, refused_later INTEGER NOT NULL,
+  acked INTEGER NOT NULL, ack_failed INTEGER NOT NULL, ack_buckets TEXT NOT NULL, PRIMARY KEY (month, agency));
+CREATE TABLE IF NOT EXISTS stats_day_totals (
+  day TEXT NOT NULL, agency TEXT NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL, status_sent INTEGER NOT NULL,
+  status_received INTEGER NOT NULL, legacy INTEGER NOT NULL, refused_first INTEGER NOT NULL, refused_later INTEGER NOT NULL,
+  acked INTEGER NOT NULL, ack_failed INTEGER NOT NULL, ack_buckets TEXT NOT NULL, PRIMARY KEY (day, agency));
 CREATE TABLE IF NOT EXISTS stats_days (day TEXT PRIMARY KEY, rolled_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_submitted ON documents (submitted_at);
 CREATE INDEX IF NOT EXISTS mailbox_received ON mailbox (received_at);
-CREATE INDEX IF NOT EXISTS mailbox_acked ON mailbox (acked_at);
+CREATE INDEX IF NOT EXISTS mailbox_acked ON mailbox (acked_at, received_at);
 `;
 
 /** A day is rolled up once it ended this long ago: a write stamped before midnight has landed by then. */
@@ -56,6 +67,7 @@ const Unacked = z.object({ doc_id: z.string(), agency: z.string(), sender: z.str
 const Earliest = z.object({ at: z.string().nullable() });
 const DayRow = z.object({ day: z.string() });
 
+type RolledTable = 'stats_daily' | 'stats_monthly' | 'stats_day_totals';
 type StatsMethods = Pick<Ledger, 'recordExchangeMark' | 'rollUpStats' | 'exchangeStats' | 'refusalsByCode' | 'unacknowledged'>;
 
 export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
@@ -99,19 +111,32 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
   const rolledDays = async (from: string, to: string) =>
     new Set((await db.all('SELECT day FROM stats_days WHERE day >= ? AND day <= ?', [from, to])).map((r) => DayRow.parse(r).day));
 
-  const rollUpDay = async (day: string) => {
-    const cells = await countDay(day);
+  /** Replaces a period's rows (a day or a month) with `cells`, one per agency. */
+  const replaceRows = (table: RolledTable, period: string, cells: Iterable<StatsCell>) => {
+    const column = table === 'stats_monthly' ? 'month' : 'day';
     const columns = Object.values(COLUMNS);
-    await db.batch([
-      { sql: 'DELETE FROM stats_daily WHERE day = ?', args: [day] },
-      ...[...cells.values()].map((c) => ({
-        sql: `INSERT INTO stats_daily (day, agency, ${columns.join(', ')}, ack_buckets) VALUES (?, ?, ${columns.map(() => '?').join(', ')}, ?)
-          ON CONFLICT (day, agency) DO UPDATE SET ${[...columns, 'ack_buckets'].map((col) => `${col} = excluded.${col}`).join(', ')}`,
-        args: [day, c.key, ...COUNT_FIELDS.map((f) => c[f]), encodeBuckets(c.ackBuckets)],
+    return [
+      { sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [period] },
+      ...[...cells].map((c) => ({
+        sql: `INSERT INTO ${table} (${column}, agency, ${columns.join(', ')}, ack_buckets) VALUES (?, ?, ${columns.map(() => '?').join(', ')}, ?)
+          ON CONFLICT (${column}, agency) DO UPDATE SET ${[...columns, 'ack_buckets'].map((col) => `${col} = excluded.${col}`).join(', ')}`,
+        args: [period, c.key, ...COUNT_FIELDS.map((f) => c[f]), encodeBuckets(c.ackBuckets)],
       })),
+    ];
+  };
+  const rollUpDay = async (day: string) => {
+    const cells = [...(await countDay(day)).values()];
+    const total = emptyCell('*');
+    for (const c of cells) addCell(total, c);
+    await db.batch([
+      ...replaceRows('stats_daily', day, cells),
+      ...replaceRows('stats_day_totals', day, cells.length === 0 ? [] : [total]),
       { sql: 'INSERT INTO stats_days (day, rolled_at) VALUES (?, ?) ON CONFLICT (day) DO NOTHING', args: [day, now().toISOString()] },
     ]);
   };
+  /** A month's row per agency: the sum of its days rolled up so far. */
+  const rollUpMonth = async (month: string) =>
+    db.batch(replaceRows('stats_monthly', month, await readRolled('stats_daily', 'agency', [[`${month}-01`, `${month}-31`]])));
 
   const rollUpStats = async (at: Date) => {
     const first = await firstDay();
@@ -120,10 +145,26 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
     const done = await rolledDays(first, last);
     const due = daysFrom(first, last).filter((d) => !done.has(d));
     for (const day of due) await rollUpDay(day);
+    for (const month of new Set(due.map((d) => d.slice(0, 7)))) await rollUpMonth(month);
     return due.length;
   };
 
-  const keyOf = { agency: 'agency', day: 'day', month: 'substr(day, 1, 7)' } as const;
+  /** Rolled-up rows over day (or month) ranges, summed per key. */
+  async function readRolled(table: RolledTable, key: string, ranges: readonly [string, string][]): Promise<StatsCell[]> {
+    if (ranges.length === 0) return [];
+    const column = table === 'stats_monthly' ? 'month' : 'day';
+    const rows = await db.all(`SELECT ${key} AS key, ${Object.values(COLUMNS).map((c) => `sum(${c}) AS ${c}`).join(', ')}, ${db.joinText('ack_buckets')} AS ack_buckets
+      FROM ${table} WHERE ${ranges.map(() => `(${column} >= ? AND ${column} <= ?)`).join(' OR ')} GROUP BY ${key}`, ranges.flat());
+    return rows.map((r) => {
+      const row = Rolled.parse(r);
+      const c = emptyCell(row.key);
+      for (const f of COUNT_FIELDS) c[f] = Number(row[COLUMNS[f]] ?? 0);
+      addEncodedBuckets(c.ackBuckets, row.ack_buckets ?? '');
+      return c;
+    });
+  }
+
+  const dailyKey = { agency: 'agency', month: 'substr(day, 1, 7)' } as const;
   return {
     recordExchangeMark: (m: ExchangeMark) => db.batch([{
       sql: 'INSERT INTO exchange_marks (mark_key, at, agency, mark, code) VALUES (?, ?, ?, ?, ?) ON CONFLICT (mark_key) DO NOTHING',
@@ -132,25 +173,24 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
     rollUpStats,
     exchangeStats: async ({ from, to, by }) => {
       await rollUpStats(now());
-      const rows = await db.all(`SELECT ${keyOf[by]} AS key, ${Object.values(COLUMNS).map((c) => `sum(${c}) AS ${c}`).join(', ')},
-          ${db.joinText('ack_buckets')} AS ack_buckets
-        FROM stats_daily WHERE day >= ? AND day <= ? GROUP BY ${keyOf[by]}`, [from, to]);
+      // Whole months inside the range from stats_monthly (not for a report by day); the rest by day.
+      const months = by === 'day' ? [] : monthsWithin(from, to);
+      const [firstMonth, lastMonth] = [months[0], months.at(-1)];
+      const dayRanges: [string, string][] = firstMonth === undefined || lastMonth === undefined ? [[from, to]] : [
+        [from, addDays(`${firstMonth}-01`, -1)], [`${nextMonth(lastMonth)}-01`, to],
+      ];
       const cells = new Map<string, StatsCell>();
-      for (const r of rows) {
-        const row = Rolled.parse(r);
-        const c = emptyCell(row.key);
-        for (const f of COUNT_FIELDS) c[f] = Number(row[COLUMNS[f]] ?? 0);
-        addEncodedBuckets(c.ackBuckets, row.ack_buckets ?? '');
-        cells.set(c.key, c);
+      const add = (c: StatsCell) => addCell(cells.get(c.key) ?? cells.set(c.key, emptyCell(c.key)).get(c.key)!, c);
+      if (firstMonth !== undefined && lastMonth !== undefined) {
+        for (const c of await readRolled('stats_monthly', by === 'agency' ? 'agency' : 'month', [[firstMonth, lastMonth]])) add(c);
       }
+      const edges = dayRanges.filter(([a, b]) => a <= b);
+      for (const c of await (by === 'day' ? readRolled('stats_day_totals', 'day', edges) : readRolled('stats_daily', dailyKey[by], edges))) add(c);
       // The days in range not rolled up yet (today, and yesterday within the grace): counted now.
       const today = dayOf(now());
       const done = await rolledDays(from, to);
       for (const day of daysFrom(from, to < today ? to : today).filter((d) => !done.has(d) && d >= addDays(today, -1))) {
-        for (const c of (await countDay(day)).values()) {
-          const key = by === 'agency' ? c.key : by === 'day' ? day : day.slice(0, 7);
-          addCell(cells.get(key) ?? cells.set(key, emptyCell(key)).get(key)!, c);
-        }
+        for (const c of (await countDay(day)).values()) add({ ...c, key: by === 'agency' ? c.key : by === 'day' ? day : day.slice(0, 7) });
       }
       return [...cells.values()];
     },
@@ -167,4 +207,17 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
         return { docId: row.doc_id, agency: row.agency, sender: row.sender, receivedAt: row.received_at, ...(row.subject === null ? {} : { subject: row.subject }) };
       }),
   };
+}
+
+/** The month after a YYYY-MM. */
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
+
+/** The months (YYYY-MM) whose every day lies within [from, to]. */
+function monthsWithin(from: string, to: string): string[] {
+  const months: string[] = [];
+  for (let m = from.slice(8) === '01' ? from.slice(0, 7) : nextMonth(from.slice(0, 7)); addDays(`${nextMonth(m)}-01`, -1) <= to; m = nextMonth(m)) months.push(m);
+  return months;
 }

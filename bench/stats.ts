@@ -72,13 +72,13 @@ async function main(): Promise<void> {
     const rolled = await ledger.rollUpStats(NOW);
     console.log(`rolled up ${rolled} days once (a hub does this a day at a time) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const registry = buildRegistry({
-      hubs: [{ id: '000.00.00.H41', parentId: null }, ...Array.from({ length: 5 }, (_, i) => ({ id: `000.0${i}.00.H41`, parentId: '000.00.00.H41' })).slice(1)],
+      hubs: [{ id: '000.00.00.H41', parentId: null }],
       agencies: Array.from({ length: AGENCIES }, (_, i) => ({ code: agencyCode(i), name: `Cơ quan ${i}` })),
     });
-    const reports = exchangeReports({ ledger, registry, hubId: '000.00.00.H41', clock: () => NOW, overdueAfterMs: 86_400_000 });
+    const reports = exchangeReports({ ledger, registry, hubId: '000.00.00.H41', clock: () => NOW, overdueAfterMs: 86_400_000, ledgerOf: async () => null });
     const range = { from: FIRST_DAY, to: addDays(FIRST_DAY, DAYS - 1) };
     let failed = false;
-    for (const groupBy of ['agency', 'hub', 'day', 'month'] as Grouping[]) {
+    for (const groupBy of ['agency', 'day', 'month'] as Grouping[]) {
       const times: number[] = [];
       let rows = 0;
       for (let i = 0; i < RUNS; i++) {

@@ -11,7 +11,7 @@ import { resourceStack, type ResourceStack } from './resource-stack.js';
 import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
-import { openLedger } from './ledger/open.js';
+import { openLedger, subtreeLedgers } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
 import { deadLetterer, hopHandler, hubOutlet } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
@@ -104,7 +104,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const stats = queueStats({ conn, amqpUrl: bus.value.brokerUrl, managementUrl: config.managementUrl, names: () => [...workingQueues, trustQueue(hub.id)], log: part('queues') });
   const links = () => neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() }));
   const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
-  const exchange = exchangeReports({ ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter });
+  // The network statistics read the ledgers of the hubs below (docs/statistics.md).
+  const below = opened.push(subtreeLedgers(config, clock, part('ledger')), (l) => l.close());
+  const exchange = exchangeReports({ ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter, ledgerOf: below.ledgerOf });
   const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, overdue: exchange.overdue });
   const pipeline = opened.push(createPipeline({
     metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,

@@ -71,7 +71,7 @@ export function statsPages(app: FastifyInstance, { view, who, t }: ConsoleFrame,
     const sort = q.sort !== undefined && SORTABLE.has(q.sort) ? q.sort as keyof StatsRow : 'key';
     const desc = q.dir === 'desc';
     const [report, overdue, chart] = await Promise.all([
-      deps.reports.report({ from, to, groupBy: 'agency' }), deps.reports.overdue(), perDayChart(deps.reports, lang, from, to, 'documentsPerDay', 'stats-chart'),
+      deps.reports.report({ from, to, groupBy: 'agency' }), deps.reports.overdueBelow(), perDayChart(deps.reports, lang, from, to, 'documentsPerDay', 'stats-chart'),
     ]);
     const value = (r: StatsRow) => r[sort] ?? (sort === 'name' ? r.key : -1);
     const rows = [...report.rows].sort((a, b) => {

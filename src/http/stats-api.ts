@@ -39,8 +39,14 @@ const StatsBody = z.object({
     ...Counts, legacy: z.number().int().describe('accepted unsigned or with a legacy algorithm, as policy allowed'),
     refusedFirstHop: z.number().int(), refusedLaterHop: z.number().int(),
     refusedByCode: z.array(z.object({ hop: z.enum(['first', 'later']), code: z.string(), count: z.number().int() })),
+    hubs: z.array(z.string()).describe('the hubs whose ledgers were read: this one and those below it'),
+    unreadHubs: z.array(z.string()).describe('hubs below whose ledgers could not be read: their agencies are missing'),
+    levels: z.array(z.object({
+      level: z.number().int().describe('0: the top hub'), hubs: z.array(z.string()), sent: z.number().int(), received: z.number().int(),
+      statusSent: z.number().int(), statusReceived: z.number().int(), refused: z.number().int(), acked: z.number().int(), ackFailed: z.number().int(),
+    })),
   }),
-}).describe('Counts per agency, hub, day or month over Asia/Ho_Chi_Minh days (docs/statistics.md)');
+}).describe('Counts per agency, hub, day or month over Asia/Ho_Chi_Minh days, for this hub and every hub below it (docs/statistics.md)');
 const OverdueBody = z.object({
   items: z.array(z.object({
     agency: z.string(), agencyName: z.string().optional(), docId: z.string(), sender: z.string(), subject: z.string().optional(),
@@ -79,6 +85,6 @@ export async function statsApi(app: FastifyInstance, deps: StatsApiDeps): Promis
 
   api.get('/api/admin/overdue', {
     onRequest: reader,
-    schema: { tags, summary: 'Documents delivered and not acknowledged past alerts.unacknowledgedAfter, oldest first', response: { 200: OverdueBody, ...errorsOf(...ADMIN_ERRORS) } },
-  }, async () => ({ items: await deps.reports.overdue() }));
+    schema: { tags, summary: 'Documents delivered and not acknowledged past alerts.unacknowledgedAfter, at this hub and those below it, oldest first', response: { 200: OverdueBody, ...errorsOf(...ADMIN_ERRORS) } },
+  }, async () => ({ items: await deps.reports.overdueBelow() }));
 }

@@ -81,12 +81,31 @@ describe('exchange statistics', () => {
       { hop: 'first', code: 'SIGNATURE_INVALID', count: 1 }, { hop: 'later', code: 'CERT_REVOKED', count: 1 },
     ]));
     const atProvince = await stats(0, `${range}&groupBy=agency`);
+    expect(rowOf(atProvince, commune.agency.code)).toEqual(rowOf(atCommune, commune.agency.code));
     const dept = rowOf(atProvince, department.agency.code);
     expect(dept).toMatchObject({ received: 3, statusSent: 1, acked: 1, ackFailed: 1, overdue: 0 });
     expect(dept.medianAckSeconds).toBeGreaterThan(0);
     expect(dept.p90AckSeconds).toBeGreaterThanOrEqual(dept.medianAckSeconds);
     expect((await stats(0, `${range}&groupBy=day`)).rows).toEqual([expect.objectContaining({ key: today(), received: 3, acked: 1 })]);
-    expect((await stats(0, `${range}&groupBy=hub`)).rows).toEqual([expect.objectContaining({ key: n.hubs[0]!.id, received: 3, statusSent: 1 })]);
+
+    // Network-wide: the top hub reads every hub's ledger, the district its own and the commune's.
+    const counts = ({ sent, received, statusSent, statusReceived, refused, acked, ackFailed }: Record<string, number>) =>
+      ({ sent, received, statusSent, statusReceived, refused, acked, ackFailed });
+    const byHub = await stats(0, `${range}&groupBy=hub`);
+    const [province, district, communeHub] = n.hubs.map((h) => h.id);
+    expect(byHub.rows.map((r: { key: string }) => r.key)).toEqual([province, district, communeHub].sort());
+    expect(counts(rowOf(byHub, province!))).toMatchObject({ received: 3, statusSent: 1, acked: 1, ackFailed: 1 });
+    expect(counts(rowOf(byHub, communeHub!))).toEqual(counts((await stats(2, range)).totals));
+    expect(counts(byHub.totals)).toEqual(counts(byHub.rows.reduce((sum: Record<string, number>, r: Record<string, number>) => {
+      for (const k of Object.keys(counts(r))) sum[k] = (sum[k] ?? 0) + r[k]!;
+      return sum;
+    }, {})));
+    expect(counts(byHub.totals)).toEqual(counts((await stats(0, `${range}&groupBy=agency`)).totals));
+    expect(byHub.totals).toMatchObject({ hubs: [province, district, communeHub].sort(), unreadHubs: [] });
+    expect(byHub.totals.levels.map((l: { level: number; hubs: string[] }) => [l.level, l.hubs])).toEqual([[0, [province]], [1, [district]], [2, [communeHub]]]);
+    const atDistrict = await stats(1, `${range}&groupBy=hub`);
+    expect(atDistrict.rows.map((r: { key: string }) => r.key)).toEqual([district, communeHub].sort());
+    expect(counts(rowOf(atDistrict, communeHub!))).toEqual(counts(rowOf(byHub, communeHub!)));
 
     const before = [await stats(0, range), await stats(1, range), await stats(2, range)];
     await n.restart();

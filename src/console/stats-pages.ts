@@ -24,10 +24,10 @@ function rangeOf(request: FastifyRequest, now: Date): { from: string; to: string
   const q = request.query as Record<string, string | undefined>;
   const from = q.from || undefined;
   const to = q.to || undefined;
+  const refused = { ...reportRange({}, now), refused: true };
+  if (![from, to].every((d) => d === undefined || isRealDay(d))) return refused;
   const range = reportRange({ from, to }, now);
-  const valid = [from, to].every((d) => d === undefined || isRealDay(d)) && range.from <= range.to
-    && daysFrom(range.from, range.to).length <= MAX_REPORT_DAYS;
-  return valid ? { ...range, refused: false } : { ...reportRange({}, now), refused: true };
+  return range.from <= range.to && daysFrom(range.from, range.to).length <= MAX_REPORT_DAYS ? { ...range, refused: false } : refused;
 }
 
 /** Documents per day (sent, received, refused) over the range, every day drawn (none: zero). */

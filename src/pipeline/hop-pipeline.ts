@@ -140,8 +140,10 @@ function submitter(deps: PipelineDeps, t: Tools) {
     const started = performance.now();
     const refused = async (error: HubError): Promise<Result<SubmitReply>> => {
       metrics.rejected('submit', error.code);
-      // Nothing else is kept of a package refused here: the statistics count it by this mark.
-      await ledger.recordExchangeMark({ key: `first:${randomUUID()}`, at: deps.clock().toISOString(), agency: caller, mark: 'refused_first', code: error.code });
+      // Nothing else is kept of a package refused here: the statistics count it by this mark. The
+      // caller is answered with the refusal even if the ledger cannot take the mark.
+      await ledger.recordExchangeMark({ key: `first:${randomUUID()}`, at: deps.clock().toISOString(), agency: caller, mark: 'refused_first', code: error.code })
+        .catch((err: Error) => log.warn({ err: err.message, code: error.code }, 'a refusal was not counted: the ledger did not take its mark'));
       return { ok: false, error };
     };
     const verdict = await t.check(bytes);
@@ -191,7 +193,11 @@ function submitter(deps: PipelineDeps, t: Tools) {
     await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
     // Accepted under the legacy policy (no signature, or a legacy algorithm): counted apart.
     const legacy = verdict.signer === null ? 'unsigned' : verdict.legacy.join(' ');
-    if (stored === 'new' && legacy !== '') await ledger.recordExchangeMark({ key: `legacy:${docId}`, at: hop.at, agency: sender, mark: 'legacy', code: legacy });
+    if (stored === 'new' && legacy !== '') {
+      // The package is accepted and on its way: a mark the ledger does not take is logged, not answered.
+      await ledger.recordExchangeMark({ key: `legacy:${docId}`, at: hop.at, agency: sender, mark: 'legacy', code: legacy })
+        .catch((err: Error) => log.warn({ docId, err: err.message }, 'a legacy package was not counted: the ledger did not take its mark'));
+    }
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
     return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });

@@ -11,6 +11,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, revokedAtDistrict, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { lgspAsync } from '../helpers/tools.js';
+import { emitEdoc } from '../../src/edxml/emit.js';
 
 let n: TestNetwork;
 let shift = 0;
@@ -19,7 +20,7 @@ const sent: Buffer[] = [];
 const ids: string[] = [];
 const alerts: { items: { agency: string; docId: string; subject?: string; waitingSeconds: number }[] }[] = [];
 let webhook: http.Server;
-const agents = () => ({ commune: n.agent('000.07.05.'), school: n.agent('001.07.05.'), department: n.agent('000.00.12.') });
+const agents = () => ({ commune: n.agent('000.07.05.'), school: n.agent('001.07.05.'), department: n.agent('000.00.12.'), village: n.agent('000.08.05.') });
 /** The edXML DocumentId a status answers. */
 const documentIdOf = (bytes: Buffer) => /<edXML:DocumentId>([^<]+)<\/edXML:DocumentId>/.exec(bytes.toString('utf8'))![1]!;
 const today = () => new Date(Date.now() + shift + 7 * 3_600_000).toISOString().slice(0, 10);
@@ -37,6 +38,8 @@ beforeAll(async () => {
     configFor: revokedAtDistrict('001.07.05.', (_hubId, config) => ({
       ...config, alerts: { ...config.alerts, webhookUrl: url, unacknowledgedAfter: 24 * 3_600_000, overdueCheckIntervalMs: 100 },
       retention: { ...config.retention, checkIntervalMs: 100 },
+      // Unsigned packages pass where policy allows them: counted apart as legacy.
+      policy: { ...config.policy, requireSignature: false },
     })),
   });
 }, 60_000);
@@ -54,14 +57,22 @@ const rowOf = (report: { rows: { key: string }[] }, key: string): any => report.
 
 describe('exchange statistics', () => {
   it('counts documents, statuses, refusals at hop 1 and 2 and acknowledgements from the ledger, the same after every hub restarts', async () => {
-    const { commune, school, department } = agents();
+    const { commune, school, department, village } = agents();
     const doc = (subject: string) => n.document(commune, [department], subject);
+    const unsigned = emitEdoc({
+      from: { OrganId: commune.agency.code, OrganName: commune.agency.name }, to: [{ OrganId: village.agency.code, OrganName: village.agency.name }],
+      codeNumber: '7', codeNotation: 'UBND-VP', promulgationDate: new Date(), subject: 'Không ký số',
+      attachments: [{ contentId: 'att1', name: 'vanban.pdf', contentType: 'application/pdf', data: Buffer.from('nội dung') }], at: new Date(),
+    });
+    expect((await commune.submit(unsigned)).status).toBe(202);
     sent.push(doc('Thống kê một'), doc('Thống kê hai'), doc('Chưa ai đọc'));
     for (const bytes of sent) ids.push((await commune.submit(bytes)).json.docId);
     // Refused at hop 1 (altered after signing) and at hop 2 (the school's certificate is revoked at the district).
     expect((await commune.submit(Buffer.from(doc('Bị sửa').toString().replace('Bị sửa', 'Đã sửa')))).status).toBe(422);
     expect((await school.submit(n.document(school, [department], 'Bị từ chối ở huyện'))).status).toBe(202);
     await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items.length === 3 ? true : undefined), 'three deliveries');
+    const atVillage = await eventually(async () => (await village.request('GET', '/api/v1/edocs/received')).json.items[0], 'the unsigned delivery');
+    expect((await village.request('POST', `/api/v1/edocs/${atVillage.docId}/ack`, { result: 'done' })).status).toBe(200);
     expect((await department.request('POST', `/api/v1/edocs/${ids[0]}/ack`, { result: 'done' })).status).toBe(200);
     expect((await department.request('POST', `/api/v1/edocs/${ids[1]}/ack`, { result: 'fail', reason: 'không đọc được' })).status).toBe(200);
     expect((await department.submit(n.status(department, '03', { OrganId: commune.agency.code, DocumentId: documentIdOf(sent[0]!) }))).status).toBe(202);
@@ -74,9 +85,9 @@ describe('exchange statistics', () => {
 
     const range = `from=${today()}&to=${today()}`;
     const atCommune = await stats(2, `${range}&groupBy=agency`);
-    expect(rowOf(atCommune, commune.agency.code)).toMatchObject({ name: commune.agency.name, sent: 3, refused: 1, statusReceived: 1, received: 0 });
+    expect(rowOf(atCommune, commune.agency.code)).toMatchObject({ name: commune.agency.name, sent: 4, refused: 1, statusReceived: 1, received: 0 });
     expect(rowOf(atCommune, school.agency.code)).toMatchObject({ sent: 1, refused: 1, statusReceived: 1 });
-    expect(atCommune.totals).toMatchObject({ sent: 4, refused: 2, refusedFirstHop: 1, refusedLaterHop: 1 });
+    expect(atCommune.totals).toMatchObject({ sent: 5, refused: 2, refusedFirstHop: 1, refusedLaterHop: 1, legacy: 1 });
     expect(atCommune.totals.refusedByCode).toEqual(expect.arrayContaining([
       { hop: 'first', code: 'SIGNATURE_INVALID', count: 1 }, { hop: 'later', code: 'CERT_REVOKED', count: 1 },
     ]));
@@ -86,7 +97,8 @@ describe('exchange statistics', () => {
     expect(dept).toMatchObject({ received: 3, statusSent: 1, acked: 1, ackFailed: 1, overdue: 0 });
     expect(dept.medianAckSeconds).toBeGreaterThan(0);
     expect(dept.p90AckSeconds).toBeGreaterThanOrEqual(dept.medianAckSeconds);
-    expect((await stats(0, `${range}&groupBy=day`)).rows).toEqual([expect.objectContaining({ key: today(), received: 3, acked: 1 })]);
+    // By day, over the network: the department's three and the village's one.
+    expect((await stats(0, `${range}&groupBy=day`)).rows).toEqual([expect.objectContaining({ key: today(), received: 4, acked: 2, ackFailed: 1 })]);
 
     // Network-wide: the top hub reads every hub's ledger, the district its own and the commune's.
     const counts = ({ sent, received, statusSent, statusReceived, refused, acked, ackFailed }: Record<string, number>) =>

@@ -112,7 +112,7 @@ function queuePages(app: FastifyInstance, { view, form, who, langOf, t }: Consol
 <form method="get"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label> <label>${l('agency')} <input name="agency" value="${agency ?? ''}"></label>
 <label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button></form>
 <p>${found.matched}${deps.journal.caughtUp() ? '' : ' …'}</p>
-<table data-testid="messages"><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('recipients')}</th><th>${l('subject')}</th><th>${l('reason')}</th><th>bytes</th></tr>
+<table data-testid="messages"><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('recipients')}</th><th>${l('subject')}</th><th>${l('reason')}</th><th>${l('bytes')}</th></tr>
 ${found.items.map((m) => html`<tr><td>${formatMoment(m.at)}</td><td>${m.docId ? html`<a href="/admin/documents/${m.docId}">${m.docId}</a>` : ''}</td><td>${m.sender ?? ''}</td>
 <td>${m.recipients.join(', ')}</td><td>${m.subject ?? m.statusCode ?? ''}</td><td>${m.reasonCode ?? ''}</td><td>${m.bytes}</td></tr>`)}</table>`;
   }));
@@ -202,6 +202,6 @@ ${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m)
 function queueTable(lang: Lang, queues: QueueStat[], browsable: readonly string[] = []): Html {
   const l = (k: Label) => label(lang, k);
   const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
-  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>${l('unacked')}</th><th>${l('consumers')}</th><th>publish/s</th><th>deliver/s</th></tr>
+  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>${l('unacked')}</th><th>${l('consumers')}</th><th>${l('publishRate')}</th><th>${l('deliverRate')}</th></tr>
 ${queues.map((q) => html`<tr><td>${browsable.includes(q.queue) ? html`<a href="/admin/queues/${q.queue}">${q.queue}</a>` : q.queue}</td><td>${q.messages}</td><td>${q.unacked ?? '–'}</td><td>${q.consumers}</td><td>${rate(q.publishPerSec)}</td><td>${rate(q.deliverPerSec)}</td></tr>`)}</table>`;
 }

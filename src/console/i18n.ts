@@ -26,6 +26,7 @@ const LABELS = {
   queued: ['chờ gửi', 'queued'], in_transit: ['đang chuyển', 'in transit'], delivered: ['đã đến nơi nhận', 'delivered'],
   acked: ['đã xác nhận', 'acknowledged'], failed: ['không chuyển được', 'failed'],
   active: ['đang dùng', 'active'], retiring: ['sắp thay thế', 'retiring'], retired: ['đã thay thế', 'retired'], revoked: ['đã thu hồi', 'revoked'], expired: ['hết hạn', 'expired'],
+  bytes: ['Kích thước (byte)', 'Bytes'], publishRate: ['Gửi vào/giây', 'Publish/s'], deliverRate: ['Lấy ra/giây', 'Deliver/s'],
   hopAccepted: ['chấp nhận', 'accepted'], hopRejected: ['từ chối', 'rejected'], unacked: ['chưa xác nhận', 'unacked'], ackedAt: ['xác nhận lúc', 'acknowledged at'],
   // Exchange statistics (issue 20).
   stats: ['Thống kê', 'Statistics'], from: ['Từ ngày', 'From'], to: ['Đến ngày', 'To'], show: ['Xem', 'Show'],

@@ -102,6 +102,15 @@ describe.skipIf(!hasChromium)('the statistics in the console', () => {
     expect(xlsx.headers()['content-disposition']).toMatch(/^attachment; filename="ThongKeVanBan_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.xlsx"$/);
     expect((await xlsx.body()).subarray(0, 2).toString()).toBe('PK');
 
+    // Across the console: roles and states in Vietnamese, times as dd/mm/yyyy HH:mm (no raw ISO UTC).
+    await page.goto(`${province}/admin/documents`);
+    const listing = (await page.textContent('main'))!;
+    expect(listing).toContain('nơi nhận');
+    expect(listing).toMatch(/\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/);
+    expect(listing).not.toMatch(/destination|origin|\d{4}-\d{2}-\d{2}T\d{2}/);
+    await page.goto(`${province}/admin/documents/${received[1].docId}`);
+    expect(await page.textContent('main')).toContain('chưa xác nhận');
+
     await page.goto(`${province}/admin/stats?lang=en&from=2026-02-30`);
     expect(await page.textContent('h1')).toBe('Statistics');
     expect(await page.textContent('[role=alert]')).toContain('Not a valid date range');

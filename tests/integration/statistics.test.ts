@@ -150,6 +150,14 @@ describe('exchange statistics', () => {
     expect(sheet.getRow(sheet.rowCount).getCell(1).value).toBe('Tổng cộng');
   });
 
+  it('documents the statistics routes in the admin OpenAPI document, from their schemas', async () => {
+    const doc = await (await fetch(`${n.hubs[0]!.url}/api/admin/openapi.json`)).json() as { paths: Record<string, { get?: { parameters?: { name: string; schema?: { enum?: string[] } }[] } }> };
+    const params = doc.paths['/api/admin/stats']!.get!.parameters!;
+    expect(params.map((p) => p.name).sort()).toEqual(['format', 'from', 'groupBy', 'to']);
+    expect(params.find((p) => p.name === 'groupBy')!.schema!.enum).toEqual(['agency', 'hub', 'day', 'month']);
+    expect(doc.paths['/api/admin/overdue']!.get).toBeDefined();
+  });
+
   it('refuses a bad range or grouping with a coded 400 naming the field', async () => {
     for (const [query, field] of [['from=2026-02-30', 'from'], ['from=2026-12-01&to=2026-11-01', 'to'], ['groupBy=week', 'groupBy'], ['format=pdf', 'format'], ['from=2000-01-01&to=2026-01-01', 'to']]) {
       const res = await n.admin(0, 'GET', `/api/admin/stats?${query}`);

@@ -192,6 +192,10 @@ describe('exchange statistics', () => {
     fs.writeFileSync(configFile, JSON.stringify(n.net.config));
     const out = path.join(n.net.dir, 'archive');
     const tomorrow = new Date(Date.parse(`${today()}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const bad = await lgspAsync({}, 'ledger', 'export', '--config', configFile, '--hub', province, '--before', '2026-02-30', '--out', out, '--json');
+    expect(bad.status).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, code: 'USAGE', message: expect.stringContaining('--before') });
+    expect(fs.existsSync(out)).toBe(false);
     const exported = await lgspAsync({}, 'ledger', 'export', '--config', configFile, '--hub', province, '--before', tomorrow, '--out', out, '--json');
     expect(exported.stderr).toBe('');
     expect(JSON.parse(exported.stdout)).toEqual({ ok: true, hub: province, out, documents: 2 });

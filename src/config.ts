@@ -238,6 +238,20 @@ export const Config = z.object({
     webhookRetries: z.number().int().min(0).max(20).default(5),
     webhookRetryMs: z.number().int().positive().default(2_000),
     expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
+    // Exchange statistics (issue 20): a document delivered and not acknowledged this long is overdue.
+    unacknowledgedAfter: SdkDuration.prefault('24h'),
+    /** How often the overdue list is checked (and the webhook told when it changed, or once a day). */
+    overdueCheckIntervalMs: z.number().int().positive().default(300_000),
+  }).prefault({}),
+  /**
+   * Retention (issue 20): the bytes of packages acknowledged longer ago than packagesAfterAck are
+   * removed (their metadata, trace and counts stay; `lgsp ledger export` archives them first), and
+   * dead letters older than deadLettersAfter are deleted. Checked at start and every checkIntervalMs.
+   */
+  retention: z.object({
+    packagesAfterAck: SdkDuration.prefault('365d'),
+    deadLettersAfter: SdkDuration.prefault('90d'),
+    checkIntervalMs: z.number().int().positive().default(3_600_000),
   }).prefault({}),
   /**
    * State a hub's replicas share at the HTTP edge (docs/replicas.md): the per-agency rate limits

@@ -18,6 +18,7 @@ export const ERRORS = {
   UNKNOWN_RECIPIENT: { http: 422, exit: 1, meaning: 'a recipient code that no hub serves' },
   NOT_FOUND: { http: 404, exit: 1, meaning: 'no such document for this caller' },
   ACK_CONFLICT: { http: 409, exit: 1, meaning: 'a second, different acknowledgement of a document: the first one stands' },
+  GONE: { http: 410, exit: 1, meaning: 'the package\'s bytes were removed by retention (retention.packagesAfterAck); its metadata and trace are kept' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 1, meaning: 'over the hub\'s size limit (default 50 MiB)' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, exit: 1, meaning: 'not XML' },
   RATE_LIMITED: { http: 429, exit: 1, meaning: 'per-agency limit exceeded' },

@@ -12,7 +12,7 @@ import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
 import { networkServing } from './trust/binding.js';
 import { checkHop, type HopContext } from './hop/check.js';
 import { loadTrustMaterial } from './trust/material.js';
-import { openLeadership, openLedger } from './ledger/open.js';
+import { openLeadership, openLedger, subtreeLedgers } from './ledger/open.js';
 import { openHubBus, startHubLanes } from './bus/hub-bus.js';
 import { deadLetterer, hopHandler, hubOutlet, queueAdapter } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
@@ -39,6 +39,9 @@ import { startCrlFetcher } from './admin/crl-fetcher.js';
 import { NATIONAL } from './routing/router.js';
 import { readUpstreamSecret, startNationalLink, upstreamReadiness, type NationalLink } from './national/connector.js';
 import { BROADCAST_KIND, DIRECTORY_KIND, nationalDirectory } from './national/directory.js';
+import { exchangeReports } from './admin/exchange-report.js';
+import { startOverdueMonitor } from './admin/overdue-monitor.js';
+import { startRetention } from './admin/retention.js';
 
 export interface RunningHub {
   id: string;
@@ -132,7 +135,10 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     ...(national === null ? [] : [{ neighbour: NATIONAL, up: national.health().up }]),
   ];
   const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
-  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, upstream: () => national?.health() ?? null });
+  // The network statistics read the ledgers of the hubs below (docs/statistics.md).
+  const below = opened.push(subtreeLedgers(config, clock, part('ledger')), (l) => l.close());
+  const exchange = exchangeReports({ ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter, ledgerOf: below.ledgerOf });
+  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, upstream: () => national?.health() ?? null, overdue: exchange.overdue });
   const pipeline = opened.push(createPipeline({
     metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
     clock, log: part('pipeline'), afterMailboxWrite: env.afterMailboxWrite,
@@ -140,10 +146,20 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   }), (p) => p.flushReceipts());
 
   const expiry = opened.push(startExpiryMonitor({
-    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
+    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: alertsWebhook(config.alerts),
     leading: lead.leading,
   }), (e) => e.stop());
   await expiry.check();
+  const overdue = opened.push(startOverdueMonitor({
+    overdue: exchange.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
+    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts),
+  }), (o) => o.stop());
+  await overdue.check();
+  const retention = opened.push(startRetention({
+    ledger, clock, log: part('retention'), intervalMs: config.retention.checkIntervalMs,
+    packagesAfterAckMs: config.retention.packagesAfterAck, deadLettersAfterMs: config.retention.deadLettersAfter,
+  }), (r) => r.stop());
+  await retention.sweep();
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
     hubId: hub.id, replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
@@ -200,7 +216,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
   if (!edge.ok) return edge;
   const app = opened.push(await createServer(serverDeps({
-    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, links, watched, lanes, replay, clock, log: part('http'),
+    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, exchange, links, watched, lanes, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({
@@ -230,7 +246,7 @@ function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date
   return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
 }
 
-function expiryWebhook(alerts: Config['alerts']): Webhook | undefined {
+function alertsWebhook(alerts: Config['alerts']): Webhook | undefined {
   return alerts.webhookUrl === undefined ? undefined
     : { url: alerts.webhookUrl, timeoutMs: alerts.webhookTimeoutMs, retries: alerts.webhookRetries, retryMs: alerts.webhookRetryMs };
 }
@@ -247,7 +263,7 @@ function serverDeps(p: {
   edge: SharedEdgeState | null;
   config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
-  metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; links: ConsoleDeps['links'];
+  metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; exchange: ServerDeps['stats']['reports']; links: ConsoleDeps['links'];
   watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']['consumers']; journal: ServerDeps['journal'];
   replay: ServerDeps['deadLetters']['replay']; agencies: { keys: Map<string, string>; agencyKeys: Map<string, string> };
   changeTrust: ServerDeps['admin']['changeTrust']; rotateSealKey: ServerDeps['admin']['rotateSealKey']; activeSeal: () => string; ready: ServerDeps['ready'];
@@ -271,10 +287,11 @@ function serverDeps(p: {
     },
     metrics: p.metrics, queues: stats.own, allQueues: stats.all, journal, lanes,
     deadLetters: { ledger, clock, admins, agencyKeys, replay: p.replay },
+    stats: { admins, agencyKeys, reports: p.exchange, clock },
     console: (app) => adminConsole(app, {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),
-      journal, lanes, sessions: config.http.console, nationalDirectory: p.national.directory, upstream: p.national.upstream,
+      journal, lanes, sessions: config.http.console, nationalDirectory: p.national.directory, upstream: p.national.upstream, reports: p.exchange,
     }),
     ready: p.ready,
   };

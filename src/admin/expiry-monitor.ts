@@ -27,20 +27,7 @@ export function startExpiryMonitor(opts: {
   leading: () => boolean;
 }): ExpiryMonitor {
   const alerted = new Set<string>();
-  const stopped = new AbortController();
-  const retries = new Set<NodeJS.Timeout>();
-  const send = (webhook: Webhook, alert: Record<string, unknown>, attempt: number): void => {
-    void notify(webhook, alert, stopped.signal).then((failure) => {
-      if (failure === null || stopped.signal.aborted) return;
-      const context = { fingerprint: alert.fingerprint, attempt: attempt + 1, err: failure };
-      if (attempt >= webhook.retries) return opts.log.error(context, 'expiry webhook failed; giving up on this alert');
-      const waitMs = webhook.retryMs * 2 ** attempt;
-      opts.log.warn({ ...context, retryInMs: waitMs }, 'expiry webhook failed; retrying');
-      const timer = setTimeout(() => { retries.delete(timer); send(webhook, alert, attempt + 1); }, waitMs);
-      timer.unref();
-      retries.add(timer);
-    });
-  };
+  const sender = webhookSender(opts.log, 'expiry webhook');
   const check = async () => {
     if (!opts.leading()) return;
     const now = opts.clock();
@@ -55,7 +42,7 @@ export function startExpiryMonitor(opts: {
         daysLeft: Math.floor((cert.notAfter.getTime() - now.getTime()) / 86_400_000),
       };
       opts.log.warn(alert, threshold === 0 ? 'certificate expired' : `certificate expires within ${threshold} days`);
-      if (opts.webhook !== undefined) send(opts.webhook, alert, 0);
+      if (opts.webhook !== undefined) sender.send(opts.webhook, alert, { fingerprint: alert.fingerprint });
     }
   };
   const timer = setInterval(() => {
@@ -66,6 +53,33 @@ export function startExpiryMonitor(opts: {
     check,
     stop: () => {
       clearInterval(timer);
+      sender.stop();
+    },
+  };
+}
+
+/**
+ * Sends alerts to a webhook in the background: each call timed out, a failed one retried after
+ * retryMs, then twice as long each time, until `retries` run out; stop() abandons them all.
+ */
+export function webhookSender(log: Logger, what: string): { send(webhook: Webhook, alert: Record<string, unknown>, context: Record<string, unknown>): void; stop(): void } {
+  const stopped = new AbortController();
+  const retries = new Set<NodeJS.Timeout>();
+  const send = (webhook: Webhook, alert: Record<string, unknown>, about: Record<string, unknown>, attempt: number): void => {
+    void notify(webhook, alert, stopped.signal).then((failure) => {
+      if (failure === null || stopped.signal.aborted) return;
+      const context = { ...about, attempt: attempt + 1, err: failure };
+      if (attempt >= webhook.retries) return log.error(context, `${what} failed; giving up on this alert`);
+      const waitMs = webhook.retryMs * 2 ** attempt;
+      log.warn({ ...context, retryInMs: waitMs }, `${what} failed; retrying`);
+      const timer = setTimeout(() => { retries.delete(timer); send(webhook, alert, about, attempt + 1); }, waitMs);
+      timer.unref();
+      retries.add(timer);
+    });
+  };
+  return {
+    send: (webhook, alert, context) => send(webhook, alert, context, 0),
+    stop: () => {
       stopped.abort();
       for (const t of retries) clearTimeout(t);
     },

@@ -9,6 +9,7 @@ import { runPki } from './pki.js';
 import { runStart } from './start.js';
 import { runDemo } from './demo.js';
 import { runCert, runCrl, runHubKey } from './cert.js';
+import { runLedger } from './ledger.js';
 
 // Each command's usage, as data: `lgsp help` prints them all, `lgsp <command> --help` its own.
 const COMMANDS: Record<string, string> = {
@@ -26,6 +27,8 @@ const COMMANDS: Record<string, string> = {
                                                       (AMQP_URL overrides its broker)`,
   demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example`,
+  ledger: `  lgsp ledger export --before DATE --out DIR [--config lgsp.config.json] [--hub ID] [--json]
+                                                      archives packages acknowledged before DATE (one .edxml each, manifest.json with SHA-256)`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]
   lgsp cert add --agency CODE --cert CERT.pem [--retire-others-at ISO]
   lgsp cert rotate --agency CODE --cert CERT.pem [--overlap 7d]   the others retire after the overlap
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'pki': return runPki(args, processIo, now);
     case 'start': return runStart(args, processIo, process.env);
     case 'demo': return runDemo(args, processIo, process.env, now);
+    case 'ledger': return runLedger(args, processIo, process.env, now);
     case 'cert': return runCert(args, processIo, process.env, now);
     case 'crl': return runCrl(args, processIo, process.env);
     case 'hub-key': return runHubKey(args, processIo, process.env);

@@ -16,7 +16,10 @@ import { actOnLane, type Lanes } from '../admin/lanes.js';
 import { toCsv } from '../admin/dead-letters.js';
 import { html, type Html } from './html.js';
 import { openConsoleFrame, type ConsoleFrame } from './frame.js';
-import { label, type Lang, type Label } from './i18n.js';
+import { label, valueLabel, type Lang, type Label } from './i18n.js';
+import { formatMoment } from '../stats/calendar.js';
+import type { ExchangeReports } from '../admin/exchange-report.js';
+import { statsPages } from './stats-pages.js';
 
 export interface ConsoleDeps {
   hubId: string;
@@ -37,21 +40,24 @@ export interface ConsoleDeps {
   nationalDirectory: (query: string, limit: number) => { entries: NationalAgency[]; total: number; fetchedAt: string | null };
   /** The link to the national axis, at the gateway hub only. */
   upstream: () => { endpoint: string; systemId: string; up: boolean; lastAnswerAt: string | null; lastPollAt: string | null; lastError: { code: string; message: string } | null } | null;
+  /** The exchange statistics and the overdue list (issue 20). */
+  reports: ExchangeReports;
 }
 
 export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { sessions: Config['http']['console'] }): Promise<void> {
   const frame = await openConsoleFrame(app, deps);
-  overviewPages(app, frame, deps);
+  const stats = statsPages(app, frame, deps);
+  overviewPages(app, frame, deps, stats.weekChart);
   queuePages(app, frame, deps);
   deadLetterPages(app, frame, deps);
   documentPages(app, frame, deps);
 }
 
 /** The dashboard, certificates, agencies and the audit log. */
-function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: ConsoleDeps): void {
+function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: ConsoleDeps, weekChart: (lang: Lang) => Promise<Html>): void {
   app.get('/admin', view('dashboard', async (lang) => {
     const l = t(lang);
-    const [summary, queues, certs] = await Promise.all([deps.summary(), deps.queues(), deps.watched()]);
+    const [summary, queues, certs, chart] = await Promise.all([deps.summary(), deps.queues(), deps.watched(), weekChart(lang)]);
     const now = deps.clock();
     const expiring = certs.filter((c) => expiryThreshold(c.notAfter, now) !== null);
     return html`<div class="cards">
@@ -59,11 +65,12 @@ function overviewPages(app: FastifyInstance, { view, t }: ConsoleFrame, deps: Co
 <div class="card"><div>${l('rejected')}</div><div class="big bad" data-testid="rejected">${summary.rejected}</div></div>
 <div class="card"><div>${l('links')}</div>${deps.links().map((k) => html`<div>${k.neighbour}: <span class="${k.up ? 'ok' : 'bad'}">${l(k.up ? 'up' : 'down')}</span></div>`)}</div>
 ${upstreamCard(l, deps.upstream())}</div>
+<h2>${l('last7Days')}</h2>${chart}
 <h2>${l('rejectionsByCode')}</h2>${summary.byCode.length === 0 ? html`<p>${l('none')}</p>`
       : html`<table><tr><th>${l('reason')}</th><th>#</th></tr>${summary.byCode.map((r) => html`<tr><td>${r.code}</td><td>${r.count}</td></tr>`)}</table>`}
 <h2>${l('queueDepths')}</h2>${queueTable(lang, queues)}
 <h2>${l('expiringSoon')}</h2>${expiring.length === 0 ? html`<p>${l('none')}</p>`
-      : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${c.notAfter.toISOString()}</td></tr>`)}</table>`}`;
+      : html`<table><tr><th>${l('agency')}</th><th>${l('subject')}</th><th>${l('notAfter')}</th></tr>${expiring.map((c) => html`<tr><td>${c.agency ?? c.kind}</td><td>${c.subject}</td><td>${formatMoment(c.notAfter)}</td></tr>`)}</table>`}`;
   }));
 
   app.get('/admin/certificates', view('certificates', async (lang) => {
@@ -71,7 +78,7 @@ ${upstreamCard(l, deps.upstream())}</div>
     const now = deps.clock();
     const certs = await deps.ledger.certificates();
     return html`<table><tr><th>${l('agency')}</th><th>${l('state')}</th><th>${l('notAfter')}</th><th>${l('subject')}</th><th>SHA-256</th></tr>
-${certs.map((c) => html`<tr><td>${c.agency}</td><td>${certState(c, now)}</td><td>${c.notAfter}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
+${certs.map((c) => html`<tr><td>${c.agency}</td><td>${valueLabel(lang, certState(c, now))}</td><td>${formatMoment(c.notAfter)}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
   }));
 
   app.get('/admin/agencies', view('agencies', async (lang, request) => {
@@ -91,7 +98,7 @@ ${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>$
     const l = t(lang);
     const items = await deps.ledger.auditLog(200);
     return html`<table><tr><th>${l('at')}</th><th>${l('actor')}</th><th>${l('action')}</th><th>${l('detail')}</th></tr>
-${items.map((e) => html`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
+${items.map((e) => html`<tr><td>${formatMoment(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</table>`;
   }));
 }
 
@@ -125,8 +132,8 @@ function queuePages(app: FastifyInstance, { view, form, who, langOf, t }: Consol
 <form method="get"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label> <label>${l('agency')} <input name="agency" value="${agency ?? ''}"></label>
 <label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button></form>
 <p>${found.matched}${deps.journal.caughtUp() ? '' : ' …'}</p>
-<table data-testid="messages"><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('recipients')}</th><th>${l('subject')}</th><th>${l('reason')}</th><th>bytes</th></tr>
-${found.items.map((m) => html`<tr><td>${m.at}</td><td>${m.docId ? html`<a href="/admin/documents/${m.docId}">${m.docId}</a>` : ''}</td><td>${m.sender ?? ''}</td>
+<table data-testid="messages"><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('recipients')}</th><th>${l('subject')}</th><th>${l('reason')}</th><th>${l('bytes')}</th></tr>
+${found.items.map((m) => html`<tr><td>${formatMoment(m.at)}</td><td>${m.docId ? html`<a href="/admin/documents/${m.docId}">${m.docId}</a>` : ''}</td><td>${m.sender ?? ''}</td>
 <td>${m.recipients.join(', ')}</td><td>${m.subject ?? m.statusCode ?? ''}</td><td>${m.reasonCode ?? ''}</td><td>${m.bytes}</td></tr>`)}</table>`;
   }));
   for (const action of ['pause', 'resume'] as const) {
@@ -149,7 +156,7 @@ function deadLetterPages(app: FastifyInstance, { view, form, who, langOf, t }: C
     return html`<form method="get"><label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button>
 <a href="/admin/dead-letters.csv${reason ? `?reason=${encodeURIComponent(reason)}` : ''}">CSV</a></form><p>${total}</p>
 <table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('sender')}</th><th>${l('reason')}</th><th></th></tr>
-${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${d.deadAt}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.sender}</td>
+${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${formatMoment(d.deadAt)}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.sender}</td>
 <td><strong>${d.reasonCode}</strong><br><small>${d.reason}</small></td>
 <td><form class="inline" method="post" action="/admin/dead-letters/${d.id}/replay">${token}<button>${l('replay')}</button></form>
 <form class="inline" method="post" action="/admin/dead-letters/${d.id}/delete">${token}<button>${l('delete')}</button></form></td></tr>`)}</table>`;
@@ -185,7 +192,7 @@ function documentPages(app: FastifyInstance, { view, who, t }: ConsoleFrame, dep
     return html`<form method="get" data-testid="search"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label>
 <label>${l('agency')} <input name="organ" value="${organ ?? ''}"></label> <button>${l('search')}</button></form><p>${total}</p>
 <table><tr><th>${l('at')}</th><th>${l('docId')}</th><th>${l('role')}</th><th>${l('sender')}</th><th>${l('subject')}</th></tr>
-${items.map((d) => html`<tr><td>${d.firstSeen}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${d.role}${d.rejected ? html` <span class="bad">✗</span>` : ''}</td>
+${items.map((d) => html`<tr><td>${formatMoment(d.firstSeen)}</td><td><a href="/admin/documents/${d.docId}">${d.docId}</a></td><td>${valueLabel(lang, d.role)}${d.rejected ? html` <span class="bad">✗</span>` : ''}</td>
 <td>${d.sender ?? ''}</td><td>${d.subject ?? ''}</td></tr>`)}</table>`;
   });
   // A doc id typed in the search box opens that document's page.
@@ -202,10 +209,10 @@ ${items.map((d) => html`<tr><td>${d.firstSeen}</td><td><a href="/admin/documents
     if (d === null) return html`<p>404: ${docId}</p>`;
     return html`<h2><code>${docId}</code></h2>${d.recipients ? html`<p>${l('sender')}: ${d.sender} · ${l('subject')}: ${d.subject ?? ''}</p>
 <h3>${l('recipients')}</h3><table><tr><th>${l('agency')}</th><th>${l('delivery')}</th><th>${l('state')}</th></tr>
-${d.recipients.map((r) => html`<tr><td>${r.organId}</td><td>${r.delivery}</td><td>${r.status ?? ''}</td></tr>`)}</table>` : ''}
-${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m) => html`<li>${m.agency}: ${m.receivedAt}${m.ackedAt ? ` · ack ${m.ackedAt}` : ''}</li>`)}</ul>` : ''}
+${d.recipients.map((r) => html`<tr><td>${r.organId}</td><td>${valueLabel(lang, r.delivery)}</td><td>${r.status ?? ''}</td></tr>`)}</table>` : ''}
+${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m) => html`<li>${m.agency}: ${formatMoment(m.receivedAt)}${m.ackedAt ? ` · ${l('ackedAt')} ${formatMoment(m.ackedAt)}` : ` · ${l('unacked')}`}</li>`)}</ul>` : ''}
 <h3>${l('timeline')}</h3><ol class="timeline" data-testid="timeline">${d.timeline.map((h) => html`<li data-hub="${h.hub}">
-<strong>${l('hub')} ${h.hub}</strong> · +${h.sinceFirstMs} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${h.verdict}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
+<strong>${l('hub')} ${h.hub}</strong> · +${h.sinceFirstMs} ms · <span class="${h.verdict === 'accepted' ? 'ok' : 'bad'}">${l(h.verdict === 'accepted' ? 'hopAccepted' : 'hopRejected')}</span>${h.ms === undefined ? '' : ` · ${h.ms} ms`}
 <br><small>${Object.entries(h.checks).map(([k, v]) => `${k}: ${v}`).join(' · ')}</small></li>`)}</ol>`;
   }));
 }
@@ -215,6 +222,6 @@ ${d.mailbox.length > 0 ? html`<h3>${l('recipients')}</h3><ul>${d.mailbox.map((m)
 function queueTable(lang: Lang, queues: QueueStat[], browsable: readonly string[] = []): Html {
   const l = (k: Label) => label(lang, k);
   const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
-  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>unacked</th><th>${l('consumers')}</th><th>publish/s</th><th>deliver/s</th></tr>
+  return html`<table data-testid="queues"><tr><th>${l('queue')}</th><th>${l('messages')}</th><th>${l('unacked')}</th><th>${l('consumers')}</th><th>${l('publishRate')}</th><th>${l('deliverRate')}</th></tr>
 ${queues.map((q) => html`<tr><td>${browsable.includes(q.queue) ? html`<a href="/admin/queues/${q.queue}">${q.queue}</a>` : q.queue}</td><td>${q.messages}</td><td>${q.unacked ?? '–'}</td><td>${q.consumers}</td><td>${rate(q.publishPerSec)}</td><td>${rate(q.deliverPerSec)}</td></tr>`)}</table>`;
 }

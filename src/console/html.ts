@@ -17,7 +17,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-const NAV: [string, Label][] = [['', 'dashboard'], ['queues', 'queues'], ['dead-letters', 'deadLetters'], ['documents', 'documents'],
+const NAV: [string, Label][] = [['', 'dashboard'], ['stats', 'stats'], ['queues', 'queues'], ['dead-letters', 'deadLetters'], ['documents', 'documents'],
   ['certificates', 'certificates'], ['agencies', 'agencies'], ['audit', 'audit']];
 
 /** A console page; `token` is the CSRF field every form of it carries. */
@@ -41,4 +41,7 @@ th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-a
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}.card{background:#fff;padding:12px;border-radius:6px;box-shadow:0 1px 2px #0002}
 .big{font-size:28px;font-weight:600}.ok{color:#1b7d3a}.bad{color:#b3261e}.flash{background:#e8f5e9;padding:8px 12px;border-left:4px solid #1b7d3a}
 form.inline{display:inline}button{cursor:pointer}code{font-size:12px}input{padding:4px}
-body.login{max-width:360px;margin:80px auto;background:#fff}`;
+body.login{max-width:360px;margin:80px auto;background:#fff}
+figure.chart{margin:8px 0 20px;background:#fff;padding:8px;border-radius:6px;box-shadow:0 1px 2px #0002}figure.chart svg{width:100%;height:auto}
+a.button{display:inline-block;padding:3px 10px;border:1px solid #8b1a1a;border-radius:4px;color:#8b1a1a;text-decoration:none;margin-left:6px}
+th a{color:inherit;text-decoration:none}tr.total th{background:#f7ecd0}`;

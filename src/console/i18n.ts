@@ -26,10 +26,33 @@ const LABELS = {
   parentCode: ['Mã cơ quan cấp trên', 'Parent code'], mail: ['Thư điện tử', 'Mail'], oldCode: ['Mã cũ', 'Old code'],
   lastAnswer: ['Trả lời gần nhất', 'Last answer'], lastPoll: ['Lần nhận gần nhất', 'Last poll'], lastError: ['Lỗi gần nhất', 'Last error'],
   readAt: ['Cập nhật lúc', 'Read at'], notLinked: ['Mạng này chưa kết nối trục quốc gia', 'This network is not linked to the national axis'],
+  // Values shown in tables (roles, delivery and certificate states, hop verdicts).
+  origin: ['nơi gửi', 'origin'], destination: ['nơi nhận', 'destination'], transit: ['chuyển tiếp', 'transit'],
+  queued: ['chờ gửi', 'queued'], in_transit: ['đang chuyển', 'in transit'], delivered: ['đã đến nơi nhận', 'delivered'],
+  acked: ['đã xác nhận', 'acknowledged'], failed: ['không chuyển được', 'failed'],
+  active: ['đang dùng', 'active'], retiring: ['sắp thay thế', 'retiring'], retired: ['đã thay thế', 'retired'], revoked: ['đã thu hồi', 'revoked'], expired: ['hết hạn', 'expired'],
+  bytes: ['Kích thước (byte)', 'Bytes'], publishRate: ['Gửi vào/giây', 'Publish/s'], deliverRate: ['Lấy ra/giây', 'Deliver/s'],
+  hopAccepted: ['chấp nhận', 'accepted'], hopRejected: ['từ chối', 'rejected'], unacked: ['chưa xác nhận', 'unacked'], ackedAt: ['xác nhận lúc', 'acknowledged at'],
+  // Exchange statistics (issue 20).
+  stats: ['Thống kê', 'Statistics'], from: ['Từ ngày', 'From'], to: ['Đến ngày', 'To'], show: ['Xem', 'Show'],
+  sent: ['Văn bản gửi', 'Sent'], received: ['Văn bản nhận', 'Received'], statusSent: ['Trạng thái gửi', 'Statuses sent'],
+  statusReceived: ['Trạng thái nhận', 'Statuses received'], refused: ['Bị từ chối', 'Refused'], ackDone: ['Đã xác nhận', 'Acknowledged'],
+  ackFailed: ['Xác nhận lỗi', 'Acknowledged fail'], medianAck: ['Thời gian xác nhận (trung vị)', 'Time to acknowledge (median)'],
+  p90Ack: ['Thời gian xác nhận (p90)', 'Time to acknowledge (p90)'], overdue: ['Quá hạn', 'Overdue'], waiting: ['Đã chờ', 'Waiting'],
+  documentsPerDay: ['Văn bản theo ngày', 'Documents per day'], last7Days: ['Văn bản 7 ngày qua', 'Documents, last 7 days'],
+  exportCsv: ['Xuất CSV', 'Export CSV'], exportExcel: ['Xuất Excel', 'Export Excel'], total: ['Tổng cộng', 'Total'],
+  overdueList: ['Văn bản đã đến nhưng chưa được xác nhận quá hạn', 'Documents delivered and not acknowledged in time'],
+  badRange: ['Khoảng ngày không hợp lệ; hiển thị 30 ngày gần nhất', 'Not a valid date range; showing the last 30 days'],
+  days: ['ngày', 'd'], hours: ['giờ', 'h'], minutes: ['phút', 'min'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Label = keyof typeof LABELS;
 
 export function label(lang: Lang, key: Label): string {
   return LABELS[key][lang === 'vi' ? 0 : 1];
+}
+
+/** A value's label where the console has one (a state, a role), else the value itself. */
+export function valueLabel(lang: Lang, value: string): string {
+  return value in LABELS ? label(lang, value as Label) : value;
 }

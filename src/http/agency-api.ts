@@ -77,10 +77,11 @@ export async function agencyApi(app: FastifyInstance, deps: AgencyApiDeps): Prom
 
   api.get('/api/v1/edocs/:docId', {
     onRequest, config: notFound,
-    schema: { tags, summary: 'Download a received package', params: DocParams, response: { 200: Xml, ...errorsOf(...AGENCY_ERRORS, 'NOT_FOUND') } },
+    schema: { tags, summary: 'Download a received package', params: DocParams, response: { 200: Xml, ...errorsOf(...AGENCY_ERRORS, 'NOT_FOUND', 'GONE') } },
   }, async (request, reply) => {
     const bytes = await ledger.download(request.agency, request.params.docId);
     if (bytes === null) return replyError(reply, fail('NOT_FOUND', `no document ${request.params.docId} for agency ${request.agency}`).error);
+    if (bytes === 'gone') return replyError(reply, fail('GONE', `the package of document ${request.params.docId} was acknowledged long ago and removed by retention (retention.packagesAfterAck); its trace is kept`).error);
     return reply.type('application/xml').send(bytes);
   });
 

@@ -415,5 +415,7 @@ async function downloadFor(ledger: Ledger, caller: SdkCaller, request: FastifyRe
   const [holder] = await scopeOf(caller, ledger).holders(docId.value);
   const bytes = holder === undefined ? null : await ledger.download(holder, docId.value);
   const whose = caller.system === null ? 'agency' : 'system';
-  return bytes === null ? failed('NOT_FOUND', `no document ${docId.value} for ${whose} ${caller.agency}`) : { ok: true, value: { docId: docId.value, bytes } };
+  if (bytes === null) return failed('NOT_FOUND', `no document ${docId.value} for ${whose} ${caller.agency}`);
+  if (bytes === 'gone') return failed('GONE', `the package of document ${docId.value} was removed by retention (retention.packagesAfterAck)`);
+  return { ok: true, value: { docId: docId.value, bytes } };
 }

@@ -48,6 +48,7 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   UNKNOWN_RECIPIENT: '50',
   NOT_FOUND: '51',
   ACK_CONFLICT: '53',
+  GONE: '54',
   PAYLOAD_TOO_LARGE: '60',
   UNSUPPORTED_MEDIA_TYPE: '61',
   RATE_LIMITED: '62',

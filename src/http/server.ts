@@ -14,6 +14,7 @@ import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { QueueStat } from '../bus/queue-stats.js';
 import { queuesApi, type QueuesDeps } from './queues-api.js';
 import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
+import { statsApi, type StatsApiDeps } from './stats-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
 import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
@@ -38,6 +39,7 @@ export interface ServerDeps extends AgencyApiDeps {
   /** The web console (console/), registered here but built by the composition root: http does not import it. */
   console: (app: FastifyInstance) => Promise<void>;
   deadLetters: DeadLettersDeps;
+  stats: StatsApiDeps;
   log: Logger;
   /** Timeouts and rate limits at the HTTP edge. */
   http: Config['http'];
@@ -151,6 +153,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
   await deps.console(app);
   await deadLettersApi(app, deps.deadLetters);
+  await statsApi(app, deps.stats);
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   await serveOpenApi(app);
   return app;

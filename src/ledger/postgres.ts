@@ -10,8 +10,10 @@ import type { HopRecord } from '../hop/trace.js';
 import { LedgerUnavailable, type AckOutcome, type Ledger, type RecipientState, type SentItem } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
+import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { retention } from './retention.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -61,7 +63,9 @@ CREATE TABLE seal_confirmations (
 `,
 // The national directory (issue 17).
 `CREATE TABLE national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
-`];
+`,
+// Exchange statistics (issue 20).
+STATS_SCHEMA];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
@@ -100,6 +104,14 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   const sentOf = async (r: unknown): Promise<SentItem> => {
     const doc = documentOf(r);
     return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
+  };
+  /** The port the statistics and retention share with the SQLite ledger (same SQL, `?` numbered here). */
+  const sql: SqlPort = {
+    all: (text, args) => rows(numbered(text), [...args]),
+    run: async (text, args) => (await pool.query(numbered(text), [...args])).rowCount ?? 0,
+    batch: (steps) => tx(async (c) => { for (const s of steps) await c.query(numbered(s.sql), [...s.args]); }),
+    joinText: (expr) => `string_agg(${expr}, ',')`,
+    byteLength: (expr) => `octet_length(${expr})`,
   };
   /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
   const filters = (parts: [string, unknown][]) => {
@@ -160,7 +172,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       countOf(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])),
     download: async (agency, docId) => {
       const row = await one('SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
-      return row === undefined ? null : bytesOf(row, 'bytes');
+      return row === undefined ? null : packageOf(row);
     },
     ack: (agency, docId, result, reason) => tx(async (c): Promise<AckOutcome | null> => {
       // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
@@ -294,6 +306,11 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     saveNationalDirectory: async (entries, fetchedAt) => (await pool.query(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, $1, $2)
       ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`,
     [JSON.stringify(entries), fetchedAt])).rowCount === 1,
+
+    // ---- Exchange statistics (issue 20) ----
+    ...exchangeStats(sql, now),
+    // ---- Retention (issue 20) ----
+    ...retention(sql),
   }));
 }
 
@@ -327,6 +344,12 @@ function outageCoded(ledger: Ledger): Ledger {
     };
   }
   return coded as unknown as Ledger;
+}
+
+/** A statement's `?` placeholders as PostgreSQL's $1, $2, … */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
 }
 
 /** Runs `run` in one transaction on one pooled connection. */

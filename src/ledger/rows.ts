@@ -111,6 +111,12 @@ export function bytesOf(r: unknown, column: 'bytes' | 'body'): Buffer {
   return z.object({ [column]: z.instanceof(Buffer) }).parse(r)[column]!;
 }
 
+/** A mailbox package's bytes; none left means retention removed them (a package is never empty). */
+export function packageOf(r: unknown): Buffer | 'gone' {
+  const bytes = bytesOf(r, 'bytes');
+  return bytes.length === 0 ? 'gone' : bytes;
+}
+
 const SearchRow = z.object({
   // SQLite answers max(verdict = 'rejected') as 0/1, PostgreSQL bool_or(…) as a boolean.
   doc_id: z.string(), first_seen: z.string(), rejected: z.union([z.boolean(), z.number()]).transform((v) => v === true || v === 1),

@@ -10,8 +10,10 @@ import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
+import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { retention } from './retention.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -65,6 +67,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
+  db.exec(STATS_SCHEMA);
 
   const q = {
     insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
@@ -141,6 +144,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     currentSealKey: db.prepare('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, rowid DESC LIMIT 1'),
   };
 
+  /** Prepared statements by their SQL, for the queries built at run time. */
+  const statements = new Map<string, Database.Statement>();
+  const statement = (sql: string) => statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
+
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
   let batch: Write[] = [];
   const commit = db.transaction((writes: Write[]) => {
@@ -170,6 +177,15 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     if (batch.length === 0) setImmediate(flush);
     batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
   });
+
+  /** The port the statistics and retention share with the PostgreSQL ledger (same SQL). */
+  const sql: SqlPort = {
+    all: async (text, args) => statement(text).all(...args),
+    run: (text, args) => write(() => statement(text).run(...args).changes),
+    batch: (steps) => write(() => { for (const s of steps) statement(s.sql).run(...s.args); }),
+    joinText: (expr) => `group_concat(${expr}, ',')`,
+    byteLength: (expr) => `length(${expr})`,
+  };
 
   const appendOne = (docId: string, hop: HopRecord) =>
     q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
@@ -222,7 +238,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     countReceived: async (agency, kind) => countOf(q.countReceived.get(agency, kind ?? null, kind ?? null)),
     download: async (agency, docId) => {
       const row = q.bytes.get(agency, docId);
-      return row === undefined ? null : bytesOf(row, 'bytes');
+      return row === undefined ? null : packageOf(row);
     },
     ack: (agency, docId, result: AckResult, reason) => write((): AckOutcome | null => {
       // The conditional UPDATE alone decides who is first (only a row not yet acknowledged
@@ -340,5 +356,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     saveNationalDirectory: (entries, fetchedAt) => write(() => db.prepare(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, ?, ?)
       ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`)
       .run(JSON.stringify(entries), fetchedAt).changes === 1),
+
+    // ---- Exchange statistics (issue 20) ----
+    ...exchangeStats(sql, now),
+    // ---- Retention (issue 20) ----
+    ...retention(sql),
   };
 }

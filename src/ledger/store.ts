@@ -5,6 +5,7 @@
 import type { NationalAgency } from '../agency/registry.js';
 import type { HopRecord } from '../hop/trace.js';
 import type { PackageKind } from '../edxml/schema.js';
+import type { StatsCell } from '../stats/report.js';
 
 export const DELIVERY_STATES = ['queued', 'in_transit', 'delivered', 'acked', 'failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
@@ -116,6 +117,26 @@ export interface DocumentSummary {
 
 export interface DeadLetterQuery { reason?: string; agency?: string; docId?: string; since?: string; until?: string; limit: number; offset: number }
 
+/**
+ * A fact for the statistics that no other table holds (issue 20): a package refused at its first
+ * hop (nothing else is stored of it), a refusal at a later hop as the origin hub learns of it, or
+ * a package accepted under the legacy policy (unsigned or with a legacy algorithm). Once per key.
+ */
+export interface ExchangeMark {
+  key: string;
+  at: string;
+  agency: string;
+  mark: 'refused_first' | 'refused_later' | 'legacy';
+  /** The error code of a refusal; what was legacy about a package. */
+  code: string;
+}
+
+/** An acknowledged package as the archive export writes it. */
+export interface ArchivedPackage { docId: string; agency: string; sender: string; subject?: string; receivedAt: string; ackedAt: string; bytes: Buffer }
+
+/** A document in a mailbox, not acknowledged. */
+export interface UnackedItem { docId: string; agency: string; sender: string; subject?: string; receivedAt: string }
+
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
   recordSubmission(doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord): Promise<'new' | 'existing'>;
@@ -136,7 +157,8 @@ export interface Ledger {
   received(agency: string, kind: PackageKind | undefined, limit: number): Promise<ReceivedItem[]>;
   /** How many packages wait in an agency's mailbox (not yet acknowledged). */
   countReceived(agency: string, kind: PackageKind | undefined): Promise<number>;
-  download(agency: string, docId: string): Promise<Buffer | null>;
+  /** 'gone': retention removed the package's bytes (its row, trace and counts stay). */
+  download(agency: string, docId: string): Promise<Buffer | 'gone' | null>;
   /** null: no such document in the agency's mailbox. */
   ack(agency: string, docId: string, result: AckResult, reason: string | undefined): Promise<AckOutcome | null>;
   isRecipient(agency: string, docId: string): Promise<boolean>;
@@ -211,6 +233,29 @@ export interface Ledger {
   nationalDirectory(): Promise<{ entries: NationalAgency[]; fetchedAt: string } | null>;
   /** Replaces the copy held, unless it is newer than `fetchedAt`; true if replaced. */
   saveNationalDirectory(entries: readonly NationalAgency[], fetchedAt: string): Promise<boolean>;
+
+
+  // ---- Exchange statistics (issue 20): counts per agency and Asia/Ho_Chi_Minh day, kept in the ledger ----
+  recordExchangeMark(mark: ExchangeMark): Promise<void>;
+  /**
+   * Rolls up, from the ledger's own tables, each day that ended before `now` (less a grace) and is
+   * not rolled up yet; idempotent, so replicas may race. Answers how many days it rolled up.
+   */
+  rollUpStats(now: Date): Promise<number>;
+  /** Counts per agency, day or month over the days [from, to]: rolled-up days, and the rest counted now. */
+  exchangeStats(q: { from: string; to: string; by: 'agency' | 'day' | 'month' }): Promise<StatsCell[]>;
+  /** Refusals by hop and error code over the days [from, to]. */
+  refusalsByCode(from: string, to: string): Promise<{ hop: 'first' | 'later'; code: string; count: number }[]>;
+  /** Documents delivered before `receivedBefore` and not acknowledged, oldest first. */
+  unacknowledged(receivedBefore: string, limit: number): Promise<UnackedItem[]>;
+
+  // ---- Retention (issue 20): package bytes and dead letters do not stay forever ----
+  /** Packages acknowledged before `ackedBefore` whose bytes are still held, by doc id then agency, after `after`. */
+  archivePackages(ackedBefore: string, after: { docId: string; agency: string } | null, limit: number): Promise<ArchivedPackage[]>;
+  /** Removes the bytes of packages acknowledged before `ackedBefore` (an empty package marks them gone); how many. */
+  removePackageBytes(ackedBefore: string): Promise<number>;
+  /** Removes dead letters that died before `deadBefore`; how many. */
+  removeDeadLetters(deadBefore: string): Promise<number>;
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }

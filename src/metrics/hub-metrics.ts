@@ -15,6 +15,8 @@ export interface MetricsDeps {
   clock: () => Date;
   /** The link to the national axis at the gateway hub (national/connector.ts), or null. */
   upstream?: () => { up: boolean; lastPollAt: string | null; lastAnswerAt: string | null } | null;
+  /** Documents delivered and not acknowledged in time (issue 20). */
+  overdue: () => Promise<readonly { agency: string }[]>;
 }
 
 export interface HubMetrics {
@@ -89,6 +91,16 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       for (const c of await deps.watched()) {
         this.set({ kind: c.kind, agency: c.agency ?? '', fingerprint: c.fingerprint, subject: c.subject }, secondsToExpiry(c.notAfter, now));
       }
+    },
+  });
+  new Gauge({
+    name: 'lgsp_documents_overdue', help: 'Documents delivered to an agency\'s mailbox and not acknowledged after alerts.unacknowledgedAfter.',
+    labelNames: ['agency'], registers: [registry],
+    async collect() {
+      this.reset();
+      const byAgency = new Map<string, number>();
+      for (const o of await deps.overdue()) byAgency.set(o.agency, (byAgency.get(o.agency) ?? 0) + 1);
+      for (const [agency, n] of byAgency) this.set({ agency }, n);
     },
   });
   return {

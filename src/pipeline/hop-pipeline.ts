@@ -12,7 +12,7 @@
 // never changed. Whoever can publish on the broker is not trusted: every consumer verifies the
 // seal of a hub it trusts before it acts, and a message whose seal fails is only dead-lettered
 // (no receipt, no status, no ledger write), so a forgery cannot make a hub act on its headers.
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, type X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fail, ok, type ErrorCode, type HubError, type Result } from '../errors.js';
 import { servingHub, type Registry } from '../agency/registry.js';
@@ -137,13 +137,17 @@ function hopTools(deps: PipelineDeps) {
  * declared (the SDK dialect's messagetype), refused before anything is stored if it differs.
  */
 function submitter(deps: PipelineDeps, t: Tools) {
-  const { outlet, metrics } = deps;
+  const { outlet, metrics, ledger, log } = deps;
   const admit = admitter(deps, t);
   return async (bytes: Buffer, caller: string, expectedKind?: PackageKind): Promise<Result<SubmitReply>> => {
     if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
     const started = performance.now();
-    const refused = (error: HubError): Result<SubmitReply> => {
+    const refused = async (error: HubError): Promise<Result<SubmitReply>> => {
       metrics.rejected('submit', error.code);
+      // Nothing else is kept of a package refused here: the statistics count it by this mark. The
+      // caller is answered with the refusal even if the ledger cannot take the mark.
+      await ledger.recordExchangeMark({ key: `first:${randomUUID()}`, at: deps.clock().toISOString(), agency: caller, mark: 'refused_first', code: error.code })
+        .catch((err: Error) => log.warn({ err: err.message, code: error.code }, 'a refusal was not counted: the ledger did not take its mark'));
       return { ok: false, error };
     };
     const verdict = await t.check(bytes);
@@ -217,6 +221,13 @@ function admitter(deps: PipelineDeps, t: Tools) {
       return fail('UNAVAILABLE', `the broker did not take the package (${(err as Error).message}): nothing was accepted, retry later`);
     }
     await ledger.updateRecipients(docId, routes.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
+    // Accepted under the legacy policy (no signature, or a legacy algorithm): counted apart.
+    const legacy = verdict.signer === null ? 'unsigned' : verdict.legacy.join(' ');
+    if (stored === 'new' && legacy !== '') {
+      // The package is accepted and on its way: a mark the ledger does not take is logged, not answered.
+      await ledger.recordExchangeMark({ key: `legacy:${docId}`, at: hop.at, agency: sender, mark: 'legacy', code: legacy })
+        .catch((err: Error) => log.warn({ docId, err: err.message }, 'a legacy package was not counted: the ledger did not take its mark'));
+    }
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
     return ok({ docId, kind: h.kind, recipients: routes.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });

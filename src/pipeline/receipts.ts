@@ -29,7 +29,7 @@ export interface Receipts {
 }
 
 export function createReceipts(deps: {
-  self: string; registry: Registry; ledger: Ledger; outlet: Outlet; log: Logger;
+  self: string; registry: Registry; ledger: Ledger; outlet: Outlet; log: Logger; clock: () => Date;
   /** Seals a message for hub `to`. */
   seal: (m: Omit<HopMessage, 'seal' | 'sealHub'>, to: string) => HopMessage;
 }): Receipts {
@@ -59,6 +59,13 @@ export function createReceipts(deps: {
     const patch: { delivery: DeliveryState; status?: string } = { delivery: receipt.delivery };
     if (receipt.status !== undefined) patch.status = receipt.status;
     await ledger.updateRecipients(receipt.docId, [receipt.organId], patch, receipt.trace);
+    // A later hop refused the document: counted for its sender, once per document (statistics).
+    if (receipt.delivery === 'failed' && receipt.reason !== undefined) {
+      const sent = await ledger.submission(receipt.docId);
+      if (sent !== null) {
+        await ledger.recordExchangeMark({ key: `later:${receipt.docId}`, at: deps.clock().toISOString(), agency: sent.sender, mark: 'refused_later', code: receipt.reason });
+      }
+    }
   };
   return {
     async send(originHub, receipt) {

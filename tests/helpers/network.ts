@@ -23,6 +23,8 @@ export interface TestNetwork {
   status: typeof signedStatus;
   /** An admin API call to hub number `hub` with the network's admin token (all roles). */
   admin: (hub: number, method: string, path: string, body?: object) => Promise<{ status: number; json: any }>;
+  /** Stops every hub and starts it again on the same ledger and queues (new ports: take agents anew). */
+  restart: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -58,14 +60,17 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   const log = options.log ?? createRootLogger(process.env.LGSP_TEST_LOG ?? 'silent');
   await purge(net);
   const hubs: RunningHub[] = [];
-  for (let r = 0; r < replicas; r++) {
-    for (const h of config.value.hubs) {
-      const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
-      const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
-      if (!hub.ok) throw new Error(hub.error.message);
-      hubs.push(hub.value);
+  const startAll = async () => {
+    for (let r = 0; r < replicas; r++) {
+      for (const h of config.value.hubs) {
+        const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
+        const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
+        if (!hub.ok) throw new Error(hub.error.message);
+        hubs.push(hub.value);
+      }
     }
-  }
+  };
+  await startAll();
   const urlOf = (hubId: string) => hubs.find((h) => h.id === hubId)!.url;
 
   const agent = (codeSuffix: string): Agent => {
@@ -83,6 +88,10 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
         headers: { authorization: `Bearer ${net.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       });
       return { status: res.status, json: await res.json() as unknown };
+    },
+    async restart() {
+      for (const h of hubs.splice(0)) await h.close();
+      await startAll();
     },
     async close() {
       for (const h of hubs) await h.close();

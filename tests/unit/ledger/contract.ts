@@ -111,7 +111,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.deliver(delivery, [hop('H2', 3)])).toBe('stored');
       expect(await ledger.deliver({ ...delivery, receivedAt: iso(4) }, [hop('H2', 4)])).toBe('duplicate');
       expect(await ledger.deliver({ ...delivery, agency: 'C' }, [])).toBe('stored');
-      expect(Buffer.compare((await ledger.download('B', docId(1)))!, bytes)).toBe(0);
+      expect(Buffer.compare((await ledger.download('B', docId(1))) as Buffer, bytes)).toBe(0);
       expect(await ledger.download('D', docId(1))).toBeNull();
       expect(await ledger.received('B', undefined, 10)).toEqual([{ docId: docId(1), kind: 'edoc', from: 'A', subject: 'S', receivedAt: iso(3) }]);
       expect(await ledger.received('B', 'status', 10)).toEqual([]);
@@ -308,6 +308,89 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await (await another()).nationalDirectory()).toEqual({ entries: [a], fetchedAt: iso(2) });
       expect(await ledger.saveNationalDirectory([a, b], iso(3))).toBe(true);
       expect((await ledger.nationalDirectory())?.entries.map((e) => e.code)).toEqual([a.code, b.code]);
+    });
+
+    // ---- Exchange statistics (issue 20) ----
+    it('counts each agency\'s exchange per Ho Chi Minh City day, the same rolled up or counted live', async () => {
+      const { ledger, another } = await fresh();
+      const day = (d: string, hhmm: string) => new Date(`${d}T${hhmm}:00+07:00`).toISOString();
+      const edoc = (n: number, at: string) => ledger.recordSubmission({ docId: docId(n), kind: 'edoc', sender: 'A', digest: `d${n}`, submittedAt: at }, ['B'], hop('H1', n));
+      // 2026-11-01 07:00+07 and 23:59+07 are one day there; 2026-11-02 00:30+07 is the next, though still Nov 1 in UTC.
+      await edoc(1, day('2026-11-01', '07:00'));
+      await edoc(2, day('2026-11-01', '23:59'));
+      await edoc(3, day('2026-11-02', '00:30'));
+      await ledger.recordSubmission({ docId: docId(4), kind: 'status', sender: 'B', digest: 'd4', submittedAt: day('2026-11-01', '09:00') }, ['A'], hop('H1', 4));
+      const box = (n: number, agency: string, kind: 'edoc' | 'status', at: string) =>
+        ledger.deliver({ docId: docId(n), agency, kind, sender: kind === 'edoc' ? 'A' : 'B', originHub: 'H1', bytes: Buffer.from('<edXML/>'), receivedAt: at }, []);
+      await box(1, 'B', 'edoc', day('2026-11-01', '08:00'));
+      await box(4, 'A', 'status', day('2026-11-01', '10:00'));
+      await ledger.recordExchangeMark({ key: 'r1', at: day('2026-11-01', '11:00'), agency: 'A', mark: 'refused_first', code: 'SIGNATURE_INVALID' });
+      await ledger.recordExchangeMark({ key: 'r1', at: day('2026-11-01', '11:00'), agency: 'A', mark: 'refused_first', code: 'SIGNATURE_INVALID' });
+      await ledger.recordExchangeMark({ key: 'r2', at: day('2026-11-02', '11:00'), agency: 'A', mark: 'refused_later', code: 'CERT_REVOKED' });
+      await ledger.recordExchangeMark({ key: 'l1', at: day('2026-11-01', '12:00'), agency: 'A', mark: 'legacy', code: 'unsigned' });
+      // Today: delivered an hour ago, acknowledged now (ack times are the ledger's clock).
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      await box(5, 'B', 'edoc', hourAgo);
+      await box(6, 'B', 'edoc', hourAgo);
+      await box(7, 'C', 'edoc', hourAgo);
+      expect((await ledger.ack('B', docId(5), 'done', undefined))?.outcome).toBe('recorded');
+      expect((await ledger.ack('B', docId(6), 'fail', 'unreadable'))?.outcome).toBe('recorded');
+
+      const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+      const byAgency = await ledger.exchangeStats({ from: '2026-11-01', to: today, by: 'agency' });
+      const of = (key: string) => byAgency.find((c) => c.key === key);
+      expect(of('A')).toMatchObject({ sent: 3, statusSent: 0, statusReceived: 1, refusedFirstHop: 1, refusedLaterHop: 1, legacy: 1 });
+      expect(of('B')).toMatchObject({ sent: 0, statusSent: 1, received: 3, acked: 1, ackFailed: 1 });
+      expect([...of('B')!.ackBuckets.values()].reduce((a, n) => a + n, 0)).toBe(2);
+      expect(of('C')).toMatchObject({ received: 1, acked: 0 });
+
+      const byDay = await ledger.exchangeStats({ from: '2026-11-01', to: '2026-11-02', by: 'day' });
+      expect(byDay.map((c) => [c.key, c.sent, c.received, c.refusedFirstHop + c.refusedLaterHop]).sort()).toEqual([
+        ['2026-11-01', 2, 1, 1], ['2026-11-02', 1, 0, 1],
+      ]);
+      expect((await ledger.exchangeStats({ from: '2026-11-01', to: '2026-11-30', by: 'month' })).map((c) => [c.key, c.sent])).toEqual([['2026-11', 3]]);
+      expect(await ledger.exchangeStats({ from: '2025-01-01', to: '2025-01-31', by: 'agency' })).toEqual([]);
+      // Rolled up once: a second handle (a replica) rolls up nothing more and reads the same counts.
+      const replica = await another();
+      expect(await replica.rollUpStats(new Date())).toBe(0);
+      expect(await replica.exchangeStats({ from: '2026-11-01', to: today, by: 'agency' })).toEqual(byAgency);
+      expect(await ledger.refusalsByCode('2026-11-01', '2026-11-02')).toEqual([
+        { hop: 'later', code: 'CERT_REVOKED', count: 1 }, { hop: 'first', code: 'SIGNATURE_INVALID', count: 1 },
+      ].sort((a, b) => a.code.localeCompare(b.code)));
+      expect(await ledger.refusalsByCode('2026-11-02', '2026-11-02')).toEqual([{ hop: 'later', code: 'CERT_REVOKED', count: 1 }]);
+      // Not acknowledged: the day-old document of B; C's from an hour ago only with a threshold under an hour.
+      expect((await ledger.unacknowledged(new Date(Date.now() - 2 * 3_600_000).toISOString(), 10)).map((u) => [u.agency, u.docId])).toEqual([['B', docId(1)]]);
+      expect((await ledger.unacknowledged(new Date().toISOString(), 10)).map((u) => [u.agency, u.docId])).toEqual([['B', docId(1)], ['C', docId(7)]]);
+    });
+
+    // ---- Retention (issue 20) ----
+    it('archives and then removes the bytes of packages acknowledged long ago, keeping their rows; deletes old dead letters', async () => {
+      const { ledger } = await fresh();
+      const bytes = (n: number) => Buffer.from(`<edXML n="${n}"/>`);
+      for (const [n, agency] of [[1, 'B'], [1, 'C'], [2, 'B']] as const) {
+        await ledger.deliver({ docId: docId(n), agency, kind: 'edoc', sender: 'A', originHub: 'H1', bytes: bytes(n), receivedAt: iso(n), subject: `S${n}` }, []);
+      }
+      await ledger.ack('B', docId(1), 'done', undefined);
+      await ledger.ack('C', docId(1), 'fail', 'x');
+      const future = new Date(Date.now() + 60_000).toISOString();
+      const archived = await ledger.archivePackages(future, null, 10);
+      expect(archived.map((p) => [p.docId, p.agency, p.subject, p.bytes.toString()])).toEqual([[docId(1), 'B', 'S1', bytes(1).toString()], [docId(1), 'C', 'S1', bytes(1).toString()]]);
+      expect((await ledger.archivePackages(future, archived[0]!, 10)).map((p) => p.agency)).toEqual(['C']);
+      expect(await ledger.archivePackages(iso(0), null, 10)).toEqual([]);
+      expect(await ledger.removePackageBytes(iso(0))).toBe(0);
+      expect(await ledger.removePackageBytes(future)).toBe(2);
+      expect(await ledger.removePackageBytes(future)).toBe(0);
+      expect(await ledger.download('B', docId(1))).toBe('gone');
+      expect((await ledger.download('B', docId(2)) as Buffer).toString()).toBe(bytes(2).toString());
+      expect(await ledger.download('D', docId(1))).toBeNull();
+      expect(await ledger.archivePackages(future, null, 10)).toEqual([]);
+      expect((await ledger.mailboxEntries(docId(1))).map((m) => m.ackResult)).toEqual(['done', 'fail']);
+
+      const dead = (n: number, at: string) => ledger.addDeadLetter({ docId: docId(n), kind: 'edoc', sender: 'A', reasonCode: 'X', reason: 'x', deadAt: at, headers: {}, body: Buffer.from('b'), messageKey: `k${n}` });
+      await dead(1, iso(1));
+      await dead(2, iso(100));
+      expect(await ledger.removeDeadLetters(iso(50))).toBe(1);
+      expect((await ledger.deadLetters({ limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(2)]);
     });
   });
 }

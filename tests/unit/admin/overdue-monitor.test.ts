@@ -1,0 +1,66 @@
+// The overdue alert: the webhook hears the list when it changes (an empty one once it clears) and
+// once a day (Asia/Ho_Chi_Minh) while it is not empty; the same list on the same day is not sent again.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOverdueMonitor } from '../../../src/admin/overdue-monitor.js';
+import type { OverdueItem } from '../../../src/admin/exchange-report.js';
+
+const received: { items: { docId: string }[] }[] = [];
+let server: http.Server;
+let url: string;
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => { received.push(JSON.parse(body)); res.end(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => { server.close(); });
+
+const item = (docId: string): OverdueItem => ({ agency: 'A', docId, sender: 'S', receivedAt: '2026-11-01T00:00:00.000Z', waitingSeconds: 90_000 });
+const settle = async (count: number) => {
+  for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 30));
+};
+
+describe('the overdue monitor', () => {
+  it('sends a changed list at once, the same list once a day, and the list cleared', async () => {
+    let now = new Date('2026-11-02T10:00:00+07:00');
+    let list: OverdueItem[] = [];
+    const monitor = startOverdueMonitor({
+      overdue: async () => list, clock: () => now, log: pino({ level: 'silent' }), intervalMs: 3_600_000, thresholdMs: 86_400_000, hubId: 'H',
+      webhook: { url, timeoutMs: 1000, retries: 0, retryMs: 10 },
+    });
+    try {
+      await monitor.check(); // nothing overdue, nothing sent
+      list = [item('d1')];
+      await monitor.check();
+      await settle(1);
+      expect(received.map((r) => r.items.map((i) => i.docId))).toEqual([['d1']]);
+      now = new Date('2026-11-02T23:59:00+07:00');
+      await monitor.check(); // same list, same day
+      await settle(1);
+      expect(received).toHaveLength(1);
+      now = new Date('2026-11-03T00:01:00+07:00');
+      await monitor.check(); // a new day in Ho Chi Minh City
+      await settle(2);
+      expect(received).toHaveLength(2);
+      list = [item('d1'), item('d2')];
+      await monitor.check();
+      list = [];
+      await monitor.check();
+      await settle(4);
+      // Two calls in flight at once may land in either order.
+      expect(received.slice(2).map((r) => r.items.map((i) => i.docId)).sort((a, b) => b.length - a.length)).toEqual([['d1', 'd2'], []]);
+      await monitor.check(); // still empty: nothing more
+      await settle(4);
+      expect(received).toHaveLength(4);
+    } finally {
+      monitor.stop();
+    }
+  });
+});

@@ -22,7 +22,7 @@ const COMMANDS: Record<string, string> = {
   lgsp pki revoke --cert CERT.pem [--dir certs/dev]   adds it to the development CRL (crl.pem)`,
   start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info] [--json]
                                                       runs the hubs of a configuration, or only those named
-                                                      (AMQP_URL overrides its broker)`,
+                                                      (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)`,
   demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]

@@ -18,6 +18,8 @@ export type Setup = (model: ChannelModel) => Promise<void>;
  * Once connected, reconnects never give up.
  */
 export const FIRST_CONNECT_RETRIES = 5;
+/** The pause before reconnecting after a loss, and between the first two rounds (doubling after). */
+const FIRST_DELAY_MS = 100;
 /** The longest wait between two rounds of reconnects. */
 const MAX_DELAY_MS = 5_000;
 /** A node that neither accepts nor refuses (a machine gone) is given up on after this. */
@@ -83,18 +85,18 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       log.warn({ err: err?.message, node: redactUrl(nodes[index]!) }, 'broker connection lost; reconnecting');
       // The node that dropped us is the likeliest to be down: the others are tried first.
       next = (index + 1) % nodes.length;
-      void connectLoop(Infinity).catch((loopErr: Error) => log.error({ err: loopErr.message }, 'broker reconnection gave up'));
+      void connectLoop(Infinity, FIRST_DELAY_MS).catch((loopErr: Error) => log.error({ err: loopErr.message }, 'broker reconnection gave up'));
     });
   };
 
   /** Tries every node in turn, then waits and tries again, up to `rounds` rounds. */
-  const connectLoop = async (rounds: number): Promise<void> => {
+  const connectLoop = async (rounds: number, firstDelayMs = 0): Promise<void> => {
     if (reconnecting) return;
     reconnecting = true;
     try {
       let lastError: Error = new Error('not connected');
       for (let round = 0; round < rounds; round++) {
-        if (round > 0) await sleep(Math.min(100 * 2 ** (round - 1), MAX_DELAY_MS));
+        await sleep(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
         for (let tried = 0; tried < nodes.length; tried++) {
           if (closed) return;
           const index = next;
@@ -150,4 +152,4 @@ function tlsOptions(t: BusTls) {
 }
 
 /** A wait that does not keep the process alive (a hub closing mid-wait exits at once). */
-const sleep = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
+const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); }));

@@ -65,9 +65,13 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     // leader is still being elected answering 404) would crash the process; the 'close' that
     // follows it is what starts a reconnect.
     m.on('error', (err: Error) => log.warn({ err: err.message, node: redactUrl(url) }, 'broker connection error'));
+    let lost = false;
+    m.once('close', () => { lost = true; });
     try {
       // A live list: a setup registered while these run is run here too, once.
       for (const setup of setups) await setup(m);
+      // Closed while the setups ran, after the last one used it: as good as refused.
+      if (lost) throw new Error('the connection closed while it was being set up');
     } catch (err) {
       await m.close().catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
       throw err;

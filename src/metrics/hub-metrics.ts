@@ -1,6 +1,6 @@
 // The hub's metrics for Prometheus (prom-client, one registry per hub since a process may run
 // several): documents in and out by stage and result, rejections by code, hop check latency,
-// queue depths and consumers, link state, certificate expiry. GET /metrics (http/metrics.ts)
+// queue depths and consumers, link state, certificate expiry, the process's CPU time. GET /metrics (http/metrics.ts)
 // and the console's dashboard read them; the pipeline writes them through its HopMetrics port.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { secondsToExpiry, type WatchedCert } from '../admin/expiry.js';
@@ -57,6 +57,16 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       for (const c of await deps.watched()) {
         this.set({ kind: c.kind, agency: c.agency ?? '', fingerprint: c.fingerprint, subject: c.subject }, secondsToExpiry(c.notAfter, now));
       }
+    },
+  });
+  // Per-document CPU cost, for sizing (docs/scale-out.md): its rate over documents handled.
+  new Gauge({
+    name: 'lgsp_process_cpu_seconds', help: 'CPU time of the process since it started (process.cpuUsage), by mode; a process may run several hubs.',
+    labelNames: ['mode'], registers: [registry],
+    collect() {
+      const used = process.cpuUsage();
+      this.set({ mode: 'user' }, used.user / 1e6);
+      this.set({ mode: 'system' }, used.system / 1e6);
     },
   });
   return {

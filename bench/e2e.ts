@@ -7,8 +7,7 @@
 // Then 10 KB again with every hub's ledger in PostgreSQL (a fresh database), beside the SQLite
 // figure of the same run; and for each hub, the CPU milliseconds its process spent per document
 // during the throughput phase (lgsp_process_cpu_seconds, from process.cpuUsage) with the hop
-// check's share (lgsp_hop_check_seconds: at 10 KB the check runs on the event loop, so its time
-// is CPU time).
+// check's share (lgsp_hop_check_cpu_seconds_total: at 10 KB the check runs on the event loop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -48,7 +47,7 @@ async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<stri
 async function cpuOf(url: string, adminToken: string): Promise<{ cpu: number; check: number }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
   const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  return { cpu: sum(/^lgsp_process_cpu_seconds\{[^}]*\} (\S+)$/gm), check: sum(/^lgsp_hop_check_seconds_sum\{[^}]*\} (\S+)$/gm) };
+  return { cpu: sum(/^lgsp_process_cpu_seconds\{[^}]*\} (\S+)$/gm), check: sum(/^lgsp_hop_check_cpu_seconds_total\{[^}]*\} (\S+)$/gm) };
 }
 
 async function throughput(from: Agent, to: Agent, packages: Buffer[]): Promise<number> {

@@ -30,6 +30,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   const documents = new Counter({ name: 'lgsp_documents_total', help: 'Packages handled, by stage (submit, ingress, deliver) and result.', labelNames: ['stage', 'result'], registers: [registry] });
   const rejections = new Counter({ name: 'lgsp_rejections_total', help: 'Packages refused, by error code.', labelNames: ['code'], registers: [registry] });
   const limited = new Counter({ name: 'lgsp_rate_limited_total', help: 'Agency calls refused with RATE_LIMITED, by agency.', labelNames: ['agency'], registers: [registry] });
+  const checkCpu = new Counter({ name: 'lgsp_hop_check_cpu_seconds_total', help: 'CPU time of the hop checks run on the event loop (packages under hopCheck.inlineBelowBytes).', registers: [registry] });
   const latency = new Histogram({
     name: 'lgsp_hop_check_seconds', help: 'Time of the hop check.', registers: [registry],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
@@ -82,7 +83,10 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       accepted: (stage) => documents.inc({ stage, result: 'accepted' }),
       rejected: (stage, code) => { documents.inc({ stage, result: 'rejected' }); rejections.inc({ code }); },
       duplicate: (stage) => documents.inc({ stage, result: 'duplicate' }),
-      checked: (seconds) => latency.observe(seconds),
+      checked: (seconds, cpuSeconds) => {
+        latency.observe(seconds);
+        if (cpuSeconds !== undefined) checkCpu.inc(cpuSeconds);
+      },
     },
   };
 }

@@ -4,6 +4,10 @@
 // until the last package is in the recipient's mailbox. Latency: submit → mailbox (the
 // destination hub's received time), at half the measured rate. Baseline in the same run: raw
 // RabbitMQ with the same message size, a quorum queue, windowed confirms and manual acks.
+// Then 10 KB again with every hub's ledger in PostgreSQL (a fresh database), beside the SQLite
+// figure of the same run; and for each hub, the CPU milliseconds its process spent per document
+// during the throughput phase (lgsp_process_cpu_seconds, from process.cpuUsage) with the hop
+// check's share (lgsp_hop_check_cpu_seconds_total: at 10 KB the check runs on the event loop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +19,7 @@ import { buildDemoNetwork } from '../src/demo/network.js';
 import { AMQP_URL, purge } from '../tests/helpers/network.js';
 import { makeAgent, signedDocument, type Agent } from '../tests/helpers/agent.js';
 import { freePort } from '../tests/helpers/free-port.js';
+import { createTestDatabase } from '../tests/helpers/postgres.js';
 
 const SIZES = { '10KB': 10 * 1024, '100KB': 100 * 1024, '1MB': 1024 * 1024 } as const;
 const COUNT = { '10KB': 1500, '100KB': 600, '1MB': 120 } as const;
@@ -36,6 +41,13 @@ async function waitForInbox(agent: Agent, docIds: Set<string>): Promise<Map<stri
     await sleep(20);
   }
   return seen;
+}
+
+/** A hub's CPU seconds and hop-check seconds so far, from its /metrics. */
+async function cpuOf(url: string, adminToken: string): Promise<{ cpu: number; check: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  return { cpu: sum(/^lgsp_process_cpu_seconds\{[^}]*\} (\S+)$/gm), check: sum(/^lgsp_hop_check_cpu_seconds_total\{[^}]*\} (\S+)$/gm) };
 }
 
 async function throughput(from: Agent, to: Agent, packages: Buffer[]): Promise<number> {
@@ -97,51 +109,89 @@ async function rawAmqp(size: number, count: number): Promise<number> {
   return rate;
 }
 
-async function main(): Promise<void> {
+type Result = { docsPerSec: number; p50Ms: number; p99Ms: number; rawAmqpMsgsPerSec: number; ratioToRaw: number };
+/** CPU ms per document in each hub process (by hub level), and the hop check's part of it. */
+type CpuPerDoc = Record<string, { cpuMs: number; hopCheckMs: number }>;
+
+/** Runs the three hubs as processes, with SQLite ledgers or every ledger in `ledgerUrl`, and measures `sizes`. */
+async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: string): Promise<{ results: Partial<Record<Size, Result>>; cpu: CpuPerDoc }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
   const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
-  const network = await buildDemoNetwork({ dir, province: 'B77', ports, amqpUrl: AMQP_URL, now: new Date() });
+  const network = await buildDemoNetwork({ dir, province, ports, amqpUrl: AMQP_URL, now: new Date() });
   const configFile = path.join(dir, 'config.json');
   // The benchmark measures the hub, not the per-agency rate limit: one agency sends everything.
-  fs.writeFileSync(configFile, JSON.stringify({ ...network.config, http: { rateLimit: { perSecond: 1e6, burst: 1e6 } } }));
+  fs.writeFileSync(configFile, JSON.stringify({
+    ...network.config, http: { rateLimit: { perSecond: 1e6, burst: 1e6 } }, ...(ledgerUrl === undefined ? {} : { ledger: { url: ledgerUrl } }),
+  }));
   await purge(network);
   const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'lgsp.js');
   const processes: ChildProcess[] = network.hubs.map((h) =>
     spawn(process.execPath, [...(process.env.LGSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LGSP_BENCH_PROFILE}`] : []), cli, 'start', '--config', configFile, '--hub', h.id, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
   const urlOf = (hubId: string) => `http://127.0.0.1:${network.hubs.find((h) => h.id === hubId)!.port}`;
-  for (const h of network.hubs) {
-    for (let i = 0; ; i++) {
-      const ready = await fetch(`${urlOf(h.id)}/readyz`).then((r) => r.ok, () => false);
-      if (ready) break;
-      if (i > 300) throw new Error(`hub ${h.id} did not become ready`);
-      await sleep(100);
-    }
-  }
-  const agentOf = (prefix: string) => {
-    const agency = network.agencies.find((a) => a.code.startsWith(prefix))!;
-    return makeAgent(agency, urlOf(agency.hubId));
-  };
-  const from = agentOf('000.07.05.');
-  const to = agentOf('000.00.12.');
-  const results: Record<string, { docsPerSec: number; p50Ms: number; p99Ms: number; rawAmqpMsgsPerSec: number; ratioToRaw: number }> = {};
+  const results: Partial<Record<Size, Result>> = {};
+  const cpu: CpuPerDoc = {};
   try {
-    const only = process.env.LGSP_BENCH_SIZES?.split(',');
-    for (const size of (Object.keys(SIZES) as Size[]).filter((s) => only === undefined || only.includes(s))) {
+    for (const h of network.hubs) {
+      for (let i = 0; ; i++) {
+        const ready = await fetch(`${urlOf(h.id)}/readyz`).then((r) => r.ok, () => false);
+        if (ready) break;
+        if (i > 300) throw new Error(`hub ${h.id} did not become ready`);
+        await sleep(100);
+      }
+    }
+    const agentOf = (prefix: string) => {
+      const agency = network.agencies.find((a) => a.code.startsWith(prefix))!;
+      return makeAgent(agency, urlOf(agency.hubId));
+    };
+    const from = agentOf('000.07.05.');
+    const to = agentOf('000.00.12.');
+    const ledger = ledgerUrl === undefined ? 'SQLite' : 'PostgreSQL';
+    for (const size of sizes) {
       const payload = Math.max(1, SIZES[size] - 6000);
       const make = (count: number) => Array.from({ length: count }, () => signedDocument(from, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
       await throughput(from, to, make(20)); // warm up
+      const before = await Promise.all(network.hubs.map((h) => cpuOf(urlOf(h.id), network.adminToken)));
       const docsPerSec = await throughput(from, to, make(COUNT[size]));
+      const after = await Promise.all(network.hubs.map((h) => cpuOf(urlOf(h.id), network.adminToken)));
+      if (size === '10KB') {
+        network.hubs.forEach((h, i) => {
+          const perDoc = (s: number) => Math.round((s * 1000 / COUNT[size]) * 100) / 100;
+          cpu[/\((.*)\)/.exec(h.name)?.[1] ?? h.id] = { cpuMs: perDoc(after[i]!.cpu - before[i]!.cpu), hopCheckMs: perDoc(after[i]!.check - before[i]!.check) };
+        });
+      }
       const { p50, p99 } = await latency(from, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
       const raw = await rawAmqp(SIZES[size], Math.max(COUNT[size] * 4, 2000));
       results[size] = { docsPerSec: round(docsPerSec), p50Ms: p50, p99Ms: p99, rawAmqpMsgsPerSec: round(raw), ratioToRaw: Math.round((docsPerSec / raw) * 10_000) / 10_000 };
-      console.log(`${size.padEnd(5)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
+      console.log(`${size.padEnd(5)} ${ledger.padEnd(10)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
     }
   } finally {
     await Promise.all(processes.map((p) => new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); })));
     await purge(network);
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ e2e: results }));
+  return { results, cpu };
+}
+
+async function main(): Promise<void> {
+  const only = process.env.LGSP_BENCH_SIZES?.split(',');
+  const sizes = (Object.keys(SIZES) as Size[]).filter((s) => only === undefined || only.includes(s));
+  const sqlite = await runNetwork('B77', sizes);
+  for (const [hub, c] of Object.entries(sqlite.cpu)) {
+    console.log(`10KB  CPU per document  ${hub}: ${c.cpuMs} ms, of which the hop check ${c.hopCheckMs} ms (${Math.round((c.hopCheckMs / c.cpuMs) * 100)}%)`);
+  }
+  let postgres: { docsPerSec: number; ratioToSqlite: number; p99Ms: number } | undefined;
+  if (sizes.includes('10KB') && process.env.LGSP_BENCH_POSTGRES !== 'off') {
+    const db = await createTestDatabase();
+    try {
+      const pg = await runNetwork('B78', ['10KB'], db.url);
+      const a = sqlite.results['10KB']!, b = pg.results['10KB']!;
+      postgres = { docsPerSec: b.docsPerSec, p99Ms: b.p99Ms, ratioToSqlite: Math.round((b.docsPerSec / a.docsPerSec) * 1000) / 1000 };
+      console.log(`10KB  PostgreSQL ledger ${b.docsPerSec} docs/s against SQLite ${a.docsPerSec} docs/s in this run: ${(postgres.ratioToSqlite * 100).toFixed(1)}% (goal: at least 85%)`);
+    } finally {
+      await db.drop();
+    }
+  }
+  console.log(JSON.stringify({ e2e: sqlite.results, cpuPerDoc10KB: sqlite.cpu, ...(postgres ? { postgres10KB: postgres } : {}) }));
 }
 
 function round(x: number): number {

@@ -28,6 +28,12 @@ export const AmqpTls = z.object({
 }).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together');
 export type AmqpTls = z.output<typeof AmqpTls>;
 
+/** A broker node's URL: amqp:// or amqps://. */
+const AmqpUrl = z.string().regex(/^amqps?:\/\//, 'an amqp:// or amqps:// URL');
+/** The nodes of one RabbitMQ cluster: a hub connects to one that answers, and moves to another when it dies. */
+const AmqpUrls = z.array(AmqpUrl).min(1);
+const oneBrokerKey = { message: 'give amqpUrl (one broker) or amqpUrls (the nodes of one cluster), not both' };
+
 const Code = z.string().refine((c) => parseAgencyCode(c).ok, { message: 'not an agency code of the form DDD.DD.DD.XNN' });
 
 // The national axis (issue 17): the province is one system on it, with one secret.
@@ -58,8 +64,10 @@ export const HubConfig = z.object({
   parentId: Code.nullable().optional(),
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535),
-  /** The broker this hub's queues live on; by default the configuration's amqpUrl. */
+  /** The broker this hub's queues live on; by default the configuration's amqpUrl(s). */
   amqpUrl: z.string().optional(),
+  /** The nodes of the cluster this hub's queues live on, instead of amqpUrl. */
+  amqpUrls: AmqpUrls.optional(),
   /** TLS for this hub's amqps:// broker; by default the configuration's amqpTls. */
   amqpTls: AmqpTls.optional(),
   /** The hub seal: its key signs trace seals and the statuses the hub emits. */
@@ -69,7 +77,7 @@ export const HubConfig = z.object({
   ledger: LedgerConfig.optional(),
   /** The link up to the national document axis (docs/national-axis.md); normally on the top hub. */
   upstream: UpstreamConfig.optional(),
-});
+}).refine((h) => h.amqpUrl === undefined || h.amqpUrls === undefined, { ...oneBrokerKey, path: ['amqpUrls'] });
 export type HubConfig = z.output<typeof HubConfig>;
 
 export const AgencyConfig = z.object({
@@ -145,6 +153,8 @@ export const Config = z.object({
   /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
   ledger: LedgerConfig.optional(),
   amqpUrl: z.string().default(DEFAULT_AMQP_URL),
+  /** The nodes of one RabbitMQ cluster, instead of amqpUrl (docs/scale-out.md). */
+  amqpUrls: AmqpUrls.optional(),
   /** TLS for amqps:// brokers (files relative to the configuration file). */
   amqpTls: AmqpTls.optional(),
   /** RabbitMQ's management API (e.g. http://guest:guest@127.0.0.1:15672): adds unacked counts and rates to queue stats. */
@@ -317,8 +327,26 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/**
+ * The broker nodes a hub's queues live on: the hub's own (amqpUrls or amqpUrl), else the
+ * configuration's (amqpUrls, which wins over amqpUrl).
+ */
+export function brokerNodes(config: Pick<Config, 'amqpUrl' | 'amqpUrls' | 'hubs'>, hubId: string): string[] {
+  const hub = config.hubs.find((h) => h.id === hubId);
+  if (hub?.amqpUrls !== undefined) return hub.amqpUrls;
+  if (hub?.amqpUrl !== undefined) return [hub.amqpUrl];
+  return config.amqpUrls ?? [config.amqpUrl];
+}
+
+/** Environment variables that override the configuration file's default broker (not a hub's own). */
+export interface BrokerEnv {
+  AMQP_URL?: string | undefined;
+  /** The nodes of one cluster, comma-separated. */
+  AMQP_URLS?: string | undefined;
+}
+
 /** Reads a configuration file; relative paths inside it are taken from the file's folder. */
-export function loadConfig(file: string, env: { AMQP_URL?: string | undefined }): Result<Readonly<Config>> {
+export function loadConfig(file: string, env: BrokerEnv): Result<Readonly<Config>> {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -328,7 +356,11 @@ export function loadConfig(file: string, env: { AMQP_URL?: string | undefined })
   return parseConfig(raw, path.dirname(path.resolve(file)), env);
 }
 
-export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: string | undefined }): Result<Readonly<Config>> {
+export function parseConfig(raw: unknown, baseDir: string, env: BrokerEnv): Result<Readonly<Config>> {
+  // amqpUrl has a default, so only the raw file can tell whether both were given.
+  if (typeof raw === 'object' && raw !== null && 'amqpUrl' in raw && 'amqpUrls' in raw) {
+    return fail('USAGE', `invalid configuration: amqpUrls: ${oneBrokerKey.message}`);
+  }
   const parsed = Config.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -339,11 +371,16 @@ export function parseConfig(raw: unknown, baseDir: string, env: { AMQP_URL?: str
   const tlsAt = (t: AmqpTls | undefined) => t === undefined ? {} : {
     amqpTls: { caFile: at(t.caFile), ...(t.certFile === undefined ? {} : { certFile: at(t.certFile) }), ...(t.keyFile === undefined ? {} : { keyFile: at(t.keyFile) }) },
   };
-  // AMQP_URL overrides the file's default broker (not a hub's own amqpUrl).
-  const amqpUrl = env.AMQP_URL ?? c.amqpUrl;
+  // AMQP_URLS or AMQP_URL override the file's default broker (not a hub's own).
+  const envNodes = env.AMQP_URLS?.split(',').map((u) => u.trim()).filter((u) => u !== '') ?? [];
+  const brokers = envNodes.length > 0 ? { amqpUrl: envNodes[0]!, amqpUrls: envNodes }
+    : env.AMQP_URL !== undefined ? { amqpUrl: env.AMQP_URL, amqpUrls: undefined }
+    : { amqpUrl: c.amqpUrl, amqpUrls: c.amqpUrls };
+  const badNode = brokers.amqpUrls?.find((u) => !AmqpUrl.safeParse(u).success);
+  if (badNode !== undefined) return fail('USAGE', `AMQP_URLS: ${redactUrl(badNode)} is not an amqp:// or amqps:// URL`);
   return ok(Object.freeze({
     ...c,
-    amqpUrl,
+    ...brokers,
     ...tlsAt(c.amqpTls),
     dataDir: at(c.dataDir),
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },

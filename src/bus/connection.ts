@@ -1,18 +1,29 @@
-// The broker connection. amqplib's opt-in recovery restores only the connection, so every
-// component that owns a channel registers a setup here, and all setups run again, in order,
-// after each reconnect. noDelay: with Nagle on, awaiting single 10 KB confirms drops from ~880
-// to ~22 messages/s on this machine. Hubs on other sites reach their broker over TLS (amqps://):
-// the CA (and a client certificate, for brokers that verify peers) come from the configuration.
-import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+// The broker connection. A hub names one broker, or the nodes of one RabbitMQ cluster: it
+// connects to the first node that answers and, when that connection dies, to the next one, round
+// after round, never giving up once it has connected. Every component that owns a channel
+// registers a setup here, and all setups run again, in order, on each new connection (its
+// queues and exchanges re-declared, its consumers started, its unconfirmed messages republished).
+// noDelay: with Nagle on, awaiting single 10 KB confirms drops from ~880 to ~22 messages/s on
+// this machine. Hubs on other sites reach their broker over TLS (amqps://): the CA (and a client
+// certificate, for brokers that verify peers) come from the configuration.
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
+import { redactUrl } from '../config.js';
 
 export type Setup = (model: ChannelModel) => Promise<void>;
 
 /**
- * Tries of the first connection before a hub's start fails (backoff 100, 200, 400, 800, 1600 ms:
- * about 3 s against a broker that refuses). Once connected, reconnects never give up.
+ * Rounds of the first connection (every node once per round) before a hub's start fails
+ * (backoff 100, 200, 400, 800, 1600 ms between rounds: about 3 s against brokers that refuse).
+ * Once connected, reconnects never give up.
  */
 export const FIRST_CONNECT_RETRIES = 5;
+/** The pause before reconnecting after a loss, and between the first two rounds (doubling after). */
+const FIRST_DELAY_MS = 100;
+/** The longest wait between two rounds of reconnects. */
+const MAX_DELAY_MS = 5_000;
+/** A node that neither accepts nor refuses (a machine gone) is given up on after this. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BusConnection {
   /** Runs `setup` once connected and again after every reconnect. */
@@ -33,38 +44,88 @@ export interface BusOptions {
   tls?: BusTls | undefined;
 }
 
-export async function connectBus(url: string, log: Logger, options: BusOptions = {}): Promise<BusConnection> {
+/** Connects to one of `urls` (a single broker, or the nodes of one cluster). */
+export async function connectBus(urls: string | readonly string[], log: Logger, options: BusOptions = {}): Promise<BusConnection> {
+  const nodes = typeof urls === 'string' ? [urls] : [...urls];
+  if (nodes.length === 0) throw new Error('no broker URL');
   const setups: Setup[] = [];
   let current: ChannelModel | null = null;
-  const tls = url.startsWith('amqps:') && options.tls !== undefined
-    ? { ca: [options.tls.ca], ...(options.tls.cert ? { cert: options.tls.cert } : {}), ...(options.tls.key ? { key: options.tls.key } : {}) }
-    : {};
-  const model: RecoveringChannelModel = await amqp.connect(url, {
-    ...tls,
-    ...(options.name ? { clientProperties: { connection_name: options.name } } : {}),
-    noDelay: true,
-    recovery: {
-      initialDelay: 100,
-      maxDelay: 5_000,
-      initialMaxRetries: FIRST_CONNECT_RETRIES,
-      async setup(m: ChannelModel) {
-        // amqplib listens on a new connection only once every setup has run. Until then, a setup
-        // channel the broker closes (a quorum queue whose home node is still starting answers a
-        // declare with 404) would raise an 'error' nobody hears and crash the process; logged
-        // here, the setup fails instead and recovery tries again.
-        m.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error during setup'));
-        current = m;
-        for (const setup of setups) await setup(m);
-      },
-    },
-  });
-  model.on('disconnect', (err: Error) => {
-    current = null;
-    log.warn({ err: err.message }, 'broker connection lost; reconnecting');
-  });
-  model.on('connect', () => log.info('broker connected'));
-  model.on('reconnect-failed', (err: Error) => log.error({ err: err.message }, 'broker reconnection gave up'));
-  model.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
+  let closed = false;
+  let reconnecting = false;
+  let next = 0; // the node tried first on the next (re)connect
+
+  const open = async (url: string): Promise<ChannelModel> => {
+    const m = await amqp.connect(url, {
+      ...(url.startsWith('amqps:') && options.tls !== undefined ? tlsOptions(options.tls) : {}),
+      ...(options.name ? { clientProperties: { connection_name: options.name } } : {}),
+      noDelay: true,
+      timeout: CONNECT_TIMEOUT_MS,
+    });
+    // Without a listener, an 'error' (a setup channel the broker closes, a quorum queue whose
+    // leader is still being elected answering 404) would crash the process; the 'close' that
+    // follows it is what starts a reconnect.
+    m.on('error', (err: Error) => log.warn({ err: err.message, node: redactUrl(url) }, 'broker connection error'));
+    let lost = false;
+    m.once('close', () => { lost = true; });
+    try {
+      // A live list: a setup registered while these run is run here too, once.
+      for (const setup of setups) await setup(m);
+      // Closed while the setups ran, after the last one used it: as good as refused.
+      if (lost) throw new Error('the connection closed while it was being set up');
+    } catch (err) {
+      await m.close().catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
+      throw err;
+    }
+    return m;
+  };
+
+  const attach = (m: ChannelModel, index: number) => {
+    current = m;
+    log.info({ node: redactUrl(nodes[index]!) }, 'broker connected');
+    m.on('close', (err?: Error) => {
+      if (current !== m) return;
+      current = null;
+      if (closed) return;
+      log.warn({ err: err?.message, node: redactUrl(nodes[index]!) }, 'broker connection lost; reconnecting');
+      // The node that dropped us is the likeliest to be down: the others are tried first.
+      next = (index + 1) % nodes.length;
+      void connectLoop(Infinity, FIRST_DELAY_MS).catch((loopErr: Error) => log.error({ err: loopErr.message }, 'broker reconnection gave up'));
+    });
+  };
+
+  /** Tries every node in turn, then waits and tries again, up to `rounds` rounds. */
+  const connectLoop = async (rounds: number, firstDelayMs = 0): Promise<void> => {
+    if (reconnecting) return;
+    reconnecting = true;
+    try {
+      let lastError: Error = new Error('not connected');
+      for (let round = 0; round < rounds; round++) {
+        await sleep(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
+        for (let tried = 0; tried < nodes.length; tried++) {
+          if (closed) return;
+          const index = next;
+          try {
+            const m = await open(nodes[index]!);
+            if (closed) {
+              await m.close();
+              return;
+            }
+            attach(m, index);
+            return;
+          } catch (err) {
+            lastError = err as Error;
+            log.warn({ err: lastError.message, node: redactUrl(nodes[index]!) }, 'broker node not reachable');
+            next = (index + 1) % nodes.length;
+          }
+        }
+      }
+      throw lastError;
+    } finally {
+      reconnecting = false;
+    }
+  };
+
+  await connectLoop(FIRST_CONNECT_RETRIES + 1);
   return {
     async onConnect(setup) {
       setups.push(setup);
@@ -81,6 +142,18 @@ export async function connectBus(url: string, log: Logger, options: BusOptions =
         await ch.close().catch((err: Error) => log.debug({ err: err.message }, 'inspection channel already closed'));
       }
     },
-    close: () => model.close(),
+    async close() {
+      closed = true;
+      const m = current;
+      current = null;
+      if (m !== null) await m.close().catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
+    },
   };
 }
+
+function tlsOptions(t: BusTls) {
+  return { ca: [t.ca], ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) };
+}
+
+/** A wait that does not keep the process alive (a hub closing mid-wait exits at once). */
+const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); }));

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from '../errors.js';
-import { redactUrl, type Config, type HubConfig } from '../config.js';
+import { brokerNodes, redactUrl, type Config, type HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
 import { assertBroadcast, assertReplicaQueue, replicaQueue, trustQueue } from './broadcast.js';
@@ -18,6 +18,7 @@ import { startLink } from './link.js';
 import { NATIONAL } from '../routing/router.js';
 
 export interface HubBus {
+  /** The first of the broker's nodes (they share one vhost, which is what queue stats need). */
   brokerUrl: string;
   conn: BusConnection;
   publisher: Publisher;
@@ -38,18 +39,17 @@ export async function openHubBus(opts: {
   networkHubs?: readonly string[];
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
-  const brokerUrl = hub.amqpUrl ?? config.amqpUrl;
-  const brokerOf = (id: string) => config.hubs.find((h) => h.id === id)?.amqpUrl ?? config.amqpUrl;
-  const direct = opts.neighbours.filter((n) => sameBroker(brokerOf(n), brokerUrl));
-  const linked = opts.neighbours.filter((n) => !sameBroker(brokerOf(n), brokerUrl));
-  const connect = async (url: string, name: string, tlsOf: Pick<HubConfig, 'amqpTls'> | undefined, component: Record<string, string>) => {
+  const nodes = brokerNodes(config, hub.id);
+  const direct = opts.neighbours.filter((n) => sameBroker(brokerNodes(config, n), nodes));
+  const linked = opts.neighbours.filter((n) => !sameBroker(brokerNodes(config, n), nodes));
+  const connect = async (urls: readonly string[], name: string, tlsOf: Pick<HubConfig, 'amqpTls'> | undefined, component: Record<string, string>) => {
     try {
-      return ok(opened.push(await connectBus(url, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls) }), (c) => c.close()));
+      return ok(opened.push(await connectBus(urls, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls) }), (c) => c.close()));
     } catch (err) {
-      return fail('UNAVAILABLE', `hub ${hub.id}: no broker at ${redactUrl(url)}: ${(err as Error).message}`);
+      return fail('UNAVAILABLE', `hub ${hub.id}: no broker at ${urls.map(redactUrl).join(', ')}: ${(err as Error).message}`);
     }
   };
-  const conn = await connect(brokerUrl, `lgsp hub ${hub.id}`, hub, { component: 'bus' });
+  const conn = await connect(nodes, `lgsp hub ${hub.id}`, hub, { component: 'bus' });
   if (!conn.ok) return conn;
   try {
     await conn.value.onConnect(async (model) => {
@@ -59,7 +59,7 @@ export async function openHubBus(opts: {
       await assertBroadcast(open, hub.id, opts.networkRoot);
       await assertReplicaQueue(open, hub.id, opts.replica, opts.networkRoot);
       if (hub.upstream !== undefined) {
-        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerOf(other), brokerUrl)) await assertBroadcast(open, other, opts.networkRoot);
+        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerNodes(config, other), nodes)) await assertBroadcast(open, other, opts.networkRoot);
       }
     });
   } catch (err) {
@@ -71,12 +71,12 @@ export async function openHubBus(opts: {
   const publisher = journal(await createPublisher(conn.value, log.child({ component: 'publisher' })), {});
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
-    const c = await connect(brokerOf(n), `lgsp hub ${hub.id} link to ${n}`, config.hubs.find((h) => h.id === n), { component: 'link', neighbour: n });
+    const c = await connect(brokerNodes(config, n), `lgsp hub ${hub.id} link to ${n}`, config.hubs.find((h) => h.id === n), { component: 'link', neighbour: n });
     if (!c.ok) return c;
     await c.value.onConnect((model) => ensureInbound(() => model.createChannel(), n));
     remote.set(n, { conn: c.value, publisher: journal(await createPublisher(c.value, log.child({ component: 'link', neighbour: n })), { neighbour: n }) });
   }
-  return ok({ brokerUrl, conn: conn.value, publisher, direct, remote });
+  return ok({ brokerUrl: nodes[0]!, conn: conn.value, publisher, direct, remote });
 }
 
 function tlsFor(t: Config['amqpTls']): BusTls | undefined {
@@ -85,15 +85,19 @@ function tlsFor(t: Config['amqpTls']): BusTls | undefined {
   };
 }
 
-/** Whether two URLs name the same broker, whatever user each connects as (each hub may have its own). */
-function sameBroker(a: string, b: string): boolean {
+/**
+ * Whether two node lists name the same broker (a node of one cluster in both), whatever user each
+ * connects as (each hub may have its own).
+ */
+function sameBroker(a: readonly string[], b: readonly string[]): boolean {
   const anonymous = (url: string) => {
     const u = new URL(url);
     u.username = '';
     u.password = '';
     return u.toString();
   };
-  return anonymous(a) === anonymous(b);
+  const ofB = new Set(b.map(anonymous));
+  return a.some((url) => ofB.has(anonymous(url)));
 }
 
 /** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */

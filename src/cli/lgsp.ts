@@ -24,7 +24,7 @@ const COMMANDS: Record<string, string> = {
   start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--port N] [--log-level info] [--json]
                                                       runs the hubs of a configuration, or only those named;
                                                       --port N with one --hub: a replica of that hub on port N
-                                                      (AMQP_URL overrides its broker)`,
+                                                      (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)`,
   demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example`,
   ledger: `  lgsp ledger export --before DATE --out DIR [--config lgsp.config.json] [--hub ID] [--json]

@@ -1,6 +1,6 @@
 // The hub's metrics for Prometheus (prom-client, one registry per hub since a process may run
 // several): documents in and out by stage and result, rejections by code, hop check latency,
-// queue depths and consumers, link state, certificate expiry. GET /metrics (http/metrics.ts)
+// queue depths and consumers, link state, certificate expiry, the process's CPU time. GET /metrics (http/metrics.ts)
 // and the console's dashboard read them; the pipeline writes them through its HopMetrics port.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { secondsToExpiry, type WatchedCert } from '../admin/expiry.js';
@@ -36,6 +36,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   const documents = new Counter({ name: 'lgsp_documents_total', help: 'Packages handled, by stage (submit, ingress, deliver) and result.', labelNames: ['stage', 'result'], registers: [registry] });
   const rejections = new Counter({ name: 'lgsp_rejections_total', help: 'Packages refused, by error code.', labelNames: ['code'], registers: [registry] });
   const limited = new Counter({ name: 'lgsp_rate_limited_total', help: 'Agency calls refused with RATE_LIMITED, by agency.', labelNames: ['agency'], registers: [registry] });
+  const checkCpu = new Counter({ name: 'lgsp_hop_check_cpu_seconds_total', help: 'CPU time of the hop checks run on the event loop (packages under hopCheck.inlineBelowBytes).', registers: [registry] });
   const latency = new Histogram({
     name: 'lgsp_hop_check_seconds', help: 'Time of the hop check.', registers: [registry],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
@@ -103,6 +104,16 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       for (const [agency, n] of byAgency) this.set({ agency }, n);
     },
   });
+  // Per-document CPU cost, for sizing (docs/scale-out.md): its rate over documents handled.
+  new Gauge({
+    name: 'lgsp_process_cpu_seconds', help: 'CPU time of the process since it started (process.cpuUsage), by mode; a process may run several hubs.',
+    labelNames: ['mode'], registers: [registry],
+    collect() {
+      const used = process.cpuUsage();
+      this.set({ mode: 'user' }, used.user / 1e6);
+      this.set({ mode: 'system' }, used.system / 1e6);
+    },
+  });
   return {
     registry,
     rateLimited: (agency) => limited.inc({ agency }),
@@ -117,7 +128,10 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       accepted: (stage) => documents.inc({ stage, result: 'accepted' }),
       rejected: (stage, code) => { documents.inc({ stage, result: 'rejected' }); rejections.inc({ code }); },
       duplicate: (stage) => documents.inc({ stage, result: 'duplicate' }),
-      checked: (seconds) => latency.observe(seconds),
+      checked: (seconds, cpuSeconds) => {
+        latency.observe(seconds);
+        if (cpuSeconds !== undefined) checkCpu.inc(cpuSeconds);
+      },
     },
   };
 }

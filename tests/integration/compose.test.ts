@@ -1,15 +1,37 @@
 // docker-compose.yml as docker-compose reads it (the real tool; no Docker engine is needed to
-// render a file): it is valid, it has no default credential, and it publishes no broker port.
+// render a file): it is valid in its default form and with the ha profile, it has no default
+// credential, and it publishes no broker port.
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/tools.js';
 
-const render = (env: Record<string, string>) => {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LGSP_BROKER_')));
-  const r = spawnSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8', env: { ...clean, ...env } });
+const PASSWORDS = { LGSP_BROKER_ADMIN_PASSWORD: 'admin-secret', LGSP_BROKER_HUB_PASSWORD: 'hub-secret' };
+
+const render = (env: Record<string, string>, profile?: string) => {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LGSP_')));
+  const r = spawnSync('docker-compose', [...(profile ? ['--profile', profile] : []), 'config'], { cwd: ROOT, encoding: 'utf8', env: { ...clean, ...env } });
   if (r.error) throw r.error;
   return r;
 };
+
+/**
+ * The rendered services, each as its block of YAML text and its profiles. docker-compose 1.x
+ * renders every service with its `profiles`; 2.x only the active ones: both read the same here.
+ */
+function services(rendered: string): Map<string, { text: string; profiles: string[] }> {
+  const body = rendered.split(/^services:\n/m)[1]!.split(/^\S/m)[0]!;
+  const out = new Map<string, { text: string; profiles: string[] }>();
+  for (const block of body.split(/^(?= {2}[\w-]+:\n)/m).filter((b) => b.trim() !== '')) {
+    const name = /^ {2}([\w-]+):/.exec(block)![1]!;
+    const profiles = /^ {4}profiles:\n((?: {4}- .+\n)+)/m.exec(block)?.[1]!.split('\n').filter(Boolean).map((l) => l.replace(/^ {4}- /, '')) ?? [];
+    out.set(name, { text: block, profiles });
+  }
+  return out;
+}
+
+const published = (text: string) => [...text.matchAll(/published: "?(\d+)"?/g)].map((m) => Number(m[1])).sort();
 
 describe('docker-compose.yml', () => {
   it('will not render without the two passwords: nothing has a default credential', () => {
@@ -19,11 +41,56 @@ describe('docker-compose.yml', () => {
   });
 
   it('is valid, publishes only the hubs\' HTTP ports and never the broker\'s, and has no guest user', () => {
-    const r = render({ LGSP_BROKER_ADMIN_PASSWORD: 'admin-secret', LGSP_BROKER_HUB_PASSWORD: 'hub-secret' });
+    const r = render(PASSWORDS);
     expect(r.status, r.stderr).toBe(0);
-    const published = [...r.stdout.matchAll(/published: "?(\d+)"?/g)].map((m) => Number(m[1]));
-    expect(published.sort()).toEqual([8701, 8702, 8703]);
+    const simple = [...services(r.stdout).values()].filter((s) => s.profiles.length === 0);
+    expect(simple.flatMap((s) => published(s.text))).toEqual([8701, 8702, 8703]);
     expect(r.stdout).not.toMatch(/guest/);
     expect(r.stdout).toContain('AMQP_URL: amqp://lgsp-hubs:hub-secret@rabbitmq:5672');
+  });
+
+  it('has an ha profile: three clustered RabbitMQ nodes, PostgreSQL, two replicas of each hub and a load balancer in front', () => {
+    const r = render({ ...PASSWORDS, LGSP_ERLANG_COOKIE: 'cookie-secret', LGSP_POSTGRES_PASSWORD: 'pg-secret' }, 'ha');
+    expect(r.status, r.stderr).toBe(0);
+    const ha = new Map([...services(r.stdout)].filter(([, s]) => s.profiles.includes('ha')));
+    expect([...ha.keys()].sort()).toEqual([
+      'broker-users-ha', 'hub-commune-a', 'hub-commune-b', 'hub-district-a', 'hub-district-b', 'hub-province-a', 'hub-province-b',
+      'lb', 'postgres', 'rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3',
+    ]);
+    // Only the load balancer is reachable from outside: no broker, database or replica port.
+    for (const [name, s] of ha) expect(published(s.text), name).toEqual(name === 'lb' ? [8701, 8702, 8703] : []);
+    expect(r.stdout).not.toMatch(/guest/);
+
+    for (const n of [1, 2, 3]) {
+      const node = ha.get(`rabbitmq-${n}`)!.text;
+      expect(node).toContain(`hostname: rabbitmq-${n}`);
+      expect(node).toContain('20-lgsp-cluster.conf');
+      expect(node).toContain('LGSP_ERLANG_COOKIE: cookie-secret');
+    }
+    const cluster = fs.readFileSync(path.join(ROOT, 'deploy/ha/rabbitmq-cluster.conf'), 'utf8');
+    for (const n of [1, 2, 3]) expect(cluster).toContain(`classic_config.nodes.${n} = rabbit@rabbitmq-${n}`);
+
+    // Each hub: two replicas, with `--hub ID --port N`, on the three nodes and the shared ledger.
+    const replicas = [...ha].filter(([name]) => name.startsWith('hub-'));
+    const hubOf = (text: string) => /- --hub\n {4}- (\S+)\n {4}- --port\n {4}- '?(\d+)'?/.exec(text)!.slice(1, 3).join(':');
+    const perHub = new Map<string, string[]>();
+    for (const [name, s] of replicas) perHub.set(hubOf(s.text), [...(perHub.get(hubOf(s.text)) ?? []), name]);
+    expect([...perHub.keys()].sort()).toEqual(['000.00.00.H41:8701', '000.00.05.H41:8702', '000.07.05.H41:8703']);
+    for (const names of perHub.values()) expect(names).toHaveLength(2);
+    for (const [, s] of replicas) {
+      expect(s.text).toMatch(/AMQP_URLS: (amqp:\/\/lgsp-hubs:hub-secret@rabbitmq-\d:5672,?){3}\n/);
+      expect(s.text).toContain('PGPASSWORD: pg-secret');
+    }
+
+    // The load balancer's upstreams are exactly the replicas, on their hub's port.
+    const nginx = fs.readFileSync(path.join(ROOT, 'deploy/ha/nginx.conf'), 'utf8');
+    const upstreams = [...nginx.matchAll(/server (hub-[\w-]+):(\d+)/g)].map((m) => `${m[1]}:${m[2]}`).sort();
+    expect(upstreams).toEqual(replicas.map(([name, s]) => `${name}:${hubOf(s.text).split(':')[1]}`).sort());
+  });
+
+  it('renames the ha profile\'s hubs from the environment', () => {
+    const r = render({ ...PASSWORDS, LGSP_HA_PROVINCE_HUB: '000.00.00.H53' }, 'ha');
+    expect(r.status, r.stderr).toBe(0);
+    expect(services(r.stdout).get('hub-province-b')!.text).toContain('- 000.00.00.H53');
   });
 });

@@ -1,6 +1,8 @@
 // The publisher tells a message that cannot be published from a channel that closed (issue 14,
 // item 2): amqplib's encode error (a header table over its 64 KiB buffer) is refused at once,
-// while a message published across a lost connection waits and goes out after the reconnect.
+// while a message published across a lost connection waits and goes out after the reconnect, and
+// a message the broker nacks (as a quorum queue does while it has no leader) is published again
+// until the broker takes it.
 // Against the real broker; the connection is closed with rabbitmqctl (ours only).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,11 +29,11 @@ afterAll(async () => {
   await bus?.close();
 });
 
-const take = async () => {
+const take = async (from = queue) => {
   const conn = await amqp.connect(AMQP_URL);
   try {
     const ch = await conn.createChannel();
-    const msg = await ch.get(queue, { noAck: true });
+    const msg = await ch.get(from, { noAck: true });
     return msg === false ? undefined : msg.content.toString('utf8');
   } finally {
     await conn.close();
@@ -57,5 +59,23 @@ describe('publisher', () => {
     await publisher.publish({ queue, body: Buffer.from('across the outage'), headers: {}, messageId: 'across' });
     expect(bus.isConnected()).toBe(true);
     expect(await take()).toBe('across the outage');
+  });
+
+  it('publishes a nacked message again, on a new channel, until the broker takes it', async () => {
+    // A queue that holds one message and nacks the next: refusing is all it can do while full.
+    const full = `lgsp-test-publisher-full-${randomUUID()}`;
+    await bus.withChannel(async (ch) => { await ch.assertQueue(full, { durable: false, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } }); });
+    try {
+      await publisher.publish({ queue: full, body: Buffer.from('first'), headers: {}, messageId: 'first' });
+      let confirmed = false;
+      const second = publisher.publish({ queue: full, body: Buffer.from('second'), headers: {}, messageId: 'second' }).then(() => { confirmed = true; });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(confirmed).toBe(false);
+      expect(await take(full)).toBe('first');
+      await second;
+      expect(await take(full)).toBe('second');
+    } finally {
+      await bus.withChannel(async (ch) => { await ch.deleteQueue(full); });
+    }
   });
 });

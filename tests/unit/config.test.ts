@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
+import { brokerNodes, parseConfig } from '../../src/config.js';
 
 const hub = (id: string, extra = {}) => ({ id, port: 0, sealKeyFile: 'k.pem', sealCertFile: 'c.pem', ...extra });
 const base = { trust: { caFiles: ['ca.pem'] }, hubs: [hub('000.00.00.H53')] };
@@ -116,5 +116,42 @@ describe('configuration', () => {
     expect(parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream }), hub('000.00.00.H41', { upstream })] }, '/x', {}).ok).toBe(true);
     const bad = parseConfig({ ...base, hubs: [hub('000.00.00.H53', { upstream: { ...upstream, kind: 'soap', endpoint: 'ftp://x' } })] }, '/x', {});
     expect(bad).toMatchObject({ ok: false, error: { message: expect.stringMatching(/hubs\.0\.upstream\.kind.*hubs\.0\.upstream\.endpoint/) } });
+  });
+
+  it('takes the nodes of one RabbitMQ cluster (amqpUrls), at the top or per hub, and which broker each hub uses', () => {
+    const nodes = ['amqp://u:p@mq-1:5672', 'amqp://u:p@mq-2:5672', 'amqps://mq-3:5671'];
+    const c = parseConfig({
+      ...base, amqpUrls: nodes,
+      hubs: [hub('000.00.00.H53'), hub('000.00.05.H53', { amqpUrl: 'amqp://other:5672' }), hub('000.07.05.H53', { amqpUrls: ['amqp://far-1', 'amqp://far-2'] })],
+    }, '/x', {});
+    if (!c.ok) throw new Error(c.error.message);
+    expect(brokerNodes(c.value, '000.00.00.H53')).toEqual(nodes);
+    expect(brokerNodes(c.value, '000.00.05.H53')).toEqual(['amqp://other:5672']);
+    expect(brokerNodes(c.value, '000.07.05.H53')).toEqual(['amqp://far-1', 'amqp://far-2']);
+    // The single broker still works, and is what a configuration without either names.
+    const single = parseConfig({ ...base, amqpUrl: 'amqp://one:5672' }, '/x', {});
+    expect(single.ok && brokerNodes(single.value, '000.00.00.H53')).toEqual(['amqp://one:5672']);
+    const none = parseConfig(base, '/x', {});
+    expect(none.ok && brokerNodes(none.value, '000.00.00.H53')).toEqual(['amqp://guest:guest@127.0.0.1:5672']);
+  });
+
+  it('refuses amqpUrl beside amqpUrls, an empty list and a URL that is not amqp(s)', () => {
+    const usage = (message: RegExp) => ({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(message) } });
+    expect(parseConfig({ ...base, amqpUrl: 'amqp://a', amqpUrls: ['amqp://b'] }, '/x', {})).toMatchObject(usage(/amqpUrls: give amqpUrl .* or amqpUrls .*, not both/));
+    expect(parseConfig({ ...base, hubs: [hub('000.00.00.H53', { amqpUrl: 'amqp://a', amqpUrls: ['amqp://b'] })] }, '/x', {})).toMatchObject(usage(/hubs\.0\.amqpUrls: give amqpUrl/));
+    expect(parseConfig({ ...base, amqpUrls: [] }, '/x', {})).toMatchObject(usage(/amqpUrls/));
+    expect(parseConfig({ ...base, amqpUrls: ['http://mq-1:15672'] }, '/x', {})).toMatchObject(usage(/amqpUrls\.0: an amqp:\/\/ or amqps:\/\/ URL/));
+  });
+
+  it('lets AMQP_URLS (comma-separated) or AMQP_URL replace the file\'s default broker, not a hub\'s own', () => {
+    const file = { ...base, amqpUrls: ['amqp://file-1', 'amqp://file-2'], hubs: [hub('000.00.00.H53'), hub('000.00.05.H53', { amqpUrl: 'amqp://own' })] };
+    const fromEnv = parseConfig(file, '/x', { AMQP_URLS: 'amqp://env-1:5672, amqp://env-2:5672' });
+    if (!fromEnv.ok) throw new Error(fromEnv.error.message);
+    expect(brokerNodes(fromEnv.value, '000.00.00.H53')).toEqual(['amqp://env-1:5672', 'amqp://env-2:5672']);
+    expect(brokerNodes(fromEnv.value, '000.00.05.H53')).toEqual(['amqp://own']);
+    const one = parseConfig(file, '/x', { AMQP_URL: 'amqp://env' });
+    expect(one.ok && brokerNodes(one.value, '000.00.00.H53')).toEqual(['amqp://env']);
+    expect(parseConfig(file, '/x', { AMQP_URLS: 'amqp://ok,mq-2:5672' }))
+      .toMatchObject({ ok: false, error: { code: 'USAGE', message: 'AMQP_URLS: mq-2:5672 is not an amqp:// or amqps:// URL' } });
   });
 });

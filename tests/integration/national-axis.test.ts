@@ -296,9 +296,11 @@ describe('failures', () => {
     const nationalId = axis.handOver({ from: MINISTRY, to: [commune.agency.code], messageType: 'edoc', bytes });
     await inbox(commune, docIdOf(bytes));
     await eventually(async () => axis.requests.find((q) => q.call === 'updateStatus' && q.signed.docId === nationalId && q.answer === 503), 'a refused updateStatus');
+    // Back on the port it had, where the agents of later tests reach it.
+    const port = Number(new URL(n.hubs[0]!.url).port);
     await n.hubs[0]!.close();
     axis.updateStatusDown = false;
-    const restarted = await startHub(topConfig, topConfig.hubs[0]!, { log: createRootLogger('silent'), clock: () => new Date() });
+    const restarted = await startHub(topConfig, { ...topConfig.hubs[0]!, port }, { log: createRootLogger('silent'), clock: () => new Date() });
     if (!restarted.ok) throw new Error(restarted.error.message);
     n.hubs[0] = restarted.value;
     await eventually(async () => axis.updates.find((u) => u.docId === nationalId), 'updateStatus done after the restart', 20_000);

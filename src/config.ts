@@ -178,6 +178,13 @@ export const Config = z.object({
     webhookRetryMs: z.number().int().positive().default(2_000),
     expiryCheckIntervalMs: z.number().int().positive().default(3_600_000),
   }).prefault({}),
+  // The agency directory after a restructuring (issue 19, docs/directory.md).
+  directory: z.object({
+    /** How long a closed agency's API key may still read and acknowledge what it had. */
+    closedKeyGrace: SdkDuration.prefault('30d'),
+    /** How often a hub looks for closures and moves that have come due (a successor `from` later). */
+    sweepIntervalMs: z.number().int().positive().default(60_000),
+  }).prefault({}),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

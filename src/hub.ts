@@ -108,7 +108,9 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     check: hopCheck(config, trust, clock, part('check-pool'), opened),
   }), (p) => p.flushReceipts());
 
-  const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
+  const agencies = agencyDirectory({
+    hubId: hub.id, registry, ledger, configured: config.agencies, clock, closedKeyGraceMs: config.directory.closedKeyGrace, carryOn: pipeline.forwardWaiting,
+  });
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
   }), (e) => e.stop());
@@ -128,6 +130,10 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
   await agencies.reload();
+  // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
+  const directoryLog = part('directory');
+  const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
+  opened.push(sweep, clearInterval);
 
   const replay = replayer(publisher, q.ingress);
   const app = opened.push(await createServer(serverDeps({

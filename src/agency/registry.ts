@@ -8,6 +8,8 @@ export interface Agency {
   name: string;
   parent: string | null;
   hubId: string;
+  /** Closed into this successor (agency/directory.ts), from a time or (null) at once. */
+  successor?: { code: string; from: string | null };
 }
 
 export interface HubNode {
@@ -19,6 +21,8 @@ export interface Registry {
   /** Live: agencies registered at run time are added to this map. */
   agencies: Map<string, Agency>;
   hubs: ReadonlyMap<string, HubNode>;
+  /** Hubs retired into another (agency/directory.ts), by the hub they were retired into. */
+  retired?: Map<string, string>;
 }
 
 export interface AgencySource { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }

@@ -53,6 +53,9 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   MALFORMED_HTTP: '64',
   UNAVAILABLE: '70',
   USAGE: '71',
+  // The agency directory (issue 19).
+  AGENCY_CLOSED: '23',
+  DIRECTORY_CONFLICT: '54',
 };
 
 /** A refusal for one of the dialect's own reasons. */

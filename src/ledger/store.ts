@@ -44,6 +44,8 @@ export interface Delivery {
   originHub: string;
   bytes: Uint8Array;
   receivedAt: string;
+  /** The code the package named, when the directory redirected it to this agency (a closed predecessor). */
+  addressedTo?: string;
 }
 
 export interface ReceivedItem {
@@ -53,6 +55,8 @@ export interface ReceivedItem {
   subject?: string;
   statusCode?: string;
   receivedAt: string;
+  /** The code the package named, when it was redirected to this agency. */
+  addressedTo?: string;
 }
 
 export type AckResult = 'done' | 'fail';
@@ -62,7 +66,7 @@ export type AckResult = 'done' | 'fail';
  * repeat; a different one is a conflict and changes nothing.
  */
 export type AckOutcome =
-  | { outcome: 'recorded' | 'repeated'; originHub: string; sender: string }
+  | { outcome: 'recorded' | 'repeated'; originHub: string; sender: string; addressedTo?: string }
   | { outcome: 'conflict'; held: AckResult };
 
 export const CERT_STATES = ['active', 'retired', 'revoked'] as const;
@@ -114,6 +118,14 @@ export interface DocumentSummary {
 }
 
 export interface DeadLetterQuery { reason?: string; agency?: string; docId?: string; since?: string; until?: string; limit: number; offset: number }
+
+/** What the directory changed for one agency: closed into a successor (from a time), moved to a hub. */
+export interface DirectoryEntry { code: string; successor: string | null; from: string | null; hubId: string | null }
+
+/** A document waiting in a mailbox, with what it takes to carry it on to where its agency now is. */
+export interface WaitingDocument {
+  docId: string; kind: PackageKind; sender: string; subject?: string; statusCode?: string; originHub: string; bytes: Buffer; addressedTo?: string;
+}
 
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
@@ -182,4 +194,18 @@ export interface Ledger {
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   auditLog(limit: number): Promise<{ at: string; actor: string; action: string; detail: Record<string, unknown> }[]>;
   close(): Promise<void>;
+
+  // The agency directory after a restructuring (issue 19): closures, moves, retired hubs.
+  /** One row per agency the directory changed. */
+  directoryEntries(): Promise<DirectoryEntry[]>;
+  /** Records closures and moves (each field given replaces the one held), in one transaction. */
+  putDirectoryEntries(entries: readonly DirectoryEntry[]): Promise<void>;
+  /** Hubs retired into another (their agencies and child hubs went there). */
+  hubRetirements(): Promise<{ hubId: string; into: string }[]>;
+  retireHub(hubId: string, into: string, at: string): Promise<boolean>;
+  /** Agencies with documents waiting here that have not been carried on yet. */
+  waitingAgencies(): Promise<string[]>;
+  waitingDocuments(agency: string): Promise<WaitingDocument[]>;
+  /** The document was carried on to `to`: it is not carried again (the agency may still read and acknowledge it). */
+  markMoved(agency: string, docId: string, to: string): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
 import { verifySeal, type HubSigner, type SealInput } from '../hop/seal.js';
 import { boundedDocumentId, boundedSubject, type HopMessage, type HopRecord } from '../hop/trace.js';
 import { nextHop, routePackage, type Route } from '../routing/router.js';
+import { currentCode, isClosed } from '../agency/directory.js';
 import type { AckResult, Ledger } from '../ledger/store.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { createReceipts, ReceiptBatch, type Receipts } from './receipts.js';
@@ -54,7 +55,7 @@ export interface PipelineDeps {
 export interface SubmitReply {
   docId: string;
   kind: 'edoc' | 'status';
-  recipients: { organId: string; route: Route['via'] }[];
+  recipients: { organId: string; route: Route['via']; redirectedTo?: string }[];
   existing: boolean;
 }
 
@@ -72,6 +73,7 @@ export function createPipeline(deps: PipelineDeps) {
     onIngress: ingress(deps, at),
     onDeliver: delivery(deps, at),
     acknowledge: acknowledger(deps, receipts),
+    forwardWaiting: forwarder(deps, at),
   };
 }
 
@@ -124,9 +126,16 @@ function hopTools(deps: PipelineDeps) {
       message: sealed({ ...base, recipients }, next === '' ? self : next, digest),
     }));
   };
+  /** The hop's record of the recipients it routed to a successor (the trace's field is bounded). */
+  const withRedirects = (hop: HopRecord, routes: readonly Route[]): HopRecord => {
+    const redirected = routes.filter((r) => r.redirectedTo !== undefined).map((r) => `${r.organId}>${r.redirectedTo}`);
+    if (redirected.length === 0) return hop;
+    const shown = redirected.length <= 2 ? redirected.join(',') : `${redirected[0]},+${redirected.length - 1} more`;
+    return { ...hop, checks: { ...hop.checks, redirect: shown } };
+  };
   const publish = (prepared: Prepared) => Promise.all(prepared.map(({ to, message }) => outlet.send(to, message)));
   const dispatch = (base: Omit<Unsealed, 'recipients'>, routes: Route[], digest?: string) => publish(prepare(base, routes, digest));
-  return { check, record, sealed, sealVerifies, sealError, prepare, publish, dispatch };
+  return { check, record, withRedirects, sealed, sealVerifies, sealError, prepare, publish, dispatch };
 }
 
 /**
@@ -142,6 +151,10 @@ function submitter(deps: PipelineDeps, t: Tools) {
       metrics.rejected('submit', error.code);
       return { ok: false, error };
     };
+    const closed = registry.agencies.get(caller);
+    if (isClosed(closed, deps.clock())) {
+      return refused(fail('AGENCY_CLOSED', `agency ${caller} is closed into ${closed!.successor!.code}: send as ${currentCode(registry, caller, deps.clock())}`).error);
+    }
     const verdict = await t.check(bytes);
     if (!verdict.ok) return refused(verdict.error);
     const h = verdict.header;
@@ -153,11 +166,11 @@ function submitter(deps: PipelineDeps, t: Tools) {
       return refused(fail('SCHEMA_INVALID', `the package is ${h.kind === 'edoc' ? 'a document' : 'a status'} but was declared ${expectedKind}`).error);
     }
     const recipients = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
-    const routes = routePackage(recipients, registry, self);
+    const routes = routePackage(recipients, registry, self, deps.clock());
     if (!routes.ok) return refused(routes.error);
 
     const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
-    const hop = t.record(verdict, started, false);
+    const hop = t.withRedirects(t.record(verdict, started, false), routes.value);
     const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
     const givenDocumentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
     // Kept (and travelling) bounded, so that a status answering this document finds it.
@@ -189,7 +202,10 @@ function submitter(deps: PipelineDeps, t: Tools) {
     await ledger.updateRecipients(docId, routes.value.filter((r) => r.via !== 'local').map((r) => r.organId), { delivery: 'in_transit' });
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing' }, 'package accepted');
-    return ok({ docId, kind: h.kind, recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
+    return ok({
+      docId, kind: h.kind, existing: stored === 'existing',
+      recipients: routes.value.map((r) => ({ organId: r.organId, route: r.via, ...(r.redirectedTo ? { redirectedTo: r.redirectedTo } : {}) })),
+    });
   };
 }
 
@@ -216,7 +232,7 @@ function ingress(deps: PipelineDeps, t: Tools) {
     });
     const signed = deps.signer.signPackage(status);
     if (!signed.ok) throw new Error(`cannot sign the 02 status: ${signed.error.message}`);
-    const routes = routePackage([m.sender], registry, self);
+    const routes = routePackage([m.sender], registry, self, deps.clock());
     if (!routes.ok) {
       log.error({ docId: m.docId, sender: m.sender }, 'no route to the sender for the 02 status');
       return;
@@ -232,10 +248,11 @@ function ingress(deps: PipelineDeps, t: Tools) {
     if (!receipts.success) return deadLetter({ code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
     // A hub speaks only for the recipients it routes to: a receipt about any other, even
     // sealed, is a forgery by that hub's server.
-    const stranger = receipts.data.find((r) => {
-      const target = registry.agencies.get(r.organId)?.hubId;
-      return target === undefined || nextHop(registry, self, target)?.hub !== m.sealHub;
-    });
+    // A closed code's receipts come from its successor's hub, or (its grace period) its own.
+    const stranger = receipts.data.find((r) => ![r.organId, currentCode(registry, r.organId, deps.clock())].some((code) => {
+      const target = registry.agencies.get(code)?.hubId;
+      return target !== undefined && nextHop(registry, self, target)?.hub === m.sealHub;
+    }));
     if (stranger !== undefined) {
       return deadLetter({ code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
     }
@@ -249,9 +266,9 @@ function ingress(deps: PipelineDeps, t: Tools) {
     if (m.kind === 'receipt') return onReceipts(inbound);
     const verdict = await t.check(m.body);
     if (!verdict.ok) return refuse(inbound, verdict.error, t.record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
-    const routes = routePackage(m.recipients, registry, self);
+    const routes = routePackage(m.recipients, registry, self, deps.clock());
     if (!routes.ok) return refuse(inbound, routes.error, t.record(verdict, started, true, { stage: 'route', code: routes.error.code }));
-    const hop = t.record(verdict, started, true);
+    const hop = t.withRedirects(t.record(verdict, started, true), routes.value);
     await ledger.appendTrace(m.docId, [hop]);
     const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
     await t.dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value, verdict.digest);
@@ -259,34 +276,51 @@ function ingress(deps: PipelineDeps, t: Tools) {
   };
 }
 
-/** Packages for agencies served here: into their mailboxes, exactly once. */
+/**
+ * Packages for agencies served here: into their mailboxes, exactly once. A recipient named by a
+ * closed code goes into its successor's mailbox, keeping the code it was addressed to; one the
+ * directory moved away since this hub routed it is routed again.
+ */
 function delivery(deps: PipelineDeps, t: Tools) {
-  const { self, ledger, metrics } = deps;
+  const { self, registry, ledger, metrics } = deps;
   return async ({ message: m, deadLetter }: Inbound): Promise<void> => {
     // Only this hub publishes to its mailbox stage, so only its own seal is accepted here.
     if (m.sealHub !== self || !t.sealVerifies(m)) return deadLetter(t.sealError(m));
     if (m.kind === 'receipt') return;
-    const at = deps.clock().toISOString();
-    for (const agency of m.recipients) {
+    const now = deps.clock();
+    const servedHere = (addressed: string) => registry.agencies.get(currentCode(registry, addressed, now))?.hubId === self;
+    const elsewhere = m.recipients.filter((r) => !servedHere(r));
+    if (elsewhere.length > 0) {
+      const routes = routePackage(elsewhere, registry, self, now);
+      if (!routes.ok) return deadLetter(routes.error);
+      const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
+      await t.dispatch(rest, routes.value);
+    }
+    const at = now.toISOString();
+    for (const addressed of m.recipients.filter(servedHere)) {
+      const agency = currentCode(registry, addressed, now);
       const stored = await ledger.deliver({
         docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: m.body, receivedAt: at,
         ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
+        ...(agency === addressed ? {} : { addressedTo: addressed }),
       }, m.trace);
+      // Receipts name the recipient as the sender addressed it.
+      const receipt = { docId: m.docId, organId: addressed, delivery: 'delivered' as const, trace: m.trace };
       if (stored === 'duplicate') {
         metrics.duplicate('deliver');
         // The first copy may have died between its mailbox write and its receipt: send it
         // again (delivery states only move forward at the origin, so a repeat changes nothing).
-        await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
+        await t.receipts.send(m.originHub, receipt);
         continue;
       }
       deps.afterMailboxWrite?.();
       metrics.accepted('deliver');
-      // A status for a document this hub's agency sent: the recipient's business state.
+      // A status for a document the addressed agency sent from this hub: the recipient's business state.
       if (m.kind === 'status' && m.statusCode && m.documentId) {
-        const original = await ledger.findByDocumentId(agency, m.documentId);
+        const original = await ledger.findByDocumentId(addressed, m.documentId);
         if (original !== null) await ledger.updateRecipients(original, [m.sender], { status: m.statusCode });
       }
-      await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
+      await t.receipts.send(m.originHub, receipt);
     }
   };
 }
@@ -301,8 +335,39 @@ function acknowledger({ ledger }: PipelineDeps, receipts: Receipts) {
     }
     // A repeat sends the same receipt again: the sender's view does not change, and a receipt
     // lost with the first answer (broker down) is sent after all.
-    await receipts.send(entry.originHub, { docId, organId: agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
+    await receipts.send(entry.originHub, { docId, organId: entry.addressedTo ?? agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
     return ok(undefined);
+  };
+}
+
+/**
+ * Carries what waits in an agency's mailbox here on to where the directory now sends it: its
+ * successor's mailbox (closed) or its new hub (moved). Each document travels as a new hop of
+ * its trace and is marked carried, so a later sweep does not send it again; at the other end
+ * the mailbox's dedupe absorbs a repeat (a crash between the send and the mark).
+ */
+function forwarder(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, log } = deps;
+  return async (agency: string): Promise<void> => {
+    for (const w of await ledger.waitingDocuments(agency)) {
+      const addressed = w.addressedTo ?? agency;
+      const routes = routePackage([addressed], registry, self, deps.clock());
+      if (!routes.ok) {
+        log.error({ docId: w.docId, agency, code: routes.error.code }, 'a waiting document has nowhere to go: left where it is');
+        continue;
+      }
+      const to = routes.value[0]!.redirectedTo ?? addressed;
+      const started = performance.now();
+      const hop = t.record(null, started, false);
+      const moved: HopRecord = { ...hop, checks: { moved: `${agency}>${to}`.slice(0, 64) } };
+      await ledger.appendTrace(w.docId, [moved]);
+      await t.dispatch({
+        body: w.bytes, kind: w.kind, docId: w.docId, originHub: w.originHub, sender: w.sender, trace: [moved],
+        ...(w.subject ? { subject: w.subject } : {}), ...(w.statusCode ? { statusCode: w.statusCode } : {}),
+      }, routes.value);
+      await ledger.markMoved(agency, w.docId, to);
+      log.info({ docId: w.docId, from: agency, to }, 'waiting document carried on');
+    }
   };
 }
 

@@ -288,11 +288,12 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     onRequest: security,
     schema: {
       tags, summary: 'Close an agency into its successor: documents and statuses for it go to the successor', params: CodeParams, body: SuccessorBody,
-      response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string().nullable() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+      response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
     },
   }, async (request, reply) => {
     const { code } = request.params;
-    const from = request.body.from === undefined ? null : new Date(request.body.from).toISOString();
+    // Without a time, the closure is in force from now (the closed key's grace period counts from it).
+    const from = new Date(request.body.from ?? deps.clock()).toISOString();
     const checked = checkChange(deps.registry, { code, successor: request.body.successor, from, hubId: null });
     if (!checked.ok) return replyError(reply, checked.error);
     await change(request.admin, { kind: 'agency.successor', code, successor: request.body.successor, from });
@@ -355,7 +356,11 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     const { add, changes, summary } = plan.value;
     if (request.query.dryRun) return { dryRun: true, changes: summary, apiKeys: {} };
     const apiKeys = Object.fromEntries(add.map((a) => [a.code, randomBytes(24).toString('base64url')]));
-    await change(request.admin, { kind: 'agency.plan', add: add.map((a) => ({ ...a, apiKeyHash: hashApiKey(apiKeys[a.code]!) })), changes });
+    const now = deps.clock().toISOString();
+    await change(request.admin, {
+      kind: 'agency.plan', add: add.map((a) => ({ ...a, apiKeyHash: hashApiKey(apiKeys[a.code]!) })),
+      changes: changes.map((c) => (c.successor !== null && c.from === null ? { ...c, from: now } : c)),
+    });
     return { dryRun: false, changes: summary, apiKeys };
   });
 }

@@ -24,8 +24,9 @@ const COMMANDS: Record<string, string> = {
   start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--log-level info] [--json]
                                                       runs the hubs of a configuration, or only those named
                                                       (AMQP_URL overrides its broker)`,
-  demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
-                                                      a three-level network with a worked example`,
+  demo: `  lgsp demo [--once] [--tiers 3|2] [--dir data/demo] [--port 8701] [--province H41] [--json]
+                                                      a three-level network with a worked example
+                                                      (--tiers 2: a province hub and two commune hubs, no district)`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]
   lgsp cert add --agency CODE --cert CERT.pem [--retire-others-at ISO]
   lgsp cert rotate --agency CODE --cert CERT.pem [--overlap 7d]   the others retire after the overlap

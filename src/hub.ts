@@ -31,6 +31,7 @@ import { createSealRotation, openSeal } from './admin/seal-rotation.js';
 import { createTrustState, seedTrustStore, type TrustState } from './admin/trust-state.js';
 import { createTrustLane } from './admin/trust-lane.js';
 import { agencyDirectory } from './admin/agency-directory.js';
+import { directoryActions } from './admin/directory-actions.js';
 import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
@@ -197,6 +198,7 @@ function serverDeps(p: {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),
       journal, lanes, sessions: config.http.console,
+      directory: directoryActions({ hubId: hub.id, registry, clock, changeTrust: p.changeTrust }),
     }),
     ready: p.ready,
   };

@@ -21,6 +21,8 @@ const LABELS = {
   detail: ['Chi tiết', 'Detail'], done: ['Đã thực hiện', 'Done'], notAllowed: ['Không có quyền thực hiện', 'Not allowed'],
   paused: ['đang tạm dừng', 'paused'], running: ['đang xử lý', 'running'], pause: ['Tạm dừng', 'Pause'], resume: ['Tiếp tục', 'Resume'],
   badToken: ['Mã quản trị không đúng', 'Wrong admin token'], since: ['Từ', 'Since'], delivery: ['Chuyển phát', 'Delivery'],
+  successor: ['Cơ quan kế thừa', 'Successor'], oldCodes: ['Mã cũ (đã đóng)', 'Old (closed) codes'], closedInto: ['Đã đóng, chuyển về', 'Closed into'],
+  closesInto: ['Sẽ đóng, chuyển về', 'Closes into'], closeAgency: ['Đóng cơ quan (sáp nhập)', 'Close an agency (merger)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Label = keyof typeof LABELS;

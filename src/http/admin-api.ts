@@ -18,7 +18,8 @@ import { parseAgencyCode } from '../agency/code.js';
 import { resolveAgency } from '../agency/registry.js';
 import { replyError } from './errors.js';
 import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
-import { checkChange, checkRetirement, oldCodesOf } from '../agency/directory.js';
+import { oldCodesOf } from '../agency/directory.js';
+import { directoryActions } from '../admin/directory-actions.js';
 import { checkPlan, parsePlan } from '../agency/plan.js';
 
 export interface AdminApiDeps {
@@ -284,6 +285,7 @@ const PLAN_MAX_BYTES = 4 * 1024 * 1024;
  */
 function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: AdminApiDeps): void {
   const tags = ['agencies'];
+  const actions = directoryActions(deps);
   api.post('/api/admin/agencies/:code/successor', {
     onRequest: security,
     schema: {
@@ -291,13 +293,8 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
       response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
     },
   }, async (request, reply) => {
-    const { code } = request.params;
-    // Without a time, the closure is in force from now (the closed key's grace period counts from it).
-    const from = new Date(request.body.from ?? deps.clock()).toISOString();
-    const checked = checkChange(deps.registry, { code, successor: request.body.successor, from, hubId: null });
-    if (!checked.ok) return replyError(reply, checked.error);
-    await change(request.admin, { kind: 'agency.successor', code, successor: request.body.successor, from });
-    return { code, successor: request.body.successor, from };
+    const closed = await actions.close(request.admin, request.params.code, request.body.successor, request.body.from);
+    return closed.ok ? closed.value : replyError(reply, closed.error);
   });
 
   api.post('/api/admin/agencies/:code/move', {
@@ -307,12 +304,8 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
       response: { 200: z.object({ code: z.string(), hubId: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
     },
   }, async (request, reply) => {
-    const { code } = request.params;
-    const was = deps.registry.agencies.get(code)?.hubId;
-    const checked = checkChange(deps.registry, { code, successor: null, from: null, hubId: request.body.hubId });
-    if (!checked.ok) return replyError(reply, checked.error);
-    await change(request.admin, { kind: 'agency.move', code, hubId: request.body.hubId });
-    return { code, hubId: request.body.hubId, from: was! };
+    const moved = await actions.move(request.admin, request.params.code, request.body.hubId);
+    return moved.ok ? moved.value : replyError(reply, moved.error);
   });
 
   api.post('/api/admin/hubs/:id/retire', {
@@ -323,14 +316,8 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
       response: { 200: z.object({ hubId: z.string(), into: z.string(), agencies: z.array(z.string()), hubs: z.array(z.string()) }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
     },
   }, async (request, reply) => {
-    const { id } = request.params;
-    const { into } = request.body;
-    const checked = checkRetirement(deps.registry, id, into);
-    if (!checked.ok) return replyError(reply, checked.error);
-    const agencies = [...deps.registry.agencies.values()].filter((a) => a.hubId === id).map((a) => a.code).sort();
-    const hubs = [...deps.registry.hubs.values()].filter((h) => h.parentId === id).map((h) => h.id).sort();
-    await change(request.admin, { kind: 'hub.retire', hubId: id, into });
-    return { hubId: id, into, agencies, hubs };
+    const retired = await actions.retire(request.admin, request.params.id, request.body.into);
+    return retired.ok ? retired.value : replyError(reply, retired.error);
   });
 
   api.post('/api/admin/agencies/import', {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { makeAgent } from '../helpers/agent.js';
+import { consoleClient, csrfOf } from '../helpers/console-client.js';
 
 const HOUR = 3_600_000;
 let n: TestNetwork;
@@ -144,6 +145,30 @@ describe('successors', () => {
     // Straight down to its new hub: the commune hub no longer sees it.
     const trace = (await province.request('GET', `/api/v1/edocs/${after.json.docId}/trace`)).json.hops as { hub: string }[];
     expect(trace.map((h) => h.hub)).not.toContain(n.hubs[2]!.id);
+  });
+});
+
+describe('the console\'s agency page', () => {
+  it('shows successors and closed codes in Vietnamese and English, and closes an agency from its form', async () => {
+    const url = n.hubs[1]!.url;
+    const c = consoleClient(url);
+    await c.post('/admin/login', { token: n.net.adminToken });
+    const page = await c.get('/admin/agencies');
+    const token = await csrfOf(page.clone());
+    const text = await page.text();
+    expect(text).toContain('Cơ quan kế thừa');
+    expect(text).toMatch(new RegExp(`data-agency="${otherCommune.agency.code}">[\\s\\S]*?Đã đóng, chuyển về ${farCommune.agency.code}`));
+    const english = await (await c.get('/admin/agencies?lang=en')).text();
+    expect(english).toMatch(new RegExp(`data-agency="${nghiLoc.agency.code}">[\\s\\S]*?<td>${farCommune.agency.code}, ${otherCommune.agency.code}</td>`));
+    expect(english).toContain('Close an agency (merger)');
+
+    const refused = await c.post('/admin/agencies/close', { _csrf: token, code: nghiLoc.agency.code, successor: otherCommune.agency.code });
+    expect(decodeURIComponent(refused.headers.get('location')!)).toContain('DIRECTORY_CONFLICT');
+    const closed = await c.post('/admin/agencies/close', { _csrf: token, code: commune.agency.code, successor: school.agency.code, from: '2099-01-01T00:00:00+07:00' });
+    expect(decodeURIComponent(closed.headers.get('location')!)).toContain(`${commune.agency.code} → ${school.agency.code}`);
+    const later = await (await c.get('/admin/agencies?lang=en')).text();
+    expect(later).toMatch(new RegExp(`data-agency="${commune.agency.code}">[\\s\\S]*?Closes into ${school.agency.code}`));
+    expect((await n.admin(1, 'GET', '/api/admin/audit')).json.items[0]).toMatchObject({ action: 'agency.successor', actor: 'demo-admin' });
   });
 });
 

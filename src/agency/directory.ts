@@ -106,3 +106,27 @@ export function draftOf(registry: Registry): Registry {
     retired: new Map(registry.retired),
   };
 }
+
+/**
+ * The closures an `oldCode` list implies (the national directory's field: each agency with the
+ * codes it replaced, comma-separated), for the codes this registry knows and has not closed yet.
+ * A pair that cannot stand (a cycle) is left out and named, never applied.
+ */
+export function closuresFromOldCodes(
+  registry: Registry, entries: readonly { code: string; oldCode: string }[], from: string,
+): { changes: DirectoryChange[]; refused: { code: string; reason: string }[] } {
+  const draft = draftOf(registry);
+  const changes: DirectoryChange[] = [];
+  const refused: { code: string; reason: string }[] = [];
+  for (const e of entries) {
+    for (const old of e.oldCode.split(',').map((c) => c.trim()).filter((c) => c !== '' && c !== e.code)) {
+      if (!draft.agencies.has(old) || draft.agencies.get(old)!.successor !== undefined) continue;
+      const change: DirectoryChange = { code: old, successor: e.code, from, hubId: null };
+      const checked = checkChange(draft, change);
+      if (!checked.ok) { refused.push({ code: old, reason: checked.error.message }); continue; }
+      applyChange(draft, change);
+      changes.push(change);
+    }
+  }
+  return { changes, refused };
+}

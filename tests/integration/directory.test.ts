@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { makeAgent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
+import { sdkClient } from '../helpers/sdk-client.js';
 
 const HOUR = 3_600_000;
 let n: TestNetwork;
@@ -73,6 +74,10 @@ describe('successors', () => {
     expect(await inbox(nghiLoc, chained.json.docId)).toMatchObject({ addressedTo: closed });
     const listed = (await n.admin(2, 'GET', '/api/admin/agencies')).json.items.find((a: { code: string }) => a.code === nghiLoc.agency.code);
     expect(listed.oldCodes).toEqual([successor, closed]);
+    // The national SDK dialect's directory carries them as oldCode.
+    const sdkAgencies = (await sdkClient(`${commune.url}/vxp`, commune.agency.code, commune.agency.apiKey).call('POST', 'getAgenciesList')).json.data as { code: string; oldCode: string }[];
+    expect(sdkAgencies.find((a) => a.code === nghiLoc.agency.code)?.oldCode).toBe(`${successor},${closed}`);
+    expect(sdkAgencies.find((a) => a.code === commune.agency.code)?.oldCode).toBe('');
 
     // C → A would make a cycle: refused, and nothing changes.
     const cycle = await close(nghiLoc.agency.code, closed);
@@ -115,6 +120,9 @@ describe('successors', () => {
 
     const refused = await district.submit(n.document(district, [commune], 'Sau khi giải thể'));
     expect(refused).toMatchObject({ status: 403, json: { error: { code: 'AGENCY_CLOSED', message: expect.stringContaining(province.agency.code) } } });
+    const viaSdk = await sdkClient(`${district.url}/vxp`, district.agency.code, district.agency.apiKey).sendEdoc(n.document(district, [commune], 'Qua SDK'), 'edoc');
+    expect(viaSdk.status).toBe(403);
+    expect(viaSdk.json).toMatchObject({ status: 'FAIL', ErrorCode: '23' });
     // During its grace period it still reads and acknowledges what it had.
     expect((await district.request('GET', '/api/v1/edocs/received')).json.items.map((i: Item) => i.docId)).toContain(waiting.json.docId);
     expect((await district.request('GET', `/api/v1/edocs/${waiting.json.docId}`)).status).toBe(200);

@@ -7,6 +7,9 @@ import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../h
 import { makeAgent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
 import { sdkClient } from '../helpers/sdk-client.js';
+import amqp from 'amqplib';
+import { trustExchange } from '../../src/bus/broadcast.js';
+import { AMQP_URL } from '../helpers/network.js';
 
 const HOUR = 3_600_000;
 let n: TestNetwork;
@@ -153,6 +156,31 @@ describe('successors', () => {
     // Straight down to its new hub: the commune hub no longer sees it.
     const trace = (await province.request('GET', `/api/v1/edocs/${after.json.docId}/trace`)).json.hops as { hub: string }[];
     expect(trace.map((h) => h.hub)).not.toContain(n.hubs[2]!.id);
+  });
+});
+
+describe('a forged directory change', () => {
+  it('is dead-lettered at every hub and closes nothing', async () => {
+    const marker = `forged-closure-${Date.now()}`;
+    const change = { kind: 'agency.successor', code: department.agency.code, successor: commune.agency.code, from: null, actor: 'admin', at: new Date().toISOString(), origin: n.hubs[0]!.id };
+    const conn = await amqp.connect(AMQP_URL);
+    try {
+      const ch = await conn.createConfirmChannel();
+      ch.publish(trustExchange(n.hubs[0]!.id), '', Buffer.from(JSON.stringify(change)), {
+        persistent: true, headers: { 'x-lgsp-doc-id': marker, 'x-lgsp-seal-hub': n.hubs[0]!.id, 'x-lgsp-seal': Buffer.from('forged').toString('base64') },
+      });
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close();
+    }
+    for (const hub of [0, 1, 2]) {
+      await eventually(async () => {
+        const items = (await n.admin(hub, 'GET', `/api/admin/dead-letters?docId=${marker}`)).json.items as { reasonCode: string }[];
+        return items.length === 1 && items[0]!.reasonCode === 'SIGNATURE_INVALID' ? true : undefined;
+      }, `the forged closure dead-lettered at hub ${hub}`);
+      const listed = (await n.admin(hub, 'GET', '/api/admin/agencies')).json.items.find((a: { code: string }) => a.code === commune.agency.code);
+      expect(listed.oldCodes).not.toContain(department.agency.code);
+    }
   });
 });
 

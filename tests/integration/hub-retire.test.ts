@@ -107,6 +107,9 @@ describe('retiring a hub', () => {
     expect(closed).toMatchObject({ status: 0, json: { ok: true, code: school.agency.code, successor: commune.agency.code, from: '2025-06-30T17:00:00.000Z' } });
     expect(await cli('agency', 'close', commune.agency.code, '--into', school.agency.code)).toMatchObject({ status: 1, json: { ok: false, code: 'DIRECTORY_CONFLICT' } });
     expect(await cli('agency', 'close', commune.agency.code)).toMatchObject({ status: 2, json: { ok: false, code: 'USAGE' } });
+    expect(await cli('agency', 'move', department.agency.code, '--hub', n.hubs[2]!.id)).toMatchObject({ status: 0, json: { ok: true, hubId: n.hubs[2]!.id, from: n.hubs[0]!.id } });
+    // The retired hub takes no agency.
+    expect(await cli('agency', 'move', department.agency.code, '--hub', n.hubs[1]!.id)).toMatchObject({ status: 1, json: { ok: false, code: 'DIRECTORY_CONFLICT' } });
 
     const p = n.hubs[0]!.id.slice(-3);
     const plan = tmp.file('plan.csv', [

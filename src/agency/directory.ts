@@ -66,8 +66,14 @@ export function checkChange(registry: Registry, c: DirectoryChange): Result<void
 export function applyChange(registry: Registry, c: DirectoryChange): void {
   const agency = registry.agencies.get(c.code);
   if (agency === undefined) return;
-  if (c.hubId !== null) agency.hubId = c.hubId;
+  if (c.hubId !== null) moveTo(agency, c.hubId);
   if (c.successor !== null) agency.successor = { code: c.successor, from: c.from };
+}
+
+function moveTo(agency: Agency, hubId: string): void {
+  if (agency.hubId === hubId) return;
+  agency.formerHubs = [...new Set([...(agency.formerHubs ?? []), agency.hubId])].filter((h) => h !== hubId);
+  agency.hubId = hubId;
 }
 
 /** The hub `hubId` was retired into, or null. */
@@ -90,7 +96,7 @@ export function checkRetirement(registry: Registry, hubId: string, into: string)
  * in the tree below `into`, serving nobody, so that what still waits in it drains through `into`.
  */
 export function applyRetirement(registry: Registry, hubId: string, into: string): void {
-  for (const a of registry.agencies.values()) if (a.hubId === hubId) a.hubId = into;
+  for (const a of registry.agencies.values()) if (a.hubId === hubId) moveTo(a, into);
   for (const h of registry.hubs.values()) if (h.parentId === hubId) h.parentId = into;
   const hub = registry.hubs.get(hubId);
   if (hub !== undefined) hub.parentId = into;
@@ -101,7 +107,9 @@ export function applyRetirement(registry: Registry, hubId: string, into: string)
 /** A copy of the registry to check a whole plan on, change by change, before any of it is applied. */
 export function draftOf(registry: Registry): Registry {
   return {
-    agencies: new Map([...registry.agencies].map(([code, a]) => [code, { ...a, ...(a.successor ? { successor: { ...a.successor } } : {}) }])),
+    agencies: new Map([...registry.agencies].map(([code, a]) => [code, {
+      ...a, ...(a.successor ? { successor: { ...a.successor } } : {}), ...(a.formerHubs ? { formerHubs: [...a.formerHubs] } : {}),
+    }])),
     hubs: new Map([...registry.hubs].map(([id, h]) => [id, { ...h }])),
     retired: new Map(registry.retired),
   };

@@ -10,6 +10,8 @@ export interface Agency {
   hubId: string;
   /** Closed into this successor (agency/directory.ts), from a time or (null) at once. */
   successor?: { code: string; from: string | null };
+  /** Hubs that served it before a move or a retired hub: receipts still in flight from them are genuine. */
+  formerHubs?: string[];
 }
 
 export interface HubNode {

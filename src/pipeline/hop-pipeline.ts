@@ -248,11 +248,14 @@ function ingress(deps: PipelineDeps, t: Tools) {
     if (!receipts.success) return deadLetter({ code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
     // A hub speaks only for the recipients it routes to: a receipt about any other, even
     // sealed, is a forgery by that hub's server.
-    // A closed code's receipts come from its successor's hub, or (its grace period) its own.
-    const stranger = receipts.data.find((r) => ![r.organId, currentCode(registry, r.organId, deps.clock())].some((code) => {
-      const target = registry.agencies.get(code)?.hubId;
-      return target !== undefined && nextHop(registry, self, target)?.hub === m.sealHub;
-    }));
+    // A closed code's receipts come from its successor's hub or (its grace period) its own; a
+    // moved agency's may still come from a hub that served it before (sent before the move).
+    const servingHubs = (organId: string) => {
+      const agency = registry.agencies.get(organId);
+      const successor = registry.agencies.get(currentCode(registry, organId, deps.clock()));
+      return [agency?.hubId, successor?.hubId, ...(agency?.formerHubs ?? [])].filter((h) => h !== undefined);
+    };
+    const stranger = receipts.data.find((r) => !servingHubs(r.organId).some((hub) => nextHop(registry, self, hub)?.hub === m.sealHub));
     if (stranger !== undefined) {
       return deadLetter({ code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
     }

@@ -89,12 +89,14 @@ describe('retiring a hub', () => {
       await eventually(async () => {
         let waiting = 0;
         // All three hubs share this broker: the district hub has no outboxes, only its ingress and mailbox stage.
-        for (const name of [q.ingress, q.deliver]) waiting += (await ch.checkQueue(name)).messageCount;
+        for (const name of [q.ingress, q.deliver, q.dead]) waiting += (await ch.checkQueue(name)).messageCount;
         return waiting === 0 ? true : undefined;
       }, 'the retired hub\'s queues empty');
     } finally {
       await conn.close();
     }
+    // Nothing was refused on the way: receipts the district hub sent before it retired are still believed.
+    for (const hub of [0, 1, 2]) expect((await n.admin(hub, 'GET', '/api/admin/dead-letters')).json.total, `dead letters at hub ${hub}`).toBe(0);
     await n.hubs[1]!.close();
     districtStopped = true;
     const after = await commune.submit(n.document(commune, [otherCommune], 'Sau khi bỏ cấp huyện'));

@@ -54,7 +54,7 @@ CREATE TABLE audit (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
 `, `
 -- The agency directory after a restructuring (issue 19).
-ALTER TABLE mailbox ADD COLUMN addressed_to TEXT, ADD COLUMN moved_to TEXT;
+ALTER TABLE mailbox ADD COLUMN addressed_to TEXT, ADD COLUMN moved_to TEXT, ADD COLUMN document_id TEXT;
 CREATE TABLE directory (code TEXT PRIMARY KEY, successor TEXT, successor_from TEXT, hub_id TEXT);
 CREATE TABLE hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
 `];
@@ -143,9 +143,9 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return row === undefined ? null : documentIdOf(row);
     },
     deliver: (d, trace) => tx(async (c) => {
-      const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-      [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null], c);
+      const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+      [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null, d.documentId ?? null], c);
       if (stored) await appendTrace(c, d.docId, trace);
       return stored ? 'stored' as const : 'duplicate' as const;
     }),
@@ -270,7 +270,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     hubRetirements: async () => (await rows('SELECT hub_id, "into" FROM hub_retirements ORDER BY at, hub_id')).map(retirementOf),
     retireHub: async (hubId, into, at) => changed('INSERT INTO hub_retirements (hub_id, "into", at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [hubId, into, at]),
     waitingAgencies: async () => (await rows('SELECT DISTINCT agency FROM mailbox WHERE acked_at IS NULL AND moved_to IS NULL ORDER BY agency')).map(agencyCodeOf),
-    waitingDocuments: async (agency) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, bytes FROM mailbox
+    waitingDocuments: async (agency) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
       WHERE agency = $1 AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`, [agency])).map(waitingOf),
     markMoved: async (agency, docId, to) => {
       await pool.query('UPDATE mailbox SET moved_to = $1 WHERE agency = $2 AND doc_id = $3', [to, agency, docId]);

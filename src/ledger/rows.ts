@@ -175,13 +175,14 @@ export function retirementOf(r: unknown): { hubId: string; into: string } {
 }
 
 const WaitingRow = z.object({
-  doc_id: z.string(), kind: Kind, sender: z.string(), subject: Text, status_code: Text, origin_hub: z.string(), addressed_to: Text,
+  doc_id: z.string(), kind: Kind, sender: z.string(), subject: Text, status_code: Text, origin_hub: z.string(), addressed_to: Text, document_id: Text,
 });
 export function waitingOf(r: unknown): WaitingDocument {
   const row = WaitingRow.parse(r);
   return {
     docId: row.doc_id, kind: row.kind, sender: row.sender, originHub: row.origin_hub, bytes: bytesOf(r, 'bytes'),
     ...optional('subject', row.subject), ...optional('statusCode', row.status_code), ...optional('addressedTo', row.addressed_to),
+    ...optional('documentId', row.document_id),
   };
 }
 

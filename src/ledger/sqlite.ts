@@ -62,6 +62,7 @@ const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = 
   // The agency directory (issue 19): the code a redirected package named; where a waiting one was carried on to.
   ['mailbox', 'addressed_to', 'TEXT'],
   ['mailbox', 'moved_to', 'TEXT'],
+  ['mailbox', 'document_id', 'TEXT'],
 ];
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
@@ -90,8 +91,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
     // Statuses carry the DocumentId they answer: only a document is the one being answered.
     byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
-    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to)
-      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt, @addressedTo)`),
+    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt, @addressedTo, @documentId)`),
     received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
     countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
@@ -190,7 +191,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     for (const hop of trace) appendOne(docId, hop);
   };
   const deliver = (d: Delivery, trace: readonly HopRecord[]) => {
-    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes), addressedTo: d.addressedTo ?? null }).changes === 1;
+    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes), addressedTo: d.addressedTo ?? null, documentId: d.documentId ?? null }).changes === 1;
     if (stored) for (const hop of trace) appendOne(d.docId, hop);
     return stored ? 'stored' as const : 'duplicate' as const;
   };
@@ -322,7 +323,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     hubRetirements: async () => db.prepare('SELECT hub_id, "into" FROM hub_retirements ORDER BY at, hub_id').all().map(retirementOf),
     retireHub: (hubId, into, at) => write(() => db.prepare('INSERT OR IGNORE INTO hub_retirements (hub_id, "into", at) VALUES (?, ?, ?)').run(hubId, into, at).changes === 1),
     waitingAgencies: async () => db.prepare('SELECT DISTINCT agency FROM mailbox WHERE acked_at IS NULL AND moved_to IS NULL ORDER BY agency').all().map(agencyCodeOf),
-    waitingDocuments: async (agency) => db.prepare(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, bytes FROM mailbox
+    waitingDocuments: async (agency) => db.prepare(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`).all(agency).map(waitingOf),
     markMoved: (agency, docId, to) => write(() => { db.prepare('UPDATE mailbox SET moved_to = ? WHERE agency = ? AND doc_id = ?').run(to, agency, docId); }),
   };

@@ -46,6 +46,8 @@ export interface Delivery {
   receivedAt: string;
   /** The code the package named, when the directory redirected it to this agency (a closed predecessor). */
   addressedTo?: string;
+  /** The edXML DocumentId it has or answers (bounded), kept so that it can be carried on whole. */
+  documentId?: string;
 }
 
 export interface ReceivedItem {
@@ -125,6 +127,7 @@ export interface DirectoryEntry { code: string; successor: string | null; from: 
 /** A document waiting in a mailbox, with what it takes to carry it on to where its agency now is. */
 export interface WaitingDocument {
   docId: string; kind: PackageKind; sender: string; subject?: string; statusCode?: string; originHub: string; bytes: Buffer; addressedTo?: string;
+  documentId?: string;
 }
 
 export interface Ledger {

@@ -305,7 +305,7 @@ function delivery(deps: PipelineDeps, t: Tools) {
       const stored = await ledger.deliver({
         docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: m.body, receivedAt: at,
         ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
-        ...(agency === addressed ? {} : { addressedTo: addressed }),
+        ...(agency === addressed ? {} : { addressedTo: addressed }), ...(m.documentId ? { documentId: m.documentId } : {}),
       }, m.trace);
       // Receipts name the recipient as the sender addressed it.
       const receipt = { docId: m.docId, organId: addressed, delivery: 'delivered' as const, trace: m.trace };
@@ -366,7 +366,7 @@ function forwarder(deps: PipelineDeps, t: Tools) {
       await ledger.appendTrace(w.docId, [moved]);
       await t.dispatch({
         body: w.bytes, kind: w.kind, docId: w.docId, originHub: w.originHub, sender: w.sender, trace: [moved],
-        ...(w.subject ? { subject: w.subject } : {}), ...(w.statusCode ? { statusCode: w.statusCode } : {}),
+        ...(w.subject ? { subject: w.subject } : {}), ...(w.statusCode ? { statusCode: w.statusCode } : {}), ...(w.documentId ? { documentId: w.documentId } : {}),
       }, routes.value);
       await ledger.markMoved(agency, w.docId, to);
       log.info({ docId: w.docId, from: agency, to }, 'waiting document carried on');

@@ -267,7 +267,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       const base = { kind: 'edoc' as const, sender: 'S', originHub: 'H1', bytes, receivedAt: iso(3) };
       await ledger.deliver({ ...base, docId: docId(1), agency: 'A', subject: 'S1' }, []);
       await ledger.deliver({ ...base, docId: docId(2), agency: 'A', addressedTo: 'Z' }, []);
-      await ledger.deliver({ ...base, docId: docId(3), agency: 'B', kind: 'status', statusCode: '03' }, []);
+      await ledger.deliver({ ...base, docId: docId(3), agency: 'B', kind: 'status', statusCode: '03', documentId: 'A,2026-11-01,1/UBND' }, []);
       expect((await ledger.received('A', undefined, 10)).map((r) => r.addressedTo)).toEqual([undefined, 'Z']);
       expect(await ledger.waitingAgencies()).toEqual(['A', 'B']);
       const waiting = await ledger.waitingDocuments('A');
@@ -281,6 +281,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect((await ledger.received('A', undefined, 10)).map((r) => r.docId)).toEqual([docId(1), docId(2)]);
       expect(await ledger.ack('A', docId(2), 'done', undefined)).toMatchObject({ outcome: 'recorded', addressedTo: 'Z' });
       expect(await ledger.waitingAgencies()).toEqual(['B']);
+      expect(await ledger.waitingDocuments('B')).toMatchObject([{ kind: 'status', statusCode: '03', documentId: 'A,2026-11-01,1/UBND' }]);
     });
   });
 }

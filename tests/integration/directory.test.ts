@@ -159,6 +159,35 @@ describe('successors', () => {
   });
 });
 
+describe('a move while a document waits in the old hub\'s mailbox stage', () => {
+  it('is routed on from there and delivered once at the new hub', async () => {
+    // The school was moved to the district hub above; hold the district hub's mailbox stage.
+    const deliver = `lgsp.${n.hubs[1]!.id}.deliver`;
+    expect((await n.admin(1, 'POST', `/api/admin/queues/${deliver}/pause`)).status).toBe(200);
+    const sent = await province.submit(n.document(province, [school], 'Đang chờ ở trục huyện'));
+    expect(sent.json.recipients).toEqual([{ organId: school.agency.code, route: 'child' }]);
+    const conn = await amqp.connect(AMQP_URL);
+    try {
+      const ch = await conn.createChannel();
+      await eventually(async () => ((await ch.checkQueue(deliver)).messageCount === 1 ? true : undefined), 'the document held at the district hub\'s mailbox stage');
+    } finally {
+      await conn.close();
+    }
+    expect((await n.admin(0, 'POST', `/api/admin/agencies/${school.agency.code}/move`, { hubId: n.hubs[2]!.id })).status).toBe(200);
+    await eventually(async () => ((await school.request('GET', '/api/v1/edocs/received')).status === 200 ? true : undefined), 'the key back at the commune hub');
+    expect((await n.admin(1, 'POST', `/api/admin/queues/${deliver}/resume`)).status).toBe(200);
+    await inbox(school, sent.json.docId);
+    // Province, then the district hub (which held it), then the commune hub that now serves the school.
+    const hubs = await eventually(async () => {
+      const t = ((await province.request('GET', `/api/v1/edocs/${sent.json.docId}/trace`)).json.hops as { hub: string }[]).map((h) => h.hub);
+      return t.includes(n.hubs[2]!.id) ? t : undefined;
+    }, 'the commune hub in the trace');
+    expect(hubs).toEqual([n.hubs[0]!.id, n.hubs[1]!.id, n.hubs[2]!.id]);
+    const received = ((await school.request('GET', '/api/v1/edocs/received')).json.items as Item[]).filter((i) => i.docId === sent.json.docId);
+    expect(received).toHaveLength(1);
+  });
+});
+
 describe('a forged directory change', () => {
   it('is dead-lettered at every hub and closes nothing', async () => {
     const marker = `forged-closure-${Date.now()}`;

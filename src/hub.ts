@@ -109,8 +109,10 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     check: hopCheck(config, trust, clock, part('check-pool'), opened),
   }), (p) => p.flushReceipts());
 
+  const directoryLog = part('directory');
   const agencies = agencyDirectory({
     hubId: hub.id, registry, ledger, configured: config.agencies, clock, closedKeyGraceMs: config.directory.closedKeyGrace, carryOn: pipeline.forwardWaiting,
+    onCarryError: (err) => directoryLog.warn({ err: err.message }, 'carrying on waiting documents stopped; the next sweep goes on'),
   });
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: expiryWebhook(config.alerts),
@@ -131,8 +133,8 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
   });
   await agencies.reload();
+  opened.push(agencies, (a) => a.carried()); // waited for before the bus and ledger it carries through close
   // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
-  const directoryLog = part('directory');
   const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
   opened.push(sweep, clearInterval);
 

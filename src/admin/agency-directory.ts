@@ -12,8 +12,13 @@ export interface AgencyDirectory {
   agencyKeys: Map<string, string>;
   /** API key hash → agency code, for the agencies served by this hub (agency API sign-in). */
   keys: Map<string, string>;
-  /** Brings the registry and the keys up to the ledger, then carries on what waits for agencies no longer here. */
+  /**
+   * Brings the registry and the keys up to the ledger; then, in the background (a change does not
+   * wait for it), carries on what waits here for agencies no longer here.
+   */
   reload(): Promise<void>;
+  /** Resolves once the carrying on started so far has ended. */
+  carried(): Promise<void>;
 }
 
 export function agencyDirectory(opts: {
@@ -23,6 +28,8 @@ export function agencyDirectory(opts: {
   closedKeyGraceMs: number;
   /** Carries the documents waiting here for `agency` on to where it now is (pipeline forwardWaiting). */
   carryOn: (agency: string) => Promise<void>;
+  /** Carrying on failed (the broker away): what is left is carried by the next reload or sweep. */
+  onCarryError: (err: Error) => void;
 }): AgencyDirectory {
   const { hubId, registry, ledger, clock } = opts;
   const agencyKeys = new Map(opts.configured.map((a) => [a.apiKeyHash, a.code]));
@@ -52,15 +59,23 @@ export function agencyDirectory(opts: {
     for (const c of await ledger.directoryEntries()) applyChange(registry, c);
     for (const r of await ledger.hubRetirements()) applyRetirement(registry, r.hubId, r.into);
     refreshKeys();
+  };
+  const carry = async () => {
     const now = clock();
     for (const code of await ledger.waitingAgencies()) {
       if (currentCode(registry, code, now) !== code || registry.agencies.get(code)?.hubId !== hubId) await opts.carryOn(code);
     }
   };
-  // One reload at a time (the trust lane and the sweep both reload): a document is carried on once.
+  // One reload, and one carrying on, at a time (the trust lane and the sweep both reload): a
+  // document is carried on once.
   let last: Promise<void> = Promise.resolve();
+  let carrying: Promise<void> = Promise.resolve();
   return {
     agencyKeys, keys,
-    reload: () => (last = last.then(reload, reload)),
+    reload: async () => {
+      await (last = last.then(reload, reload));
+      carrying = carrying.then(carry).catch(opts.onCarryError);
+    },
+    carried: () => carrying,
   };
 }

@@ -125,7 +125,7 @@ describe('retiring a hub', () => {
     expect(dry.stdout).toContain('3 change(s) would be made (nothing applied)');
     expect(dry.stdout).toContain(`close 000.32.07.${p} into 000.31.07.${p}`);
     const applied = await cli('agency', 'import', good);
-    expect(applied).toMatchObject({ status: 0, json: { ok: true, dryRun: false } });
+    expect(applied, JSON.stringify(applied.json) + applied.stderr).toMatchObject({ status: 0, json: { ok: true, dryRun: false } });
     expect(Object.keys(applied.json.apiKeys).sort()).toEqual([`000.31.07.${p}`, `000.32.07.${p}`]);
   });
 });

@@ -28,7 +28,7 @@ describe('the agency directory of a hub', () => {
     const registry = buildRegistry({ hubs: [{ id: P }, { id: C, parentId: P }], agencies: [{ code: A, name: 'a', hubId: C }, { code: B, name: 'b', hubId: C }] });
     const carried: string[] = [];
     const directory = agencyDirectory({
-      hubId: C, registry, ledger, clock: () => now, closedKeyGraceMs: 30 * DAY, carryOn: async (agency) => { carried.push(agency); },
+      hubId: C, registry, ledger, clock: () => now, closedKeyGraceMs: 30 * DAY, carryOn: async (agency) => { carried.push(agency); }, onCarryError: (err) => { throw err; },
       configured: [{ code: A, apiKeyHash: 'a'.repeat(64) }, { code: B, apiKeyHash: 'b'.repeat(64) }],
     });
     expect([...directory.keys.values()].sort()).toEqual([A, B]);
@@ -37,6 +37,7 @@ describe('the agency directory of a hub', () => {
     await ledger.putDirectoryEntries([{ code: A, successor: B, from: now.toISOString(), hubId: null }]);
     await directory.reload();
     expect(registry.agencies.get(A)!.successor).toEqual({ code: B, from: now.toISOString() });
+    await directory.carried();
     expect(carried).toEqual([A]);
     expect(directory.keys.get('a'.repeat(64))).toBe(A); // its grace period
     now = new Date(now.getTime() + 31 * DAY);

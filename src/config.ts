@@ -268,6 +268,13 @@ export const Config = z.object({
    * and the /vxp replay guard in this Redis. Absent: each process keeps its own.
    */
   sharedState: z.object({ redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL') }).optional(),
+  // The agency directory after a restructuring (issue 19, docs/directory.md).
+  directory: z.object({
+    /** How long a closed agency's API key may still read and acknowledge what it had. */
+    closedKeyGrace: SdkDuration.prefault('30d'),
+    /** How often a hub looks for closures and moves that have come due (a successor `from` later). */
+    sweepIntervalMs: z.number().int().positive().default(60_000),
+  }).prefault({}),
 }).superRefine((c, ctx) => {
   const hubs = new Set(c.hubs.map((h) => h.id));
   const dup = (list: string[], what: string, at: string) => list.forEach((x, i) => {

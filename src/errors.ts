@@ -25,6 +25,9 @@ export const ERRORS = {
   REQUEST_TIMEOUT: { http: 408, exit: 2, meaning: 'the request did not arrive in time (headers within http.headersTimeoutMs, all of it within http.requestTimeoutMs); the connection is closed' },
   MALFORMED_HTTP: { http: 400, exit: 2, meaning: 'not a valid HTTP/1.1 request (request line, headers or chunked framing); the connection is closed' },
   UNAVAILABLE: { http: 503, exit: 2, meaning: 'the broker or ledger is down: nothing was accepted, retry later' },
+  // The agency directory (issue 19).
+  AGENCY_CLOSED: { http: 403, exit: 1, meaning: 'the calling agency is closed into a successor: it may no longer send (it may read and acknowledge what it had during the grace period)' },
+  DIRECTORY_CONFLICT: { http: 409, exit: 1, meaning: 'a directory change that cannot stand: a successor cycle, an agency closed into itself or into an unknown code, a hub retired into one of its own' },
   USAGE: { http: 400, exit: 2, meaning: 'CLI usage or environment error (bad flags, unreadable file, bad key or certificate file)' },
   // The link to the national axis (docs/national-axis.md).
   UPSTREAM_REFUSED: { http: 422, exit: 1, meaning: 'the national axis refused the package (FAIL): its ErrorCode and ErrorDesc are in the message' },

@@ -33,6 +33,7 @@ import { createSealRotation, openSeal } from './admin/seal-rotation.js';
 import { createTrustState, seedTrustStore, type TrustState } from './admin/trust-state.js';
 import { createTrustLane } from './admin/trust-lane.js';
 import { agencyDirectory } from './admin/agency-directory.js';
+import { directoryActions } from './admin/directory-actions.js';
 import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
@@ -100,8 +101,14 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const ledger = opened.push(ledgerOpened.value, (l) => l.close());
   await seedTrustStore(ledger, material.value, clock());
   // The live agencies first: whom the network serves decides how a sender is bound (trust/binding.ts).
-  const agencies = agencyDirectory({ hubId: hub.id, registry, ledger, configured: config.agencies });
-  await agencies.reload();
+  // What waits for agencies gone elsewhere is carried on by the pipeline, once the lanes run.
+  const directoryLog = part('directory');
+  const agencies = agencyDirectory({
+    hubId: hub.id, registry, ledger, configured: config.agencies, clock, closedKeyGraceMs: config.directory.closedKeyGrace,
+    carryOn: (agency) => pipeline.forwardWaiting(agency),
+    onCarryError: (err) => directoryLog.warn({ err: err.message }, 'carrying on waiting documents stopped; the next sweep goes on'),
+  });
+  await agencies.load();
   const trust = await createTrustState({
     ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed',
     outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkServing(registry, config.sdk.systems.flatMap((s) => s.sendsFor)) }),
@@ -211,6 +218,10 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     }), (l) => l.stop());
     lanes.set(q.outbox(NATIONAL), national.lane);
   }
+  opened.push(agencies, (a) => a.carried()); // waited for before the bus and ledger it carries through close
+  // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
+  const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
+  opened.push(sweep, clearInterval);
 
   const replay = replayer(publisher, q.ingress);
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
@@ -292,6 +303,7 @@ function serverDeps(p: {
       hubId: hub.id, admins, ledger, registry, queues: stats.own, allQueues: stats.all, links: p.links, watched: p.watched, summary: () => p.metrics.summary(), clock,
       deadLetterAction: deadLetterActions({ ledger, replay: p.replay, clock }),
       journal, lanes, sessions: config.http.console, nationalDirectory: p.national.directory, upstream: p.national.upstream, reports: p.exchange,
+      directory: directoryActions({ hubId: hub.id, registry, clock, changeTrust: p.changeTrust }),
     }),
     ready: p.ready,
   };

@@ -16,6 +16,9 @@ const CertRecordSchema = z.object({
   reason: z.string().optional(), addedAt: Iso, addedBy: z.string(),
 });
 
+const AgencyAdd = z.object({ code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) });
+const DirectoryChange = z.object({ code: z.string(), successor: z.string().nullable(), from: Iso.nullable(), hubId: z.string().nullable() });
+
 export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cert.add'), record: CertRecordSchema, retireOthersAt: Iso.optional() }),
   z.object({ kind: z.literal('cert.retire'), fingerprint: z.string(), at: Iso }),
@@ -25,11 +28,17 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   // says so, and the rotating hub switches once all its neighbours have.
   z.object({ kind: z.literal('ca.add'), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('ca.remove'), fingerprint: z.string() }),
-  z.object({ kind: z.literal('agency.add'), code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  AgencyAdd.extend({ kind: z.literal('agency.add') }),
   z.object({ kind: z.literal('hub.cert.add'), hubId: z.string(), fingerprint: z.string(), pem: z.string() }),
   z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
   // The hub now seals with the key of this certificate: its other replicas swap to it too.
   z.object({ kind: z.literal('hub.key.activate'), hubId: z.string(), fingerprint: z.string() }),
+  // The agency directory after a restructuring (agency/directory.ts): checked where an operator
+  // makes them, applied alike by every hub.
+  z.object({ kind: z.literal('agency.successor'), code: z.string(), successor: z.string(), from: Iso.nullable() }),
+  z.object({ kind: z.literal('agency.move'), code: z.string(), hubId: z.string() }),
+  z.object({ kind: z.literal('hub.retire'), hubId: z.string(), into: z.string() }),
+  z.object({ kind: z.literal('agency.plan'), add: z.array(AgencyAdd), changes: z.array(DirectoryChange) }),
 ]);
 export type TrustChangeBody = z.output<typeof TrustChangeBody>;
 /** `replica`: the replica of `origin` that made the change (which alone skips it on receipt). */
@@ -189,6 +198,19 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange, audi
     case 'hub.cert.trusted':
     case 'hub.key.activate':
       return; // a confirmation, an activation the rotating replica recorded: nothing to store or audit
+    case 'agency.successor':
+      await ledger.putDirectoryEntries([{ code: change.code, successor: change.successor, from: change.from, hubId: null }]);
+      break;
+    case 'agency.move':
+      await ledger.putDirectoryEntries([{ code: change.code, successor: null, from: null, hubId: change.hubId }]);
+      break;
+    case 'hub.retire':
+      await ledger.retireHub(change.hubId, change.into, change.at);
+      break;
+    case 'agency.plan':
+      for (const a of change.add) await ledger.addAgency(a, change.at, change.actor);
+      await ledger.putDirectoryEntries(change.changes);
+      break;
   }
   if (!audited) return;
   const { kind, actor, origin, at, replica: _replica, ...detail } = change;
@@ -204,6 +226,8 @@ function summarize(detail: Record<string, unknown>): Record<string, unknown> {
   if ('der' in out) delete out.der;
   if ('pem' in out) delete out.pem;
   if ('apiKeyHash' in out) delete out.apiKeyHash;
+  // A plan is audited whole, as one change: what it adds and changes, without the keys' hashes.
+  if ('add' in out) out.add = (out.add as { code: string; hubId: string }[]).map(({ code, hubId }) => ({ code, hubId }));
   return out;
 }
 

@@ -8,6 +8,10 @@ export interface Agency {
   name: string;
   parent: string | null;
   hubId: string;
+  /** Closed into this successor (agency/directory.ts), from a time or (null) at once. */
+  successor?: { code: string; from: string | null };
+  /** Hubs that served it before a move or a retired hub: receipts still in flight from them are genuine. */
+  formerHubs?: string[];
 }
 
 export interface HubNode {
@@ -33,6 +37,8 @@ export interface Registry {
   national: Map<string, NationalAgency>;
   /** The hubs that link their network to the national axis (one per network at most). */
   upstreams: ReadonlySet<string>;
+  /** Hubs retired into another (agency/directory.ts), by the hub they were retired into. */
+  retired?: Map<string, string>;
 }
 
 export interface AgencySource { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }

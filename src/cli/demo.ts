@@ -1,4 +1,5 @@
-// lgsp demo: a three-level network (province, district, commune hubs) on the local broker. A
+// lgsp demo: a three-level network (province, district, commune hubs) on the local broker, or with
+// --tiers 2 a province hub and two commune hubs (no district, as since 1 July 2025). A
 // commune agency sends a signed document to a province agency through every hub, the province
 // agency downloads it (byte-identical), acknowledges it and answers with status 03, and the
 // trace is printed. Then it keeps running until Ctrl-C (or exits with --once), leaving
@@ -25,6 +26,7 @@ const Flags = z.object({
   province: z.string().regex(/^[A-Z]\d{2}$/, 'a level-1 unit such as H41').default('H41'),
   port: z.coerce.number().int().min(0).max(65533).default(8701),
   once: z.boolean().default(false),
+  tiers: z.enum(['2', '3']).default('3').transform((t) => (t === '2' ? 2 as const : 3 as const)),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
   /** Errors as one JSON line on stdout ({ ok: false, code, message }). */
   json: z.boolean().default(false),
@@ -32,7 +34,7 @@ const Flags = z.object({
 
 export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, now: Date): Promise<ExitStatus> {
   const parsed = parseFlags(args, {
-    dir: { type: 'string' }, province: { type: 'string' }, port: { type: 'string' }, once: { type: 'boolean' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
+    dir: { type: 'string' }, province: { type: 'string' }, port: { type: 'string' }, once: { type: 'boolean' }, tiers: { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
   }, Flags);
   if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
   const f = parsed.value.flags;
@@ -40,7 +42,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   const dir = path.resolve(f.dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const ports: [number, number, number] = f.port === 0 ? [0, 0, 0] : [f.port, f.port + 1, f.port + 2];
-  const net = await buildDemoNetwork({ dir, province: f.province, ports, amqpUrl, now, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) });
+  const net = await buildDemoNetwork({ dir, province: f.province, ports, amqpUrl, now, tiers: f.tiers, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) });
   try {
     await deleteNetworkQueues(amqpUrl, net); // queues of an earlier run carry an earlier PKI's packages
   } catch (err) {
@@ -83,7 +85,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
 }
 
 async function runScenario(net: DemoNetwork, urlOf: (hubId: string) => string, io: Io): Promise<boolean> {
-  const sender = net.agencies.find((a) => a.code.startsWith('000.07.05.'))!;
+  const sender = net.agencies[0]!; // a commune's people's committee, in either tier layout
   const receiver = net.agencies.find((a) => a.code.startsWith('000.00.12.'))!;
   const call = async (a: DemoAgency, method: string, p: string, body?: Buffer | object) => {
     const headers: Record<string, string> = { authorization: `Bearer ${a.apiKey}` };

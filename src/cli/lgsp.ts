@@ -10,6 +10,7 @@ import { runStart } from './start.js';
 import { runDemo } from './demo.js';
 import { runCert, runCrl, runHubKey } from './cert.js';
 import { runLedger } from './ledger.js';
+import { runAgency, runHub } from './directory.js';
 
 // Each command's usage, as data: `lgsp help` prints them all, `lgsp <command> --help` its own.
 const COMMANDS: Record<string, string> = {
@@ -25,8 +26,9 @@ const COMMANDS: Record<string, string> = {
                                                       runs the hubs of a configuration, or only those named;
                                                       --port N with one --hub: a replica of that hub on port N
                                                       (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)`,
-  demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
-                                                      a three-level network with a worked example`,
+  demo: `  lgsp demo [--once] [--tiers 3|2] [--dir data/demo] [--port 8701] [--province H41] [--json]
+                                                      a three-level network with a worked example
+                                                      (--tiers 2: a province hub and two commune hubs, no district)`,
   ledger: `  lgsp ledger export --before DATE --out DIR [--config lgsp.config.json] [--hub ID] [--json]
                                                       archives packages acknowledged before DATE (one .edxml each, manifest.json with SHA-256)`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]
@@ -36,8 +38,12 @@ const COMMANDS: Record<string, string> = {
   lgsp cert revoke FINGERPRINT [--reason TEXT]`,
   crl: `  lgsp crl import FILE | lgsp crl fetch URL            PEM or DER, checked against the trusted CAs`,
   'hub-key': `  lgsp hub-key rotate --key KEY.pem --cert CERT.pem    the hub switches once its neighbours trust the new certificate`,
+  agency: `  lgsp agency close CODE --into CODE [--from ISO]     documents for CODE go to its successor (docs/directory.md)
+  lgsp agency move CODE --hub HUB                    new documents and its waiting mailbox go to HUB
+  lgsp agency import FILE.csv [--dry-run]            a restructuring plan (code,name,hubId,successor,from), all or nothing`,
+  hub: `  lgsp hub retire ID --into PARENT                   its agencies and child hubs go to PARENT; what waits in it drains through PARENT`,
 };
-const OPERATOR_COMMANDS = new Set(['cert', 'crl', 'hub-key']);
+const OPERATOR_COMMANDS = new Set(['cert', 'crl', 'hub-key', 'agency', 'hub']);
 const OPERATOR_NOTE = 'Operator commands, through a running hub\'s admin API (--url, --token; or LGSP_URL, LGSP_ADMIN_TOKEN):';
 const EXIT_NOTE = 'Exit status: 0 success, 1 the input was rejected, 2 usage or environment error.';
 
@@ -69,6 +75,8 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'cert': return runCert(args, processIo, process.env, now);
     case 'crl': return runCrl(args, processIo, process.env);
     case 'hub-key': return runHubKey(args, processIo, process.env);
+    case 'agency': return runAgency(args, processIo, process.env);
+    case 'hub': return runHub(args, processIo, process.env);
     case 'help': case '--help': case '-h':
       processIo.out(USAGE);
       return 0;

@@ -14,6 +14,8 @@ import type { QueueStat } from '../bus/queue-stats.js';
 import type { JournalView } from '../bus/journal-index.js';
 import { actOnLane, type Lanes } from '../admin/lanes.js';
 import { toCsv } from '../admin/dead-letters.js';
+import type { DirectoryActions } from '../admin/directory-actions.js';
+import { isClosed, oldCodesOf } from '../agency/directory.js';
 import { html, type Html } from './html.js';
 import { openConsoleFrame, type ConsoleFrame } from './frame.js';
 import { label, valueLabel, type Lang, type Label } from './i18n.js';
@@ -42,6 +44,8 @@ export interface ConsoleDeps {
   upstream: () => { endpoint: string; systemId: string; up: boolean; lastAnswerAt: string | null; lastPollAt: string | null; lastError: { code: string; message: string } | null } | null;
   /** The exchange statistics and the overdue list (issue 20). */
   reports: ExchangeReports;
+  /** Closing an agency into its successor (security role), as the admin API does. */
+  directory: DirectoryActions;
 }
 
 export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { sessions: Config['http']['console'] }): Promise<void> {
@@ -51,6 +55,7 @@ export async function adminConsole(app: FastifyInstance, deps: ConsoleDeps & { s
   queuePages(app, frame, deps);
   deadLetterPages(app, frame, deps);
   documentPages(app, frame, deps);
+  agencyPages(app, frame, deps);
 }
 
 /** The dashboard, certificates, agencies and the audit log. */
@@ -79,19 +84,6 @@ ${upstreamCard(l, deps.upstream())}</div>
     const certs = await deps.ledger.certificates();
     return html`<table><tr><th>${l('agency')}</th><th>${l('state')}</th><th>${l('notAfter')}</th><th>${l('subject')}</th><th>SHA-256</th></tr>
 ${certs.map((c) => html`<tr><td>${c.agency}</td><td>${valueLabel(lang, certState(c, now))}</td><td>${formatMoment(c.notAfter)}</td><td>${c.subject}</td><td><code>${c.fingerprint.slice(0, 16)}…</code></td></tr>`)}</table>`;
-  }));
-
-  app.get('/admin/agencies', view('agencies', async (lang, request) => {
-    const l = t(lang);
-    const query = (request.query as Record<string, string | undefined>).q ?? '';
-    const national = deps.nationalDirectory(query, 500);
-    return html`<table><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th></tr>
-${[...deps.registry.agencies.values()].map((a) => html`<tr><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td></tr>`)}</table>
-<h2>${l('nationalDirectory')}</h2>${deps.registry.upstreams.size === 0 ? html`<p>${l('notLinked')}</p>` : html`
-<form method="get"><label>${l('search')} <input name="q" value="${query}"></label> <button>${l('search')}</button></form>
-<p>${national.total} · ${l('readAt')} ${national.fetchedAt ?? '—'}</p>
-<table data-testid="national-directory"><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('parentCode')}</th><th>${l('mail')}</th><th>${l('oldCode')}</th></tr>
-${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>${e.pid}</td><td>${e.mail}</td><td>${e.oldCode}</td></tr>`)}</table>`}`;
   }));
 
   app.get('/admin/audit', view('audit', async (lang) => {
@@ -179,6 +171,42 @@ ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${formatMoment(d.dead
       return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(`${label(lang, action)} #${id}: ${done ? label(lang, 'done') : '404'}`)}`);
     });
   }
+}
+
+/** The agencies of the network with successors and closed codes, and the form that closes one (security role). */
+function agencyPages(app: FastifyInstance, { view, form, who, langOf, t }: ConsoleFrame, deps: ConsoleDeps): void {
+  app.get('/admin/agencies', view('agencies', async (lang, request, _admin, token) => {
+    const l = t(lang);
+    const now = deps.clock();
+    const query = (request.query as Record<string, string | undefined>).q ?? '';
+    const national = deps.nationalDirectory(query, 500);
+    const agencies = [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code));
+    return html`<table data-testid="agencies"><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th><th>${l('successor')}</th><th>${l('oldCodes')}</th></tr>
+${agencies.map((a) => html`<tr data-agency="${a.code}"><td>${a.code}</td><td>${a.name}</td><td>${a.hubId}</td>
+<td>${a.successor === undefined ? '' : html`<span class="${isClosed(a, now) ? 'bad' : ''}">${l(isClosed(a, now) ? 'closedInto' : 'closesInto')} ${a.successor.code}</span><br><small>${l('since')} ${a.successor.from ?? ''}</small>`}</td>
+<td>${oldCodesOf(deps.registry, a.code).join(', ')}</td></tr>`)}</table>
+<h2>${l('closeAgency')}</h2>
+<form method="post" action="/admin/agencies/close">${token}<label>${l('code')} <input name="code" required></label>
+<label>${l('successor')} <input name="successor" required></label> <label>${l('since')} <input name="from" placeholder="2025-07-01T00:00:00+07:00"></label>
+<button>${l('closeAgency')}</button></form>
+<h2>${l('nationalDirectory')}</h2>${deps.registry.upstreams.size === 0 ? html`<p>${l('notLinked')}</p>` : html`
+<form method="get"><label>${l('search')} <input name="q" value="${query}"></label> <button>${l('search')}</button></form>
+<p>${national.total} · ${l('readAt')} ${national.fetchedAt ?? '—'}</p>
+<table data-testid="national-directory"><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('parentCode')}</th><th>${l('mail')}</th><th>${l('oldCode')}</th></tr>
+${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>${e.pid}</td><td>${e.mail}</td><td>${e.oldCode}</td></tr>`)}</table>`}`;
+  }));
+  app.post('/admin/agencies/close', form, async (request, reply) => {
+    const admin = who(request)!;
+    const lang = langOf(request, reply);
+    if (!admin.roles.includes('security')) return reply.redirect(`/admin/agencies?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
+    const body = (request.body ?? {}) as Record<string, string | undefined>;
+    const from = body.from?.trim() || undefined;
+    const closed = from !== undefined && Number.isNaN(Date.parse(from))
+      ? { ok: false as const, error: { code: 'SCHEMA_INVALID', message: `"${from}" is not an ISO time` } }
+      : await deps.directory.close(admin.name, body.code?.trim() ?? '', body.successor?.trim() ?? '', from);
+    const flash = closed.ok ? `${label(lang, 'done')}: ${closed.value.code} → ${closed.value.successor}` : `${closed.error.code}: ${closed.error.message}`;
+    return reply.redirect(`/admin/agencies?flash=${encodeURIComponent(flash)}`);
+  });
 }
 
 /** Document search, and one document's detail with its timeline. */

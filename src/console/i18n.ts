@@ -44,6 +44,8 @@ const LABELS = {
   overdueList: ['Văn bản đã đến nhưng chưa được xác nhận quá hạn', 'Documents delivered and not acknowledged in time'],
   badRange: ['Khoảng ngày không hợp lệ; hiển thị 30 ngày gần nhất', 'Not a valid date range; showing the last 30 days'],
   days: ['ngày', 'd'], hours: ['giờ', 'h'], minutes: ['phút', 'min'],
+  successor: ['Cơ quan kế thừa', 'Successor'], oldCodes: ['Mã cũ (đã đóng)', 'Old (closed) codes'], closedInto: ['Đã đóng, chuyển về', 'Closed into'],
+  closesInto: ['Sẽ đóng, chuyển về', 'Closes into'], closeAgency: ['Đóng cơ quan (sáp nhập)', 'Close an agency (merger)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Label = keyof typeof LABELS;

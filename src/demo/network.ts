@@ -1,5 +1,6 @@
 // A demonstration network: three hubs (province, district, commune) of one province, agencies
-// at every level, a development PKI, API keys and the agencies.json manifest of CONTRACT.md.
+// at every level, a development PKI, API keys and the agencies.json manifest of CONTRACT.md. With
+// two tiers (local government since 1 July 2025: no district), a province hub and two commune hubs.
 // `lgsp demo` runs it; the integration tests build theirs with it (each with its own province
 // code, so that their queues never meet).
 import fs from 'node:fs';
@@ -31,8 +32,10 @@ export interface NetworkOptions {
   dir: string;
   /** The level-1 unit, e.g. H41 (Nghệ An); the tests pick their own. */
   province: string;
-  /** Ports of the province, district and commune hubs; 0 picks free ones. */
+  /** Ports of the three hubs (province first); 0 picks free ones. */
   ports: [number, number, number];
+  /** 3: province, district, commune hubs (the default); 2: a province hub and two commune hubs. */
+  tiers?: 2 | 3;
   amqpUrl: string;
   /** RabbitMQ's management API, for unacked counts and rates in the console. */
   managementUrl?: string;
@@ -43,22 +46,7 @@ const DAY = 86_400_000;
 
 export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   const p = o.province;
-  const hubs: DemoHub[] = [
-    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: o.ports[0] },
-    { id: `000.00.05.${p}`, name: 'Trục huyện (district hub)', parentId: `000.00.00.${p}`, port: o.ports[1] },
-    { id: `000.07.05.${p}`, name: 'Trục xã (commune hub)', parentId: `000.00.05.${p}`, port: o.ports[2] },
-  ];
-  const agencyList: [string, string, string][] = [
-    [`000.07.05.${p}`, 'UBND xã Nghi Phú', hubs[2]!.id],
-    [`001.07.05.${p}`, 'Trường THCS Nghi Phú', hubs[2]!.id],
-    [`000.00.05.${p}`, 'UBND thành phố Vinh', hubs[1]!.id],
-    [`000.08.05.${p}`, 'UBND xã Hưng Đông', hubs[1]!.id],
-    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
-    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
-    [`000.00.06.${p}`, 'UBND huyện Nghi Lộc', hubs[0]!.id],
-    [`000.03.06.${p}`, 'UBND xã Nghi Long', hubs[0]!.id],
-  ];
-
+  const { hubs, agencyList } = o.tiers === 2 ? twoTiers(p, o.ports) : threeTiers(p, o.ports);
   const pki = path.join(o.dir, 'pki');
   fs.mkdirSync(pki, { recursive: true });
   const write = (name: string, text: string, mode = 0o644) => {
@@ -95,6 +83,48 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
     admins: [{ name: 'demo-admin', tokenHash: hashApiKey(adminToken), roles: ['observer', 'operator', 'security'] }],
   };
   return { config, hubs, agencies, caFile, caKeyFile, adminToken, dir: o.dir };
+}
+
+/** The three tiers before 1 July 2025: province, district and commune hubs. */
+function threeTiers(p: string, ports: NetworkOptions['ports']): { hubs: DemoHub[]; agencyList: [string, string, string][] } {
+  const hubs: DemoHub[] = [
+    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: ports[0] },
+    { id: `000.00.05.${p}`, name: 'Trục huyện (district hub)', parentId: `000.00.00.${p}`, port: ports[1] },
+    { id: `000.07.05.${p}`, name: 'Trục xã (commune hub)', parentId: `000.00.05.${p}`, port: ports[2] },
+  ];
+  const agencyList: [string, string, string][] = [
+    [`000.07.05.${p}`, 'UBND xã Nghi Phú', hubs[2]!.id],
+    [`001.07.05.${p}`, 'Trường THCS Nghi Phú', hubs[2]!.id],
+    [`000.00.05.${p}`, 'UBND thành phố Vinh', hubs[1]!.id],
+    [`000.08.05.${p}`, 'UBND xã Hưng Đông', hubs[1]!.id],
+    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
+    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
+    [`000.00.06.${p}`, 'UBND huyện Nghi Lộc', hubs[0]!.id],
+    [`000.03.06.${p}`, 'UBND xã Nghi Long', hubs[0]!.id],
+  ];
+  return { hubs, agencyList };
+}
+
+
+/**
+ * Since 1 July 2025: the province and its communes, no district. A commune's code leaves the
+ * district level unused (000.07.00.XNN); its hub's parent is the province hub. The first agency
+ * is the worked example's sender, as in three tiers.
+ */
+function twoTiers(p: string, ports: NetworkOptions['ports']): { hubs: DemoHub[]; agencyList: [string, string, string][] } {
+  const hubs: DemoHub[] = [
+    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: ports[0] },
+    { id: `000.07.00.${p}`, name: 'Trục xã Nghi Phú (commune hub)', parentId: `000.00.00.${p}`, port: ports[1] },
+    { id: `000.08.00.${p}`, name: 'Trục xã Hưng Đông (commune hub)', parentId: `000.00.00.${p}`, port: ports[2] },
+  ];
+  const agencyList: [string, string, string][] = [
+    [`000.07.00.${p}`, 'UBND xã Nghi Phú', hubs[1]!.id],
+    [`001.07.00.${p}`, 'Trường THCS Nghi Phú', hubs[1]!.id],
+    [`000.08.00.${p}`, 'UBND xã Hưng Đông', hubs[2]!.id],
+    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
+    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
+  ];
+  return { hubs, agencyList };
 }
 
 /** Removes the queues of a network's hubs (a fresh demo, or a test's clean-up). */

@@ -18,6 +18,9 @@ import { parseAgencyCode } from '../agency/code.js';
 import { resolveAgency } from '../agency/registry.js';
 import { replyError } from './errors.js';
 import { ADMIN_ERRORS, errorsOf } from './route-schema.js';
+import { oldCodesOf } from '../agency/directory.js';
+import { directoryActions } from '../admin/directory-actions.js';
+import { checkPlan, parsePlan } from '../agency/plan.js';
 
 export interface AdminApiDeps {
   hubId: string;
@@ -53,6 +56,10 @@ const CertItem = z.object({
 });
 const FingerprintOnly = z.object({ fingerprint: z.string() });
 const Agency = z.object({ code: z.string(), name: z.string(), parent: z.string().nullable(), hubId: z.string() });
+const DirectoryAgency = Agency.extend({
+  successor: z.object({ code: z.string(), from: z.string().nullable() }).optional().describe('closed into this agency (from a time, or null: at once)'),
+  oldCodes: z.array(z.string()).describe('the closed codes routed to this agency'),
+});
 const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 /** A CRL's media types: DER or PEM. */
 const CRL_TYPES = ['application/pkix-crl', 'application/x-pem-file'];
@@ -60,10 +67,12 @@ const CRL_TYPES = ['application/pkix-crl', 'application/x-pem-file'];
 export async function adminApi(app: FastifyInstance, deps: AdminApiDeps & { crlMaxBytes: number }): Promise<void> {
   // A CRL arrives as DER (application/pkix-crl) or PEM (application/x-pem-file).
   app.addContentTypeParser(CRL_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(CSV_TYPES, { parseAs: 'string', bodyLimit: PLAN_MAX_BYTES }, (_req, body, done) => done(null, body));
   const routes = shared(app, deps);
   certificateRoutes(routes, deps);
   trustRoutes(routes, deps);
   registryRoutes(routes, deps);
+  directoryRoutes(routes, deps);
 }
 
 /** What the admin API's route groups share. */
@@ -228,8 +237,10 @@ function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shar
 function registryRoutes({ api, reader, security, change, errors, jsonErrors }: Shared, deps: AdminApiDeps): void {
   const regTags = ['agencies'];
   api.get('/api/admin/agencies', {
-    onRequest: reader, schema: { tags: regTags, summary: 'The agencies of the network', response: { 200: Items(Agency), ...errors() } },
-  }, async () => ({ items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)) }));
+    onRequest: reader, schema: { tags: regTags, summary: 'The agencies of the network, with closed ones\' successors and each successor\'s old codes', response: { 200: Items(DirectoryAgency), ...errors() } },
+  }, async () => ({
+    items: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code)).map((a) => ({ ...a, oldCodes: oldCodesOf(deps.registry, a.code) })),
+  }));
 
   api.post('/api/admin/agencies', {
     onRequest: security,
@@ -256,4 +267,87 @@ function registryRoutes({ api, reader, security, change, errors, jsonErrors }: S
       response: { 200: Items(z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.record(z.string(), z.unknown()) })), ...errors('SCHEMA_INVALID') },
     },
   }, async (request) => ({ items: await deps.ledger.auditLog(request.query.limit) }));
+}
+
+const CodeParams = z.object({ code: z.string() });
+const SuccessorBody = z.object({ successor: z.string(), from: Iso.optional().describe('when the closure takes effect; now if absent') });
+const MoveBody = z.object({ hubId: z.string() });
+const RetireParams = z.object({ id: z.string() });
+const HubRetireBody = z.object({ into: z.string() });
+const ImportQuery = z.object({ dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') });
+const CSV_TYPES = ['text/csv'];
+const PLAN_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The directory after a restructuring (docs/directory.md): close an agency into its successor,
+ * move it to another hub, retire a hub into its parent, apply a whole plan. Each is checked here
+ * against the registry, then applied and broadcast like a trust change, and audited.
+ */
+function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: AdminApiDeps): void {
+  const tags = ['agencies'];
+  const actions = directoryActions(deps);
+  api.post('/api/admin/agencies/:code/successor', {
+    onRequest: security,
+    schema: {
+      tags, summary: 'Close an agency into its successor: documents and statuses for it go to the successor', params: CodeParams, body: SuccessorBody,
+      response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+    },
+  }, async (request, reply) => {
+    const closed = await actions.close(request.admin, request.params.code, request.body.successor, request.body.from);
+    return closed.ok ? closed.value : replyError(reply, closed.error);
+  });
+
+  api.post('/api/admin/agencies/:code/move', {
+    onRequest: security,
+    schema: {
+      tags, summary: 'Move an agency to another hub: new documents go there, and its waiting mailbox follows', params: CodeParams, body: MoveBody,
+      response: { 200: z.object({ code: z.string(), hubId: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+    },
+  }, async (request, reply) => {
+    const moved = await actions.move(request.admin, request.params.code, request.body.hubId);
+    return moved.ok ? moved.value : replyError(reply, moved.error);
+  });
+
+  api.post('/api/admin/hubs/:id/retire', {
+    onRequest: security,
+    schema: {
+      tags, summary: 'Retire a hub into another (its parent): its agencies and child hubs go there, and what waits in it drains through it',
+      params: RetireParams, body: HubRetireBody,
+      response: { 200: z.object({ hubId: z.string(), into: z.string(), agencies: z.array(z.string()), hubs: z.array(z.string()) }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+    },
+  }, async (request, reply) => {
+    const retired = await actions.retire(request.admin, request.params.id, request.body.into);
+    return retired.ok ? retired.value : replyError(reply, retired.error);
+  });
+
+  api.post('/api/admin/agencies/import', {
+    onRequest: security, bodyLimit: PLAN_MAX_BYTES,
+    schema: {
+      tags, summary: 'Apply a restructuring plan (CSV code,name,hubId,successor,from) as one change, or only check it (?dryRun=true)', consumes: CSV_TYPES,
+      description: 'The whole file is checked first: one bad line refuses it, every bad line listed in details with its line number. New agencies\' API keys are shown once.',
+      querystring: ImportQuery,
+      response: {
+        200: z.object({
+          dryRun: z.boolean(), changes: z.array(z.string()).describe('what the plan does, one line a change'),
+          apiKeys: z.record(z.string(), z.string()).describe('each new agency\'s API key, shown once (empty on a dry run)'),
+        }),
+        ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT'),
+      },
+    },
+  }, async (request, reply) => {
+    if (typeof request.body !== 'string') return replyError(reply, fail('UNSUPPORTED_MEDIA_TYPE', 'send the plan as text/csv').error);
+    const lines = parsePlan(request.body);
+    if (!lines.ok) return replyError(reply, lines.error);
+    const plan = checkPlan(deps.registry, lines.value);
+    if (!plan.ok) return replyError(reply, plan.error);
+    const { add, changes, summary } = plan.value;
+    if (request.query.dryRun) return { dryRun: true, changes: summary, apiKeys: {} };
+    const apiKeys = Object.fromEntries(add.map((a) => [a.code, randomBytes(24).toString('base64url')]));
+    const now = deps.clock().toISOString();
+    await change(request.admin, {
+      kind: 'agency.plan', add: add.map((a) => ({ ...a, apiKeyHash: hashApiKey(apiKeys[a.code]!) })),
+      changes: changes.map((c) => (c.successor !== null && c.from === null ? { ...c, from: now } : c)),
+    });
+    return { dryRun: false, changes: summary, apiKeys };
+  });
 }

@@ -22,10 +22,16 @@ const DocParams = z.object({ docId: DocId });
 const AckBody = z.object({ result: z.enum(['done', 'fail']), reason: z.string().max(2000).optional() });
 const Submitted = z.object({
   docId: z.string(), kind: Kind,
-  recipients: z.array(z.object({ organId: z.string(), route: z.string().describe('how the hub reaches the recipient') })),
+  recipients: z.array(z.object({
+    organId: z.string(), route: z.string().describe('how the hub reaches the recipient'),
+    redirectedTo: z.string().optional().describe('the successor a closed recipient\'s package goes to (docs/directory.md)'),
+  })),
 });
 const Received = z.object({
-  items: z.array(z.object({ docId: z.string(), kind: Kind, from: z.string(), subject: z.string().optional(), statusCode: z.string().optional(), receivedAt: z.string() })),
+  items: z.array(z.object({
+    docId: z.string(), kind: Kind, from: z.string(), subject: z.string().optional(), statusCode: z.string().optional(), receivedAt: z.string(),
+    addressedTo: z.string().optional().describe('the closed code the package named, when it was redirected to the caller'),
+  })),
 });
 const Sent = z.object({
   items: z.array(z.object({ docId: z.string(), kind: Kind, subject: z.string().optional(), sentAt: z.string(), recipients: z.array(RecipientState) })),

@@ -8,6 +8,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Registry } from '../agency/registry.js';
+import { oldCodesOf } from '../agency/directory.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import type { ErrorCode } from '../errors.js';
@@ -386,7 +387,8 @@ function directoryCalls(route: Route, deps: SdkDialectDeps): void {
   // The fields the SDK reads (Agency), all strings: id and code are the agency code, pid its parent's.
   route('POST', 'getAgenciesList', async () => answer({
     data: [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code))
-      .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: '', hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
+      // oldCode: the closed codes routed to the agency, as the national directory carries them.
+      .map((a) => ({ id: a.code, pid: text(a.parent), code: a.code, name: a.name, mail: '', oldCode: oldCodesOf(deps.registry, a.code).join(','), hubId: a.hubId, ...(a.parent === null ? {} : { parent: a.parent }) })),
   }), { summary: 'The agencies of the network', ok: ListItems });
 
   // An agency's credential does not administer the registry (least privilege).

@@ -59,6 +59,9 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   UPSTREAM_REFUSED: '72',
   UPSTREAM_UNAUTHENTICATED: '73',
   UPSTREAM_UNAVAILABLE: '74',
+  // The agency directory (issue 19).
+  AGENCY_CLOSED: '24',
+  DIRECTORY_CONFLICT: '55',
 };
 
 /** A refusal for one of the dialect's own reasons. */

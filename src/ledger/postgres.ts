@@ -9,8 +9,9 @@ import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
 import { LedgerUnavailable, type AckOutcome, type Ledger, type RecipientState, type SentItem } from './store.js';
 import {
-  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyCodeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, directoryEntryOf,
+  documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
+  sealKeyOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
@@ -65,7 +66,12 @@ CREATE TABLE seal_confirmations (
 `CREATE TABLE national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
 `,
 // Exchange statistics (issue 20).
-STATS_SCHEMA];
+STATS_SCHEMA, `
+-- The agency directory after a restructuring (issue 19).
+ALTER TABLE mailbox ADD COLUMN addressed_to TEXT, ADD COLUMN moved_to TEXT, ADD COLUMN document_id TEXT;
+CREATE TABLE directory (code TEXT PRIMARY KEY, successor TEXT, successor_from TEXT, hub_id TEXT);
+CREATE TABLE hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
+`];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
@@ -160,13 +166,13 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return row === undefined ? null : documentIdOf(row);
     },
     deliver: (d, trace) => tx(async (c) => {
-      const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-      [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt], c);
+      const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+      [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null, d.documentId ?? null], c);
       if (stored) await appendTrace(c, d.docId, trace);
       return stored ? 'stored' as const : 'duplicate' as const;
     }),
-    received: async (agency, kind, limit) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
+    received: async (agency, kind, limit) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
         WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`, [agency, kind ?? null, limit])).map(receivedOf),
     countReceived: async (agency, kind) =>
       countOf(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])),
@@ -178,7 +184,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
       const recorded = await changed('UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL',
         [now().toISOString(), result, reason ?? null, agency, docId], c);
-      const entry = (await rows('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
+      const entry = (await rows('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
       return entry === undefined ? null : ackOutcomeOf(entry, recorded, result);
     }),
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
@@ -275,7 +281,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     close: () => pool.end(),
 
     // System accounts of the SDK dialect (issue 17): the agencies whose codes match any of the LIKE patterns.
-    receivedMatching: async (patterns, kind, limit) => (await rows(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at FROM mailbox
+    receivedMatching: async (patterns, kind, limit) => (await rows(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
         WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id, agency LIMIT $3`,
     [patterns.map(likeOf), kind ?? null, limit])).map(receivedInOf),
     countReceivedMatching: async (patterns, kind) => countOf(await one(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
@@ -311,6 +317,25 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     ...exchangeStats(sql, now),
     // ---- Retention (issue 20) ----
     ...retention(sql),
+
+    // The agency directory after a restructuring (issue 19).
+    directoryEntries: async () => (await rows('SELECT code, successor, successor_from, hub_id FROM directory ORDER BY code')).map(directoryEntryOf),
+    putDirectoryEntries: (entries) => tx(async (c) => {
+      for (const e of entries) {
+        await c.query(`INSERT INTO directory (code, successor, successor_from, hub_id) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (code) DO UPDATE SET successor = coalesce(excluded.successor, directory.successor),
+            successor_from = CASE WHEN excluded.successor IS NULL THEN directory.successor_from ELSE excluded.successor_from END,
+            hub_id = coalesce(excluded.hub_id, directory.hub_id)`, [e.code, e.successor, e.from, e.hubId]);
+      }
+    }),
+    hubRetirements: async () => (await rows('SELECT hub_id, "into" FROM hub_retirements ORDER BY at, hub_id')).map(retirementOf),
+    retireHub: async (hubId, into, at) => changed('INSERT INTO hub_retirements (hub_id, "into", at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [hubId, into, at]),
+    waitingAgencies: async () => (await rows('SELECT DISTINCT agency FROM mailbox WHERE acked_at IS NULL AND moved_to IS NULL ORDER BY agency')).map(agencyCodeOf),
+    waitingDocuments: async (agency) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
+      WHERE agency = $1 AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`, [agency])).map(waitingOf),
+    markMoved: async (agency, docId, to) => {
+      await pool.query('UPDATE mailbox SET moved_to = $1 WHERE agency = $2 AND doc_id = $3', [to, agency, docId]);
+    },
   }));
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HopRecord } from '../hop/trace.js';
 import {
   CERT_STATES, DELIVERY_STATES, type AckOutcome, type AckResult, type CertRecord, type CrlRecord, type DeadLetter, type DeliveryState, type DocumentSummary,
-  type ReceivedItem, type RecipientState, type SealKey, type SubmittedDocument,
+  type DirectoryEntry, type ReceivedItem, type RecipientState, type SealKey, type SubmittedDocument, type WaitingDocument,
 } from './store.js';
 
 // State moves are single statements that compare and set in the database itself, so that two
@@ -38,12 +38,12 @@ export function recipientOf(r: unknown): RecipientState {
   return { organId: row.organ_id, delivery: row.delivery, ...optional('status', row.status) };
 }
 
-const MailboxRow = z.object({ doc_id: z.string(), kind: Kind, sender: z.string(), subject: Text, status_code: Text, received_at: z.string() });
+const MailboxRow = z.object({ doc_id: z.string(), kind: Kind, sender: z.string(), subject: Text, status_code: Text, received_at: z.string(), addressed_to: Text });
 export function receivedOf(r: unknown): ReceivedItem {
   const row = MailboxRow.parse(r);
   return {
     docId: row.doc_id, kind: row.kind, from: row.sender, receivedAt: row.received_at,
-    ...optional('subject', row.subject), ...optional('statusCode', row.status_code),
+    ...optional('subject', row.subject), ...optional('statusCode', row.status_code), ...optional('addressedTo', row.addressed_to),
   };
 }
 
@@ -52,7 +52,7 @@ export function documentIdOf(r: unknown): string {
   return z.object({ doc_id: z.string() }).parse(r).doc_id;
 }
 
-const AckedRow = z.object({ origin_hub: z.string(), sender: z.string(), ack_result: z.enum(['done', 'fail']) });
+const AckedRow = z.object({ origin_hub: z.string(), sender: z.string(), ack_result: z.enum(['done', 'fail']), addressed_to: Text });
 /**
  * What an acknowledgement did, from the mailbox row read after its conditional UPDATE: recorded
  * (that UPDATE changed the row), a repeat of the one held, or a conflict with it.
@@ -60,7 +60,7 @@ const AckedRow = z.object({ origin_hub: z.string(), sender: z.string(), ack_resu
 export function ackOutcomeOf(r: unknown, recorded: boolean, result: AckResult): AckOutcome {
   const row = AckedRow.parse(r);
   if (!recorded && row.ack_result !== result) return { outcome: 'conflict', held: row.ack_result };
-  return { outcome: recorded ? 'recorded' : 'repeated', originHub: row.origin_hub, sender: row.sender };
+  return { outcome: recorded ? 'recorded' : 'repeated', originHub: row.origin_hub, sender: row.sender, ...optional('addressedTo', row.addressed_to) };
 }
 
 const MailboxEntryRow = z.object({ agency: z.string(), received_at: z.string(), acked_at: Text, ack_result: Text });
@@ -193,4 +193,33 @@ const NationalDirectoryRow = z.object({ entries: z.string(), fetched_at: z.strin
 export function nationalDirectoryOf(r: unknown): { entries: z.output<typeof NationalEntry>[]; fetchedAt: string } {
   const row = NationalDirectoryRow.parse(r);
   return { entries: z.array(NationalEntry).parse(JSON.parse(row.entries)), fetchedAt: row.fetched_at };
+}
+
+// The agency directory after a restructuring (issue 19).
+const DirectoryRow = z.object({ code: z.string(), successor: Text, successor_from: Text, hub_id: Text });
+export function directoryEntryOf(r: unknown): DirectoryEntry {
+  const row = DirectoryRow.parse(r);
+  return { code: row.code, successor: row.successor, from: row.successor_from, hubId: row.hub_id };
+}
+
+const RetirementRow = z.object({ hub_id: z.string(), into: z.string() });
+export function retirementOf(r: unknown): { hubId: string; into: string } {
+  const row = RetirementRow.parse(r);
+  return { hubId: row.hub_id, into: row.into };
+}
+
+const WaitingRow = z.object({
+  doc_id: z.string(), kind: Kind, sender: z.string(), subject: Text, status_code: Text, origin_hub: z.string(), addressed_to: Text, document_id: Text,
+});
+export function waitingOf(r: unknown): WaitingDocument {
+  const row = WaitingRow.parse(r);
+  return {
+    docId: row.doc_id, kind: row.kind, sender: row.sender, originHub: row.origin_hub, bytes: bytesOf(r, 'bytes'),
+    ...optional('subject', row.subject), ...optional('statusCode', row.status_code), ...optional('addressedTo', row.addressed_to),
+    ...optional('documentId', row.document_id),
+  };
+}
+
+export function agencyCodeOf(r: unknown): string {
+  return z.object({ agency: z.string() }).parse(r).agency;
 }

@@ -9,8 +9,9 @@ import Database from 'better-sqlite3';
 import type { HopRecord } from '../hop/trace.js';
 import type { AckOutcome, AckResult, CrlRecord, Delivery, DeliveryState, Ledger, RecipientState, SentItem, SubmittedDocument } from './store.js';
 import {
-  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, documentIdOf, documentOf,
-  hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, sealKeyOf, summaryOf, traceOf, confirmationOf, sealKeyPemOf,
+  CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyCodeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, directoryEntryOf,
+  documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
+  sealKeyOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
@@ -59,7 +60,18 @@ CREATE TABLE IF NOT EXISTS staged_seal_keys (
 CREATE TABLE IF NOT EXISTS seal_confirmations (
   fingerprint TEXT NOT NULL, by_hub TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (fingerprint, by_hub));
 CREATE TABLE IF NOT EXISTS national_directory (id INTEGER PRIMARY KEY CHECK (id = 1), entries TEXT NOT NULL, fetched_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS directory (
+  code TEXT PRIMARY KEY, successor TEXT, successor_from TEXT, hub_id TEXT);
+CREATE TABLE IF NOT EXISTS hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
 `;
+
+/** Columns added after the first schema: each added to a ledger that does not have it yet. */
+const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = [
+  // The agency directory (issue 19): the code a redirected package named; where a waiting one was carried on to.
+  ['mailbox', 'addressed_to', 'TEXT'],
+  ['mailbox', 'moved_to', 'TEXT'],
+  ['mailbox', 'document_id', 'TEXT'],
+];
 
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   fs.mkdirSync(dir, { recursive: true });
@@ -68,6 +80,10 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   db.exec(STATS_SCHEMA);
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(column) !== undefined;
+    if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
 
   const q = {
     insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
@@ -84,13 +100,13 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
     // Statuses carry the DocumentId they answer: only a document is the one being answered.
     byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
-    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at)
-      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt)`),
-    received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at FROM mailbox
+    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt, @addressedTo, @documentId)`),
+    received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
     countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
     // System accounts (issue 17): the agencies whose codes match any of a JSON array of LIKE patterns.
-    receivedMatching: db.prepare(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at FROM mailbox
+    receivedMatching: db.prepare(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
       WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)
       ORDER BY received_at, doc_id, agency LIMIT ?`),
     countReceivedMatching: db.prepare(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
@@ -98,7 +114,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     sentMatching: db.prepare(`SELECT * FROM documents WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE documents.sender LIKE json_each.value)
       ORDER BY submitted_at DESC, doc_id LIMIT ?`),
     bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
-    mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = ? AND doc_id = ?'),
     ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
     appendTrace: db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)'),
     trace: db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid'),
@@ -215,7 +231,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     for (const hop of trace) appendOne(docId, hop);
   };
   const deliver = (d: Delivery, trace: readonly HopRecord[]) => {
-    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes) }).changes === 1;
+    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes), addressedTo: d.addressedTo ?? null, documentId: d.documentId ?? null }).changes === 1;
     if (stored) for (const hop of trace) appendOne(d.docId, hop);
     return stored ? 'stored' as const : 'duplicate' as const;
   };
@@ -361,5 +377,20 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     ...exchangeStats(sql, now),
     // ---- Retention (issue 20) ----
     ...retention(sql),
+
+    // The agency directory after a restructuring (issue 19).
+    directoryEntries: async () => db.prepare('SELECT code, successor, successor_from, hub_id FROM directory ORDER BY code').all().map(directoryEntryOf),
+    putDirectoryEntries: (entries) => write(() => {
+      const put = db.prepare(`INSERT INTO directory (code, successor, successor_from, hub_id) VALUES (@code, @successor, @from, @hubId)
+        ON CONFLICT (code) DO UPDATE SET successor = coalesce(excluded.successor, successor),
+          successor_from = CASE WHEN excluded.successor IS NULL THEN successor_from ELSE excluded.successor_from END, hub_id = coalesce(excluded.hub_id, hub_id)`);
+      for (const e of entries) put.run(e);
+    }),
+    hubRetirements: async () => db.prepare('SELECT hub_id, "into" FROM hub_retirements ORDER BY at, hub_id').all().map(retirementOf),
+    retireHub: (hubId, into, at) => write(() => db.prepare('INSERT OR IGNORE INTO hub_retirements (hub_id, "into", at) VALUES (?, ?, ?)').run(hubId, into, at).changes === 1),
+    waitingAgencies: async () => db.prepare('SELECT DISTINCT agency FROM mailbox WHERE acked_at IS NULL AND moved_to IS NULL ORDER BY agency').all().map(agencyCodeOf),
+    waitingDocuments: async (agency) => db.prepare(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
+      WHERE agency = ? AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`).all(agency).map(waitingOf),
+    markMoved: (agency, docId, to) => write(() => { db.prepare('UPDATE mailbox SET moved_to = ? WHERE agency = ? AND doc_id = ?').run(to, agency, docId); }),
   };
 }

@@ -46,6 +46,10 @@ export interface Delivery {
   originHub: string;
   bytes: Uint8Array;
   receivedAt: string;
+  /** The code the package named, when the directory redirected it to this agency (a closed predecessor). */
+  addressedTo?: string;
+  /** The edXML DocumentId it has or answers (bounded), kept so that it can be carried on whole. */
+  documentId?: string;
 }
 
 export interface ReceivedItem {
@@ -55,6 +59,8 @@ export interface ReceivedItem {
   subject?: string;
   statusCode?: string;
   receivedAt: string;
+  /** The code the package named, when it was redirected to this agency. */
+  addressedTo?: string;
 }
 
 export type AckResult = 'done' | 'fail';
@@ -64,7 +70,7 @@ export type AckResult = 'done' | 'fail';
  * repeat; a different one is a conflict and changes nothing.
  */
 export type AckOutcome =
-  | { outcome: 'recorded' | 'repeated'; originHub: string; sender: string }
+  | { outcome: 'recorded' | 'repeated'; originHub: string; sender: string; addressedTo?: string }
   | { outcome: 'conflict'; held: AckResult };
 
 export const CERT_STATES = ['active', 'retired', 'revoked'] as const;
@@ -136,6 +142,15 @@ export interface ArchivedPackage { docId: string; agency: string; sender: string
 
 /** A document in a mailbox, not acknowledged. */
 export interface UnackedItem { docId: string; agency: string; sender: string; subject?: string; receivedAt: string }
+
+/** What the directory changed for one agency: closed into a successor (from a time), moved to a hub. */
+export interface DirectoryEntry { code: string; successor: string | null; from: string | null; hubId: string | null }
+
+/** A document waiting in a mailbox, with what it takes to carry it on to where its agency now is. */
+export interface WaitingDocument {
+  docId: string; kind: PackageKind; sender: string; subject?: string; statusCode?: string; originHub: string; bytes: Buffer; addressedTo?: string;
+  documentId?: string;
+}
 
 export interface Ledger {
   /** Records an accepted submission with its recipients and first hop; 'existing' if known. */
@@ -256,6 +271,21 @@ export interface Ledger {
   removePackageBytes(ackedBefore: string): Promise<number>;
   /** Removes dead letters that died before `deadBefore`; how many. */
   removeDeadLetters(deadBefore: string): Promise<number>;
+
+
+  // The agency directory after a restructuring (issue 19): closures, moves, retired hubs.
+  /** One row per agency the directory changed. */
+  directoryEntries(): Promise<DirectoryEntry[]>;
+  /** Records closures and moves (each field given replaces the one held), in one transaction. */
+  putDirectoryEntries(entries: readonly DirectoryEntry[]): Promise<void>;
+  /** Hubs retired into another (their agencies and child hubs went there). */
+  hubRetirements(): Promise<{ hubId: string; into: string }[]>;
+  retireHub(hubId: string, into: string, at: string): Promise<boolean>;
+  /** Agencies with documents waiting here that have not been carried on yet. */
+  waitingAgencies(): Promise<string[]>;
+  waitingDocuments(agency: string): Promise<WaitingDocument[]>;
+  /** The document was carried on to `to`: it is not carried again (the agency may still read and acknowledge it). */
+  markMoved(agency: string, docId: string, to: string): Promise<void>;
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }

@@ -21,6 +21,7 @@ import { HOP_STAGES, type HopStage, type HopVerdict } from '../hop/check.js';
 import { verifySeal, type HubSigner, type SealInput } from '../hop/seal.js';
 import { boundedDocumentId, boundedSubject, type HopMessage, type HopRecord } from '../hop/trace.js';
 import { NATIONAL, nextHop, routePackage, type Route } from '../routing/router.js';
+import { currentCode, isClosed } from '../agency/directory.js';
 import type { AckResult, Ledger } from '../ledger/store.js';
 import type { PackageKind } from '../edxml/schema.js';
 import { createReceipts, ReceiptBatch, type Receipts } from './receipts.js';
@@ -55,7 +56,7 @@ export interface PipelineDeps {
 export interface SubmitReply {
   docId: string;
   kind: 'edoc' | 'status';
-  recipients: { organId: string; route: Route['via'] }[];
+  recipients: { organId: string; route: Route['via']; redirectedTo?: string }[];
   existing: boolean;
 }
 
@@ -74,6 +75,7 @@ export function createPipeline(deps: PipelineDeps) {
     onDeliver: delivery(deps, at),
     acknowledge: acknowledger(deps, receipts),
     national: nationalStage(deps, at),
+    forwardWaiting: forwarder(deps, at),
   };
 }
 
@@ -139,9 +141,16 @@ function hopTools(deps: PipelineDeps) {
       message: sealed({ ...base, recipients }, next === '' ? self : next, digest),
     }));
   };
+  /** The hop's record of the recipients it routed to a successor (the trace's field is bounded). */
+  const withRedirects = (hop: HopRecord, routes: readonly Route[]): HopRecord => {
+    const redirected = routes.filter((r) => r.redirectedTo !== undefined).map((r) => `${r.organId}>${r.redirectedTo}`);
+    if (redirected.length === 0) return hop;
+    const shown = redirected.length <= 2 ? redirected.join(',') : `${redirected[0]},+${redirected.length - 1} more`;
+    return { ...hop, checks: { ...hop.checks, redirect: shown } };
+  };
   const publish = (prepared: Prepared) => Promise.all(prepared.map(({ to, message }) => outlet.send(to, message)));
   const dispatch = (base: Omit<Unsealed, 'recipients'>, routes: Route[], digest?: string) => publish(prepare(base, routes, digest));
-  return { check, record, sealed, sealVerifies, sealError, prepare, publish, dispatch };
+  return { check, record, withRedirects, sealed, sealVerifies, sealError, prepare, publish, dispatch };
 }
 
 /**
@@ -149,7 +158,7 @@ function hopTools(deps: PipelineDeps) {
  * declared (the SDK dialect's messagetype), refused before anything is stored if it differs.
  */
 function submitter(deps: PipelineDeps, t: Tools) {
-  const { outlet, metrics, ledger, log } = deps;
+  const { outlet, metrics, ledger, log, registry } = deps;
   const admit = admitter(deps, t);
   return async (bytes: Buffer, caller: string, expectedKind?: PackageKind): Promise<Result<SubmitReply>> => {
     if (!outlet.available()) return fail('UNAVAILABLE', 'the broker is unreachable: nothing was accepted, retry later');
@@ -162,6 +171,10 @@ function submitter(deps: PipelineDeps, t: Tools) {
         .catch((err: Error) => log.warn({ err: err.message, code: error.code }, 'a refusal was not counted: the ledger did not take its mark'));
       return { ok: false, error };
     };
+    const closed = registry.agencies.get(caller);
+    if (isClosed(closed, deps.clock())) {
+      return refused(fail('AGENCY_CLOSED', `agency ${caller} is closed into ${closed!.successor!.code}: send as ${currentCode(registry, caller, deps.clock())}`).error);
+    }
     const verdict = await t.check(bytes);
     if (!verdict.ok) return refused(verdict.error);
     const h = verdict.header;
@@ -189,7 +202,7 @@ function admitter(deps: PipelineDeps, t: Tools) {
     const h = verdict.header;
     const sender = h.MessageHeader.From.OrganId;
     const addressed = h.kind === 'edoc' ? h.MessageHeader.To.map((to) => to.OrganId) : [h.MessageHeader.ResponseFor.OrganId];
-    const routed = routePackage(addressed, registry, self);
+    const routed = routePackage(addressed, registry, self, deps.clock());
     if (!routed.ok) return routed;
     let routes = routed.value;
     if (opts.fromNational !== undefined) {
@@ -202,7 +215,7 @@ function admitter(deps: PipelineDeps, t: Tools) {
     const recipients = routes.map((r) => r.organId);
 
     const docId = verdict.digest.slice(0, DOC_ID_LENGTH);
-    const first = t.record(verdict, started, false);
+    const first = t.withRedirects(t.record(verdict, started, false), routes);
     const hop = opts.fromNational === undefined ? first : { ...first, checks: { ...first.checks, national: boundedNationalId(opts.fromNational) } };
     const subject = h.kind === 'edoc' ? h.MessageHeader.Subject : undefined;
     const givenDocumentId = h.kind === 'edoc' ? h.MessageHeader.DocumentId : h.MessageHeader.ResponseFor.DocumentId;
@@ -242,7 +255,10 @@ function admitter(deps: PipelineDeps, t: Tools) {
     }
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
-    return ok({ docId, kind: h.kind, recipients: routes.map((r) => ({ organId: r.organId, route: r.via })), existing: stored === 'existing' });
+    return ok({
+      docId, kind: h.kind, existing: stored === 'existing',
+      recipients: routes.map((r) => ({ organId: r.organId, route: r.via, ...(r.redirectedTo ? { redirectedTo: r.redirectedTo } : {}) })),
+    });
   };
 }
 
@@ -273,7 +289,7 @@ function refuser(deps: PipelineDeps, t: Tools) {
     });
     const signed = deps.signer.signPackage(status);
     if (!signed.ok) throw new Error(`cannot sign the 02 status: ${signed.error.message}`);
-    const routes = routePackage([m.sender], registry, self);
+    const routes = routePackage([m.sender], registry, self, deps.clock());
     if (!routes.ok) {
       log.error({ docId: m.docId, sender: m.sender }, 'no route to the sender for the 02 status');
       return;
@@ -295,10 +311,15 @@ function ingress(deps: PipelineDeps, t: Tools) {
     if (!receipts.success) return deadLetter({ code: 'POLICY_VIOLATION', message: `unreadable receipts: ${receipts.error.message}` });
     // A hub speaks only for the recipients it routes to: a receipt about any other, even
     // sealed, is a forgery by that hub's server.
-    const stranger = receipts.data.find((r) => {
-      const target = servingHub(registry, self, r.organId);
-      return target === null || nextHop(registry, self, target)?.hub !== m.sealHub;
-    });
+    // A closed code's receipts come from its successor's hub or (its grace period) its own; a
+    // moved agency's may still come from a hub that served it before (sent before the move); an
+    // outside sender's from the hub towards the national gateway.
+    const servingHubs = (organId: string) => {
+      const agency = registry.agencies.get(organId);
+      const successor = registry.agencies.get(currentCode(registry, organId, deps.clock()));
+      return [agency?.hubId, successor?.hubId, ...(agency?.formerHubs ?? []), servingHub(registry, self, organId) ?? undefined].filter((h) => h !== undefined);
+    };
+    const stranger = receipts.data.find((r) => !servingHubs(r.organId).some((hub) => nextHop(registry, self, hub)?.hub === m.sealHub));
     if (stranger !== undefined) {
       return deadLetter({ code: 'POLICY_VIOLATION', message: `a receipt about ${stranger.organId.slice(0, 64)}, which hub ${m.sealHub} does not lead to` });
     }
@@ -312,9 +333,9 @@ function ingress(deps: PipelineDeps, t: Tools) {
     if (m.kind === 'receipt') return onReceipts(inbound);
     const verdict = await t.check(m.body);
     if (!verdict.ok) return refuse(inbound, verdict.error, t.record(verdict, started, true, { stage: verdict.stage, code: verdict.error.code }));
-    const routes = routePackage(m.recipients, registry, self);
+    const routes = routePackage(m.recipients, registry, self, deps.clock());
     if (!routes.ok) return refuse(inbound, routes.error, t.record(verdict, started, true, { stage: 'route', code: routes.error.code }));
-    const hop = t.record(verdict, started, true);
+    const hop = t.withRedirects(t.record(verdict, started, true), routes.value);
     await ledger.appendTrace(m.docId, [hop]);
     const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
     await t.dispatch({ ...rest, trace: [...m.trace, hop] }, routes.value, verdict.digest);
@@ -322,34 +343,51 @@ function ingress(deps: PipelineDeps, t: Tools) {
   };
 }
 
-/** Packages for agencies served here: into their mailboxes, exactly once. */
+/**
+ * Packages for agencies served here: into their mailboxes, exactly once. A recipient named by a
+ * closed code goes into its successor's mailbox, keeping the code it was addressed to; one the
+ * directory moved away since this hub routed it is routed again.
+ */
 function delivery(deps: PipelineDeps, t: Tools) {
-  const { self, ledger, metrics } = deps;
+  const { self, registry, ledger, metrics } = deps;
   return async ({ message: m, deadLetter }: Inbound): Promise<void> => {
     // Only this hub publishes to its mailbox stage, so only its own seal is accepted here.
     if (m.sealHub !== self || !t.sealVerifies(m)) return deadLetter(t.sealError(m));
     if (m.kind === 'receipt') return;
-    const at = deps.clock().toISOString();
-    for (const agency of m.recipients) {
+    const now = deps.clock();
+    const servedHere = (addressed: string) => registry.agencies.get(currentCode(registry, addressed, now))?.hubId === self;
+    const elsewhere = m.recipients.filter((r) => !servedHere(r));
+    if (elsewhere.length > 0) {
+      const routes = routePackage(elsewhere, registry, self, now);
+      if (!routes.ok) return deadLetter(routes.error);
+      const { seal: _seal, sealHub: _sealHub, recipients: _recipients, ...rest } = m;
+      await t.dispatch(rest, routes.value);
+    }
+    const at = now.toISOString();
+    for (const addressed of m.recipients.filter(servedHere)) {
+      const agency = currentCode(registry, addressed, now);
       const stored = await ledger.deliver({
         docId: m.docId, agency, kind: m.kind, sender: m.sender, originHub: m.originHub, bytes: m.body, receivedAt: at,
         ...(m.subject ? { subject: m.subject } : {}), ...(m.statusCode ? { statusCode: m.statusCode } : {}),
+        ...(agency === addressed ? {} : { addressedTo: addressed }), ...(m.documentId ? { documentId: m.documentId } : {}),
       }, m.trace);
+      // Receipts name the recipient as the sender addressed it.
+      const receipt = { docId: m.docId, organId: addressed, delivery: 'delivered' as const, trace: m.trace };
       if (stored === 'duplicate') {
         metrics.duplicate('deliver');
         // The first copy may have died between its mailbox write and its receipt: send it
         // again (delivery states only move forward at the origin, so a repeat changes nothing).
-        await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
+        await t.receipts.send(m.originHub, receipt);
         continue;
       }
       deps.afterMailboxWrite?.();
       metrics.accepted('deliver');
-      // A status for a document this hub's agency sent: the recipient's business state.
+      // A status for a document the addressed agency sent from this hub: the recipient's business state.
       if (m.kind === 'status' && m.statusCode && m.documentId) {
-        const original = await ledger.findByDocumentId(agency, m.documentId);
+        const original = await ledger.findByDocumentId(addressed, m.documentId);
         if (original !== null) await ledger.updateRecipients(original, [m.sender], { status: m.statusCode });
       }
-      await t.receipts.send(m.originHub, { docId: m.docId, organId: agency, delivery: 'delivered', trace: m.trace });
+      await t.receipts.send(m.originHub, receipt);
     }
   };
 }
@@ -408,8 +446,39 @@ function acknowledger({ ledger }: PipelineDeps, receipts: Receipts) {
     }
     // A repeat sends the same receipt again: the sender's view does not change, and a receipt
     // lost with the first answer (broker down) is sent after all.
-    await receipts.send(entry.originHub, { docId, organId: agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
+    await receipts.send(entry.originHub, { docId, organId: entry.addressedTo ?? agency, delivery: result === 'done' ? 'acked' : 'failed', trace: [] });
     return ok(undefined);
+  };
+}
+
+/**
+ * Carries what waits in an agency's mailbox here on to where the directory now sends it: its
+ * successor's mailbox (closed) or its new hub (moved). Each document travels as a new hop of
+ * its trace and is marked carried, so a later sweep does not send it again; at the other end
+ * the mailbox's dedupe absorbs a repeat (a crash between the send and the mark).
+ */
+function forwarder(deps: PipelineDeps, t: Tools) {
+  const { self, registry, ledger, log } = deps;
+  return async (agency: string): Promise<void> => {
+    for (const w of await ledger.waitingDocuments(agency)) {
+      const addressed = w.addressedTo ?? agency;
+      const routes = routePackage([addressed], registry, self, deps.clock());
+      if (!routes.ok) {
+        log.error({ docId: w.docId, agency, code: routes.error.code }, 'a waiting document has nowhere to go: left where it is');
+        continue;
+      }
+      const to = routes.value[0]!.redirectedTo ?? addressed;
+      const started = performance.now();
+      const hop = t.record(null, started, false);
+      const moved: HopRecord = { ...hop, checks: { moved: `${agency}>${to}`.slice(0, 64) } };
+      await ledger.appendTrace(w.docId, [moved]);
+      await t.dispatch({
+        body: w.bytes, kind: w.kind, docId: w.docId, originHub: w.originHub, sender: w.sender, trace: [moved],
+        ...(w.subject ? { subject: w.subject } : {}), ...(w.statusCode ? { statusCode: w.statusCode } : {}), ...(w.documentId ? { documentId: w.documentId } : {}),
+      }, routes.value);
+      await ledger.markMoved(agency, w.docId, to);
+      log.info({ docId: w.docId, from: agency, to }, 'waiting document carried on');
+    }
   };
 }
 

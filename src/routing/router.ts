@@ -1,8 +1,10 @@
 // The router: a pure decision per recipient — deliver here, forward to a child hub, forward to
 // the parent hub, send towards the national axis (an agency the network does not serve but the
-// national directory knows), or refuse as UNKNOWN_RECIPIENT.
+// national directory knows), or refuse as UNKNOWN_RECIPIENT. A closed agency's code is routed to
+// its successor (agency/directory.ts), the recipient keeping the code the package named.
 import { fail, ok, type Result } from '../errors.js';
 import { parseAgencyCode } from '../agency/code.js';
+import { currentCode } from '../agency/directory.js';
 import { hubAncestry, nationalGateway, type Registry } from '../agency/registry.js';
 
 export type RouteVia = 'local' | 'child' | 'parent' | 'national';
@@ -11,27 +13,31 @@ export type RouteVia = 'local' | 'child' | 'parent' | 'national';
 export const NATIONAL = 'national';
 
 export interface Route {
+  /** The code the package named. */
   organId: string;
   via: RouteVia;
   /** The next hub for 'child' and 'parent'; for 'national', the next hub towards the gateway, or NATIONAL at it. */
   nextHub?: string;
+  /** The successor the package goes to instead, when `organId` is closed. */
+  redirectedTo?: string;
 }
 
-/** Routes each recipient from hub `self`; any recipient no hub serves fails the whole package. */
-export function routePackage(recipients: readonly string[], registry: Registry, self: string): Result<Route[]> {
+/** Routes each recipient from hub `self` at `now`; any recipient no hub serves fails the whole package. */
+export function routePackage(recipients: readonly string[], registry: Registry, self: string, now: Date): Result<Route[]> {
   const routes: Route[] = [];
   for (const organId of recipients) {
-    const target = registry.agencies.get(organId)?.hubId;
-    const gateway = target === undefined && registry.national.has(organId) ? nationalGateway(registry, self) : null;
+    const code = currentCode(registry, organId, now);
+    const target = registry.agencies.get(code)?.hubId;
+    const gateway = target === undefined && registry.national.has(code) ? nationalGateway(registry, self) : null;
     if (gateway !== null) {
       const hop = nextHop(registry, self, gateway);
       if (hop === null) return fail('UNKNOWN_RECIPIENT', `recipient ${organId} is reached through hub ${gateway}, which hub ${self} cannot reach`, 'To/OrganId');
-      routes.push({ organId, via: 'national', nextHub: hop.via === 'local' ? NATIONAL : hop.hub });
+      routes.push({ organId, via: 'national', nextHub: hop.via === 'local' ? NATIONAL : hop.hub, ...(code === organId ? {} : { redirectedTo: code }) });
       continue;
     }
     if (target === undefined) {
-      const code = parseAgencyCode(organId);
-      const why = code.ok ? 'is not served by any hub of this network' : code.reason;
+      const parsed = parseAgencyCode(organId);
+      const why = parsed.ok ? 'is not served by any hub of this network' : parsed.reason;
       return fail('UNKNOWN_RECIPIENT', `recipient ${organId} ${why}`, 'To/OrganId',
         [{ path: 'To/OrganId', reason: `unknown recipient ${organId}` }]);
     }
@@ -39,7 +45,9 @@ export function routePackage(recipients: readonly string[], registry: Registry, 
     if (hop === null) {
       return fail('UNKNOWN_RECIPIENT', `recipient ${organId} is served by hub ${target}, which hub ${self} cannot reach`, 'To/OrganId');
     }
-    routes.push(hop.via === 'local' ? { organId, via: 'local' } : { organId, via: hop.via, nextHub: hop.hub });
+    routes.push({
+      organId, via: hop.via, ...(hop.via === 'local' ? {} : { nextHub: hop.hub }), ...(code === organId ? {} : { redirectedTo: code }),
+    });
   }
   return ok(routes);
 }

@@ -35,6 +35,8 @@ export interface NetworkOptions {
   log?: Logger;
   /** The hubs' clock (default: the real one), e.g. to let an hour pass in a test. */
   clock?: () => Date;
+  /** One hub's clock, where it differs from the others' (e.g. a hub that sees a change come into force later). */
+  clockFor?: (hubId: string) => (() => Date) | undefined;
   /** The broker URL the hubs use (e.g. with a broker user of their own); by default AMQP_URL. */
   amqpUrl?: string;
   /**
@@ -64,7 +66,7 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
     for (let r = 0; r < replicas; r++) {
       for (const h of config.value.hubs) {
         const hubConfig = await (options.configFor?.(h.id, config.value, net) ?? config.value);
-        const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clock ?? (() => new Date()) });
+        const hub = await startHub(hubConfig, hubConfig.hubs.find((x) => x.id === h.id)!, { log, clock: options.clockFor?.(h.id) ?? options.clock ?? (() => new Date()) });
         if (!hub.ok) throw new Error(hub.error.message);
         hubs.push(hub.value);
       }

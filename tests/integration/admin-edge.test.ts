@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/http/auth.js';
 import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { parseRaw, rawConnection, write } from '../helpers/raw-http.js';
+import { consoleClient as openConsoleClient, csrfOf } from '../helpers/console-client.js';
 
 const SCRAPE_TOKEN = 'prometheus-scrape-token';
 let n: TestNetwork;
@@ -63,27 +64,7 @@ describe('callers known before their bodies', () => {
 });
 
 /** A browser-like console client: cookies kept, forms posted from the hub's own origin unless told. */
-function consoleClient() {
-  const jar = new Map<string, string>();
-  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const keep = (res: Response) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [k, v] = pair!.split('=') as [string, string];
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) jar.delete(k); else jar.set(k, v);
-    }
-    return res;
-  };
-  return {
-    jar,
-    get: async (path: string) => keep(await fetch(url + path, { headers: { cookie: cookieHeader() }, redirect: 'manual' })),
-    post: async (path: string, form: Record<string, string>, origin: string | null = new URL(url).origin) => keep(await fetch(url + path, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams(form).toString(),
-      headers: { cookie: cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', ...(origin === null ? {} : { origin }) },
-    })),
-  };
-}
-const csrfOf = async (res: Response) => /name="_csrf" value="([^"]+)"/.exec(await res.text())?.[1] ?? '';
+const consoleClient = () => openConsoleClient(url);
 const paused = async () => ((await n.admin(1, 'GET', '/api/admin/lanes')).json.items as { queue: string; paused: boolean }[]).find((l) => l.queue === ingress)!.paused;
 
 describe('console sessions and forms', () => {

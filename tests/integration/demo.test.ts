@@ -45,6 +45,28 @@ describe('lgsp demo', () => {
     for (const a of manifest.agencies) expect(fs.existsSync(path.resolve(a.certFile))).toBe(true);
   });
 
+  it('runs the worked example on two tiers (a province hub and two commune hubs, no district)', async () => {
+    const dir = path.join(tmp.dir, 'demo2');
+    const province = `E${10 + Math.floor(Math.random() * 90)}`;
+    const p = `000.00.00.${province}`;
+    const twoTierHubs = [{ id: p, parentId: null }, { id: `000.07.00.${province}`, parentId: p }, { id: `000.08.00.${province}`, parentId: p }];
+    try {
+      const r = lgsp('demo', '--once', '--tiers', '2', '--dir', dir, '--port', '0', '--province', province);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('byte-identical to what was signed');
+      expect(r.stdout).toMatch(/"delivery":"acked","status":"03"/);
+      // Commune hub, then province hub: two hops, no district.
+      expect(r.stdout.match(/hub \S+ {2}accepted {2}/g)).toHaveLength(2);
+      const manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'agencies.json'), 'utf8')));
+      expect(manifest.hubs.map((h) => ({ id: h.id, parentId: h.parentId }))).toEqual(twoTierHubs);
+      expect(lgsp('demo', '--tiers', '4').status).toBe(2);
+    } finally {
+      const demoHubs = twoTierHubs.map((h) => ({ ...h, name: h.id, port: 0 }));
+      await deleteNetworkQueues(AMQP_URL, { hubs: demoHubs });
+      if (madeUsers) deleteBrokerUsers(brokerUsersFor(demoHubs));
+    }
+  });
+
   it('leaves nothing of its network on the broker once its queues are deleted (queues and exchanges)', async () => {
     const province = hubs[0]!.id.slice('000.00.00.'.length);
     const ours = async (what: 'list_queues' | 'list_exchanges') => (await rabbitmqctl(what, '-q', 'name')).split('\n').filter((l) => l.endsWith(province) || l.includes(`.${province}.`));

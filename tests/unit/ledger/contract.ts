@@ -392,5 +392,39 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.removeDeadLetters(iso(50))).toBe(1);
       expect((await ledger.deadLetters({ limit: 10, offset: 0 })).items.map((d) => d.docId)).toEqual([docId(2)]);
     });
+
+    // The agency directory after a restructuring (issue 19).
+    it('keeps the directory\'s closures, moves and retired hubs, and what waits to be carried on', async () => {
+      const { ledger, another } = await fresh();
+      await ledger.putDirectoryEntries([{ code: 'A', successor: 'B', from: iso(5), hubId: null }, { code: 'C', successor: null, from: null, hubId: 'H2' }]);
+      // A move keeps a closure, a closure keeps a move.
+      await ledger.putDirectoryEntries([{ code: 'A', successor: null, from: null, hubId: 'H3' }, { code: 'C', successor: 'D', from: null, hubId: null }]);
+      expect(await (await another()).directoryEntries()).toEqual([
+        { code: 'A', successor: 'B', from: iso(5), hubId: 'H3' }, { code: 'C', successor: 'D', from: null, hubId: 'H2' },
+      ]);
+      expect(await ledger.retireHub('H2', 'H1', iso(1))).toBe(true);
+      expect(await ledger.retireHub('H2', 'H1', iso(2))).toBe(false);
+      expect(await ledger.hubRetirements()).toEqual([{ hubId: 'H2', into: 'H1' }]);
+
+      const bytes = Buffer.from('<edXMLEnvelope/>');
+      const base = { kind: 'edoc' as const, sender: 'S', originHub: 'H1', bytes, receivedAt: iso(3) };
+      await ledger.deliver({ ...base, docId: docId(1), agency: 'A', subject: 'S1' }, []);
+      await ledger.deliver({ ...base, docId: docId(2), agency: 'A', addressedTo: 'Z' }, []);
+      await ledger.deliver({ ...base, docId: docId(3), agency: 'B', kind: 'status', statusCode: '03', documentId: 'A,2026-11-01,1/UBND' }, []);
+      expect((await ledger.received('A', undefined, 10)).map((r) => r.addressedTo)).toEqual([undefined, 'Z']);
+      expect(await ledger.waitingAgencies()).toEqual(['A', 'B']);
+      const waiting = await ledger.waitingDocuments('A');
+      expect(waiting.map(({ bytes: b, ...w }) => ({ ...w, same: b.equals(bytes) }))).toEqual([
+        { docId: docId(1), kind: 'edoc', sender: 'S', originHub: 'H1', subject: 'S1', same: true },
+        { docId: docId(2), kind: 'edoc', sender: 'S', originHub: 'H1', addressedTo: 'Z', same: true },
+      ]);
+      await ledger.markMoved('A', docId(1), 'B');
+      expect((await ledger.waitingDocuments('A')).map((w) => w.docId)).toEqual([docId(2)]);
+      // Carried on, it stays readable by the agency that had it (its grace period).
+      expect((await ledger.received('A', undefined, 10)).map((r) => r.docId)).toEqual([docId(1), docId(2)]);
+      expect(await ledger.ack('A', docId(2), 'done', undefined)).toMatchObject({ outcome: 'recorded', addressedTo: 'Z' });
+      expect(await ledger.waitingAgencies()).toEqual(['B']);
+      expect(await ledger.waitingDocuments('B')).toMatchObject([{ kind: 'status', statusCode: '03', documentId: 'A,2026-11-01,1/UBND' }]);
+    });
   });
 }

@@ -13,6 +13,8 @@ import { nationalDirectory } from '../../../src/national/directory.js';
 import { createDevCa, issueEcCertificate } from '../../../src/pki/dev-pki.js';
 import { routePackage } from '../../../src/routing/router.js';
 
+const NOW = new Date('2026-12-06T10:00:00.000Z');
+
 const TOP = '000.00.00.H41', DISTRICT = '000.00.05.H41';
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
@@ -52,7 +54,7 @@ describe('nationalDirectory', () => {
 
     await gateway.publish([entry('000.00.00.G12', 'Bộ Nội vụ'), entry('000.00.00.G13', 'Bộ Tư pháp')], '2026-12-06T10:00:00.000Z');
     await district.receive(sent[0]!.body, sent[0]!.headers, deadLetter);
-    expect(routePackage(['000.00.00.G12'], registry, DISTRICT)).toMatchObject({ ok: true, value: [{ via: 'national', nextHub: TOP }] });
+    expect(routePackage(['000.00.00.G12'], registry, DISTRICT, NOW)).toMatchObject({ ok: true, value: [{ via: 'national', nextHub: TOP }] });
     expect(district.search('tư pháp', 10)).toMatchObject({ total: 1, entries: [{ code: '000.00.00.G13' }], fetchedAt: '2026-12-06T10:00:00.000Z' });
 
     // The district hub cannot speak for the directory, nor can a body changed after signing.

@@ -25,7 +25,10 @@ const COMMANDS: Record<string, string> = {
                                                       --port N with one --hub: a replica of that hub on port N
                                                       (AMQP_URL overrides its broker)`,
   demo: `  lgsp demo [--once] [--dir data/demo] [--port 8701] [--province H41] [--json]
-                                                      a three-level network with a worked example`,
+                                                      a three-level network with a worked example
+  lgsp demo --national [--province H41] [--other-province H42] [--once] [--dir data/demo] [--port 8701]
+                                                      our hub as the national axis (a ministry) and two provinces,
+                                                      three tiers and two, linked up through their upstream`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]
   lgsp cert add --agency CODE --cert CERT.pem [--retire-others-at ISO]
   lgsp cert rotate --agency CODE --cert CERT.pem [--overlap 7d]   the others retire after the overlap

@@ -49,6 +49,8 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
   const f = parsed.value.flags;
   const broker = { amqpUrl: env.AMQP_URL ?? DEFAULT_AMQP_URL, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) };
+  if (f.national && f.port > 65530) return reportError(fail('USAGE', '--port: the national demo uses six ports from it, so at most 65530').error, f.json, io);
+  if (f.national && f['other-province'] === f.province) return reportError(fail('USAGE', '--other-province must differ from --province').error, f.json, io);
   const dir = path.resolve(f.dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const log = createRootLogger(f['log-level']);
@@ -81,8 +83,6 @@ async function runProvince(f: DemoFlags, dir: string, broker: Broker, now: Date,
  * writes to the ministry and to a commune of the second, and each answers with status 03.
  */
 async function runNational(f: DemoFlags, dir: string, broker: Broker, now: Date, log: Logger, io: Io): Promise<ExitStatus> {
-  if (f.port > 65530) return reportError(fail('USAGE', '--port: the national demo uses six ports from it, so at most 65530').error, f.json, io);
-  if (f['other-province'] === f.province) return reportError(fail('USAGE', '--other-province must differ from --province').error, f.json, io);
   const port = (i: number) => f.port === 0 ? 0 : f.port + i;
   const threeTiers = await buildDemoNetwork({ dir: path.join(dir, f.province), province: f.province, ports: [port(1), port(2), port(3)], now, ...broker });
   const twoTiers = withoutDistricts(await buildDemoNetwork({ dir: path.join(dir, f['other-province']), province: f['other-province'], ports: [port(4), 0, port(5)], now, ...broker }));

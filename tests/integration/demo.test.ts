@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { deleteNetworkQueues } from '../../src/demo/network.js';
 import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { AMQP_URL } from '../helpers/network.js';
-import { lgsp, tempDir } from '../helpers/tools.js';
+import { lgsp, lgspJson, tempDir } from '../helpers/tools.js';
 import { rabbitmqctl } from '../helpers/broker-control.js';
 
 const tmp = tempDir();
@@ -62,6 +62,14 @@ describe('lgsp demo', () => {
 });
 
 describe('lgsp demo --national', () => {
+  it('refuses one province given twice, or too high a port, with USAGE, before touching --dir', () => {
+    const dir = path.join(tmp.dir, 'kept');
+    fs.mkdirSync(dir);
+    expect(lgspJson('demo', '--national', '--dir', dir, '--province', 'H41', '--other-province', 'H41')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('--other-province') } });
+    expect(lgspJson('demo', '--national', '--dir', dir, '--port', '65531')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('65530') } });
+    expect(fs.existsSync(dir)).toBe(true);
+  });
+
   it('runs our hub as the national axis: commune → ministry → 03, commune → commune of a two-tier province → 03, each trace', () => {
     const dir = path.join(tmp.dir, 'national');
     const n = 10 + Math.floor(Math.random() * 89);

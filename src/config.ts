@@ -113,7 +113,7 @@ const SdkDuration = z.string().regex(/^[1-9]\d*(s|m|h|d)$/, 'a duration such as 
 /** A duration, or off (null): no limit. */
 const SdkWindow = z.union([z.literal('off').transform(() => null), SdkDuration]);
 
-// Senders outside the network (issue 17, docs/national-axis-senders.md).
+// Senders outside the network (issue 17, docs/national-axis.md, "Senders outside the network").
 /** A subject attribute: a short name @peculiar/x509 knows, or a dotted OID (e.g. 0.9.2342.19200300.100.1.1, UID). */
 const SubjectAttribute = z.union([z.enum(['CN', 'OU', 'O', 'L', 'ST', 'C', 'DC', 'E', 'G', 'I', 'SN', 'T']), z.string().regex(/^[0-2](\.\d+)+$/, 'a dotted OID')]);
 /**

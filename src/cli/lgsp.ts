@@ -28,7 +28,10 @@ const COMMANDS: Record<string, string> = {
                                                       (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)`,
   demo: `  lgsp demo [--once] [--tiers 3|2] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example
-                                                      (--tiers 2: a province hub and two commune hubs, no district)`,
+                                                      (--tiers 2: a province hub and two commune hubs, no district)
+  lgsp demo --national [--province H41] [--other-province H42] [--once] [--dir data/demo] [--port 8701]
+                                                      our hub as the national axis (a ministry) and two provinces,
+                                                      three tiers and two, linked up through their upstream`,
   ledger: `  lgsp ledger export --before DATE --out DIR [--config lgsp.config.json] [--hub ID] [--json]
                                                       archives packages acknowledged before DATE (one .edxml each, manifest.json with SHA-256)`,
   cert: `  lgsp cert list [--agency CODE] [--expiring 60d]

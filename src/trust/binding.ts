@@ -3,7 +3,7 @@
 // the network does not serve (a ministry, another province: a package that came down from the
 // national axis) cannot register with us: its certificate, already chained to a trusted CA, valid
 // and unrevoked, is bound by that CA, through the agency code the CA wrote into its subject.
-// docs/national-axis-senders.md gives the rules and the risk of accepting a subject without a code.
+// docs/national-axis.md, "Senders outside the network" gives the rules and the risk of accepting a subject without a code.
 import { fail, ok, type Result } from '../errors.js';
 import { ancestorCodes, matchesCodePattern, parseAgencyCode, type AgencyCode } from '../agency/code.js';
 import type { Registry } from '../agency/registry.js';

@@ -44,6 +44,7 @@ describe('lgsp validate', () => {
       expect(r.stdout).toContain(mention);
       expect(r.stdout).not.toContain('lgsp validate');
     }
+    expect(lgsp('demo', '--help').stdout).toContain('lgsp demo --national');
     expect(lgsp('hub-key', 'rotate', '-h')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp hub-key rotate') });
     expect(lgsp('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp crl import') });
   });

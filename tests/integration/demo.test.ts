@@ -6,25 +6,32 @@ import { z } from 'zod';
 import { deleteNetworkQueues } from '../../src/demo/network.js';
 import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { AMQP_URL } from '../helpers/network.js';
-import { lgsp, tempDir } from '../helpers/tools.js';
+import { lgsp, lgspJson, tempDir } from '../helpers/tools.js';
 import { rabbitmqctl } from '../helpers/broker-control.js';
 
 const tmp = tempDir();
 // The demo leaves its queues and broker users for the next start to reuse; a test removes them itself.
 let hubs: { id: string; parentId: string | null }[] = [];
+// Each network's hubs (the default demo's one network; --national's three).
+let networks: { id: string; parentId: string | null }[][] = [];
 afterAll(async () => {
-  const demoHubs = hubs.map((h) => ({ ...h, name: h.id, port: 0 }));
-  await deleteNetworkQueues(AMQP_URL, { hubs: demoHubs });
-  if (madeUsers) deleteBrokerUsers(brokerUsersFor(demoHubs));
+  for (const net of [hubs, ...networks]) {
+    const demoHubs = net.map((h) => ({ ...h, name: h.id, port: 0 }));
+    if (demoHubs.length === 0) continue;
+    await deleteNetworkQueues(AMQP_URL, { hubs: demoHubs });
+    if (madeUsers) deleteBrokerUsers(brokerUsersFor(demoHubs));
+  }
   tmp.cleanup();
 });
 let madeUsers = false;
 
-const Manifest = z.object({
-  hubs: z.array(z.object({ id: z.string(), parentId: z.string().nullable(), url: z.string().url() })).length(3),
-  agencies: z.array(z.object({ code: z.string(), name: z.string(), hubId: z.string(), apiKey: z.string(), keyFile: z.string(), certFile: z.string() })).min(3),
+/** agencies.json, of any network. */
+const NetworkManifest = z.object({
+  hubs: z.array(z.object({ id: z.string(), parentId: z.string().nullable(), url: z.string().url() })).min(1),
+  agencies: z.array(z.object({ code: z.string(), name: z.string(), hubId: z.string(), apiKey: z.string(), keyFile: z.string(), certFile: z.string() })).min(1),
   caFile: z.string(), caKeyFile: z.string(), adminToken: z.string(),
 });
+const Manifest = NetworkManifest.extend({ hubs: NetworkManifest.shape.hubs.length(3), agencies: NetworkManifest.shape.agencies.min(3) });
 
 describe('lgsp demo', () => {
   it('runs the worked example through three hubs and writes agencies.json', () => {
@@ -73,5 +80,37 @@ describe('lgsp demo', () => {
     expect(await ours('list_exchanges')).toContain(`lgsp.${hubs[0]!.id}.broadcast`);
     await deleteNetworkQueues(AMQP_URL, { hubs: hubs.map((h) => ({ ...h, name: h.id, port: 0 })) });
     expect([...await ours('list_queues'), ...await ours('list_exchanges')]).toEqual([]);
+  });
+});
+
+describe('lgsp demo --national', () => {
+  it('refuses one province given twice, or too high a port, with USAGE, before touching --dir', () => {
+    const dir = path.join(tmp.dir, 'kept');
+    fs.mkdirSync(dir);
+    expect(lgspJson('demo', '--national', '--dir', dir, '--province', 'H41', '--other-province', 'H41')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('--other-province') } });
+    expect(lgspJson('demo', '--national', '--dir', dir, '--port', '65531')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('65530') } });
+    expect(fs.existsSync(dir)).toBe(true);
+  });
+
+  it('runs our hub as the national axis: commune → ministry → 03, commune → commune of a two-tier province → 03, each trace', () => {
+    const dir = path.join(tmp.dir, 'national');
+    const n = 10 + Math.floor(Math.random() * 89);
+    const [a, b] = [`E${n}`, `E${n + 1}`];
+    const [pa, da, ca, pb, cb] = [`000.00.00.${a}`, `000.00.05.${a}`, `000.07.05.${a}`, `000.00.00.${b}`, `000.07.05.${b}`];
+    // Three networks: the axis alone, a province in three tiers, one in two (known before the run, to be removed after it whatever happens).
+    networks = [[{ id: '000.00.00.G01', parentId: null }], [{ id: pa, parentId: null }, { id: da, parentId: pa }, { id: ca, parentId: da }], [{ id: pb, parentId: null }, { id: cb, parentId: pb }]];
+    const r = lgsp('demo', '--national', '--once', '--dir', dir, '--port', '0', '--province', a, '--other-province', b);
+    madeUsers = madeUsers || r.stdout.includes('each hub on its own broker user');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const manifests = ['national', a, b].map((sub) => NetworkManifest.parse(JSON.parse(fs.readFileSync(path.join(dir, sub, 'agencies.json'), 'utf8'))));
+    expect(manifests.map((m) => m.hubs.map((h) => ({ id: h.id, parentId: h.parentId })))).toEqual(networks);
+    expect(r.stdout.match(/routed "national"/g)).toHaveLength(2);
+    expect(r.stdout.match(/byte-identical to what was signed/g)).toHaveLength(2);
+    expect(r.stdout).toContain('[{"organId":"000.00.00.G22","delivery":"delivered","status":"03"}]');
+    expect(r.stdout).toContain(`[{"organId":"000.07.05.${b}","delivery":"delivered","status":"03"}]`);
+    // Each trace: the sender's three hubs and the axis's DocId; the axis and the far province bind the commune by its CA.
+    expect(r.stdout.match(/hub national {2}accepted {2}national:[0-9a-f]{32}/g)).toHaveLength(2);
+    expect(r.stdout.match(/hub 000\.00\.00\.G01 {2}accepted .*binding:ca-subject-code/g)).toHaveLength(2);
+    for (const hub of [`000.00.00.${b}`, `000.07.05.${b}`]) expect(r.stdout).toMatch(new RegExp(`hub ${hub.replaceAll('.', '\\.')}  accepted .*binding:ca-subject-code`));
   });
 });

@@ -159,7 +159,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   await expiry.check();
   const overdue = opened.push(startOverdueMonitor({
     overdue: exchange.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
-    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts),
+    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts), leading: lead.leading,
   }), (o) => o.stop());
   await overdue.check();
   const retention = opened.push(startRetention({

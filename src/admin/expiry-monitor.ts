@@ -45,9 +45,17 @@ export function startExpiryMonitor(opts: {
       if (opts.webhook !== undefined) sender.send(opts.webhook, alert, { fingerprint: alert.fingerprint });
     }
   };
+  return periodically(check, opts.intervalMs, opts.log, 'expiry check', sender);
+}
+
+/**
+ * A monitor: `check` now and then every `intervalMs` (a failed round is logged; the next one tries
+ * again) until stopped, which also ends the webhook's retries in the background.
+ */
+export function periodically(check: () => Promise<void>, intervalMs: number, log: Logger, what: string, sender: { stop(): void }): ExpiryMonitor {
   const timer = setInterval(() => {
-    check().catch((err: Error) => opts.log.error({ err: err.message }, 'expiry check failed'));
-  }, opts.intervalMs);
+    check().catch((err: Error) => log.error({ err: err.message }, `${what} failed`));
+  }, intervalMs);
   timer.unref();
   return {
     check,

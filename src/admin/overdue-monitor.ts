@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { dayOf } from '../stats/calendar.js';
 import type { ExchangeReports, OverdueItem } from './exchange-report.js';
-import { webhookSender, type Webhook } from './expiry-monitor.js';
+import { periodically, webhookSender, type Webhook } from './expiry-monitor.js';
 
 export interface OverdueMonitor { check(): Promise<void>; stop(): void }
 
@@ -16,10 +16,13 @@ export function startOverdueMonitor(opts: {
   thresholdMs: number;
   webhook?: Webhook | undefined;
   hubId: string;
+  /** Whether this replica alerts for its hub (one replica does: ledger/leadership.ts). */
+  leading: () => boolean;
 }): OverdueMonitor {
   const sender = webhookSender(opts.log, 'overdue webhook');
   let last: { list: string; day: string } | null = null;
   const check = async () => {
+    if (!opts.leading()) return;
     const now = opts.clock();
     const items = await opts.overdue();
     const list = items.map((i) => `${i.agency}/${i.docId}`).sort().join(' ');
@@ -32,17 +35,7 @@ export function startOverdueMonitor(opts: {
     opts.log.warn({ overdue: items.length }, items.length === 0 ? 'no document is overdue any more' : `${items.length} documents delivered and not acknowledged in time`);
     if (opts.webhook !== undefined) sender.send(opts.webhook, alert, { overdue: items.length });
   };
-  const timer = setInterval(() => {
-    check().catch((err: Error) => opts.log.error({ err: err.message }, 'overdue check failed'));
-  }, opts.intervalMs);
-  timer.unref();
-  return {
-    check,
-    stop: () => {
-      clearInterval(timer);
-      sender.stop();
-    },
-  };
+  return periodically(check, opts.intervalMs, opts.log, 'overdue check', sender);
 }
 
 function itemOf(i: OverdueItem) {

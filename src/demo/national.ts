@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createDevCa, issueCertificate, issueEcCertificate } from '../pki/dev-pki.js';
+import { issueCertificate, issueEcCertificate } from '../pki/dev-pki.js';
 import { hashApiKey } from '../http/auth.js';
-import type { DemoAgency, DemoNetwork } from './network.js';
+import { demoPki, type DemoAgency, type DemoNetwork } from './network.js';
 
 /** The ministry the national node serves (Bộ Nội vụ). */
 export const MINISTRY = { code: '000.00.00.G22', name: 'Bộ Nội vụ' };
@@ -30,24 +30,12 @@ export interface NationalNode extends DemoNetwork {
   systems: { systemId: string; secretFile: string }[];
 }
 
-const DAY = 86_400_000;
 const topOf = (net: Pick<DemoNetwork, 'hubs'>) => net.hubs.find((h) => h.parentId === null)!;
 
 export async function buildNationalNode(o: NationalNodeOptions): Promise<NationalNode> {
   const hubId = `000.00.00.${o.axis}`;
-  const pki = path.join(o.dir, 'pki');
-  fs.mkdirSync(pki, { recursive: true });
-  const write = (name: string, text: string, mode = 0o644) => {
-    const file = path.join(pki, name);
-    fs.writeFileSync(file, text, { mode });
-    return file;
-  };
-  const notBefore = new Date(o.now.getTime() - DAY);
-  const notAfter = new Date(o.now.getTime() + 365 * DAY);
   // The national government CA's stand-in: it issues the ministry's certificate and the hub's seal.
-  const ca = createDevCa(`LGSP Demo national CA ${o.axis}`, notBefore, new Date(o.now.getTime() + 3650 * DAY));
-  const caFile = write('ca.cert.pem', ca.certPem);
-  const caKeyFile = write('ca.key.pem', ca.keyPem, 0o600);
+  const { write, notBefore, notAfter, ca, caFile, caKeyFile } = demoPki(o.dir, `LGSP Demo national CA ${o.axis}`, o.now);
   const seal = await issueEcCertificate({ ca, commonName: `LGSP hub ${hubId}`, agency: hubId, notBefore, notAfter });
   const signer = issueCertificate({ ca, commonName: MINISTRY.name, agency: MINISTRY.code, notBefore, notAfter });
   const apiKey = randomBytes(24).toString('base64url');

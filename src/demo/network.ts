@@ -44,21 +44,28 @@ export interface NetworkOptions {
 
 const DAY = 86_400_000;
 
-export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> {
-  const p = o.province;
-  const { hubs, agencyList } = o.tiers === 2 ? twoTiers(p, o.ports) : threeTiers(p, o.ports);
-  const pki = path.join(o.dir, 'pki');
+/**
+ * A demo network's development PKI under `<dir>/pki`: its CA (ten years) and the validity of what
+ * it issues (a year), with `write` for the files (keys readable by the owner only).
+ */
+export function demoPki(dir: string, caName: string, now: Date) {
+  const pki = path.join(dir, 'pki');
   fs.mkdirSync(pki, { recursive: true });
   const write = (name: string, text: string, mode = 0o644) => {
     const file = path.join(pki, name);
     fs.writeFileSync(file, text, { mode });
     return file;
   };
-  const notBefore = new Date(o.now.getTime() - DAY);
-  const notAfter = new Date(o.now.getTime() + 365 * DAY);
-  const ca = createDevCa(`LGSP Demo CA ${p}`, notBefore, new Date(o.now.getTime() + 3650 * DAY));
-  const caFile = write('ca.cert.pem', ca.certPem);
-  const caKeyFile = write('ca.key.pem', ca.keyPem, 0o600);
+  const notBefore = new Date(now.getTime() - DAY);
+  const notAfter = new Date(now.getTime() + 365 * DAY);
+  const ca = createDevCa(caName, notBefore, new Date(now.getTime() + 3650 * DAY));
+  return { write, notBefore, notAfter, ca, caFile: write('ca.cert.pem', ca.certPem), caKeyFile: write('ca.key.pem', ca.keyPem, 0o600) };
+}
+
+export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> {
+  const p = o.province;
+  const { hubs, agencyList } = o.tiers === 2 ? twoTiers(p, o.ports) : threeTiers(p, o.ports);
+  const { write, notBefore, notAfter, ca, caFile, caKeyFile } = demoPki(o.dir, `LGSP Demo CA ${p}`, o.now);
   const files = (base: string, c: KeyAndCert) => ({ keyFile: write(`${base}.key.pem`, c.keyPem, 0o600), certFile: write(`${base}.cert.pem`, c.certPem) });
   const issue = (code: string, name: string, base: string) => files(base, issueCertificate({ ca, commonName: name, agency: code, notBefore, notAfter }));
 

@@ -31,11 +31,18 @@ describe('the overdue monitor', () => {
   it('sends a changed list at once, the same list once a day, and the list cleared', async () => {
     let now = new Date('2026-11-02T10:00:00+07:00');
     let list: OverdueItem[] = [];
+    let leading = false;
     const monitor = startOverdueMonitor({
       overdue: async () => list, clock: () => now, log: pino({ level: 'silent' }), intervalMs: 3_600_000, thresholdMs: 86_400_000, hubId: 'H',
-      webhook: { url, timeoutMs: 1000, retries: 0, retryMs: 10 },
+      webhook: { url, timeoutMs: 1000, retries: 0, retryMs: 10 }, leading: () => leading,
     });
     try {
+      list = [item('d0')];
+      await monitor.check(); // another replica leads: it sends, this one does not
+      await settle(1);
+      expect(received).toHaveLength(0);
+      leading = true;
+      list = [];
       await monitor.check(); // nothing overdue, nothing sent
       list = [item('d1')];
       await monitor.check();

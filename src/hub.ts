@@ -214,7 +214,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   if (hub.upstream !== undefined && upstreamSecret?.ok) {
     national = opened.push(await startNationalLink({
       upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
-      publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall,
+      publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall, leading: lead.leading,
     }), (l) => l.stop());
     lanes.set(q.outbox(NATIONAL), national.lane);
   }

@@ -66,6 +66,11 @@ export interface NationalLinkDeps {
   taken: (queue: string, headers: unknown) => void;
   /** Told of every call's outcome (metrics). */
   called: (call: string, outcome: VxpOutcome<unknown>['kind']) => void;
+  /**
+   * Whether this replica polls the axis and reads its directory (one replica of the gateway does:
+   * ledger/leadership.ts). The outbox is drained by every replica, as a competing consumer.
+   */
+  leading: () => boolean;
 }
 
 const BACKOFF_MAX_MS = 30_000;
@@ -221,7 +226,7 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
   const loop = async (intervalMs: number, round: () => Promise<void>, what: string) => {
     while (!stopping) {
       try {
-        await round();
+        if (deps.leading()) await round();
       } catch (err) {
         // A ledger or broker failure in the middle of a round: the next round starts over.
         log.error({ err: (err as Error).message }, `national ${what} round failed`);

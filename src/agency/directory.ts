@@ -14,14 +14,19 @@ export function isClosed(agency: Agency | undefined, now: Date): boolean {
   return s !== undefined && (s.from === null || Date.parse(s.from) <= now.getTime());
 }
 
-/** The code a package addressed to `code` goes to at `now`: the end of its chain of successors in force. */
+/**
+ * The code a package addressed to `code` goes to at `now`: the end of its chain of successors in
+ * force (and of the national directory's renames of codes outside the network).
+ */
 export function currentCode(registry: Registry, code: string, now: Date): string {
   const seen = new Set([code]);
   let cur = code;
   for (;;) {
     const agency = registry.agencies.get(cur);
-    if (!isClosed(agency, now) || seen.has(agency!.successor!.code)) return cur; // a cycle is refused when made; never followed
-    cur = agency!.successor!.code;
+    // A closed agency of the network, or a code outside it that the national directory renamed.
+    const next = isClosed(agency, now) ? agency!.successor!.code : agency === undefined ? registry.nationalOldCodes?.get(cur) : undefined;
+    if (next === undefined || seen.has(next)) return cur; // a cycle is refused when made; never followed
+    cur = next;
     seen.add(cur);
   }
 }
@@ -113,6 +118,7 @@ export function draftOf(registry: Registry): Registry {
     hubs: new Map([...registry.hubs].map(([id, h]) => [id, { ...h }])),
     retired: new Map(registry.retired),
     national: registry.national, upstreams: registry.upstreams,
+    ...(registry.nationalOldCodes === undefined ? {} : { nationalOldCodes: registry.nationalOldCodes }),
   };
 }
 
@@ -128,7 +134,7 @@ export function closuresFromOldCodes(
   const changes: DirectoryChange[] = [];
   const refused: { code: string; reason: string }[] = [];
   for (const e of entries) {
-    for (const old of e.oldCode.split(',').map((c) => c.trim()).filter((c) => c !== '' && c !== e.code)) {
+    for (const old of oldCodesIn(e)) {
       if (!draft.agencies.has(old) || draft.agencies.get(old)!.successor !== undefined) continue;
       const change: DirectoryChange = { code: old, successor: e.code, from, hubId: null };
       const checked = checkChange(draft, change);
@@ -138,4 +144,31 @@ export function closuresFromOldCodes(
     }
   }
   return { changes, refused };
+}
+
+/**
+ * The renames an `oldCode` list implies for codes outside the network (no agency of the registry)
+ * that the directory no longer lists itself: old code → the entry's code. A code two entries both
+ * claim is left out and named: which one replaced it cannot be told.
+ */
+export function nationalRenames(
+  registry: Pick<Registry, 'agencies'>, entries: readonly { code: string; oldCode: string }[],
+): { renames: Map<string, string>; refused: { code: string; reason: string }[] } {
+  const listed = new Set(entries.map((e) => e.code));
+  const claims = new Map<string, string[]>();
+  for (const e of entries) {
+    for (const old of oldCodesIn(e)) if (!registry.agencies.has(old) && !listed.has(old)) claims.set(old, [...new Set([...(claims.get(old) ?? []), e.code])]);
+  }
+  const renames = new Map<string, string>();
+  const refused: { code: string; reason: string }[] = [];
+  for (const [old, by] of claims) {
+    if (by.length === 1) renames.set(old, by[0]!);
+    else refused.push({ code: old, reason: `the national directory names ${old} as the old code of ${by.join(', ')}` });
+  }
+  return { renames, refused };
+}
+
+/** The codes an entry's `oldCode` names (comma-separated), other than its own. */
+function oldCodesIn(e: { code: string; oldCode: string }): string[] {
+  return e.oldCode.split(',').map((c) => c.trim()).filter((c) => c !== '' && c !== e.code);
 }

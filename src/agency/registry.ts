@@ -39,6 +39,11 @@ export interface Registry {
   upstreams: ReadonlySet<string>;
   /** Hubs retired into another (agency/directory.ts), by the hub they were retired into. */
   retired?: Map<string, string>;
+  /**
+   * Live, with `national`: codes outside the network that the national directory names as an
+   * entry's `oldCode`, by the code that replaced them (agency/directory.ts, nationalRenames).
+   */
+  nationalOldCodes?: Map<string, string>;
 }
 
 export interface AgencySource { code: string; name: string; parent?: string | null | undefined; hubId?: string | undefined }

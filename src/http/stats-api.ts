@@ -31,6 +31,8 @@ const Counts = {
   refused: z.number().int().describe('at the first hop and at later hops'), acked: z.number().int().describe('acknowledged done'),
   ackFailed: z.number().int().describe('acknowledged fail'), medianAckSeconds: Seconds, p90AckSeconds: Seconds,
   overdue: z.number().int().describe('delivered and not acknowledged past alerts.unacknowledgedAfter, now'),
+  sentNational: z.number().int().describe('of sent: documents with a recipient reached through the national axis'),
+  receivedNational: z.number().int().describe('of received: documents the national axis handed down'),
 };
 const StatsBody = z.object({
   from: z.string(), to: z.string(), groupBy: z.enum(GROUPINGS),

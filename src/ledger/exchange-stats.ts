@@ -47,19 +47,28 @@ CREATE INDEX IF NOT EXISTS mailbox_received ON mailbox (received_at);
 CREATE INDEX IF NOT EXISTS mailbox_acked ON mailbox (acked_at, received_at);
 `;
 
+/**
+ * The rolled-up tables' columns added since STATS_SCHEMA (each ledger adds those it lacks): the
+ * split of sent and received with the national axis (issue 17). Days rolled up before hold 0.
+ */
+export const STATS_ADDED_COLUMNS: readonly [table: string, column: string, type: string][] =
+  (['stats_daily', 'stats_monthly', 'stats_day_totals'] as const).flatMap((table) =>
+    ['sent_national', 'received_national'].map((column): [string, string, string] => [table, column, 'INTEGER NOT NULL DEFAULT 0']));
+
 /** A day is rolled up once it ended this long ago: a write stamped before midnight has landed by then. */
 const ROLL_UP_GRACE_MS = 5 * 60_000;
 
 const COLUMNS: Record<(typeof COUNT_FIELDS)[number], string> = {
-  sent: 'sent', received: 'received', statusSent: 'status_sent', statusReceived: 'status_received', legacy: 'legacy',
+  sent: 'sent', received: 'received', sentNational: 'sent_national', receivedNational: 'received_national', statusSent: 'status_sent', statusReceived: 'status_received', legacy: 'legacy',
   refusedFirstHop: 'refused_first', refusedLaterHop: 'refused_later', acked: 'acked', ackFailed: 'ack_failed',
 };
-const MARK_FIELD = { refused_first: 'refusedFirstHop', refused_later: 'refusedLaterHop', legacy: 'legacy' } as const;
+const MARK_FIELD = { refused_first: 'refusedFirstHop', refused_later: 'refusedLaterHop', legacy: 'legacy', sent_national: 'sentNational' } as const;
 
 const n = z.coerce.number();
 const Grouped = z.object({ agency: z.string(), kind: z.enum(['edoc', 'status']), n });
 const Acked = z.object({ agency: z.string(), ack_result: z.enum(['done', 'fail']), received_at: z.string(), acked_at: z.string() });
-const Marked = z.object({ agency: z.string(), mark: z.enum(['refused_first', 'refused_later', 'legacy']), n });
+const Marked = z.object({ agency: z.string(), mark: z.enum(['refused_first', 'refused_later', 'legacy', 'sent_national']), n });
+const Counted = z.object({ agency: z.string(), n });
 /** A rolled-up row: its key, the summed count columns, and the histograms joined. */
 const Rolled = z.object({ key: z.string(), ack_buckets: z.string().nullable() }).catchall(n);
 const ByCode = z.object({ mark: z.enum(['refused_first', 'refused_later']), code: z.string(), n });
@@ -83,6 +92,13 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
     for (const r of await db.all('SELECT agency, kind, count(*) AS n FROM mailbox WHERE received_at >= ? AND received_at < ? GROUP BY agency, kind', range)) {
       const row = Grouped.parse(r);
       cell(row.agency)[row.kind === 'edoc' ? 'received' : 'statusReceived'] += row.n;
+    }
+    // Handed down by the national axis: the trace holds the hop of the gateway that admitted it,
+    // whose checks name the axis's DocId (the gateway's own hop towards the axis is hub 'national').
+    for (const r of await db.all(`SELECT agency, count(*) AS n FROM mailbox m WHERE received_at >= ? AND received_at < ? AND kind = 'edoc'
+        AND EXISTS (SELECT 1 FROM trace t WHERE t.doc_id = m.doc_id AND t.hub <> 'national' AND t.checks LIKE '%"national":%') GROUP BY agency`, range)) {
+      const row = Counted.parse(r);
+      cell(row.agency).receivedNational += row.n;
     }
     // Acknowledgements of documents (statuses are acknowledged too, but say nothing of reading).
     for (const r of await db.all("SELECT agency, ack_result, received_at, acked_at FROM mailbox WHERE acked_at >= ? AND acked_at < ? AND kind = 'edoc'", range)) {
@@ -195,7 +211,7 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
       return [...cells.values()];
     },
     refusalsByCode: async (from, to) => (await db.all(`SELECT mark, code, count(*) AS n FROM exchange_marks
-        WHERE at >= ? AND at < ? AND mark <> 'legacy' GROUP BY mark, code ORDER BY count(*) DESC, code`, [dayStart(from), dayStart(addDays(to, 1))]))
+        WHERE at >= ? AND at < ? AND mark IN ('refused_first', 'refused_later') GROUP BY mark, code ORDER BY count(*) DESC, code`, [dayStart(from), dayStart(addDays(to, 1))]))
       .map((r) => {
         const row = ByCode.parse(r);
         return { hop: row.mark === 'refused_first' ? 'first' as const : 'later' as const, code: row.code, count: row.n };

@@ -13,7 +13,7 @@ import {
   documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
   sealKeyOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
-import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
 
 /** Each migration once, in order; the list only ever grows. */
@@ -71,7 +71,9 @@ STATS_SCHEMA, `
 ALTER TABLE mailbox ADD COLUMN addressed_to TEXT, ADD COLUMN moved_to TEXT, ADD COLUMN document_id TEXT;
 CREATE TABLE directory (code TEXT PRIMARY KEY, successor TEXT, successor_from TEXT, hub_id TEXT);
 CREATE TABLE hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
-`];
+`,
+// The exchange statistics split with the national axis (issues 17 and 20).
+STATS_ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type};`).join('\n')];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {

@@ -13,7 +13,7 @@ import {
   documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
   sealKeyOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
-import { STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
+import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
 
 const SCHEMA = `
@@ -80,7 +80,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   db.exec(STATS_SCHEMA);
-  for (const [table, column, type] of ADDED_COLUMNS) {
+  for (const [table, column, type] of [...ADDED_COLUMNS, ...STATS_ADDED_COLUMNS]) {
     const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(column) !== undefined;
     if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   }

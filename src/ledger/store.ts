@@ -125,14 +125,15 @@ export interface DeadLetterQuery { reason?: string; agency?: string; docId?: str
 
 /**
  * A fact for the statistics that no other table holds (issue 20): a package refused at its first
- * hop (nothing else is stored of it), a refusal at a later hop as the origin hub learns of it, or
- * a package accepted under the legacy policy (unsigned or with a legacy algorithm). Once per key.
+ * hop (nothing else is stored of it), a refusal at a later hop as the origin hub learns of it,
+ * a package accepted under the legacy policy (unsigned or with a legacy algorithm), or a document
+ * accepted with a recipient reached through the national axis (`sent_national`). Once per key.
  */
 export interface ExchangeMark {
   key: string;
   at: string;
   agency: string;
-  mark: 'refused_first' | 'refused_later' | 'legacy';
+  mark: 'refused_first' | 'refused_later' | 'legacy' | 'sent_national';
   /** The error code of a refusal; what was legacy about a package. */
   code: string;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fail, ok, type HubError, type Result } from '../errors.js';
 import { nationalGateway, type NationalAgency, type Registry } from '../agency/registry.js';
+import { applyChange, closuresFromOldCodes, nationalRenames } from '../agency/directory.js';
 import { verifyChange, type HubSigner } from '../hop/seal.js';
 import type { Ledger } from '../ledger/store.js';
 import { CHANGE_SIGNATURE, CHANGE_SIGNER } from '../admin/trust-changes.js';
@@ -42,9 +43,17 @@ export function nationalDirectory(opts: {
 }): NationalDirectory {
   const { registry, ledger, log } = opts;
   let fetchedAt: string | null = null;
+  // The directory's oldCode entries are honoured like the network's own closures: a code of the
+  // network it names is closed into its successor (from the copy's time), a code outside it is
+  // renamed; both route (with redirectedTo) at every hub, each from its verified copy.
   const apply = (entries: readonly NationalAgency[], at: string) => {
     registry.national.clear();
     for (const e of entries) registry.national.set(e.code, e);
+    const renamed = nationalRenames(registry, entries);
+    registry.nationalOldCodes = renamed.renames;
+    const closed = closuresFromOldCodes(registry, entries, at);
+    for (const c of closed.changes) applyChange(registry, c);
+    for (const r of [...renamed.refused, ...closed.refused]) log.warn({ code: r.code, reason: r.reason }, 'an oldCode of the national directory left out');
     fetchedAt = at;
   };
   const verified = (body: Buffer, headers: Readonly<Record<string, string>>): Result<z.output<typeof DirectoryBody>> => {

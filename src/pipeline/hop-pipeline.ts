@@ -253,6 +253,11 @@ function admitter(deps: PipelineDeps, t: Tools) {
       await ledger.recordExchangeMark({ key: `legacy:${docId}`, at: hop.at, agency: sender, mark: 'legacy', code: legacy })
         .catch((err: Error) => log.warn({ docId, err: err.message }, 'a legacy package was not counted: the ledger did not take its mark'));
     }
+    // A document for the national axis: counted apart in the statistics (once, by its sender).
+    if (stored === 'new' && h.kind === 'edoc' && opts.fromNational === undefined && routes.some((r) => r.via === 'national')) {
+      await ledger.recordExchangeMark({ key: `national:${docId}`, at: hop.at, agency: sender, mark: 'sent_national', code: '' })
+        .catch((err: Error) => log.warn({ docId, err: err.message }, 'a document for the national axis was not counted: the ledger did not take its mark'));
+    }
     metrics.accepted('submit');
     log.info({ docId, kind: h.kind, recipients: recipients.length, existing: stored === 'existing', national: opts.fromNational }, 'package accepted');
     return ok({
@@ -313,11 +318,12 @@ function ingress(deps: PipelineDeps, t: Tools) {
     // sealed, is a forgery by that hub's server.
     // A closed code's receipts come from its successor's hub or (its grace period) its own; a
     // moved agency's may still come from a hub that served it before (sent before the move); an
-    // outside sender's from the hub towards the national gateway.
+    // outside agency's (or a code the national directory renamed) from the hub towards the national gateway.
     const servingHubs = (organId: string) => {
       const agency = registry.agencies.get(organId);
-      const successor = registry.agencies.get(currentCode(registry, organId, deps.clock()));
-      return [agency?.hubId, successor?.hubId, ...(agency?.formerHubs ?? []), servingHub(registry, self, organId) ?? undefined].filter((h) => h !== undefined);
+      const current = currentCode(registry, organId, deps.clock());
+      return [agency?.hubId, registry.agencies.get(current)?.hubId, ...(agency?.formerHubs ?? []), servingHub(registry, self, organId) ?? undefined,
+        servingHub(registry, self, current) ?? undefined].filter((h) => h !== undefined);
     };
     const stranger = receipts.data.find((r) => !servingHubs(r.organId).some((hub) => nextHop(registry, self, hub)?.hub === m.sealHub));
     if (stranger !== undefined) {

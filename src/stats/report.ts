@@ -7,6 +7,10 @@
 export interface ExchangeCounts {
   sent: number;
   received: number;
+  /** Of `sent`, the documents with a recipient reached through the national axis. */
+  sentNational: number;
+  /** Of `received`, the documents the national axis handed down to the network. */
+  receivedNational: number;
   statusSent: number;
   statusReceived: number;
   /** Packages accepted without a signature or with a legacy algorithm, as policy allowed. */
@@ -23,7 +27,7 @@ export interface StatsCell extends ExchangeCounts {
   ackBuckets: Map<number, number>;
 }
 
-export const COUNT_FIELDS = ['sent', 'received', 'statusSent', 'statusReceived', 'legacy', 'refusedFirstHop', 'refusedLaterHop', 'acked', 'ackFailed'] as const;
+export const COUNT_FIELDS = ['sent', 'received', 'sentNational', 'receivedNational', 'statusSent', 'statusReceived', 'legacy', 'refusedFirstHop', 'refusedLaterHop', 'acked', 'ackFailed'] as const;
 
 export const GROUPINGS = ['agency', 'hub', 'day', 'month'] as const;
 /** The longest range one report covers: ten years (a year's report reads 365 rolled-up rows per agency). */
@@ -44,6 +48,9 @@ export interface StatsRow {
   medianAckSeconds: number | null;
   p90AckSeconds: number | null;
   overdue: number;
+  /** Beside the CONTRACT's fields: the split of `sent` and `received` with the national axis. */
+  sentNational: number;
+  receivedNational: number;
 }
 
 export interface StatsTotals extends Omit<StatsRow, 'key' | 'name'> {
@@ -124,7 +131,7 @@ export function addEncodedBuckets(into: Map<number, number>, text: string): void
 }
 
 export function emptyCell(key: string): StatsCell {
-  return { key, sent: 0, received: 0, statusSent: 0, statusReceived: 0, legacy: 0, refusedFirstHop: 0, refusedLaterHop: 0, acked: 0, ackFailed: 0, ackBuckets: new Map() };
+  return { key, sent: 0, received: 0, sentNational: 0, receivedNational: 0, statusSent: 0, statusReceived: 0, legacy: 0, refusedFirstHop: 0, refusedLaterHop: 0, acked: 0, ackFailed: 0, ackBuckets: new Map() };
 }
 
 /** Adds `cell` into `into` (counts and histogram). */
@@ -178,7 +185,7 @@ function rowCounts(c: StatsCell): Omit<StatsRow, 'key' | 'name' | 'overdue'> {
   return {
     sent: c.sent, received: c.received, statusSent: c.statusSent, statusReceived: c.statusReceived,
     refused: c.refusedFirstHop + c.refusedLaterHop, acked: c.acked, ackFailed: c.ackFailed,
-    ...quantileFields(c.ackBuckets),
+    ...quantileFields(c.ackBuckets), sentNational: c.sentNational, receivedNational: c.receivedNational,
   };
 }
 
@@ -196,6 +203,9 @@ export const REPORT_COLUMNS: readonly { field: keyof StatsRow; header: string }[
   { field: 'medianAckSeconds', header: 'Thời gian xác nhận trung vị (giây)' },
   { field: 'p90AckSeconds', header: 'Thời gian xác nhận p90 (giây)' },
   { field: 'overdue', header: 'Quá hạn chưa xác nhận' },
+  // The split with the national axis, after the CONTRACT's columns.
+  { field: 'sentNational', header: 'Văn bản gửi lên trục quốc gia' },
+  { field: 'receivedNational', header: 'Văn bản nhận từ trục quốc gia' },
 ];
 
 /** A CSV of the rows (RFC 4180, CRLF), starting with a UTF-8 byte order mark so that Excel reads Vietnamese names right. */

@@ -24,6 +24,9 @@ const MINISTRY = '000.00.00.G12';
 const OTHER_MINISTRY = '000.00.00.G13';
 const FAR_COMMUNE = '000.07.05.H99';
 const UNKNOWN = '000.00.00.G77';
+// The 2025 merger of ministries: the national directory lists the new one with the old code.
+const MERGED_MINISTRY = '000.00.00.G14';
+const OLD_MINISTRY = '000.00.00.G15';
 
 let axis: StandInAxis;
 let n: TestNetwork;
@@ -35,13 +38,14 @@ const nationalAgent = (code: string, name: string) => ({ agency: { code, name } 
 
 beforeAll(async () => {
   const systems = new Map([
-    [MINISTRY, { secret: 'ministry-secret', owns: (c: string) => c.endsWith('.G12') || c.endsWith('.G13') }],
+    [MINISTRY, { secret: 'ministry-secret', owns: (c: string) => ['.G12', '.G13', '.G14', '.G15'].some((g) => c.endsWith(g)) }],
     ['000.00.00.H99', { secret: 'other-province-secret', owns: (c: string) => c.endsWith('.H99') }],
   ]);
   axis = await startStandInAxis(systems, [
     { id: MINISTRY, pid: '', code: MINISTRY, name: 'Bộ Nội vụ', mail: 'vanthu@moha.gov.vn', oldCode: '' },
     { id: OTHER_MINISTRY, pid: '', code: OTHER_MINISTRY, name: 'Bộ Tư pháp', mail: '', oldCode: 'G13' },
     { id: FAR_COMMUNE, pid: '000.00.00.H99', code: FAR_COMMUNE, name: 'UBND xã Tân Phú (tỉnh khác)', mail: '', oldCode: '' },
+    { id: MERGED_MINISTRY, pid: '', code: MERGED_MINISTRY, name: 'Bộ Khoa học và Công nghệ', mail: '', oldCode: OLD_MINISTRY },
   ]);
   let ministryFiles: { keyFile: string; certFile: string } | undefined;
   n = await startTestNetwork({
@@ -108,6 +112,12 @@ describe('the national directory at the first hop', () => {
     const unknown = await commune.submit(n.document(commune, [nationalAgent(UNKNOWN, 'Không có')]));
     expect(unknown.status).toBe(422);
     expect(unknown.json.error.code).toBe('UNKNOWN_RECIPIENT');
+  });
+
+  it('routes a code the national directory lists as an oldCode to the code that replaced it, at a hub below the gateway', async () => {
+    const r = await commune.submit(n.document(commune, [nationalAgent(OLD_MINISTRY, 'Bộ Thông tin và Truyền thông')], 'Gửi mã cũ'));
+    expect(r.status, JSON.stringify(r.json)).toBe(202);
+    expect(r.json.recipients).toEqual([{ organId: OLD_MINISTRY, route: 'national', redirectedTo: MERGED_MINISTRY }]);
   });
 
   it('lists the national directory on the console\'s agency page, searchable', async () => {
@@ -252,6 +262,36 @@ describe('statuses both ways', () => {
       const item = await sentItem(commune, r.json.docId);
       return item?.recipients[0]?.status === '03' ? true : undefined;
     }, 'the ministry\'s 03 in the commune\'s sent list', 20_000);
+  });
+});
+
+describe('statistics with the national axis', () => {
+  it('counts documents sent up and handed down apart, beside sent and received', async () => {
+    const hcmDay = (ms: number) => new Date(ms + 7 * 3_600_000).toISOString().slice(0, 10);
+    const query = `from=${hcmDay(Date.now() - 86_400_000)}&to=${hcmDay(Date.now())}&groupBy=agency`;
+    const split = async () => {
+      const res = await n.admin(0, 'GET', `/api/admin/stats?${query}`);
+      expect(res.status).toBe(200);
+      const row = res.json.rows.find((r: { key: string }) => r.key === commune.agency.code);
+      return { sent: row.sent, sentNational: row.sentNational, received: row.received, receivedNational: row.receivedNational, totals: res.json.totals };
+    };
+    const before = await split();
+    const up = n.document(commune, [department, nationalAgent(MINISTRY, 'Bộ Nội vụ')], 'Thống kê: gửi lên');
+    expect((await commune.submit(up)).status).toBe(202);
+    const inside = n.document(commune, [department], 'Thống kê: trong tỉnh');
+    expect((await commune.submit(inside)).status).toBe(202);
+    const down = n.document(ministry, [commune], 'Thống kê: từ Bộ');
+    axis.handOver({ from: MINISTRY, to: [commune.agency.code], messageType: 'edoc', bytes: down });
+    await inbox(commune, docIdOf(down));
+    const after = await eventually(async () => {
+      const s = await split();
+      return s.received > before.received ? s : undefined;
+    }, 'the document from the axis counted');
+    expect({ ...after, totals: undefined }).toEqual({
+      sent: before.sent + 2, sentNational: before.sentNational + 1, received: before.received + 1, receivedNational: before.receivedNational + 1, totals: undefined,
+    });
+    expect(after.totals.sentNational).toBe(before.totals.sentNational + 1);
+    expect(after.totals.receivedNational).toBe(before.totals.receivedNational + 1);
   });
 });
 

@@ -133,10 +133,10 @@ describe('exchange statistics', () => {
     const text = Buffer.from(await csv.arrayBuffer());
     expect([...text.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = text.toString('utf8').slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('Mã,Tên,Văn bản gửi,Văn bản nhận,Trạng thái gửi,Trạng thái nhận,Bị từ chối,Đã xác nhận,Xác nhận lỗi,Thời gian xác nhận trung vị (giây),Thời gian xác nhận p90 (giây),Quá hạn chưa xác nhận');
+    expect(lines[0]).toBe('Mã,Tên,Văn bản gửi,Văn bản nhận,Trạng thái gửi,Trạng thái nhận,Bị từ chối,Đã xác nhận,Xác nhận lỗi,Thời gian xác nhận trung vị (giây),Thời gian xác nhận p90 (giây),Quá hạn chưa xác nhận,Văn bản gửi lên trục quốc gia,Văn bản nhận từ trục quốc gia');
     expect(lines).toHaveLength(json.rows.length + 1);
     const dept = json.rows.find((r: { key: string }) => r.key.startsWith('000.00.12.'));
-    expect(lines).toContain(`${dept.key},${dept.name},0,3,1,0,0,1,1,${dept.medianAckSeconds},${dept.p90AckSeconds},0`);
+    expect(lines).toContain(`${dept.key},${dept.name},0,3,1,0,0,1,1,${dept.medianAckSeconds},${dept.p90AckSeconds},0,0,0`);
 
     const xlsx = await fetch(`${n.hubs[0]!.url}/api/admin/stats?${range}&groupBy=agency&format=xlsx`, { headers });
     expect(xlsx.headers.get('content-disposition')).toBe(`attachment; filename="ThongKeVanBan_${today()}_${today()}.xlsx"`);
@@ -146,7 +146,7 @@ describe('exchange statistics', () => {
     const sheet = book.getWorksheet('Theo cơ quan')!;
     expect(sheet.getRow(1).getCell(3).value).toBe('Văn bản gửi');
     const found = sheet.getRows(2, sheet.rowCount - 1)!.find((r) => r.getCell(1).value === dept.key)!;
-    expect([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((c) => found.getCell(c).value)).toEqual([dept.name, 0, 3, 1, 0, 0, 1, 1, dept.medianAckSeconds, dept.p90AckSeconds, 0]);
+    expect([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((c) => found.getCell(c).value)).toEqual([dept.name, 0, 3, 1, 0, 0, 1, 1, dept.medianAckSeconds, dept.p90AckSeconds, 0, 0, 0]);
     expect(sheet.getRow(sheet.rowCount).getCell(1).value).toBe('Tổng cộng');
   });
 

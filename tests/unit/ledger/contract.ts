@@ -363,6 +363,35 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect((await ledger.unacknowledged(new Date().toISOString(), 10)).map((u) => [u.agency, u.docId])).toEqual([['B', docId(1)], ['C', docId(7)]]);
     });
 
+    it('splits sent and received with the national axis, the same rolled up or counted live', async () => {
+      const { ledger, another } = await fresh();
+      const at = (d: string) => new Date(`${d}T10:00:00+07:00`).toISOString();
+      const ago = new Date(Date.now() - 3_600_000).toISOString();
+      for (const [n, when] of [[1, at('2026-11-03')], [2, at('2026-11-03')], [3, ago]] as const) {
+        await ledger.recordSubmission({ docId: docId(n), kind: 'edoc', sender: 'A', digest: `d${n}`, submittedAt: when }, ['N'], hop('H1', n));
+      }
+      // Documents 1 and 3 had a recipient reached through the axis; the mark counts once.
+      for (const n of [1, 3, 3]) await ledger.recordExchangeMark({ key: `national:${docId(n)}`, at: n === 1 ? at('2026-11-03') : ago, agency: 'A', mark: 'sent_national', code: '' });
+      // Handed down by the axis (the gateway's hop names its DocId) or from inside the network;
+      // the gateway's own hop towards the axis (hub 'national') is not a document received from it.
+      const nationalHop: HopRecord = { ...hop('GW', 1), checks: { signature: 'ok', national: 'AXIS-1' } };
+      const upHop: HopRecord = { hub: 'national', at: iso(2), verdict: 'accepted', checks: { national: 'AXIS-2' } };
+      const box = (n: number, when: string, trace: HopRecord[]) =>
+        ledger.deliver({ docId: docId(n), agency: 'B', kind: 'edoc', sender: 'X', originHub: 'GW', bytes: Buffer.from('<edXML/>'), receivedAt: when }, trace);
+      await box(10, at('2026-11-03'), [nationalHop]);
+      await box(11, at('2026-11-03'), [hop('H1', 1), upHop]);
+      await box(12, ago, [nationalHop]);
+      const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+      const split = (cells: readonly { key: string; sent: number; sentNational: number; received: number; receivedNational: number }[]) =>
+        cells.map((c) => [c.key, c.sent, c.sentNational, c.received, c.receivedNational]).sort();
+      expect(split(await ledger.exchangeStats({ from: '2026-11-03', to: '2026-11-03', by: 'agency' }))).toEqual([['A', 2, 1, 0, 0], ['B', 0, 0, 2, 1]]);
+      expect(split(await ledger.exchangeStats({ from: '2026-11-03', to: today, by: 'agency' }))).toEqual([['A', 3, 2, 0, 0], ['B', 0, 0, 3, 2]]);
+      expect(split(await ledger.exchangeStats({ from: '2026-11-01', to: '2026-11-30', by: 'month' }))).toEqual([['2026-11', 2, 1, 2, 1]]);
+      expect(split(await (await another()).exchangeStats({ from: '2026-11-03', to: '2026-11-03', by: 'day' }))).toEqual([['2026-11-03', 2, 1, 2, 1]]);
+      // The marks are no refusals.
+      expect(await ledger.refusalsByCode('2026-11-01', today)).toEqual([]);
+    });
+
     // ---- Retention (issue 20) ----
     it('archives and then removes the bytes of packages acknowledged long ago, keeping their rows; deletes old dead letters', async () => {
       const { ledger } = await fresh();

@@ -79,4 +79,42 @@ describe('nationalDirectory', () => {
     expect([...registry.national.keys()]).toEqual(['000.00.00.G14']);
     await ledger.close();
   });
+
+  it('honours the oldCode entries of a verified copy at every hub: renames outside the network, closures inside it', async () => {
+    const keys = await hubKeys();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-national-'));
+    dirs.push(dir);
+    const ledger = openSqliteLedger(dir, () => new Date());
+    const COMMUNE = '000.07.05.H41', MERGED = '000.08.05.H41';
+    const registry = buildRegistry({
+      hubs: [{ id: TOP, upstream: { kind: 'vxp' } }, { id: DISTRICT }],
+      agencies: [{ code: DISTRICT, name: 'huyện' }, { code: COMMUNE, name: 'xã cũ' }, { code: MERGED, name: 'xã mới' }],
+    });
+    const sent: { body: Buffer; headers: Record<string, string> }[] = [];
+    const directoryAt = (self: string) => nationalDirectory({
+      hubId: self, registry, ledger, signer: keys.get(self)!.signer, log: pino({ level: 'silent' }),
+      hubCertificates: (id) => (keys.has(id) ? [keys.get(id)!.cert] : []),
+      broadcast: async (body, headers) => { sent.push({ body, headers }); },
+    });
+    const entry = (code: string, oldCode: string) => ({ id: code, pid: '', code, name: code, mail: '', oldCode });
+    await directoryAt(TOP).publish([
+      entry('000.00.00.G14', '000.00.00.G15, 000.00.00.G16'), entry(MERGED, COMMUNE),
+      // Two entries claiming one old code: which replaced it cannot be told, so neither does.
+      entry('000.00.00.G17', '000.00.00.G16'),
+    ], NOW.toISOString());
+    const district = directoryAt(DISTRICT);
+    const deadLetter = async () => { throw new Error('a verified copy is not dead-lettered'); };
+    await district.receive(sent[0]!.body, sent[0]!.headers, deadLetter);
+    expect(routePackage(['000.00.00.G15', COMMUNE], registry, DISTRICT, NOW)).toMatchObject({ ok: true, value: [
+      { organId: '000.00.00.G15', via: 'national', nextHub: TOP, redirectedTo: '000.00.00.G14' },
+      { organId: COMMUNE, via: 'local', redirectedTo: MERGED },
+    ] });
+    expect(registry.agencies.get(COMMUNE)?.successor).toEqual({ code: MERGED, from: NOW.toISOString() });
+    expect(routePackage(['000.00.00.G16'], registry, DISTRICT, NOW)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_RECIPIENT' } });
+    // A hub starting again honours them from the copy its ledger kept.
+    registry.nationalOldCodes = new Map();
+    await district.load();
+    expect(routePackage(['000.00.00.G15'], registry, TOP, NOW)).toMatchObject({ ok: true, value: [{ via: 'national', nextHub: 'national', redirectedTo: '000.00.00.G14' }] });
+    await ledger.close();
+  });
 });

@@ -39,7 +39,7 @@ describe('the statistics report', () => {
 
   it('regroups agencies under their hub, totals every row and writes the CSV with a BOM', () => {
     const cell = (key: string, sent: number, refusedFirstHop: number): StatsCell => ({ ...emptyCell(key), sent, refusedFirstHop, ackBuckets: new Map([[bucketOf(60), 1]]) });
-    const cells = regroup([cell('A1', 2, 1), cell('B1', 5, 0), cell('A2', 1, 0)], (code) => code.slice(0, 1));
+    const cells = regroup([{ ...cell('A1', 2, 1), sentNational: 1 }, { ...cell('B1', 5, 0), receivedNational: 2 }, cell('A2', 1, 0)], (code) => code.slice(0, 1));
     expect(cells.map((c) => [c.key, c.sent, c.ackBuckets.get(bucketOf(60))])).toEqual([['A', 3, 2], ['B', 5, 1]]);
     const report = buildReport({
       from: '2026-11-01', to: '2026-11-30', groupBy: 'hub', cells: [...cells].reverse(), nameOf: (k) => (k === 'A' ? 'Trục "A", tỉnh' : undefined),
@@ -48,9 +48,10 @@ describe('the statistics report', () => {
     expect(report.rows.map((r) => [r.key, r.name, r.sent, r.refused, r.overdue])).toEqual([['A', 'Trục "A", tỉnh', 3, 1, 0], ['B', undefined, 5, 0, 4]]);
     const sixty = quantileOf(new Map([[bucketOf(60), 1]]), 0.5)!;
     expect(Math.abs(sixty / 60 - 1)).toBeLessThan(0.025);
-    expect(report.totals).toMatchObject({ sent: 8, refused: 1, refusedFirstHop: 1, overdue: 4, medianAckSeconds: sixty, p90AckSeconds: sixty });
+    expect(report.rows.map((r) => [r.key, r.sentNational, r.receivedNational])).toEqual([['A', 1, 0], ['B', 0, 2]]);
+    expect(report.totals).toMatchObject({ sent: 8, sentNational: 1, receivedNational: 2, refused: 1, refusedFirstHop: 1, overdue: 4, medianAckSeconds: sixty, p90AckSeconds: sixty });
     const csv = reportCsv(report);
     expect(csv.startsWith('\uFEFFMã,Tên,Văn bản gửi,')).toBe(true);
-    expect(csv.split('\r\n')[1]).toBe(`A,"Trục ""A"", tỉnh",3,0,0,0,1,0,0,${sixty},${sixty},0`);
+    expect(csv.split('\r\n')[1]).toBe(`A,"Trục ""A"", tỉnh",3,0,0,0,1,0,0,${sixty},${sixty},0,1,0`);
   });
 });

@@ -11,6 +11,7 @@ import { nationalGateway, type NationalAgency, type Registry } from '../agency/r
 import { applyChange, closuresFromOldCodes, nationalRenames } from '../agency/directory.js';
 import { verifyChange, type HubSigner } from '../hop/seal.js';
 import type { Ledger } from '../ledger/store.js';
+import { parseJson } from '../pipeline/hop-pipeline.js';
 import { CHANGE_SIGNATURE, CHANGE_SIGNER } from '../admin/trust-changes.js';
 
 /** The header that marks a broadcast as the national directory (the others are trust changes). */
@@ -95,13 +96,4 @@ export function nationalDirectory(opts: {
       return { entries: all.slice(0, limit), total: all.length, fetchedAt };
     },
   };
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch (err) {
-    if (err instanceof SyntaxError) return undefined;
-    throw err;
-  }
 }

@@ -504,7 +504,7 @@ export function docIdOf(bytes: Uint8Array): string {
 const DOC_ID_LENGTH = 32;
 
 /** JSON from a message body; undefined (which no schema accepts) when it is not JSON. */
-function parseJson(body: Buffer): unknown {
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (err) {

@@ -20,8 +20,9 @@ import { ledgerSchemaOf } from '../../src/ledger/postgres.js';
 import { makeAgent, type Agent } from '../helpers/agent.js';
 import { startLoad, type Flow } from '../helpers/chaos-load.js';
 import { recordChaos, scaled } from '../helpers/chaos-report.js';
+import { HA_RUN } from './summary.js';
 import { freePort } from '../helpers/free-port.js';
-import { receiptsArrived, startMailboxReaders } from '../helpers/mailbox-count.js';
+import { absorbedAt, receiptsArrived, startMailboxReaders } from '../helpers/mailbox-count.js';
 import { eventually } from '../helpers/network.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { canRunCluster, startRabbitCluster, type RabbitCluster } from '../helpers/rabbit-cluster.js';
@@ -121,18 +122,6 @@ async function mailboxRows(): Promise<z.output<typeof MailboxRow>[]> {
   }
 }
 
-/** Redelivered copies the mailbox dedupe absorbed, from the running replicas' /metrics. */
-async function absorbed(running: readonly Replica[]): Promise<number> {
-  let total = 0;
-  for (const r of running) {
-    const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${net.adminToken}` } })).text();
-    for (const [, labels, value] of text.matchAll(/^lgsp_documents_total\{([^}]*)\} (\d+)$/gm)) {
-      if (labels!.includes('stage="deliver"') && labels!.includes('result="duplicate"')) total += Number(value);
-    }
-  }
-  return total;
-}
-
 describe.runIf(runnable)('two replicas of every hub on a RabbitMQ cluster and PostgreSQL, under faults', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chaos-ha-'));
@@ -176,7 +165,8 @@ describe.runIf(runnable)('two replicas of every hub on a RabbitMQ cluster and Po
     ];
     const readers = startMailboxReaders([commune, school, district, ward, department]);
     const count = scaled(PACKAGES, 40);
-    const load = startLoad({ flows, count, ratePerSec: 10, abortIf: () => crashes[0] });
+    let failed = false; // ends the load at once, which would otherwise retry until its timeout
+    const load = startLoad({ flows, count, ratePerSec: 10, abortIf: () => crashes[0] ?? (failed ? 'the run failed' : undefined) });
 
     const faults: Record<string, number> = {};
     try {
@@ -198,7 +188,9 @@ describe.runIf(runnable)('two replicas of every hub on a RabbitMQ cluster and Po
       postgres!.start();
       faults['postgres-restart'] = 1;
     } catch (err) {
+      failed = true;
       await readers.stop().catch(() => undefined); // the injection failed: its error is the one to see
+      await load.done.catch(() => undefined);
       throw err;
     }
 
@@ -215,7 +207,7 @@ describe.runIf(runnable)('two replicas of every hub on a RabbitMQ cluster and Po
       duplicates: readers.duplicates.length + rows.reduce((sum, r) => sum + r.n - 1, 0),
       unexpected: rows.filter((r) => !owed.has(`${r.doc_id} ${r.agency}`)).length,
     };
-    recordChaos({ run: 'ha', ...tally, faults, absorbed: await absorbed(survivors) });
+    recordChaos({ run: HA_RUN, ...tally, faults, absorbed: await absorbedAt(survivors.map((r) => r.url), net.adminToken) });
     expect(crashes).toEqual([]);
     expect(missing.slice(0, 10)).toEqual([]);
     expect(tally).toMatchObject({ sent: count, lost: 0, duplicates: 0, unexpected: 0 });
@@ -237,6 +229,6 @@ describe.runIf(runnable)('two replicas of every hub on a RabbitMQ cluster and Po
     }
     const sentByCommune = (await makeAgent(commune.agency, of(communeId)[0]!.url).request('GET', '/api/v1/edocs/sent?limit=1000')).json.items as unknown[];
     expect(sentByCommune.length).toBe(accepted.filter((a) => a.sender === commune.agency.code).length);
-    console.log(`chaos ha: ${JSON.stringify({ ...tally, faults, seconds: Math.round((Date.now() - startedAt) / 1000) })}`);
+    console.log(`chaos ha: ${JSON.stringify({ ...tally, faults, retries: load.retries, seconds: Math.round((Date.now() - startedAt) / 1000) })}`);
   });
 });

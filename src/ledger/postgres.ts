@@ -380,18 +380,26 @@ function numbered(sql: string): string {
 }
 
 /** Runs `run` in one transaction on one pooled connection. */
-async function transaction<T>(pool: pg.Pool, run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function transaction<T>(pool: pg.Pool, run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out connection has no error listener of the pool's: when the server ends it between
+  // two statements (a restart), its 'error' event would be unhandled and end the process. The
+  // next statement fails instead, and the transaction with it.
+  const ignore = () => {};
+  client.on('error', ignore);
+  const release = (broken: boolean) => {
+    client.removeListener('error', ignore);
+    client.release(broken);
+  };
   try {
     await client.query('BEGIN');
     const value = await run(client);
     await client.query('COMMIT');
-    client.release();
+    release(false);
     return value;
   } catch (err) {
     // A connection that cannot even roll back is discarded, not handed to the next caller.
-    const broken = await client.query('ROLLBACK').then(() => false, () => true);
-    client.release(broken);
+    release(await client.query('ROLLBACK').then(() => false, () => true));
     throw err;
   }
 }

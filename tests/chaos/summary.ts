@@ -15,7 +15,12 @@ export interface ChaosSummary {
   absorbed: number;
   fuzzCases: number;
   crashes: number;
+  /** The high-availability fault run's own figures (tests/chaos/ha.test.ts), null when it did not run. */
+  ha: ChaosFigures | null;
 }
+
+/** The run name tests/chaos/ha.test.ts records under. */
+export const HA_RUN = 'ha';
 
 /** The report's lines; a line that is not a run's figures is an error, not a skipped line. */
 export function readChaosReport(file: string): ChaosFigures[] {
@@ -37,6 +42,7 @@ export function summarizeChaos(runs: readonly ChaosFigures[], scale: number): Ch
     faults: Object.fromEntries(Object.entries(faults).sort(([a], [b]) => a.localeCompare(b))),
     lost: sum('lost'), duplicates: sum('duplicates'), unexpected: sum('unexpected'), absorbed: sum('absorbed'),
     fuzzCases: sum('fuzzCases'), crashes: sum('crashes'),
+    ha: runs.find((r) => r.run === HA_RUN) ?? null,
   };
 }
 
@@ -50,7 +56,11 @@ export function chaosProblems(s: ChaosSummary): string[] {
 
 export function formatChaosSummary(s: ChaosSummary): string {
   const faultCount = Object.values(s.faults).reduce((a, b) => a + b, 0);
-  const kinds = Object.entries(s.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const kindsOf = (faults: Record<string, number>) => Object.entries(faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const kinds = kindsOf(s.faults);
+  // The HA run is printed apart too: its faults (replicas, a cluster node, PostgreSQL) are its own.
+  const ha = s.ha === null ? 'not run (needs root and rabbitmq-server for its private cluster)'
+    : `${s.ha.sent ?? 0} packages, faults ${kindsOf(s.ha.faults ?? {})}, lost ${s.ha.lost ?? 0}, duplicates ${s.ha.duplicates ?? 0}`;
   const row = (label: string, value: string | number) => `  ${label.padEnd(26)}${value}`;
   return [
     `Chaos summary (LGSP_CHAOS_SCALE=${s.scale}, ${s.runs} runs)`,
@@ -63,6 +73,7 @@ export function formatChaosSummary(s: ChaosSummary): string {
     row('redeliveries absorbed', s.absorbed),
     row('fuzz cases tried', s.fuzzCases),
     row('crashes', s.crashes),
+    row('HA (2 replicas per hub)', ha),
     JSON.stringify({ chaos: s }),
   ].join('\n');
 }

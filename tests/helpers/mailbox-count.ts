@@ -121,10 +121,15 @@ function mailboxRows(files: readonly string[]): z.output<typeof MailboxRow>[] {
 }
 
 /** The deliver stage's absorbed duplicates, from each running hub's /metrics (a crash is reported apart). */
-async function absorbedDuplicates(hubs: HubProcesses): Promise<number> {
+function absorbedDuplicates(hubs: HubProcesses): Promise<number> {
+  return absorbedAt(hubs.ids.filter(hubs.running).map(hubs.url), hubs.net.adminToken);
+}
+
+/** The deliver stage's absorbed duplicates, summed over the /metrics of the hub processes at `urls`. */
+export async function absorbedAt(urls: readonly string[], adminToken: string): Promise<number> {
   let total = 0;
-  for (const id of hubs.ids.filter(hubs.running)) {
-    const text = await (await fetch(`${hubs.url(id)}/metrics`, { headers: { authorization: `Bearer ${hubs.net.adminToken}` } })).text();
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
     for (const [, labels, value] of text.matchAll(/^lgsp_documents_total\{([^}]*)\} (\d+)$/gm)) {
       if (labels!.includes('stage="deliver"') && labels!.includes('result="duplicate"')) total += Number(value);
     }

@@ -15,7 +15,8 @@ let cluster: RabbitCluster;
 let n: TestNetwork;
 let commune: Agent, school: Agent, district: Agent, ward: Agent, department: Agent;
 
-const QueueRow = z.object({ name: z.string(), type: z.string(), leader: z.string().optional(), members: z.array(z.string()).optional() });
+// rabbitmqctl lists a classic queue's members as an empty string, a quorum queue's as an array.
+const QueueRow = z.object({ name: z.string(), type: z.string(), leader: z.string().optional(), members: z.union([z.array(z.string()), z.literal('').transform(() => [])]).optional() });
 
 /** The network's queues as one node sees them (name, type, leader, members). */
 async function queues(node: string) {

@@ -15,12 +15,20 @@ describe('chaos summary', () => {
     ], 0.3);
     expect(s).toEqual({
       scale: 0.3, runs: 3, sent: 150, expected: 370, faults: { 'broker-kill': 1, 'hub-kill': 3, poison: 1 },
-      lost: 0, duplicates: 0, unexpected: 0, absorbed: 7, fuzzCases: 400, crashes: 0,
+      lost: 0, duplicates: 0, unexpected: 0, absorbed: 7, fuzzCases: 400, crashes: 0, ha: null,
     });
     expect(chaosProblems(s)).toEqual([]);
     const text = formatChaosSummary(s);
     expect(text).toContain('faults injected           5 (broker-kill 1, hub-kill 3, poison 1)');
+    expect(text).toContain('HA (2 replicas per hub)   not run');
     expect(JSON.parse(text.split('\n').at(-1)!)).toEqual({ chaos: s });
+  });
+
+  it('prints the high-availability run on a line of its own', () => {
+    const ha = { run: 'ha', sent: 120, expected: 300, faults: { 'replica-kill': 3, 'rabbit-node-kill': 1, 'postgres-restart': 1 }, lost: 0, duplicates: 0 };
+    const s = summarizeChaos([{ run: 'hub-kill', sent: 50, faults: { 'hub-kill': 3 } }, ha], 0.3);
+    expect(s.ha).toEqual(ha);
+    expect(formatChaosSummary(s)).toContain('HA (2 replicas per hub)   120 packages, faults replica-kill 3, rabbit-node-kill 1, postgres-restart 1, lost 0, duplicates 0');
   });
 
   it('fails on losses, duplicates, unexpected deliveries, crashes and an empty report', () => {

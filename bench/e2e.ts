@@ -5,7 +5,8 @@
 // destination hub's received time), at half the measured rate. Baseline in the same run: raw
 // RabbitMQ with the same message size, a quorum queue, windowed confirms and manual acks.
 // Then 10 KB again with every hub's ledger in PostgreSQL (a fresh database), beside the SQLite
-// figure of the same run; and for each hub, the CPU milliseconds its process spent per document
+// figure of the same run, and once more with two replicas of every hub on PostgreSQL (`lgsp start
+// --hub ID --port N` twice, the clients spread over both); and for each hub, the CPU milliseconds its process spent per document
 // during the throughput phase (lgsp_process_cpu_seconds, from process.cpuUsage) with the hop
 // check's share (lgsp_hop_check_cpu_seconds_total: at 10 KB the check runs on the event loop).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,13 +51,15 @@ async function cpuOf(url: string, adminToken: string): Promise<{ cpu: number; ch
   return { cpu: sum(/^lgsp_process_cpu_seconds\{[^}]*\} (\S+)$/gm), check: sum(/^lgsp_hop_check_cpu_seconds_total\{[^}]*\} (\S+)$/gm) };
 }
 
-async function throughput(from: Agent, to: Agent, packages: Buffer[]): Promise<number> {
+/** `from`: the sender through each replica of its hub; the clients are spread over them, as by a load balancer. */
+async function throughput(from: readonly Agent[], to: Agent, packages: Buffer[]): Promise<number> {
   const started = Date.now();
   const ids = new Set<string>();
   const queue = [...packages];
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+  await Promise.all(Array.from({ length: CLIENTS }, async (_, client) => {
+    const via = from[client % from.length]!;
     for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
-      const r = await from.submit(p);
+      const r = await via.submit(p);
       if (r.status !== 202) throw new Error(`submit: ${r.status} ${JSON.stringify(r.json)}`);
       ids.add(r.json.docId);
     }
@@ -113,8 +116,11 @@ type Result = { docsPerSec: number; p50Ms: number; p99Ms: number; rawAmqpMsgsPer
 /** CPU ms per document in each hub process (by hub level), and the hop check's part of it. */
 type CpuPerDoc = Record<string, { cpuMs: number; hopCheckMs: number }>;
 
-/** Runs the three hubs as processes, with SQLite ledgers or every ledger in `ledgerUrl`, and measures `sizes`. */
-async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: string): Promise<{ results: Partial<Record<Size, Result>>; cpu: CpuPerDoc }> {
+/**
+ * Runs the three hubs as processes, with SQLite ledgers or every ledger in `ledgerUrl` (where
+ * `replicas` processes of each hub may run), and measures `sizes`.
+ */
+async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: string, replicas = 1): Promise<{ results: Partial<Record<Size, Result>>; cpu: CpuPerDoc }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-bench-'));
   const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
   const network = await buildDemoNetwork({ dir, province, ports, amqpUrl: AMQP_URL, now: new Date() });
@@ -125,44 +131,57 @@ async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: 
   }));
   await purge(network);
   const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'lgsp.js');
-  const processes: ChildProcess[] = network.hubs.map((h) =>
-    spawn(process.execPath, [...(process.env.LGSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LGSP_BENCH_PROFILE}`] : []), cli, 'start', '--config', configFile, '--hub', h.id, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
-  const urlOf = (hubId: string) => `http://127.0.0.1:${network.hubs.find((h) => h.id === hubId)!.port}`;
+  // Each hub's replicas: the first on the configured port, the others on ports of their own.
+  const urls = new Map<string, string[]>();
+  const processes: ChildProcess[] = [];
+  for (const h of network.hubs) {
+    for (let r = 0; r < replicas; r++) {
+      const port = r === 0 ? h.port : await freePort();
+      urls.set(h.id, [...(urls.get(h.id) ?? []), `http://127.0.0.1:${port}`]);
+      processes.push(spawn(process.execPath, [
+        ...(process.env.LGSP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LGSP_BENCH_PROFILE}`] : []),
+        cli, 'start', '--config', configFile, '--hub', h.id, ...(replicas > 1 ? ['--port', String(port)] : []), '--log-level', 'warn',
+      ], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AMQP_URL } }));
+    }
+  }
+  const urlsOf = (hubId: string) => urls.get(hubId)!;
+  const cpuOfHub = async (hubId: string) => (await Promise.all(urlsOf(hubId).map((u) => cpuOf(u, network.adminToken))))
+    .reduce((a, b) => ({ cpu: a.cpu + b.cpu, check: a.check + b.check }));
   const results: Partial<Record<Size, Result>> = {};
   const cpu: CpuPerDoc = {};
   try {
-    for (const h of network.hubs) {
+    for (const url of [...urls.values()].flat()) {
       for (let i = 0; ; i++) {
-        const ready = await fetch(`${urlOf(h.id)}/readyz`).then((r) => r.ok, () => false);
+        const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
         if (ready) break;
-        if (i > 300) throw new Error(`hub ${h.id} did not become ready`);
+        if (i > 300) throw new Error(`the hub at ${url} did not become ready`);
         await sleep(100);
       }
     }
-    const agentOf = (prefix: string) => {
+    const agentsOf = (prefix: string) => {
       const agency = network.agencies.find((a) => a.code.startsWith(prefix))!;
-      return makeAgent(agency, urlOf(agency.hubId));
+      return urlsOf(agency.hubId).map((url) => makeAgent(agency, url));
     };
-    const from = agentOf('000.07.05.');
-    const to = agentOf('000.00.12.');
-    const ledger = ledgerUrl === undefined ? 'SQLite' : 'PostgreSQL';
+    const from = agentsOf('000.07.05.');
+    const to = agentsOf('000.00.12.')[0]!;
+    const ledger = ledgerUrl === undefined ? 'SQLite' : replicas === 1 ? 'PostgreSQL' : `PostgreSQL, ${replicas} replicas per hub`;
     for (const size of sizes) {
       const payload = Math.max(1, SIZES[size] - 6000);
-      const make = (count: number) => Array.from({ length: count }, () => signedDocument(from, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
+      const make = (count: number) => Array.from({ length: count }, () => signedDocument(from[0]!, [to], `bench ${size}`, randomBytes(Math.floor(payload * 0.75))));
       await throughput(from, to, make(20)); // warm up
-      const before = await Promise.all(network.hubs.map((h) => cpuOf(urlOf(h.id), network.adminToken)));
+      const before = await Promise.all(network.hubs.map((h) => cpuOfHub(h.id)));
       const docsPerSec = await throughput(from, to, make(COUNT[size]));
-      const after = await Promise.all(network.hubs.map((h) => cpuOf(urlOf(h.id), network.adminToken)));
+      const after = await Promise.all(network.hubs.map((h) => cpuOfHub(h.id)));
       if (size === '10KB') {
         network.hubs.forEach((h, i) => {
           const perDoc = (s: number) => Math.round((s * 1000 / COUNT[size]) * 100) / 100;
           cpu[/\((.*)\)/.exec(h.name)?.[1] ?? h.id] = { cpuMs: perDoc(after[i]!.cpu - before[i]!.cpu), hopCheckMs: perDoc(after[i]!.check - before[i]!.check) };
         });
       }
-      const { p50, p99 } = await latency(from, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
+      const { p50, p99 } = await latency(from[0]!, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
       const raw = await rawAmqp(SIZES[size], Math.max(COUNT[size] * 4, 2000));
       results[size] = { docsPerSec: round(docsPerSec), p50Ms: p50, p99Ms: p99, rawAmqpMsgsPerSec: round(raw), ratioToRaw: Math.round((docsPerSec / raw) * 10_000) / 10_000 };
-      console.log(`${size.padEnd(5)} ${ledger.padEnd(10)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
+      console.log(`${size.padEnd(5)} ${ledger.padEnd(12)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
     }
   } finally {
     await Promise.all(processes.map((p) => new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); })));
@@ -180,18 +199,30 @@ async function main(): Promise<void> {
     console.log(`10KB  CPU per document  ${hub}: ${c.cpuMs} ms, of which the hop check ${c.hopCheckMs} ms (${Math.round((c.hopCheckMs / c.cpuMs) * 100)}%)`);
   }
   let postgres: { docsPerSec: number; ratioToSqlite: number; p99Ms: number } | undefined;
-  if (sizes.includes('10KB') && process.env.LGSP_BENCH_POSTGRES !== 'off') {
+  let twoReplicas: { docsPerSec: number; ratioToOne: number; p99Ms: number; cpuPerDoc: CpuPerDoc } | undefined;
+  const onPostgres = async (province: string, replicas: number) => {
     const db = await createTestDatabase();
     try {
-      const pg = await runNetwork('B78', ['10KB'], db.url);
-      const a = sqlite.results['10KB']!, b = pg.results['10KB']!;
-      postgres = { docsPerSec: b.docsPerSec, p99Ms: b.p99Ms, ratioToSqlite: Math.round((b.docsPerSec / a.docsPerSec) * 1000) / 1000 };
-      console.log(`10KB  PostgreSQL ledger ${b.docsPerSec} docs/s against SQLite ${a.docsPerSec} docs/s in this run: ${(postgres.ratioToSqlite * 100).toFixed(1)}% (goal: at least 85%)`);
+      return await runNetwork(province, ['10KB'], db.url, replicas);
     } finally {
       await db.drop();
     }
+  };
+  if (sizes.includes('10KB') && process.env.LGSP_BENCH_POSTGRES !== 'off') {
+    const pg = await onPostgres('B78', 1);
+    const a = sqlite.results['10KB']!, b = pg.results['10KB']!;
+    postgres = { docsPerSec: b.docsPerSec, p99Ms: b.p99Ms, ratioToSqlite: Math.round((b.docsPerSec / a.docsPerSec) * 1000) / 1000 };
+    console.log(`10KB  PostgreSQL ledger ${b.docsPerSec} docs/s against SQLite ${a.docsPerSec} docs/s in this run: ${(postgres.ratioToSqlite * 100).toFixed(1)}% (goal: at least 85%)`);
+    if (process.env.LGSP_BENCH_REPLICAS !== 'off') {
+      const two = await onPostgres('B79', 2);
+      const c = two.results['10KB']!;
+      twoReplicas = { docsPerSec: c.docsPerSec, p99Ms: c.p99Ms, ratioToOne: Math.round((c.docsPerSec / b.docsPerSec) * 1000) / 1000, cpuPerDoc: two.cpu };
+      console.log(`10KB  two replicas per hub ${c.docsPerSec} docs/s against one ${b.docsPerSec} docs/s (both on PostgreSQL): ${(twoReplicas.ratioToOne * 100).toFixed(1)}%`
+        + ` (${os.cpus().length} cores here: replicas add throughput where they add cores)`);
+      for (const [hub, cpu] of Object.entries(two.cpu)) console.log(`10KB  CPU per document, two replicas  ${hub}: ${cpu.cpuMs} ms, of which the hop check ${cpu.hopCheckMs} ms`);
+    }
   }
-  console.log(JSON.stringify({ e2e: sqlite.results, cpuPerDoc10KB: sqlite.cpu, ...(postgres ? { postgres10KB: postgres } : {}) }));
+  console.log(JSON.stringify({ e2e: sqlite.results, cpuPerDoc10KB: sqlite.cpu, ...(postgres ? { postgres10KB: postgres } : {}), ...(twoReplicas ? { twoReplicas10KB: twoReplicas } : {}) }));
 }
 
 function round(x: number): number {

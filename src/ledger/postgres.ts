@@ -101,11 +101,18 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   const one = async (sql: string, args: unknown[] = []) => (await rows(sql, args))[0];
   const changed = async (sql: string, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => ((await client.query(sql, args)).rowCount ?? 0) > 0;
   const tx = <T>(run: (c: pg.PoolClient) => Promise<T>): Promise<T> => transaction(pool, run);
-  const appendTrace = async (client: pg.PoolClient, docId: string, hops: readonly HopRecord[]) => {
-    for (const h of hops) {
-      await client.query('INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-        [docId, h.hub, h.at, h.verdict, JSON.stringify(h.checks), h.ms ?? null]);
-    }
+  // A write is one statement where it can be (data-modifying CTEs, arrays unnested): atomic on
+  // its own, one round trip, and no BEGIN/COMMIT around it; the hot path's writes are all such.
+  /** The trace rows of `hops` as the columns `traceRows` unnests (from $first on). */
+  const traceArgs = (hops: readonly HopRecord[]) => [
+    hops.map((h) => h.hub), hops.map((h) => h.at), hops.map((h) => h.verdict), hops.map((h) => JSON.stringify(h.checks)), hops.map((h) => h.ms ?? null),
+  ];
+  const traceRows = (first: number) =>
+    `unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::float8[]) AS t (hub, at, verdict, checks, ms)`;
+  const appendTrace = async (docId: string, hops: readonly HopRecord[]) => {
+    if (hops.length === 0) return;
+    await pool.query(`INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) SELECT $1, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(2)}
+      ON CONFLICT DO NOTHING`, [docId, ...traceArgs(hops)]);
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
     (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
@@ -132,18 +139,17 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   };
 
   return ok(outageCoded({
-    recordSubmission: (doc, recipients, hop) => tx(async (c) => {
-      const inserted = await changed(`INSERT INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      [doc.docId, doc.kind, doc.sender, doc.subject ?? null, doc.documentId ?? null, doc.code ?? null, doc.digest, doc.submittedAt], c);
-      if (!inserted) return 'existing' as const;
-      for (const r of recipients) {
-        await c.query('INSERT INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-          [doc.docId, r, 'queued', doc.submittedAt]);
-      }
-      await appendTrace(c, doc.docId, [hop]);
-      return 'new' as const;
-    }),
+    // The recipients and the first hop are written only if the document row is new.
+    recordSubmission: async (doc, recipients, hop) => countOf(await one(`WITH doc AS (
+        INSERT INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING doc_id),
+      rec AS (INSERT INTO recipients (doc_id, organ_id, delivery, updated_at)
+        SELECT doc.doc_id, r, 'queued', $8 FROM doc, unnest($9::text[]) AS r ON CONFLICT DO NOTHING),
+      tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
+        SELECT doc.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM doc, ${traceRows(10)} ON CONFLICT DO NOTHING)
+      SELECT count(*) AS n FROM doc`,
+    [doc.docId, doc.kind, doc.sender, doc.subject ?? null, doc.documentId ?? null, doc.code ?? null, doc.digest, doc.submittedAt, [...recipients], ...traceArgs([hop])]))
+      === 1 ? 'new' : 'existing',
     withdrawSubmission: (docId) => tx(async (c) => {
       for (const table of ['recipients', 'trace', 'documents']) await c.query(`DELETE FROM ${table} WHERE doc_id = $1`, [docId]);
     }),
@@ -152,28 +158,28 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
     },
     sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit])).map(sentOf)),
-    updateRecipients: (docId, organIds, patch, trace = []) => tx(async (c) => {
-      const at = now().toISOString();
-      for (const organId of organIds) {
-        // Delivery only moves forward; a status given replaces the one held.
-        await c.query(`UPDATE recipients SET
+    updateRecipients: async (docId, organIds, patch, trace = []) => {
+      // Delivery only moves forward; a status given replaces the one held.
+      await pool.query(`WITH moved AS (UPDATE recipients SET
             delivery = CASE WHEN $1::text IS NOT NULL AND ${rankOf('$1::text', DELIVERY_RANK)} > ${rankOf('delivery', DELIVERY_RANK)} THEN $1::text ELSE delivery END,
             status = coalesce($2, status), updated_at = $3
-          WHERE doc_id = $4 AND organ_id = $5`, [patch.delivery ?? null, patch.status ?? null, at, docId, organId]);
-      }
-      await appendTrace(c, docId, trace);
-    }),
+          WHERE doc_id = $4 AND organ_id = ANY($5::text[]))
+        INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) SELECT $4, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(6)} ON CONFLICT DO NOTHING`,
+      [patch.delivery ?? null, patch.status ?? null, now().toISOString(), docId, [...organIds], ...traceArgs(trace)]);
+    },
     findByDocumentId: async (sender, documentId) => {
       const row = await one("SELECT doc_id FROM documents WHERE sender = $1 AND document_id = $2 AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1", [sender, documentId]);
       return row === undefined ? null : documentIdOf(row);
     },
-    deliver: (d, trace) => tx(async (c) => {
-      const stored = await changed(`INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-      [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null, d.documentId ?? null], c);
-      if (stored) await appendTrace(c, d.docId, trace);
-      return stored ? 'stored' as const : 'duplicate' as const;
-    }),
+    // The trace is written only with a new mailbox row (a duplicate changes nothing).
+    deliver: async (d, trace) => (countOf(await one(`WITH stored AS (
+        INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING doc_id),
+      tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
+        SELECT stored.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM stored, ${traceRows(12)} ON CONFLICT DO NOTHING)
+      SELECT count(*) AS n FROM stored`,
+    [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null, d.documentId ?? null,
+      ...traceArgs(trace)])) === 1 ? 'stored' : 'duplicate'),
     received: async (agency, kind, limit) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
         WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`, [agency, kind ?? null, limit])).map(receivedOf),
     countReceived: async (agency, kind) =>
@@ -190,7 +196,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return entry === undefined ? null : ackOutcomeOf(entry, recorded, result);
     }),
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
-    appendTrace: (docId, hops) => tx((c) => appendTrace(c, docId, hops)),
+    appendTrace,
     trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map(traceOf),
     searchDocuments: async (f) => {
       const { where, args } = filters([

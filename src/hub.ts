@@ -57,6 +57,8 @@ export interface HubEnv {
   clock: () => Date;
   /** Test hook (the chaos suite; `lgsp start` sets it from LGSP_FAULT only): after each mailbox write, before the ack. */
   afterMailboxWrite?: () => void;
+  /** Test hook (as above): after a package from the national axis is durable in the network, before its updateStatus. */
+  afterNationalTake?: () => void;
 }
 
 const PREFETCH = 64;
@@ -215,6 +217,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     national = opened.push(await startNationalLink({
       upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
       publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall, leading: lead.leading,
+      afterNationalTake: env.afterNationalTake,
     }), (l) => l.stop());
     lanes.set(q.outbox(NATIONAL), national.lane);
   }

@@ -45,22 +45,29 @@ function onPort(config: Readonly<Config>, hubId: string, port: number): Readonly
 }
 
 /**
- * A test hook for the chaos suite, never for production: LGSP_FAULT=exit-after-mailbox-write:N
- * kills this process (SIGKILL: no clean-up) right after its Nth mailbox write, before that
- * message is acknowledged to the broker, to prove that the redelivery is absorbed. It is read
- * here, from the environment only, so that no configuration file can set it.
+ * Test hooks, never for production, read here from the environment only so that no configuration
+ * file can set them. Each kills this process (SIGKILL: no clean-up) at the Nth time it reaches a
+ * point where a crash must lose and duplicate nothing:
+ *   exit-after-mailbox-write:N   after a mailbox write, before that message is acknowledged to
+ *                                the broker (the chaos suite: the redelivery is absorbed)
+ *   exit-after-national-take:N   after a package taken from the national axis is durable in the
+ *                                network, before updateStatus (the axis hands it again: absorbed)
  */
-const Fault = z.string().regex(/^exit-after-mailbox-write:[1-9]\d*$/, 'LGSP_FAULT must be exit-after-mailbox-write:N (N ≥ 1)')
-  .transform((s) => ({ exitAfterMailboxWrite: Number(s.slice(s.indexOf(':') + 1)) })).optional();
+const FAULT_POINTS = { 'exit-after-mailbox-write': 'afterMailboxWrite', 'exit-after-national-take': 'afterNationalTake' } as const;
+const Fault = z.string().regex(/^(exit-after-mailbox-write|exit-after-national-take):[1-9]\d*$/, 'LGSP_FAULT must be exit-after-mailbox-write:N or exit-after-national-take:N (N ≥ 1)')
+  .transform((s) => {
+    const [point, n] = s.split(':') as [keyof typeof FAULT_POINTS, string];
+    return { hook: FAULT_POINTS[point], at: Number(n) };
+  }).optional();
 
 function faultHooks(fault: z.output<typeof Fault>, log: Logger): FaultHooks {
   if (fault === undefined) return {};
-  log.warn({ fault }, 'test fault hook armed: this process kills itself after a mailbox write');
-  let writes = 0;
-  return { afterMailboxWrite: () => { if (++writes === fault.exitAfterMailboxWrite) process.kill(process.pid, 'SIGKILL'); } };
+  log.warn({ fault }, 'test fault hook armed: this process kills itself at that point');
+  let reached = 0;
+  return { [fault.hook]: () => { if (++reached === fault.at) process.kill(process.pid, 'SIGKILL'); } };
 }
 
-type FaultHooks = Pick<HubEnv, 'afterMailboxWrite'>;
+type FaultHooks = Pick<HubEnv, (typeof FAULT_POINTS)[keyof typeof FAULT_POINTS]>;
 
 /** Starts the hubs in order; if one cannot start, those started before it are closed and its error returned. */
 export async function startHubs(config: Readonly<Config>, log: Logger, only?: readonly string[], hooks: FaultHooks = {}): Promise<Result<RunningHub[]>> {

@@ -71,6 +71,8 @@ export interface NationalLinkDeps {
    * ledger/leadership.ts). The outbox is drained by every replica, as a competing consumer.
    */
   leading: () => boolean;
+  /** Test hook (`lgsp start` sets it from LGSP_FAULT only): a package from the axis is durable in the network, updateStatus not yet called. */
+  afterNationalTake?: (() => void) | undefined;
 }
 
 const BACKOFF_MAX_MS = 30_000;
@@ -177,6 +179,7 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
     const admitted = await deps.national.fromNational(got.value, docId);
     if (admitted.ok) {
       log.info({ docId: admitted.value.docId, nationalDocId: docId, existing: admitted.value.existing }, 'package from the national axis accepted');
+      deps.afterNationalTake?.();
       return answer(docId, 'done');
     }
     const error = admitted.error;

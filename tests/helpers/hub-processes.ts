@@ -16,7 +16,7 @@ const READY_TIMEOUT_MS = 60_000;
 
 export interface HubProcessesOptions {
   /** Adjusts the raw configuration one hub's process reads (e.g. a hub on another broker). */
-  configFor?: (hubId: string, config: Record<string, unknown>) => Record<string, unknown>;
+  configFor?: (hubId: string, config: Record<string, unknown>, net: DemoNetwork) => Record<string, unknown>;
   /** Adds to the environment a hub's first process starts with (e.g. a test fault hook). */
   envFor?: (hubId: string) => Record<string, string>;
 }
@@ -51,7 +51,7 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
   await purge(net);
   const ids = [net.hubs[0]!.id, net.hubs[1]!.id, net.hubs[2]!.id] as const;
   const configFile = (hubId: string) => path.join(dir, `config-${hubId}.json`);
-  for (const id of ids) fs.writeFileSync(configFile(id), JSON.stringify(options.configFor?.(id, net.config) ?? net.config));
+  for (const id of ids) fs.writeFileSync(configFile(id), JSON.stringify(options.configFor?.(id, net.config, net) ?? net.config));
 
   const children = new Map<string, { child: ChildProcess; exit: Promise<Exit> }>();
   const told = new Set<ChildProcess>();
@@ -91,7 +91,23 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
     return running.exit;
   };
 
-  for (const id of ids) await start(id, options.envFor?.(id));
+  const closeAll = async () => {
+    await Promise.all([...children.values()].map(({ child, exit }) => {
+      told.add(child);
+      child.kill('SIGTERM');
+      return exit;
+    }));
+    for (const c of crashes) console.error(c);
+    await purge(net);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const id of ids) await start(id, options.envFor?.(id));
+  } catch (err) {
+    // The caller gets no handle to close: those already started are stopped here.
+    await closeAll();
+    throw err;
+  }
   return {
     net, ids, url,
     running: (hubId) => children.has(hubId),
@@ -108,15 +124,6 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
       return exit;
     },
     crashes: () => crashes,
-    async close() {
-      await Promise.all([...children.values()].map(({ child, exit }) => {
-        told.add(child);
-        child.kill('SIGTERM');
-        return exit;
-      }));
-      for (const c of crashes) console.error(c);
-      await purge(net);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    close: closeAll,
   };
 }

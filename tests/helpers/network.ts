@@ -72,7 +72,15 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
       }
     }
   };
-  await startAll();
+  try {
+    await startAll();
+  } catch (err) {
+    // A network that did not start leaves nothing behind: its hubs, queues and files.
+    for (const h of hubs) await h.close();
+    await purge(net);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const urlOf = (hubId: string) => hubs.find((h) => h.id === hubId)!.url;
 
   const agent = (codeSuffix: string): Agent => {

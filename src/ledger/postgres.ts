@@ -4,10 +4,12 @@
 // lock, so replicas starting together migrate once. State moves are single statements that
 // compare and set in the database (the ledger contract): replicas never move a state backwards.
 import pg from 'pg';
+import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
-import { LedgerUnavailable, type AckOutcome, type Ledger, type RecipientState, type SentItem } from './store.js';
+import { LedgerUnavailable, type Delivery, type DeliveryState, type Ledger, type RecipientState, type SentItem, type SubmittedDocument } from './store.js';
+import { coalesce, type BatchWrite, type CoalesceOptions } from './coalesce.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyCodeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, directoryEntryOf,
   documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
@@ -97,22 +99,24 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     return fail('UNAVAILABLE', `the ledger at ${redactUrl(url)} cannot be opened: ${err.message}`);
   }
 
-  const rows = async (sql: string, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => (await client.query(sql, args)).rows as unknown[];
-  const one = async (sql: string, args: unknown[] = []) => (await rows(sql, args))[0];
-  const changed = async (sql: string, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => ((await client.query(sql, args)).rowCount ?? 0) > 0;
+  const query = (sql: Statement, args: unknown[], client: pg.Pool | pg.PoolClient = pool) =>
+    client.query(typeof sql === 'string' ? { text: sql, values: args } : { ...sql, values: args });
+  const rows = async (sql: Statement, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => (await query(sql, args, client)).rows as unknown[];
+  const one = async (sql: Statement, args: unknown[] = []) => (await rows(sql, args))[0];
+  const changed = async (sql: Statement, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => ((await query(sql, args, client)).rowCount ?? 0) > 0;
   const tx = <T>(run: (c: pg.PoolClient) => Promise<T>): Promise<T> => transaction(pool, run);
   // A write is one statement where it can be (data-modifying CTEs, arrays unnested): atomic on
-  // its own, one round trip, and no BEGIN/COMMIT around it; the hot path's writes are all such.
-  /** The trace rows of `hops` as the columns `traceRows` unnests (from $first on). */
-  const traceArgs = (hops: readonly HopRecord[]) => [
-    hops.map((h) => h.hub), hops.map((h) => h.at), hops.map((h) => h.verdict), hops.map((h) => JSON.stringify(h.checks)), hops.map((h) => h.ms ?? null),
-  ];
-  const traceRows = (first: number) =>
-    `unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::float8[]) AS t (hub, at, verdict, checks, ms)`;
+  // its own, one round trip, and no BEGIN/COMMIT around it. The hot path's writes are such, and
+  // coalesced (coalesce.ts): the calls made while one is being written go together in the next.
+  const batched = <I, R>(write: BatchWrite<I, R>, maxBytes?: CoalesceOptions<I>['maxBytes']) =>
+    coalesce(write, { max: BATCH_MAX, whole: isOutage, ...(maxBytes ? { maxBytes } : {}) });
+  const appendTraces = batched<{ docId: string; hops: readonly HopRecord[] }, void>(async (items) => {
+    await query(prepared('append_trace', `INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
+      SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(1, ['doc_id'])} ON CONFLICT DO NOTHING`), traceArgs(items.map((i) => ({ doc_id: i.docId, hops: i.hops })), ['doc_id']));
+    return [];
+  });
   const appendTrace = async (docId: string, hops: readonly HopRecord[]) => {
-    if (hops.length === 0) return;
-    await pool.query(`INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) SELECT $1, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(2)}
-      ON CONFLICT DO NOTHING`, [docId, ...traceArgs(hops)]);
+    if (hops.length > 0) await appendTraces({ docId, hops });
   };
   const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
     (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
@@ -138,18 +142,75 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     return { where, args };
   };
 
-  return ok(outageCoded({
-    // The recipients and the first hop are written only if the document row is new.
-    recordSubmission: async (doc, recipients, hop) => countOf(await one(`WITH doc AS (
+  // The recipients and the first hop are written only with a new document row; a document twice
+  // in one batch is new at most once.
+  const recordSubmissions = batched<{ doc: SubmittedDocument; recipients: readonly string[]; hop: HopRecord }, 'new' | 'existing'>(async (items) => {
+    const unique = firstOf(items, (i) => i.doc.docId);
+    const docs = unique.map((i) => i.doc);
+    const created = new Set((await rows(prepared('record_submission', `WITH doc AS (
         INSERT INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING doc_id),
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+        ON CONFLICT DO NOTHING RETURNING doc_id, submitted_at),
       rec AS (INSERT INTO recipients (doc_id, organ_id, delivery, updated_at)
-        SELECT doc.doc_id, r, 'queued', $8 FROM doc, unnest($9::text[]) AS r ON CONFLICT DO NOTHING),
+        SELECT doc.doc_id, r.organ_id, 'queued', doc.submitted_at FROM doc JOIN unnest($9::text[], $10::text[]) AS r (doc_id, organ_id) USING (doc_id)
+        ON CONFLICT DO NOTHING),
       tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
-        SELECT doc.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM doc, ${traceRows(10)} ON CONFLICT DO NOTHING)
-      SELECT count(*) AS n FROM doc`,
-    [doc.docId, doc.kind, doc.sender, doc.subject ?? null, doc.documentId ?? null, doc.code ?? null, doc.digest, doc.submittedAt, [...recipients], ...traceArgs([hop])]))
-      === 1 ? 'new' : 'existing',
+        SELECT doc.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM doc JOIN ${traceRows(11, ['doc_id'])} USING (doc_id) ON CONFLICT DO NOTHING)
+      SELECT doc_id FROM doc`), [
+      docs.map((d) => d.docId), docs.map((d) => d.kind), docs.map((d) => d.sender), docs.map((d) => d.subject ?? null), docs.map((d) => d.documentId ?? null),
+      docs.map((d) => d.code ?? null), docs.map((d) => d.digest), docs.map((d) => d.submittedAt),
+      unique.flatMap((i) => i.recipients.map(() => i.doc.docId)), unique.flatMap((i) => i.recipients),
+      ...traceArgs(unique.map((i) => ({ doc_id: i.doc.docId, hops: [i.hop] })), ['doc_id']),
+    ])).map(documentIdOf));
+    return items.map((i) => (unique.includes(i) && created.has(i.doc.docId) ? 'new' : 'existing'));
+  });
+  // Delivery only moves forward; a status given replaces the one held. The calls of a batch are
+  // folded first into one change per recipient, as applying them in order would leave it.
+  const updateRecipients = batched<{ docId: string; organIds: readonly string[]; patch: { delivery?: DeliveryState; status?: string }; trace: readonly HopRecord[] }, void>(
+    async (items) => {
+      const changes = new Map<string, { docId: string; organId: string; delivery: DeliveryState | null; status: string | null }>();
+      for (const { docId, organIds, patch } of items) {
+        for (const organId of organIds) {
+          const held = changes.get(JSON.stringify([docId, organId]));
+          const delivery = [held?.delivery ?? null, patch.delivery ?? null]
+            .reduce((a, b) => (a === null || (b !== null && DELIVERY_RANK[b] > DELIVERY_RANK[a]) ? b : a));
+          changes.set(JSON.stringify([docId, organId]), { docId, organId, delivery, status: patch.status ?? held?.status ?? null });
+        }
+      }
+      const c = [...changes.values()];
+      await query(prepared('update_recipients', `WITH moved AS (UPDATE recipients r SET
+            delivery = CASE WHEN s.delivery IS NOT NULL AND ${rankOf('s.delivery', DELIVERY_RANK)} > ${rankOf('r.delivery', DELIVERY_RANK)} THEN s.delivery ELSE r.delivery END,
+            status = coalesce(s.status, r.status), updated_at = $5
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS s (doc_id, organ_id, delivery, status)
+          WHERE r.doc_id = s.doc_id AND r.organ_id = s.organ_id)
+        INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(6, ['doc_id'])}
+        ON CONFLICT DO NOTHING`),
+      [c.map((x) => x.docId), c.map((x) => x.organId), c.map((x) => x.delivery), c.map((x) => x.status), now().toISOString(),
+        ...traceArgs(items.map((i) => ({ doc_id: i.docId, hops: i.trace })), ['doc_id'])]);
+      return [];
+    });
+  // The trace is written only with a new mailbox row (a duplicate changes nothing); a package
+  // twice in one batch is stored at most once.
+  const deliveries = batched<{ d: Delivery; trace: readonly HopRecord[] }, 'stored' | 'duplicate'>(async (items) => {
+    const unique = firstOf(items, (i) => JSON.stringify([i.d.docId, i.d.agency]));
+    const ds = unique.map((i) => i.d);
+    const stored = new Set((await rows(prepared('deliver', `WITH stored AS (
+        INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::text[])
+        ON CONFLICT DO NOTHING RETURNING doc_id, agency),
+      tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
+        SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM stored JOIN ${traceRows(12, ['doc_id', 'agency'])} USING (doc_id, agency) ON CONFLICT DO NOTHING)
+      SELECT doc_id, agency FROM stored`), [
+      ds.map((d) => d.docId), ds.map((d) => d.agency), ds.map((d) => d.kind), ds.map((d) => d.sender), ds.map((d) => d.subject ?? null),
+      ds.map((d) => d.statusCode ?? null), ds.map((d) => d.originHub), ds.map((d) => Buffer.from(d.bytes)), ds.map((d) => d.receivedAt),
+      ds.map((d) => d.addressedTo ?? null), ds.map((d) => d.documentId ?? null),
+      ...traceArgs(unique.map((i) => ({ doc_id: i.d.docId, agency: i.d.agency, hops: i.trace })), ['doc_id', 'agency']),
+    ])).map((r) => JSON.stringify([documentIdOf(r), agencyCodeOf(r)])));
+    return items.map((i) => (unique.includes(i) && stored.has(JSON.stringify([i.d.docId, i.d.agency])) ? 'stored' : 'duplicate'));
+  }, { bytes: BATCH_MAX_BYTES, weigh: (i) => i.d.bytes.byteLength });
+
+  return ok(outageCoded({
+    recordSubmission: (doc, recipients, hop) => recordSubmissions({ doc, recipients, hop }),
     withdrawSubmission: (docId) => tx(async (c) => {
       for (const table of ['recipients', 'trace', 'documents']) await c.query(`DELETE FROM ${table} WHERE doc_id = $1`, [docId]);
     }),
@@ -158,43 +219,38 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
     },
     sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit])).map(sentOf)),
-    updateRecipients: async (docId, organIds, patch, trace = []) => {
-      // Delivery only moves forward; a status given replaces the one held.
-      await pool.query(`WITH moved AS (UPDATE recipients SET
-            delivery = CASE WHEN $1::text IS NOT NULL AND ${rankOf('$1::text', DELIVERY_RANK)} > ${rankOf('delivery', DELIVERY_RANK)} THEN $1::text ELSE delivery END,
-            status = coalesce($2, status), updated_at = $3
-          WHERE doc_id = $4 AND organ_id = ANY($5::text[]))
-        INSERT INTO trace (doc_id, hub, at, verdict, checks, ms) SELECT $4, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(6)} ON CONFLICT DO NOTHING`,
-      [patch.delivery ?? null, patch.status ?? null, now().toISOString(), docId, [...organIds], ...traceArgs(trace)]);
-    },
+    updateRecipients: (docId, organIds, patch, trace = []) => updateRecipients({ docId, organIds, patch, trace }),
     findByDocumentId: async (sender, documentId) => {
       const row = await one("SELECT doc_id FROM documents WHERE sender = $1 AND document_id = $2 AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1", [sender, documentId]);
       return row === undefined ? null : documentIdOf(row);
     },
-    // The trace is written only with a new mailbox row (a duplicate changes nothing).
-    deliver: async (d, trace) => (countOf(await one(`WITH stored AS (
-        INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING doc_id),
-      tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
-        SELECT stored.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM stored, ${traceRows(12)} ON CONFLICT DO NOTHING)
-      SELECT count(*) AS n FROM stored`,
-    [d.docId, d.agency, d.kind, d.sender, d.subject ?? null, d.statusCode ?? null, d.originHub, Buffer.from(d.bytes), d.receivedAt, d.addressedTo ?? null, d.documentId ?? null,
-      ...traceArgs(trace)])) === 1 ? 'stored' : 'duplicate'),
-    received: async (agency, kind, limit) => (await rows(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
-        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`, [agency, kind ?? null, limit])).map(receivedOf),
-    countReceived: async (agency, kind) =>
-      countOf(await one('SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)', [agency, kind ?? null])),
+    deliver: (d, trace) => deliveries({ d, trace }),
+    received: async (agency, kind, limit) => (await rows(prepared('received', `SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
+        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`), [agency, kind ?? null, limit])).map(receivedOf),
+    countReceived: async (agency, kind) => countOf(await one(prepared('count_received',
+      'SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)'), [agency, kind ?? null])),
     download: async (agency, docId) => {
-      const row = await one('SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
+      const row = await one(prepared('download', 'SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2'), [agency, docId]);
       return row === undefined ? null : packageOf(row);
     },
-    ack: (agency, docId, result, reason) => tx(async (c): Promise<AckOutcome | null> => {
+    ack: async (agency, docId, result, reason) => {
       // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
-      const recorded = await changed('UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL',
-        [now().toISOString(), result, reason ?? null, agency, docId], c);
-      const entry = (await rows('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId], c))[0];
-      return entry === undefined ? null : ackOutcomeOf(entry, recorded, result);
-    }),
+      // One statement: the row it changed, or else the row as held.
+      const entry = await one(prepared('ack', `WITH acked AS (
+          UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL
+          RETURNING origin_hub, sender, ack_result, addressed_to)
+        SELECT origin_hub, sender, ack_result, addressed_to, true AS recorded FROM acked
+        UNION ALL SELECT origin_hub, sender, ack_result, addressed_to, false FROM mailbox
+          WHERE agency = $4 AND doc_id = $5 AND NOT EXISTS (SELECT 1 FROM acked)`), [now().toISOString(), result, reason ?? null, agency, docId]);
+      if (entry === undefined) return null;
+      if (AckRace.safeParse(entry).success) {
+        // Another call acknowledged the row while this statement ran: its snapshot predates that
+        // acknowledgement, so read the row as it is now.
+        const held = await one('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
+        return held === undefined ? null : ackOutcomeOf(held, false, result);
+      }
+      return ackOutcomeOf(entry, (entry as { recorded: boolean }).recorded, result);
+    },
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
     appendTrace,
     trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map(traceOf),
@@ -348,6 +404,44 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** Bounds of one coalesced write: calls, and package bytes (deliveries). */
+const BATCH_MAX = 200;
+const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Trace rows as a statement unnests them from $first on: the key columns (`doc_id`, and `agency`
+ * where a row belongs to one mailbox entry), then the hop's own.
+ */
+function traceRows(first: number, keys: readonly ('doc_id' | 'agency')[]): string {
+  const columns = [...keys, 'hub', 'at', 'verdict', 'checks', 'ms'];
+  return `unnest(${columns.map((c, i) => `$${first + i}::${c === 'ms' ? 'float8' : 'text'}[]`).join(', ')}) AS t (${columns.join(', ')})`;
+}
+
+/** The arguments `traceRows` takes for the same `keys`: one row per hop, its keys repeated. */
+function traceArgs(entries: readonly { doc_id: string; agency?: string; hops: readonly HopRecord[] }[], keys: readonly ('doc_id' | 'agency')[]): unknown[][] {
+  const flat = entries.flatMap((e) => e.hops.map((h) => ({ ...e, h })));
+  return [
+    ...keys.map((k) => flat.map((f) => f[k] ?? null)),
+    flat.map((f) => f.h.hub), flat.map((f) => f.h.at), flat.map((f) => f.h.verdict), flat.map((f) => JSON.stringify(f.h.checks)), flat.map((f) => f.h.ms ?? null),
+  ];
+}
+
+/** The first item of each key, in order. */
+function firstOf<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(key(i)) && seen.add(key(i)) !== undefined);
+}
+
+/** A statement as text, or named so that each pooled connection prepares (parses and plans) it once. */
+type Statement = string | { name: string; text: string };
+
+/** The hot path's statements are named: planning a data-modifying CTE costs the server more than running it. */
+function prepared(name: string, text: string): Statement {
+  return { name: `lgsp_${name}`, text };
+}
+
+/** An ack row not changed by this statement and not yet acknowledged as read: another call's acknowledgement raced it. */
+const AckRace = z.object({ recorded: z.literal(false), ack_result: z.null() });
 
 // Errors that say the server is away, not that the call was wrong: Node's socket errors, the
 // driver's own when a connection breaks or cannot be made in time, and SQLSTATE class 08

@@ -42,6 +42,38 @@ describe('the PostgreSQL ledger', () => {
     for (const l of [...replicas, other]) await l.close();
   });
 
+  it('fails only the call at fault when calls written together in one statement include one the server refuses', async () => {
+    const ledger = await open('000.00.81.T99');
+    const delivery = (n: number, subject: string) => ({
+      docId: `batch-${n}`, agency: 'B', kind: 'edoc' as const, sender: 'A', originHub: 'H1', bytes: Buffer.from(`<edXML n="${n}"/>`), receivedAt: new Date().toISOString(), subject,
+    });
+    // PostgreSQL refuses a NUL in text; the other calls of the same batch are stored all the same.
+    const outcomes = await Promise.allSettled([0, 1, 2, 3].map((n) => ledger.deliver(delivery(n, n === 2 ? 'bad\u0000subject' : `ok ${n}`), [])));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((await ledger.received('B', undefined, 10)).map((r) => r.docId).sort()).toEqual(['batch-0', 'batch-1', 'batch-3']);
+    await ledger.close();
+  });
+
+  it('answers an acknowledgement that another replica recorded while it waited with the result held', async () => {
+    const hubId = '000.00.80.T99';
+    const ledger = await open(hubId);
+    await ledger.deliver({ docId: 'ack-race', agency: 'B', kind: 'edoc', sender: 'A', originHub: 'H1', bytes: Buffer.from('<edXML/>'), receivedAt: new Date().toISOString() }, []);
+    // Another replica holds the row, acknowledging it 'fail', while this one asks 'done'; its
+    // one statement waits on the row lock and finds the row acknowledged when it may go on.
+    await db.query(async (other) => {
+      await other.query('BEGIN');
+      await other.query(`UPDATE ${ledgerSchemaOf(hubId)}.mailbox SET acked_at = now()::text, ack_result = 'fail' WHERE doc_id = 'ack-race'`);
+      const waiting = ledger.ack('B', 'ack-race', 'done', undefined);
+      await eventually(async () => {
+        const blocked = await other.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE mailbox SET acked_at%'`);
+        return blocked.rowCount === 1 ? true : undefined;
+      }, 'the acknowledgement to wait on the row lock');
+      await other.query('COMMIT');
+      expect(await waiting).toEqual({ outcome: 'conflict', held: 'fail' });
+    });
+    await ledger.close();
+  });
+
   it('refuses to open with a coded error, without the password, when the server cannot be reached', async () => {
     const u = new URL(db.url);
     u.port = '1';

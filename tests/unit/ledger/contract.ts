@@ -104,6 +104,39 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect((await other.submission(docId(1)))!.recipients).toEqual([{ organId: 'B', delivery: 'acked' }]);
     });
 
+    it('answers calls made together as if they had been made one after another', async () => {
+      const { ledger } = await fresh();
+      // Several writes of each kind in one turn: a ledger may write them together (group commit),
+      // the first perhaps alone and the others in one statement, a repeat beside its original.
+      expect(await Promise.all([submit(ledger, 3, 'A', ['B']), submit(ledger, 1, 'A', ['B', 'C']), submit(ledger, 1, 'A', ['B', 'C']), submit(ledger, 2, 'A', ['B'])]))
+        .toEqual(['new', 'new', 'existing', 'new']);
+      const bytes = (n: number) => Buffer.from(`<edXML n="${n}"/>`);
+      const delivery = (n: number, agency: string) => ({ docId: docId(n), agency, kind: 'edoc' as const, sender: 'A', originHub: 'H1', bytes: bytes(n), receivedAt: iso(3) });
+      expect(await Promise.all([
+        ledger.deliver(delivery(2, 'B'), []),
+        ledger.deliver(delivery(1, 'B'), [hop('H2', 3)]), ledger.deliver(delivery(1, 'B'), [hop('H2', 4)]), ledger.deliver(delivery(1, 'C'), [hop('H3', 3)]),
+      ])).toEqual(['stored', 'stored', 'duplicate', 'stored']);
+      expect(Buffer.compare((await ledger.download('C', docId(1))) as Buffer, bytes(1))).toBe(0);
+      expect(Buffer.compare((await ledger.download('B', docId(2))) as Buffer, bytes(2))).toBe(0);
+      // The trace of a duplicate is not written; each stored copy's is.
+      expect(await ledger.trace(docId(1))).toEqual([hop('H1', 1), hop('H2', 3), hop('H3', 3)]);
+      await Promise.all([
+        ledger.updateRecipients(docId(2), ['B'], { delivery: 'failed', status: '02' }),
+        ledger.updateRecipients(docId(1), ['B'], { delivery: 'delivered' }),
+        ledger.updateRecipients(docId(1), ['B'], { delivery: 'acked' }),
+        ledger.updateRecipients(docId(1), ['B', 'C'], { delivery: 'in_transit', status: '03' }, [hop('H4', 5)]),
+        ledger.updateRecipients(docId(1), ['B'], { status: '04' }),
+        ledger.appendTrace(docId(3), [hop('H5', 6)]),
+        ledger.appendTrace(docId(2), [hop('H5', 6)]),
+        ledger.appendTrace(docId(2), [hop('H6', 7, 'rejected')]),
+      ]);
+      expect((await ledger.submission(docId(1)))!.recipients).toEqual([
+        { organId: 'B', delivery: 'acked', status: '04' }, { organId: 'C', delivery: 'in_transit', status: '03' }]);
+      expect((await ledger.submission(docId(2)))!.recipients).toEqual([{ organId: 'B', delivery: 'failed', status: '02' }]);
+      expect(await ledger.trace(docId(1))).toContainEqual(hop('H4', 5));
+      expect(await ledger.trace(docId(2))).toEqual([hop('H1', 2), hop('H5', 6), hop('H6', 7, 'rejected')]);
+    });
+
     it('stores a package once per recipient (the idempotent receiver) and gives back its exact bytes', async () => {
       const { ledger } = await fresh();
       const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));

@@ -37,6 +37,8 @@ export function createTrustLane(opts: {
   confirmed: (fingerprint: string, by: string) => Promise<void>;
   /** Another replica of this hub switched its seal key: switch to the one the ledger holds. */
   keyActivated: () => Promise<void>;
+  /** Another replica of this hub paused or resumed a lane: hold the lanes the ledger says are paused. */
+  lanesChanged: () => Promise<void>;
 }): TrustLane {
   const { hubId, replica, ledger, trust, log } = opts;
   const publish = (change: TrustChange) => {
@@ -62,6 +64,7 @@ export function createTrustLane(opts: {
     async resync() {
       await reload();
       await opts.keyActivated();
+      await opts.lanesChanged();
     },
     async refresh(body, headers) {
       const change = verifiedTrustChange(body, headers, (id) => trust.hubCertificates(id));
@@ -70,6 +73,7 @@ export function createTrustLane(opts: {
       if (c.kind === 'hub.cert.trusted') return c.hubId === hubId ? opts.confirmed(c.fingerprint, c.by) : undefined;
       if (c.origin === hubId && c.replica === replica) return; // applied when it was made
       if (c.kind === 'hub.key.activate') return c.hubId === hubId ? opts.keyActivated() : undefined;
+      if (c.kind === 'hub.lane') return c.hubId === hubId ? opts.lanesChanged() : undefined;
       // Stored by whichever replica takes it from the hub's queue; stored here too, in case this one is first.
       await apply(c, false);
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied by this replica');
@@ -87,7 +91,7 @@ export function createTrustLane(opts: {
         return;
       }
       // Made by a replica of this hub, on the ledger they share; its other replicas hear of it on their own queues.
-      if (c.origin === hubId || c.kind === 'hub.key.activate') return;
+      if (c.origin === hubId || c.kind === 'hub.key.activate' || c.kind === 'hub.lane') return;
       await apply(c);
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied');
       if (c.kind === 'hub.cert.add') {

@@ -5,7 +5,8 @@
 // another's new seal certificate says so (hub.cert.trusted), which lets that hub switch keys.
 // A hub may run as several replicas on one shared ledger: the hub's durable queue gives each
 // change to one of them (it is stored, and confirmed, once), and each replica's own queue gives it
-// to every replica, which brings its memory up to date (docs/replicas.md).
+// to every replica, which brings its memory up to date (docs/replicas.md). Two changes concern
+// only this hub's replicas: a seal key activated and a lane paused or resumed (admin/lanes.ts).
 import type { Logger } from 'pino';
 import type { HubError } from '../errors.js';
 import type { HubSigner } from '../hop/seal.js';

@@ -32,6 +32,7 @@ import { adminConsole, type ConsoleDeps } from './console/console.js';
 import { createSealRotation, openSeal } from './admin/seal-rotation.js';
 import { createTrustState, seedTrustStore, type TrustState } from './admin/trust-state.js';
 import { createTrustLane } from './admin/trust-lane.js';
+import { hubLanes, type Lane } from './admin/lanes.js';
 import { agencyDirectory } from './admin/agency-directory.js';
 import { directoryActions } from './admin/directory-actions.js';
 import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
@@ -174,7 +175,15 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     hubId: hub.id, replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
     broadcast: broadcaster(publisher, networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
     keyActivated: () => sealRotation.follow(),
+    lanesChanged: () => laneControl.follow(),
   });
+  // The lanes an operator paused stay paused on every replica, and on one that starts later (admin/lanes.ts).
+  const consumers = new Map<string, Lane>();
+  const laneControl = hubLanes({
+    consumers, ledger, clock,
+    announce: (queue, paused, actor) => trustLane.announce({ kind: 'hub.lane', hubId: hub.id, queue, paused, actor, at: clock().toISOString(), origin: hub.id }),
+  });
+  const pausedLanes = await laneControl.paused();
   const sealRotation = createSealRotation({
     hubId: hub.id, neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
     seal: { current: () => signer.fingerprint, swap: seal.value.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
@@ -197,7 +206,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   });
   await directory.load();
   const lanes = await startHubLanes({
-    hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken,
+    hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken, paused: pausedLanes,
     trust: (body, headers) => {
       const h = stringHeaders(headers);
       const dead = (reason: HubError) => deadLetter(body, headers, reason);
@@ -217,10 +226,13 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
     national = opened.push(await startNationalLink({
       upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
       publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall, leading: lead.leading,
-      afterNationalTake: env.afterNationalTake,
+      afterNationalTake: env.afterNationalTake, paused: pausedLanes.has(q.outbox(NATIONAL)),
     }), (l) => l.stop());
     lanes.set(q.outbox(NATIONAL), national.lane);
   }
+  for (const [queue, lane] of lanes) consumers.set(queue, lane);
+  // A pause or resume another replica made while these lanes were starting.
+  await laneControl.follow();
   opened.push(agencies, (a) => a.carried()); // waited for before the bus and ledger it carries through close
   // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
   const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
@@ -230,7 +242,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
   if (!edge.ok) return edge;
   const app = opened.push(await createServer(serverDeps({
-    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, exchange, links, watched, lanes, replay, clock, log: part('http'),
+    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, exchange, links, watched, lanes: laneControl, replay, clock, log: part('http'),
     sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
     journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
     ready: async () => ({
@@ -278,7 +290,7 @@ function serverDeps(p: {
   config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
   ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
   metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; exchange: ServerDeps['stats']['reports']; links: ConsoleDeps['links'];
-  watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']['consumers']; journal: ServerDeps['journal'];
+  watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']; journal: ServerDeps['journal'];
   replay: ServerDeps['deadLetters']['replay']; agencies: { keys: Map<string, string>; agencyKeys: Map<string, string> };
   changeTrust: ServerDeps['admin']['changeTrust']; rotateSealKey: ServerDeps['admin']['rotateSealKey']; activeSeal: () => string; ready: ServerDeps['ready'];
   national: { directory: ConsoleDeps['nationalDirectory']; upstream: ConsoleDeps['upstream'] };
@@ -286,7 +298,7 @@ function serverDeps(p: {
   const { config, hub, ledger, registry, clock, pipeline, stats, journal } = p;
   const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
   const { keys, agencyKeys } = p.agencies;
-  const lanes = { consumers: p.lanes, audit: (actor: string, action: string, detail: Record<string, unknown>) => ledger.audit(actor, action, detail) };
+  const { lanes } = p;
   return {
     pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: p.log, http: config.http, clock,
     ...(p.edge === null ? {} : { sharedBuckets: p.edge.buckets }),

@@ -33,6 +33,8 @@ export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hub.cert.trusted'), hubId: z.string(), fingerprint: z.string(), by: z.string() }),
   // The hub now seals with the key of this certificate: its other replicas swap to it too.
   z.object({ kind: z.literal('hub.key.activate'), hubId: z.string(), fingerprint: z.string() }),
+  // An operator paused or resumed a lane of the hub (kept in its ledger): its other replicas follow.
+  z.object({ kind: z.literal('hub.lane'), hubId: z.string(), queue: z.string(), paused: z.boolean() }),
   // The agency directory after a restructuring (agency/directory.ts): checked where an operator
   // makes them, applied alike by every hub.
   z.object({ kind: z.literal('agency.successor'), code: z.string(), successor: z.string(), from: Iso.nullable() }),
@@ -83,8 +85,8 @@ export function verifiedTrustChange(
   }
   const c = change.value;
   if (c.origin !== by) return fail('SIGNATURE_INVALID', `the trust change says it comes from hub ${c.origin} but hub ${by} signed it`);
-  const about = c.kind === 'hub.cert.add' || c.kind === 'hub.key.activate' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;
-  if (about !== by) return fail('SIGNATURE_INVALID', `hub ${by} signed a ${c.kind} for hub ${about}: a hub speaks only for its own seal key`);
+  const about = c.kind === 'hub.cert.add' || c.kind === 'hub.key.activate' || c.kind === 'hub.lane' ? c.hubId : c.kind === 'hub.cert.trusted' ? c.by : by;
+  if (about !== by) return fail('SIGNATURE_INVALID', `hub ${by} signed a ${c.kind} for hub ${about}: a hub speaks only for its own seal key and lanes`);
   return change;
 }
 
@@ -197,7 +199,8 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange, audi
       break;
     case 'hub.cert.trusted':
     case 'hub.key.activate':
-      return; // a confirmation, an activation the rotating replica recorded: nothing to store or audit
+    case 'hub.lane':
+      return; // a confirmation, an activation or a pause the replica that made it recorded: nothing to store or audit
     case 'agency.successor':
       await ledger.putDirectoryEntries([{ code: change.code, successor: change.successor, from: change.from, hubId: null }]);
       break;

@@ -5,7 +5,8 @@
 // another's new seal certificate says so (hub.cert.trusted), which lets that hub switch keys.
 // A hub may run as several replicas on one shared ledger: the hub's durable queue gives each
 // change to one of them (it is stored, and confirmed, once), and each replica's own queue gives it
-// to every replica, which brings its memory up to date (docs/replicas.md).
+// to every replica, which brings its memory up to date (docs/replicas.md). Two changes concern
+// only this hub's replicas: a seal key activated and a lane paused or resumed (admin/lanes.ts).
 import type { Logger } from 'pino';
 import type { HubError } from '../errors.js';
 import type { HubSigner } from '../hop/seal.js';
@@ -37,6 +38,8 @@ export function createTrustLane(opts: {
   confirmed: (fingerprint: string, by: string) => Promise<void>;
   /** Another replica of this hub switched its seal key: switch to the one the ledger holds. */
   keyActivated: () => Promise<void>;
+  /** Another replica of this hub paused or resumed a lane: hold the lanes the ledger says are paused. */
+  lanesChanged: () => Promise<void>;
 }): TrustLane {
   const { hubId, replica, ledger, trust, log } = opts;
   const publish = (change: TrustChange) => {
@@ -62,6 +65,7 @@ export function createTrustLane(opts: {
     async resync() {
       await reload();
       await opts.keyActivated();
+      await opts.lanesChanged();
     },
     async refresh(body, headers) {
       const change = verifiedTrustChange(body, headers, (id) => trust.hubCertificates(id));
@@ -70,6 +74,7 @@ export function createTrustLane(opts: {
       if (c.kind === 'hub.cert.trusted') return c.hubId === hubId ? opts.confirmed(c.fingerprint, c.by) : undefined;
       if (c.origin === hubId && c.replica === replica) return; // applied when it was made
       if (c.kind === 'hub.key.activate') return c.hubId === hubId ? opts.keyActivated() : undefined;
+      if (c.kind === 'hub.lane') return c.hubId === hubId ? opts.lanesChanged() : undefined;
       // Stored by whichever replica takes it from the hub's queue; stored here too, in case this one is first.
       await apply(c, false);
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied by this replica');
@@ -87,7 +92,7 @@ export function createTrustLane(opts: {
         return;
       }
       // Made by a replica of this hub, on the ledger they share; its other replicas hear of it on their own queues.
-      if (c.origin === hubId || c.kind === 'hub.key.activate') return;
+      if (c.origin === hubId || c.kind === 'hub.key.activate' || c.kind === 'hub.lane') return;
       await apply(c);
       log.info({ kind: c.kind, origin: c.origin }, 'trust change applied');
       if (c.kind === 'hub.cert.add') {

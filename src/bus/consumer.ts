@@ -31,11 +31,13 @@ export async function consume(
   acked?: (queue: string, headers: unknown) => void,
   /** Whether a handler's error is an outage of something it needs (held and retried, never returned). */
   outage: (err: Error) => boolean = () => false,
+  /** Paused from the start (an operator paused this lane on every replica of the hub: admin/lanes.ts). */
+  startPaused = false,
 ): Promise<Consumer> {
   let channel: Channel | null = null;
   let tag: string | null = null;
   let stopping = false;
-  let paused = false;
+  let paused = startPaused;
   const inFlight = new Set<Promise<void>>();
   // Messages this consumer was given, and those it finished (acked or returned): equal after a drain.
   let delivered = 0;

@@ -110,6 +110,8 @@ export async function startHubLanes(opts: {
   replicaTrust: (body: Buffer, headers: unknown) => Promise<void>;
   /** Told of every message taken (the journal's consumption marks). */
   taken: (queue: string, headers: unknown) => void;
+  /** The queues whose lanes start paused (paused on every replica: admin/lanes.ts). */
+  paused: ReadonlySet<string>;
 }): Promise<Map<string, Consumer>> {
   const { bus, log, opened } = opts;
   const q = hubQueues(opts.hubId);
@@ -125,11 +127,13 @@ export async function startHubLanes(opts: {
   }, undefined, outage), (c) => c.stop());
   const lanes = new Map<string, Consumer>();
   const add = (queue: string, lane: Consumer) => lanes.set(queue, opened.push(lane, (c) => c.stop()));
-  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken, outage));
-  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken, outage));
-  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken, outage));
+  const held = (queue: string) => opts.paused.has(queue);
+  add(q.ingress, await consume(bus.conn, q.ingress, opts.prefetch, log.child({ component: 'ingress' }), opts.ingress, opts.taken, outage, held(q.ingress)));
+  add(q.deliver, await consume(bus.conn, q.deliver, opts.prefetch, log.child({ component: 'deliver' }), opts.deliver, opts.taken, outage, held(q.deliver)));
+  add(q.dead, await consume(bus.conn, q.dead, opts.prefetch, log.child({ component: 'dead-letters' }), opts.dead, opts.taken, outage, held(q.dead)));
   for (const [n, r] of bus.remote) {
-    add(q.outbox(n), await startLink(bus.conn, { from: opts.hubId, to: n, remote: r.publisher, acked: opts.taken }, log.child({ component: 'link', neighbour: n })));
+    const link = { from: opts.hubId, to: n, remote: r.publisher, acked: opts.taken, paused: held(q.outbox(n)) };
+    add(q.outbox(n), await startLink(bus.conn, link, log.child({ component: 'link', neighbour: n })));
   }
   return lanes;
 }

@@ -15,6 +15,8 @@ export interface LinkConfig {
   remote: Publisher;
   /** Told of every message taken from the outbox (the journal's consumption marks). */
   acked?: (queue: string, headers: unknown) => void;
+  /** The lane starts paused. */
+  paused?: boolean;
 }
 
 const LINK_PREFETCH = 200;
@@ -39,7 +41,7 @@ export async function startLink(conn: BusConnection, link: LinkConfig, log: Logg
         log.debug({ neighbour: link.to }, 'not confirmed by the neighbour\'s broker: publishing again');
       }
     }
-  }, link.acked);
+  }, link.acked, undefined, link.paused);
   const consumer = lane;
   return { ...consumer, async stop() { stopping = true; await consumer.stop(); } };
 }

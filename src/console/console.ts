@@ -12,7 +12,7 @@ import type { AdminTokens } from '../http/auth.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { QueueStat } from '../bus/queue-stats.js';
 import type { JournalView } from '../bus/journal-index.js';
-import { actOnLane, type Lanes } from '../admin/lanes.js';
+import type { Lanes } from '../admin/lanes.js';
 import { toCsv } from '../admin/dead-letters.js';
 import type { DirectoryActions } from '../admin/directory-actions.js';
 import { isClosed, oldCodesOf } from '../agency/directory.js';
@@ -111,14 +111,13 @@ function queuePages(app: FastifyInstance, { view, form, who, langOf, t }: Consol
   app.get('/admin/queues/:name', view('queues', async (lang, request, _admin, token) => {
     const l = t(lang);
     const name = (request.params as { name: string }).name;
-    const lane = deps.lanes.consumers.get(name);
-    if (!deps.journal.queues.includes(name) || lane === undefined) return html`<p>404: ${name}</p>`;
+    if (!deps.journal.queues.includes(name) || !deps.lanes.consumers.has(name)) return html`<p>404: ${name}</p>`;
     const q = request.query as Record<string, string | undefined>;
     const docId = q.docId || undefined;
     const agency = q.agency || undefined;
     const reason = q.reason || undefined;
     const found = deps.journal.index.browse({ queue: name, limit: 200, ...(docId ? { docId } : {}), ...(agency ? { agency } : {}), ...(reason ? { reason } : {}) });
-    const paused = lane.paused();
+    const paused = (await deps.lanes.paused()).has(name);
     return html`<h2><code>${name}</code> · <span class="${paused ? 'bad' : 'ok'}" data-testid="lane">${l(paused ? 'paused' : 'running')}</span></h2>
 <form class="inline" method="post" action="/admin/queues/${name}/${paused ? 'resume' : 'pause'}">${token}<button>${l(paused ? 'resume' : 'pause')}</button></form>
 <form method="get"><label>${l('docId')} <input name="docId" value="${docId ?? ''}" size="34"></label> <label>${l('agency')} <input name="agency" value="${agency ?? ''}"></label>
@@ -130,10 +129,10 @@ ${found.items.map((m) => html`<tr><td>${formatMoment(m.at)}</td><td>${m.docId ? 
   }));
   for (const action of ['pause', 'resume'] as const) {
     app.post(`/admin/queues/:name/${action}`, form, async (request, reply) => {
-      const admin = who(request)!;
+      const admin = (await who(request))!;
       const name = (request.params as { name: string }).name;
       const back = `/admin/queues/${encodeURIComponent(name)}`;
-      const done = admin.roles.includes('operator') && (await actOnLane(deps.lanes, name, action, admin.name)).ok;
+      const done = admin.roles.includes('operator') && (await deps.lanes.act(name, action, admin.name)).ok;
       return reply.redirect(done ? back : `${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
     });
   }
@@ -155,14 +154,14 @@ ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${formatMoment(d.dead
   }));
   // The export for a browser, which has the session cookie and not the API's bearer token.
   app.get('/admin/dead-letters.csv', async (request, reply) => {
-    if (who(request) === null) return reply.redirect('/admin/login');
+    if ((await who(request)) === null) return reply.redirect('/admin/login');
     const reason = (request.query as Record<string, string | undefined>).reason || undefined;
     const { items } = await deps.ledger.deadLetters({ limit: 1000, offset: 0, ...(reason ? { reason } : {}) });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="dead-letters.csv"').send(toCsv(items));
   });
   for (const action of ['replay', 'delete'] as const) {
     app.post(`/admin/dead-letters/:id/${action}`, form, async (request, reply) => {
-      const admin = who(request)!;
+      const admin = (await who(request))!;
       const lang = langOf(request, reply);
       const operator: AdminRole = 'operator';
       if (!admin.roles.includes(operator)) return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
@@ -196,7 +195,7 @@ ${agencies.map((a) => html`<tr data-agency="${a.code}"><td>${a.code}</td><td>${a
 ${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>${e.pid}</td><td>${e.mail}</td><td>${e.oldCode}</td></tr>`)}</table>`}`;
   }));
   app.post('/admin/agencies/close', form, async (request, reply) => {
-    const admin = who(request)!;
+    const admin = (await who(request))!;
     const lang = langOf(request, reply);
     if (!admin.roles.includes('security')) return reply.redirect(`/admin/agencies?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
     const body = (request.body ?? {}) as Record<string, string | undefined>;
@@ -226,7 +225,7 @@ ${items.map((d) => html`<tr><td>${formatMoment(d.firstSeen)}</td><td><a href="/a
   // A doc id typed in the search box opens that document's page.
   app.get('/admin/documents', async (request, reply) => {
     const docId = (request.query as Record<string, string | undefined>).docId?.trim().toLowerCase();
-    if (docId !== undefined && /^[0-9a-f]{32}$/.test(docId) && who(request) !== null) return reply.redirect(`/admin/documents/${docId}`);
+    if (docId !== undefined && /^[0-9a-f]{32}$/.test(docId) && (await who(request)) !== null) return reply.redirect(`/admin/documents/${docId}`);
     return documentList(request, reply);
   });
 

@@ -2,7 +2,8 @@
 // (sessions.ts), never the admin token in a cookie; its cookie is HttpOnly, SameSite=Strict and
 // Secure behind TLS. SameSite does not stop a sibling subdomain or another port of the same host,
 // so every post must also come from this hub's own origin (Origin, else Referer) and carry a CSRF
-// token bound to the session (@fastify/csrf-protection).
+// token bound to the session (@fastify/csrf-protection). Sessions and the CSRF key are kept in the
+// hub's ledger, so that any replica of the hub serves any page or post (docs/replicas.md).
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
@@ -12,6 +13,7 @@ import { hashApiKey, type AdminIdentity, type AdminTokens } from '../http/auth.j
 import { fail } from '../errors.js';
 import { replyError } from '../http/errors.js';
 import { html, page, STYLE, type Html } from './html.js';
+import type { Ledger } from '../ledger/store.js';
 import { createSessions } from './sessions.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
 
@@ -20,11 +22,15 @@ export interface FrameDeps {
   admins: AdminTokens;
   clock: () => Date;
   sessions: Config['http']['console'];
+  ledger: Pick<Ledger, 'openConsoleSession' | 'consoleSession' | 'closeConsoleSession' | 'hubSecret'>;
 }
 
 const SESSION_COOKIE = 'lgsp_session';
 const CSRF_COOKIE = 'lgsp_csrf';
 const LANG_COOKIE = 'lgsp_lang';
+
+/** The name the CSRF key is kept under in the ledger. */
+const CSRF_KEY = 'console-csrf-hmac';
 
 /** The value of a Referer, as an origin (undefined if it is not a URL). */
 const originOf = (url: string | undefined) => (url !== undefined && URL.canParse(url) ? new URL(url).origin : undefined);
@@ -39,9 +45,10 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
     sessionPlugin: '@fastify/cookie', cookieKey: CSRF_COOKIE, cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict' },
     // Each token is bound to the session it was made for: it dies with that session.
     getUserInfo: (request) => request.cookies[SESSION_COOKIE] ?? '',
-    csrfOpts: { hmacKey: randomBytes(32) },
+    // One key for all the hub's replicas: a token made by one verifies at another.
+    csrfOpts: { hmacKey: Buffer.from(await deps.ledger.hubSecret(CSRF_KEY, randomBytes(32).toString('base64'), deps.clock().toISOString()), 'base64') },
   });
-  const sessions = createSessions(deps.sessions.sessionTtlMs, () => deps.clock().getTime());
+  const sessions = createSessions(deps.ledger, deps.sessions.sessionTtlMs, () => deps.clock().getTime());
   const cookieAttrs = (request: FastifyRequest): CookieSerializeOptions => ({
     path: '/admin', httpOnly: true, sameSite: 'strict', secure: deps.sessions.secureCookie || request.protocol === 'https',
   });
@@ -54,9 +61,15 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
     }
     return request.cookies[LANG_COOKIE] === 'en' ? 'en' : 'vi';
   };
-  const who = (request: FastifyRequest): AdminIdentity | null => {
+  // Asked by the guard and again by the handler: the ledger is read once a request.
+  const seen = new WeakMap<FastifyRequest, Promise<AdminIdentity | null>>();
+  const who = (request: FastifyRequest): Promise<AdminIdentity | null> => {
+    const known = seen.get(request);
+    if (known !== undefined) return known;
     const id = request.cookies[SESSION_COOKIE];
-    return id === undefined ? null : sessions.find(id);
+    const found = id === undefined ? Promise.resolve(null) : sessions.find(id);
+    seen.set(request, found);
+    return found;
   };
   /**
    * Before a console post's body is read: it must come from this hub's own pages (a browser
@@ -68,14 +81,14 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
     if (claimed !== own) {
       return replyError(reply, fail('FORBIDDEN', `a console form must be posted from this hub's own pages (${own}), not from ${claimed ?? 'an unknown origin'}`).error);
     }
-    if (needsSession && who(request) === null) return reply.redirect('/admin/login');
+    if (needsSession && (await who(request)) === null) return reply.redirect('/admin/login');
   };
   const form = { onRequest: guard(true), preHandler: app.csrfProtection };
   /** A page for a signed-in admin; everyone else goes to the sign-in form. */
   const view = (title: Label, render: (lang: Lang, request: FastifyRequest, admin: AdminIdentity, token: Html) => Promise<Html>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const lang = langOf(request, reply);
-      const admin = who(request);
+      const admin = await who(request);
       if (admin === null) return reply.redirect('/admin/login');
       const flash = (request.query as Record<string, string | undefined>).flash;
       const token = html`<input type="hidden" name="_csrf" value="${reply.generateCsrf({ ...cookieAttrs(request), userInfo: request.cookies[SESSION_COOKIE]! })}">`;
@@ -100,11 +113,11 @@ ${bad ? html`<p role="alert" class="bad">${label(lang, 'badToken')}</p>` : ''}
     const token = String((request.body as Record<string, unknown> | undefined)?.token ?? '');
     const admin = deps.admins.get(hashApiKey(token));
     if (admin === undefined) return reply.redirect('/admin/login?error=1');
-    const id = sessions.open(admin);
+    const id = await sessions.open(admin);
     return reply.setCookie(SESSION_COOKIE, id, { ...cookieAttrs(request), maxAge: Math.floor(deps.sessions.sessionTtlMs / 1000) }).redirect('/admin');
   });
   app.post('/admin/logout', form, async (request, reply) => {
-    sessions.close(request.cookies[SESSION_COOKIE]!);
+    await sessions.close(request.cookies[SESSION_COOKIE]!);
     return reply.clearCookie(SESSION_COOKIE, cookieAttrs(request)).clearCookie(CSRF_COOKIE, cookieAttrs(request)).redirect('/admin/login');
   });
 

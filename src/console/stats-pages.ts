@@ -101,7 +101,7 @@ ${rows.map((r) => html`<tr data-agency="${r.key}"><td>${r.key}</td><td>${r.name 
   // The exports for a browser, which has the session cookie and not the API's bearer token.
   for (const format of ['csv', 'xlsx'] as const) {
     app.get(`/admin/stats.${format}`, async (request, reply) => {
-      if (who(request) === null) return reply.redirect('/admin/login');
+      if ((await who(request)) === null) return reply.redirect('/admin/login');
       const { from, to } = rangeOf(request, deps.clock());
       const report = await deps.reports.report({ from, to, groupBy: 'agency' });
       const name = `ThongKeVanBan_${from}_${to}`;

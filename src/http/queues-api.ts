@@ -13,7 +13,7 @@ import { fail } from '../errors.js';
 import type { QueueStat } from '../bus/queue-stats.js';
 import { ADMIN_ERRORS, errorsOf, givenOnly } from './route-schema.js';
 import { BROWSE_MAX, JournalPut, type JournalView } from '../bus/journal-index.js';
-import { actOnLane, type Lanes } from '../admin/lanes.js';
+import type { Lanes } from '../admin/lanes.js';
 
 const READ: readonly AdminRole[] = ['observer', 'operator', 'security'];
 const OPERATOR: readonly AdminRole[] = ['operator'];
@@ -105,13 +105,17 @@ export async function queuesApi(app: FastifyInstance, deps: QueuesDeps): Promise
       },
     }, async (request, reply) => {
       const { name } = request.params;
-      const done = await actOnLane(deps.lanes, name, action, request.admin);
-      return done.ok ? { queue: name, paused: done.value.paused() } : replyError(reply, done.error);
+      const done = await deps.lanes.act(name, action, request.admin);
+      return done.ok ? { queue: name, paused: done.value.paused } : replyError(reply, done.error);
     });
   }
   // Whether each lane is paused, beside the broker's figures.
   api.get('/api/admin/lanes', {
     onRequest: reader,
     schema: { tags, summary: 'Whether each lane is paused', response: { 200: z.object({ items: z.array(z.object({ queue: z.string(), paused: z.boolean() })) }), ...errorsOf(...ADMIN_ERRORS) } },
-  }, async () => ({ items: [...deps.lanes.consumers].map(([queue, c]) => ({ queue, paused: c.paused() })) }));
+  }, async () => {
+    // The hub's word, which every replica follows, not this one's consumers (a notice may be on its way).
+    const paused = await deps.lanes.paused();
+    return { items: [...deps.lanes.consumers.keys()].map((queue) => ({ queue, paused: paused.has(queue) })) };
+  });
 }

@@ -17,6 +17,7 @@ import {
 } from './rows.js';
 import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
+import { REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -75,7 +76,9 @@ CREATE TABLE directory (code TEXT PRIMARY KEY, successor TEXT, successor_from TE
 CREATE TABLE hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
 `,
 // The exchange statistics split with the national axis (issues 17 and 20).
-STATS_ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type};`).join('\n')];
+STATS_ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type};`).join('\n'),
+// Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18).
+REPLICA_STATE_SCHEMA];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
@@ -400,6 +403,9 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     markMoved: async (agency, docId, to) => {
       await pool.query('UPDATE mailbox SET moved_to = $1 WHERE agency = $2 AND doc_id = $3', [to, agency, docId]);
     },
+
+    // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
+    ...replicaState(sql),
   }));
 }
 

@@ -15,6 +15,7 @@ import {
 } from './rows.js';
 import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
+import { REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -80,6 +81,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   db.exec(STATS_SCHEMA);
+  db.exec(REPLICA_STATE_SCHEMA);
   for (const [table, column, type] of [...ADDED_COLUMNS, ...STATS_ADDED_COLUMNS]) {
     const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(column) !== undefined;
     if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
@@ -392,5 +394,8 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     waitingDocuments: async (agency) => db.prepare(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`).all(agency).map(waitingOf),
     markMoved: (agency, docId, to) => write(() => { db.prepare('UPDATE mailbox SET moved_to = ? WHERE agency = ? AND doc_id = ?').run(to, agency, docId); }),
+
+    // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
+    ...replicaState(sql),
   };
 }

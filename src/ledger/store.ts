@@ -287,6 +287,22 @@ export interface Ledger {
   waitingDocuments(agency: string): Promise<WaitingDocument[]>;
   /** The document was carried on to `to`: it is not carried again (the agency may still read and acknowledge it). */
   markMoved(agency: string, docId: string, to: string): Promise<void>;
+
+  // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
+  /**
+   * Keeps a console session by the SHA-256 hash of its id (`admin`: who signed in, as the console
+   * wrote it); removes those ended by `openedAt`, then all but the newest `max`.
+   */
+  openConsoleSession(s: { idHash: string; admin: string; openedAt: string; endsAt: string }, max: number): Promise<void>;
+  /** The admin of a session that ends after `now`, or null. */
+  consoleSession(idHash: string, now: string): Promise<string | null>;
+  closeConsoleSession(idHash: string): Promise<void>;
+  /** The hub's secret `name`: `candidate` if none was kept yet, else the one kept (every replica gets the same). */
+  hubSecret(name: string, candidate: string, at: string): Promise<string>;
+  /** The queues whose lanes an operator paused, on every replica. */
+  pausedLanes(): Promise<string[]>;
+  /** Records a lane paused or resumed; true if that changed anything. */
+  setLanePaused(queue: string, paused: boolean, at: string, by: string): Promise<boolean>;
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }

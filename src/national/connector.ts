@@ -71,6 +71,8 @@ export interface NationalLinkDeps {
    * ledger/leadership.ts). The outbox is drained by every replica, as a competing consumer.
    */
   leading: () => boolean;
+  /** The outbox lane starts paused (admin/lanes.ts). */
+  paused?: boolean;
   /** Test hook (`lgsp start` sets it from LGSP_FAULT only): a package from the axis is durable in the network, updateStatus not yet called. */
   afterNationalTake?: (() => void) | undefined;
 }
@@ -166,7 +168,7 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
       await sleep(wait, laneWake);
       if (stopping || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
     }
-  }, deps.taken);
+  }, deps.taken, undefined, deps.paused);
 
   // Down: what the axis holds for the province's agencies.
   // A package not answered here stays at the axis and comes again with the next poll.

@@ -2,7 +2,8 @@
 // (real RabbitMQ, real PostgreSQL): documents flow and any replica answers every call; a
 // revocation, a CRL-free trust change and a seal key rotation made through one replica take
 // effect on every replica of every hub within seconds; a replica started later seals with the
-// rotated key.
+// rotated key. A console session and its CSRF token made at one replica serve at the other, and a
+// lane paused through one replica is paused on every replica, one started later too.
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { parseConfig } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
 import { hubQueues } from '../../src/bus/topology.js';
 import { makeAgent, type Agent } from '../helpers/agent.js';
+import { consoleClient, csrfOf } from '../helpers/console-client.js';
 import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
@@ -70,6 +72,14 @@ const admin = async (hub: number, r: number, method: string, path: string, body?
   });
   return { status: res.status, json: await res.json() as any };
 };
+/** Another replica of hub `hub`, started now (closed by the caller). */
+const startReplica = async (hub: number) => {
+  const config = parseConfig({ ...n.net.config, ledger: { url: db.url } }, n.net.dir, {});
+  if (!config.ok) throw new Error(config.error.message);
+  const started = await startHub(config.value, config.value.hubs[hub]!, { log: pino({ level: 'silent' }), clock: () => new Date() });
+  if (!started.ok) throw new Error(started.error.message);
+  return started.value;
+};
 const received = async (agent: Agent) => (await agent.request('GET', '/api/v1/edocs/received?limit=1000')).json.items as { docId: string }[];
 const deadLetters = async () => {
   const reasons: string[] = [];
@@ -109,11 +119,20 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
     expect(await deadLetters()).toEqual([]);
   });
 
-  it('builds the journal index (queue browse) on every replica from the shared stream', async () => {
+  it('pauses a lane through one replica on every replica, and on one started meanwhile; resumes it through another; every replica\'s journal index shows the waiting messages', async () => {
     const province = 0;
     const ingress = hubQueues(replica(province, 0).id).ingress;
-    // Lanes pause per replica: both, so that the messages wait in the queue.
-    for (const r of [0, 1]) expect((await admin(province, r, 'POST', `/api/admin/queues/${ingress}/pause`)).json.paused).toBe(true);
+    // The broker's count of consumers on the queue: a paused lane has cancelled its consumer.
+    const consumers = async (r: number) => ((await admin(province, r, 'GET', '/api/admin/queues')).json.items as { queue: string; consumers: number }[])
+      .find((q) => q.queue === ingress)!.consumers;
+    const lanePausedAt = async (url: string) => ((await (await fetch(`${url}/api/admin/lanes`, { headers: { authorization: `Bearer ${n.net.adminToken}` } })).json()) as {
+      items: { queue: string; paused: boolean }[];
+    }).items.find((l) => l.queue === ingress)!.paused;
+    expect(await consumers(1)).toBe(2);
+    // Paused through replica 0 only: replica 1 says so, and its consumer is gone from the queue too.
+    expect((await admin(province, 0, 'POST', `/api/admin/queues/${ingress}/pause`)).json.paused).toBe(true);
+    expect(await lanePausedAt(replica(province, 1).url)).toBe(true);
+    await eventually(async () => ((await consumers(1)) === 0 ? true : undefined), 'no consumer left on the ingress queue');
     const docIds: string[] = [];
     for (let i = 0; i < 3; i++) {
       const from = via('000.07.05.', i % 2);
@@ -122,10 +141,49 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
     const listed = (r: number) => admin(province, r, 'GET', `/api/admin/queues/${ingress}/messages`)
       .then((res) => (res.json.items as { docId: string }[]).map((m) => m.docId));
     for (const r of [0, 1]) await eventually(async () => ((await listed(r)).sort().join() === [...docIds].sort().join() ? true : undefined), `the three listed at replica ${r}`);
-    // Replica 0 alone consumes them; replica 1's view empties from the marks replica 0 wrote.
-    expect((await admin(province, 0, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
-    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).length === 0 ? true : undefined), `the view emptied at replica ${r}`);
+    // A replica started now reads the pause from the ledger: its lane starts paused, and the messages stay queued.
+    const third = await startReplica(province);
+    try {
+      expect(await lanePausedAt(third.url)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await consumers(0)).toBe(0);
+      expect((await listed(1)).sort()).toEqual([...docIds].sort());
+    } finally {
+      await third.close();
+    }
+    // Resumed through replica 1: both consume again, and both views empty from the consumption marks.
     expect((await admin(province, 1, 'POST', `/api/admin/queues/${ingress}/resume`)).json.paused).toBe(false);
+    await eventually(async () => ((await consumers(0)) === 2 ? true : undefined), 'both replicas consume the ingress queue again');
+    expect(await lanePausedAt(replica(province, 0).url)).toBe(false);
+    for (const r of [0, 1]) await eventually(async () => ((await listed(r)).length === 0 ? true : undefined), `the view emptied at replica ${r}`);
+    // Audited once, by the replica that took each call.
+    const audited = ((await admin(province, 1, 'GET', '/api/admin/audit?limit=50')).json.items as { action: string; detail: { queue?: string } }[])
+      .filter((a) => a.detail.queue === ingress).map((a) => a.action);
+    expect(audited).toEqual(['queue.resume', 'queue.pause']);
+  });
+
+  it('keeps a console session and its CSRF token good at every replica: signed in at one, used and signed out at the other', async () => {
+    const province = 0;
+    const [a, b] = [consoleClient(replica(province, 0).url), consoleClient(replica(province, 1).url)];
+    expect((await a.post('/admin/login', { token: n.net.adminToken })).headers.get('location')).toBe('/admin');
+    // The browser sends the same cookies to whichever replica the load balancer picks.
+    const share = () => { for (const [k, v] of a.jar) b.jar.set(k, v); };
+    share();
+    expect((await b.get('/admin')).status).toBe(200);
+    // A form made by replica 0 (its CSRF token) posted to replica 1: the lane pauses, on both.
+    const deliver = hubQueues(replica(province, 0).id).deliver;
+    const page = await a.get(`/admin/queues/${deliver}`);
+    expect(page.status).toBe(200);
+    share();
+    const paused = await b.post(`/admin/queues/${deliver}/pause`, { _csrf: await csrfOf(page) });
+    expect(paused.headers.get('location')).toBe(`/admin/queues/${encodeURIComponent(deliver)}`);
+    expect((await (await a.get(`/admin/queues/${deliver}`)).text())).toContain('data-testid="lane">đang tạm dừng');
+    const resumed = await a.post(`/admin/queues/${deliver}/resume`, { _csrf: await csrfOf(await b.get(`/admin/queues/${deliver}`)) });
+    expect(resumed.headers.get('location')).toBe(`/admin/queues/${encodeURIComponent(deliver)}`);
+    // Signed out at replica 1: the session is over at replica 0 too.
+    const out = await b.post('/admin/logout', { _csrf: await csrfOf(await b.get('/admin')) });
+    expect(out.headers.get('location')).toBe('/admin/login');
+    expect((await a.get('/admin')).headers.get('location')).toBe('/admin/login');
   });
 
   it('applies a revocation made through one replica on every replica of the hub that serves the agency, whichever replica made it', async () => {
@@ -201,15 +259,12 @@ describe('two replicas of every hub on one PostgreSQL ledger', () => {
     expect(await deadLetters()).toEqual(deadBefore);
 
     // A third replica of the commune hub, started now, reads the key from the ledger.
-    const config = parseConfig({ ...n.net.config, ledger: { url: db.url } }, n.net.dir, {});
-    if (!config.ok) throw new Error(config.error.message);
-    const third = await startHub(config.value, config.value.hubs[commune]!, { log: pino({ level: 'silent' }), clock: () => new Date() });
-    if (!third.ok) throw new Error(third.error.message);
+    const third = await startReplica(commune);
     try {
-      const certs = await fetch(`${third.value.url}/api/admin/hub-certs`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
+      const certs = await fetch(`${third.url}/api/admin/hub-certs`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
       expect(((await certs.json()) as { activeSeal: string }).activeSeal).toBe(fingerprint);
     } finally {
-      await third.value.close();
+      await third.close();
     }
   });
 });

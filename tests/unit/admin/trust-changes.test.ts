@@ -51,5 +51,11 @@ describe('verifiedTrustChange', () => {
     expect(verifiedTrustChange(notOrigin.body, notOrigin.headers, trusted)).toMatchObject({ ok: false, error: { message: expect.stringContaining('comes from hub') } });
     const forOther = signed({ kind: 'hub.cert.add', hubId: hubs[0], fingerprint: 'ef'.repeat(32), pem: 'x', ...meta, origin: hubs[1] }, 1);
     expect(verifiedTrustChange(forOther.body, forOther.headers, trusted)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID', message: expect.stringContaining('own seal key') } });
+    // A hub pauses only its own lanes: its replicas act on its notice, on no other hub's.
+    const lane = { kind: 'hub.lane', hubId: hubs[1], queue: `lgsp.${hubs[1]}.ingress`, paused: true, ...meta, origin: hubs[1] };
+    const own = signed(lane, 1);
+    expect(verifiedTrustChange(own.body, own.headers, trusted)).toEqual({ ok: true, value: lane });
+    const forged = signed({ ...lane, origin: hubs[0] }, 0);
+    expect(verifiedTrustChange(forged.body, forged.headers, trusted)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID', message: expect.stringContaining('own seal key and lanes') } });
   });
 });

@@ -488,5 +488,49 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await ledger.waitingAgencies()).toEqual(['B']);
       expect(await ledger.waitingDocuments('B')).toMatchObject([{ kind: 'status', statusCode: '03', documentId: 'A,2026-11-01,1/UBND' }]);
     });
+
+    // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
+    it('keeps console sessions for every handle until they end or close, dropping the ended and all but the newest max', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      const open = (n: number, minutes: number, max = 10) =>
+        ledger.openConsoleSession({ idHash: `h${n}`, admin: `{"name":"a${n}"}`, openedAt: iso(minutes), endsAt: iso(minutes + 60) }, max);
+      await open(1, 0);
+      expect(await other.consoleSession('h1', iso(59))).toBe('{"name":"a1"}');
+      expect(await other.consoleSession('h1', iso(60))).toBeNull(); // ended
+      expect(await other.consoleSession('h9', iso(1))).toBeNull();
+      await open(2, 1);
+      await other.closeConsoleSession('h2');
+      expect(await ledger.consoleSession('h2', iso(2))).toBeNull();
+      // Opening at minute 61 removes h1 (ended at 60); with max 2, only the two newest stay.
+      await open(3, 30);
+      await open(4, 40);
+      await open(5, 61, 2);
+      expect(await ledger.consoleSession('h3', iso(62))).toBeNull();
+      expect(await ledger.consoleSession('h4', iso(62))).toBe('{"name":"a4"}');
+      expect(await ledger.consoleSession('h5', iso(62))).toBe('{"name":"a5"}');
+    });
+
+    it('keeps the first candidate of a hub secret, which every handle then reads, even when they race', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      const [a, b] = await Promise.all([ledger.hubSecret('k', 'one', iso(1)), other.hubSecret('k', 'two', iso(1))]);
+      expect(a).toBe(b);
+      expect(await ledger.hubSecret('k', 'three', iso(2))).toBe(a);
+      expect(await other.hubSecret('j', 'four', iso(2))).toBe('four');
+    });
+
+    it('keeps the lanes paused for every handle until resumed', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      expect(await ledger.pausedLanes()).toEqual([]);
+      expect(await ledger.setLanePaused('q.b', true, iso(1), 'op')).toBe(true);
+      expect(await other.setLanePaused('q.b', true, iso(2), 'op')).toBe(false);
+      await ledger.setLanePaused('q.a', true, iso(3), 'op');
+      expect(await other.pausedLanes()).toEqual(['q.a', 'q.b']);
+      expect(await other.setLanePaused('q.b', false, iso(4), 'op')).toBe(true);
+      expect(await other.setLanePaused('q.b', false, iso(5), 'op')).toBe(false);
+      expect(await ledger.pausedLanes()).toEqual(['q.a']);
+    });
   });
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
 import { redactUrl } from '../config.js';
 import type { HopRecord } from '../hop/trace.js';
-import { LedgerUnavailable, type Delivery, type DeliveryState, type Ledger, type RecipientState, type SentItem, type SubmittedDocument } from './store.js';
+import { LedgerUnavailable, type AckOutcome, type AckResult, type Delivery, type DeliveryState, type Ledger, type RecipientState, type SentItem, type SubmittedDocument } from './store.js';
 import { coalesce, type BatchWrite, type CoalesceOptions } from './coalesce.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyCodeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, directoryEntryOf,
@@ -212,6 +212,38 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     return items.map((i) => (unique.includes(i) && stored.has(JSON.stringify([i.d.docId, i.d.agency])) ? 'stored' : 'duplicate'));
   }, { bytes: BATCH_MAX_BYTES, weigh: (i) => i.d.bytes.byteLength });
 
+  // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
+  // One statement gives each mailbox entry asked about the row it changed, or else the row as
+  // held; a repeat within the batch is answered against the first call's outcome.
+  const acks = batched<{ agency: string; docId: string; result: AckResult; reason: string | null }, AckOutcome | null>(async (items) => {
+    const key = (r: { agency: string; docId: string }) => JSON.stringify([r.agency, r.docId]);
+    const unique = firstOf(items, key);
+    const entries = new Map((await rows(prepared('ack', `WITH acked AS (
+        UPDATE mailbox m SET acked_at = $1, ack_result = s.result, ack_reason = s.reason
+        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS s (agency, doc_id, result, reason)
+        WHERE m.agency = s.agency AND m.doc_id = s.doc_id AND m.acked_at IS NULL
+        RETURNING m.agency, m.doc_id, m.origin_hub, m.sender, m.ack_result, m.addressed_to)
+      SELECT agency, doc_id, origin_hub, sender, ack_result, addressed_to, true AS recorded FROM acked
+      UNION ALL SELECT m.agency, m.doc_id, m.origin_hub, m.sender, m.ack_result, m.addressed_to, false FROM mailbox m
+        JOIN unnest($2::text[], $3::text[]) AS s (agency, doc_id) ON m.agency = s.agency AND m.doc_id = s.doc_id
+        WHERE NOT EXISTS (SELECT 1 FROM acked a WHERE a.agency = m.agency AND a.doc_id = m.doc_id)`),
+    [now().toISOString(), unique.map((i) => i.agency), unique.map((i) => i.docId), unique.map((i) => i.result), unique.map((i) => i.reason)]))
+      .map((r) => [key(AckKey.parse(r)), r] as const));
+    for (const [k, entry] of entries) {
+      if (!AckRace.safeParse(entry).success) continue;
+      // Another call acknowledged the row while this statement ran: its snapshot predates that
+      // acknowledgement, so read the row as it is now.
+      const [agency, docId] = JSON.parse(k) as [string, string];
+      entries.set(k, await one('SELECT agency, doc_id, origin_hub, sender, ack_result, addressed_to, false AS recorded FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]));
+    }
+    return items.map((i) => {
+      const entry = entries.get(key(i));
+      if (entry === undefined) return null;
+      const recorded = unique.includes(i) && AckKey.parse(entry).recorded;
+      return ackOutcomeOf(entry, recorded, i.result);
+    });
+  });
+
   return ok(outageCoded({
     recordSubmission: (doc, recipients, hop) => recordSubmissions({ doc, recipients, hop }),
     withdrawSubmission: (docId) => tx(async (c) => {
@@ -236,24 +268,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       const row = await one(prepared('download', 'SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2'), [agency, docId]);
       return row === undefined ? null : packageOf(row);
     },
-    ack: async (agency, docId, result, reason) => {
-      // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
-      // One statement: the row it changed, or else the row as held.
-      const entry = await one(prepared('ack', `WITH acked AS (
-          UPDATE mailbox SET acked_at = $1, ack_result = $2, ack_reason = $3 WHERE agency = $4 AND doc_id = $5 AND acked_at IS NULL
-          RETURNING origin_hub, sender, ack_result, addressed_to)
-        SELECT origin_hub, sender, ack_result, addressed_to, true AS recorded FROM acked
-        UNION ALL SELECT origin_hub, sender, ack_result, addressed_to, false FROM mailbox
-          WHERE agency = $4 AND doc_id = $5 AND NOT EXISTS (SELECT 1 FROM acked)`), [now().toISOString(), result, reason ?? null, agency, docId]);
-      if (entry === undefined) return null;
-      if (AckRace.safeParse(entry).success) {
-        // Another call acknowledged the row while this statement ran: its snapshot predates that
-        // acknowledgement, so read the row as it is now.
-        const held = await one('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]);
-        return held === undefined ? null : ackOutcomeOf(held, false, result);
-      }
-      return ackOutcomeOf(entry, (entry as { recorded: boolean }).recorded, result);
-    },
+    ack: (agency, docId, result, reason) => acks({ agency, docId, result, reason: reason ?? null }),
     isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
     appendTrace,
     trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map(traceOf),
@@ -446,6 +461,7 @@ function prepared(name: string, text: string): Statement {
   return { name: `lgsp_${name}`, text };
 }
 
+const AckKey = z.object({ agency: z.string(), doc_id: z.string(), recorded: z.boolean() }).transform((r) => ({ agency: r.agency, docId: r.doc_id, recorded: r.recorded }));
 /** An ack row not changed by this statement and not yet acknowledged as read: another call's acknowledgement raced it. */
 const AckRace = z.object({ recorded: z.literal(false), ack_result: z.null() });
 

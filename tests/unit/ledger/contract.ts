@@ -120,6 +120,12 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(Buffer.compare((await ledger.download('B', docId(2))) as Buffer, bytes(2))).toBe(0);
       // The trace of a duplicate is not written; each stored copy's is.
       expect(await ledger.trace(docId(1))).toEqual([hop('H1', 1), hop('H2', 3), hop('H3', 3)]);
+      const recorded = { outcome: 'recorded', originHub: 'H1', sender: 'A' };
+      expect(await Promise.all([
+        ledger.ack('B', docId(2), 'done', undefined), ledger.ack('B', docId(1), 'done', undefined), ledger.ack('B', docId(1), 'fail', 'late'),
+        ledger.ack('B', docId(1), 'done', undefined), ledger.ack('D', docId(1), 'done', undefined), ledger.ack('C', docId(1), 'fail', 'not ours'),
+      ])).toEqual([recorded, recorded, { outcome: 'conflict', held: 'done' }, { outcome: 'repeated', originHub: 'H1', sender: 'A' }, null, recorded]);
+      expect(await ledger.mailboxEntries(docId(1))).toMatchObject([{ agency: 'B', ackResult: 'done' }, { agency: 'C', ackResult: 'fail' }]);
       await Promise.all([
         ledger.updateRecipients(docId(2), ['B'], { delivery: 'failed', status: '02' }),
         ledger.updateRecipients(docId(1), ['B'], { delivery: 'delivered' }),

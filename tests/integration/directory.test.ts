@@ -2,8 +2,9 @@
 // first hop and at later ones, chains, a cycle refused, the waiting mailbox carried on, a closed
 // key refused for sending but reading during its grace, statuses reaching the successor, an
 // agency moved with documents waiting, a CSV plan refused whole for one bad line.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { makeAgent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
 import { sdkClient } from '../helpers/sdk-client.js';
@@ -17,18 +18,10 @@ let n: TestNetwork;
 let communeLag = 0;
 let commune: Agent, school: Agent, district: Agent, otherCommune: Agent, department: Agent, province: Agent, farCommune: Agent, nghiLoc: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ clockFor: (id) => (id.startsWith('000.07.05.') ? () => new Date(Date.now() - communeLag) : undefined) });
-  commune = n.agent('000.07.05.');
-  school = n.agent('001.07.05.');
-  district = n.agent('000.00.05.');
-  otherCommune = n.agent('000.08.05.');
-  department = n.agent('000.00.12.');
-  province = n.agent('000.00.00.');
-  farCommune = n.agent('000.03.06.');
-  nghiLoc = n.agent('000.00.06.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ clockFor: (id) => (id.startsWith('000.07.05.') ? () => new Date(Date.now() - communeLag) : undefined) }, (started, a) => {
+  n = started;
+  ({ commune, school, district, otherCommune, department, province, farCommune, nghiLoc } = a);
+});
 
 type Item = { docId: string; addressedTo?: string; kind: string };
 const inbox = (a: Agent, docId: string) => eventually(async () => {

@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubExchanges, hubQueues } from '../../src/bus/topology.js';
 import { brokerUsersFor, createBrokerUsers, deleteBrokerUsers, provisionNetwork, withUser, type BrokerUser } from '../../src/demo/broker-users.js';
-import { AMQP_URL, eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, inboxItem, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 
 const hasRabbitmqctl = (() => {
   try {
@@ -48,8 +48,7 @@ describe.skipIf(!hasRabbitmqctl)('broker users (skipped: rabbitmqctl cannot reac
     const province = n.agent('000.00.12.');
     const r = await commune.submit(n.document(commune, [province], 'Qua người dùng riêng của trục'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
-      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery through hubs on the restricted user');
+    await inboxItem(province, r.json.docId);
   });
 
   it('refuses that user reading or declaring a queue outside lgsp.*', async () => {
@@ -92,8 +91,7 @@ describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl ca
     const province = net.agent('000.00.12.');
     const r = await commune.submit(net.document(commune, [province], 'Mỗi trục một người dùng'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
-      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery at the province');
+    await inboxItem(province, r.json.docId);
     await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/sent')).json.items
       .find((i: { docId: string }) => i.docId === r.json.docId)?.recipients[0]?.delivery === 'delivered' ? true : undefined), 'the delivered receipt at the commune');
   });

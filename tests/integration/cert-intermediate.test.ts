@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createDevCa, issueCertificate, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
-import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
 import { useTestNetwork } from '../helpers/shared-network.js';
 
 const DAY = 86_400_000;
@@ -54,7 +54,7 @@ describe('a signer certificate issued by an intermediate CA', () => {
 
     const r = await district.submit(signedWith([signer.certPem, intermediate.certPem], 'Ký bằng chứng thư của CA trung gian'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
+    await inboxItem(commune, r.json.docId);
     // The hop check, too, needs the intermediate: a KeyInfo without it reaches no trusted CA.
     expect(await district.submit(signedWith([signer.certPem], 'Thiếu CA trung gian'))).toMatchObject({ status: 422, json: { error: { code: 'CERT_UNTRUSTED' } } });
   });

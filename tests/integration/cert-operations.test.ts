@@ -10,7 +10,7 @@ import { createCrl, createDevCa, issueCertificate, issueEcCertificate, serialOf,
 import { hashApiKey } from '../../src/http/auth.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
-import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
 import { useTestNetwork } from '../helpers/shared-network.js';
 
 const WATCHER = 'watcher-token-for-tests';
@@ -93,7 +93,7 @@ describe('trusted CAs', () => {
     await eventually(async () => ((await admin(2, 'GET', `/api/admin/certs?agency=${district.agency.code}`)).json.items.length === 2 ? true : undefined), 'the registration at every hub');
     const r = await district.submit(documentSignedWith(district, fromSecond, commune, 'Ký bằng CA thứ hai'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
+    await inboxItem(commune, r.json.docId);
 
     // Replacing the trust store: the second CA removed, its certificates are untrusted at once.
     const secondFp = fingerprintOf(second.certPem);

@@ -3,7 +3,7 @@
 // key refused for sending but reading during its grace, statuses reaching the successor, an
 // agency moved with documents waiting, a CSV plan refused whole for one bad line.
 import { describe, expect, it } from 'vitest';
-import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
 import { useTestNetwork } from '../helpers/shared-network.js';
 import { makeAgent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
@@ -24,10 +24,7 @@ useTestNetwork({ clockFor: (id) => (id.startsWith('000.07.05.') ? () => new Date
 });
 
 type Item = { docId: string; addressedTo?: string; kind: string };
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return (r.json.items as Item[]).find((i) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`);
+const inbox = (a: Agent, docId: string) => inboxItem<Item>(a, docId);
 /** Waits until every hub lists `code` among the old codes of `successor`. */
 const everywhere = (code: string, successor: string) => Promise.all(n.hubs.map((_, i) => eventually(async () => {
   const items = (await n.admin(i, 'GET', '/api/admin/agencies')).json.items as { code: string; oldCodes: string[] }[];

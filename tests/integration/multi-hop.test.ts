@@ -1,7 +1,7 @@
 // A signed package from a commune agency reaches a province agency through every hub, checked
 // at each hop; statuses find their way back. Against the real broker.
 import { describe, expect, it } from 'vitest';
-import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
 import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
@@ -9,10 +9,7 @@ let commune: Agent, school: Agent, district: Agent, otherCommune: Agent, departm
 
 useTestNetwork({}, (started, a) => { n = started; ({ commune, school, district, otherCommune, department, farCommune } = a); });
 
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return r.json.items.find((i: { docId: string }) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`);
+const inbox = (a: Agent, docId: string) => inboxItem(a, docId);
 
 describe('commune → district → province and back', () => {
   it('delivers byte-identical bytes, tracks delivery and carries statuses 01/03/06 back', async () => {

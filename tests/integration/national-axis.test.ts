@@ -12,7 +12,7 @@ import { createRootLogger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { startStandInAxis, type StandInAxis } from '../helpers/national-axis.js';
 import { axisLink } from '../helpers/axis-link.js';
 import { vxpClient } from '../../src/national/vxp-client.js';
@@ -67,10 +67,7 @@ afterAll(async () => {
 });
 
 const sentItem = (a: Agent, docId: string) => a.request('GET', '/api/v1/edocs/sent').then((r) => r.json.items.find((i: { docId: string }) => i.docId === docId));
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return r.json.items.find((i: { docId: string }) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`, 20_000);
+const inbox = (a: Agent, docId: string) => inboxItem(a, docId, 20_000);
 const deadLetterOf = (docId: string) => eventually(async () => {
   const res = await fetch(`${n.hubs[0]!.url}/api/admin/dead-letters?docId=${docId}`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
   return ((await res.json()) as { items: { docId: string; reasonCode: string; reason: string }[] }).items[0];

@@ -1,7 +1,7 @@
 // One test network for the tests of a file (or of a describe block), and its agents by the names
 // the tests give them, so that each file does not carry the same start, agents and close.
-import { afterAll, beforeAll } from 'vitest';
-import { startTestNetwork, type Agent, type NetworkOptions, type TestNetwork } from './network.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { inboxItem, startTestNetwork, type Agent, type NetworkOptions, type TestNetwork } from './network.js';
 
 /** The demo network's agencies (src/demo/network.ts, three tiers), by the role the tests give them. */
 const ROLES = {
@@ -27,4 +27,17 @@ export function useTestNetwork(options: NetworkOptions, ready: (n: TestNetwork, 
     await ready(n, agentsOf(n));
   }, 60_000);
   afterAll(async () => { await n?.close(); });
+}
+
+/**
+ * The worked example's first half: the commune sends the department (at the province hub) a signed
+ * document through every hub; resolves once it is in the department's mailbox.
+ */
+export async function sendAcross(n: Pick<TestNetwork, 'agent' | 'document'>, subject: string): Promise<{ commune: Agent; department: Agent; docId: string; bytes: Buffer }> {
+  const { commune, department } = agentsOf(n);
+  const bytes = n.document(commune, [department], subject);
+  const r = await commune.submit(bytes);
+  expect(r.status, JSON.stringify(r.json)).toBe(202);
+  await inboxItem(department, r.json.docId);
+  return { commune, department, docId: r.json.docId, bytes };
 }

@@ -14,7 +14,7 @@ import type { RunningHub } from '../hub.js';
 import { z } from 'zod';
 import { DEFAULT_AMQP_URL, parseConfig } from '../config.js';
 import { buildDemoNetwork, deleteNetworkQueues, type DemoAgency, type DemoNetwork } from '../demo/network.js';
-import { buildNationalNode, linkedUp, withoutDistricts } from '../demo/national.js';
+import { buildNationalNode, linkedUp } from '../demo/national.js';
 import { brokerUsersFor, createBrokerUsers, provisionNetwork, withUser } from '../demo/broker-users.js';
 import { emitEdoc, emitStatus } from '../edxml/emit.js';
 import { signPackage } from '../trust/sign.js';
@@ -51,7 +51,7 @@ export async function runDemo(args: string[], io: Io, env: NodeJS.ProcessEnv, no
   if (!parsed.ok) return reportError(parsed.error, args.includes('--json'), io);
   const f = parsed.value.flags;
   const broker = { amqpUrl: env.AMQP_URL ?? DEFAULT_AMQP_URL, ...(env.RABBITMQ_MANAGEMENT_URL ? { managementUrl: env.RABBITMQ_MANAGEMENT_URL } : {}) };
-  if (f.national && f.port > 65530) return reportError(fail('USAGE', '--port: the national demo uses six ports from it, so at most 65530').error, f.json, io);
+  if (f.national && f.port > 65529) return reportError(fail('USAGE', '--port: the national demo uses seven ports from it, so at most 65529').error, f.json, io);
   if (f.national && f['other-province'] === f.province) return reportError(fail('USAGE', '--other-province must differ from --province').error, f.json, io);
   const dir = path.resolve(f.dir);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -87,14 +87,14 @@ async function runProvince(f: DemoFlags, dir: string, broker: Broker, now: Date,
 async function runNational(f: DemoFlags, dir: string, broker: Broker, now: Date, log: Logger, io: Io): Promise<ExitStatus> {
   const port = (i: number) => f.port === 0 ? 0 : f.port + i;
   const threeTiers = await buildDemoNetwork({ dir: path.join(dir, f.province), province: f.province, ports: [port(1), port(2), port(3)], now, ...broker });
-  const twoTiers = withoutDistricts(await buildDemoNetwork({ dir: path.join(dir, f['other-province']), province: f['other-province'], ports: [port(4), 0, port(5)], now, ...broker }));
+  const twoTiers = await buildDemoNetwork({ dir: path.join(dir, f['other-province']), province: f['other-province'], ports: [port(4), port(5), port(6)], tiers: 2, now, ...broker });
   const provinces = [threeTiers, twoTiers];
   const national = await buildNationalNode({ dir: path.join(dir, 'national'), axis: NATIONAL_AXIS, port: port(0), now, provinces, ...broker });
   io.out(`LGSP demo --national: ${[national, ...provinces].reduce((n, net) => n + net.hubs.length, 0)} hubs in three networks on ${redactUrl(broker.amqpUrl)}`);
   const started: RunningHub[] = [];
   const urls = new Map<string, string>();
   for (const net of [national, ...provinces]) {
-    io.out(net === national ? '\nthe national node (a ministry and the axis):' : `\nprovince ${net.hubs[0]!.id.slice(-3)}, ${net.hubs.length} tiers, linked up to the axis:`);
+    io.out(net === national ? '\nthe national node (a ministry and the axis):' : `\nprovince ${net.hubs[0]!.id.slice(-3)}, ${net === threeTiers ? 3 : 2} tiers, linked up to the axis:`);
     const config = net === national ? national.config : linkedUp(net, national, `${urls.get(national.hubs[0]!.id)}${SDK_BASE}`, provinces.filter((o) => o !== net));
     const launched = await launch(net, config, broker.amqpUrl, log, io);
     if (!launched.ok) {
@@ -107,7 +107,7 @@ async function runNational(f: DemoFlags, dir: string, broker: Broker, now: Date,
   }
   const urlOf = (hubId: string) => urls.get(hubId)!;
   const commune = threeTiers.agencies.find((a) => a.code.startsWith('000.07.05.'))!;
-  const otherCommune = twoTiers.agencies.find((a) => a.code.startsWith('000.07.05.'))!;
+  const otherCommune = twoTiers.agencies.find((a) => a.code.startsWith('000.07.00.'))!;
   const axis = { name: 'the national axis', url: urlOf(national.hubs[0]!.id), adminToken: national.adminToken };
   io.out(`\nA. through the national axis ${national.hubs[0]!.id} to the ministry`);
   const toMinistry = await runScenario(commune, national.ministry, urlOf, io, [axis]);

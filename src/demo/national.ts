@@ -93,21 +93,3 @@ export function linkedUp(province: DemoNetwork, national: NationalNode, vxpUrl: 
     hubs: config.hubs.map((h) => h.id !== top ? h : { ...h, upstream: { kind: 'vxp', endpoint: vxpUrl, systemId: top, secretFile, pollIntervalMs } }),
   };
 }
-
-/**
- * A province after the 2025 reform, two tiers: the district hub is gone, the commune hub hangs
- * under the province hub, and the district hub's agencies move to the province hub.
- */
-export function withoutDistricts(net: DemoNetwork): DemoNetwork {
-  const top = topOf(net).id;
-  const districts = new Set(net.hubs.filter((h) => h.parentId === top && net.hubs.some((c) => c.parentId === h.id)).map((h) => h.id));
-  const lift = <H extends { id: string; parentId: string | null }>(h: H): H => districts.has(h.parentId ?? '') ? { ...h, parentId: top } : h;
-  const moved = <A extends { hubId?: string }>(a: A): A => districts.has(a.hubId ?? '') ? { ...a, hubId: top } : a;
-  const config = net.config as { hubs: { id: string; parentId: string | null }[]; agencies: { hubId?: string }[] };
-  return {
-    ...net,
-    hubs: net.hubs.filter((h) => !districts.has(h.id)).map(lift),
-    agencies: net.agencies.map(moved),
-    config: { ...config, hubs: config.hubs.filter((h) => !districts.has(h.id)).map(lift), agencies: config.agencies.map(moved) },
-  };
-}

@@ -64,7 +64,7 @@ export function demoPki(dir: string, caName: string, now: Date) {
 
 export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> {
   const p = o.province;
-  const { hubs, agencyList } = o.tiers === 2 ? twoTiers(p, o.ports) : threeTiers(p, o.ports);
+  const { hubs, agencyList } = layOut(LAYOUTS[o.tiers ?? 3], p, o.ports);
   const { write, notBefore, notAfter, ca, caFile, caKeyFile } = demoPki(o.dir, `LGSP Demo CA ${p}`, o.now);
   const files = (base: string, c: KeyAndCert) => ({ keyFile: write(`${base}.key.pem`, c.keyPem, 0o600), certFile: write(`${base}.cert.pem`, c.certPem) });
   const issue = (code: string, name: string, base: string) => files(base, issueCertificate({ ca, commonName: name, agency: code, notBefore, notAfter }));
@@ -92,46 +92,46 @@ export async function buildDemoNetwork(o: NetworkOptions): Promise<DemoNetwork> 
   return { config, hubs, agencies, caFile, caKeyFile, adminToken, dir: o.dir };
 }
 
-/** The three tiers before 1 July 2025: province, district and commune hubs. */
-function threeTiers(p: string, ports: NetworkOptions['ports']): { hubs: DemoHub[]; agencyList: [string, string, string][] } {
-  const hubs: DemoHub[] = [
-    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: ports[0] },
-    { id: `000.00.05.${p}`, name: 'Trục huyện (district hub)', parentId: `000.00.00.${p}`, port: ports[1] },
-    { id: `000.07.05.${p}`, name: 'Trục xã (commune hub)', parentId: `000.00.05.${p}`, port: ports[2] },
-  ];
-  const agencyList: [string, string, string][] = [
-    [`000.07.05.${p}`, 'UBND xã Nghi Phú', hubs[2]!.id],
-    [`001.07.05.${p}`, 'Trường THCS Nghi Phú', hubs[2]!.id],
-    [`000.00.05.${p}`, 'UBND thành phố Vinh', hubs[1]!.id],
-    [`000.08.05.${p}`, 'UBND xã Hưng Đông', hubs[1]!.id],
-    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
-    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
-    [`000.00.06.${p}`, 'UBND huyện Nghi Lộc', hubs[0]!.id],
-    [`000.03.06.${p}`, 'UBND xã Nghi Long', hubs[0]!.id],
-  ];
-  return { hubs, agencyList };
-}
+/** A hub (its code before the province's, its name, its parent's index) and agencies (code, name, their hub's index). */
+interface Layout { hubs: [string, string, number | null][]; agencies: [string, string, number][] }
 
+const LAYOUTS: Record<2 | 3, Layout> = {
+  /** The three tiers before 1 July 2025: province, district and commune hubs. */
+  3: {
+    hubs: [['000.00.00', 'Trục tỉnh (province hub)', null], ['000.00.05', 'Trục huyện (district hub)', 0], ['000.07.05', 'Trục xã (commune hub)', 1]],
+    agencies: [
+      ['000.07.05', 'UBND xã Nghi Phú', 2],
+      ['001.07.05', 'Trường THCS Nghi Phú', 2],
+      ['000.00.05', 'UBND thành phố Vinh', 1],
+      ['000.08.05', 'UBND xã Hưng Đông', 1],
+      ['000.00.00', 'UBND tỉnh Nghệ An', 0],
+      ['000.00.12', 'Sở Nội vụ', 0],
+      ['000.00.06', 'UBND huyện Nghi Lộc', 0],
+      ['000.03.06', 'UBND xã Nghi Long', 0],
+    ],
+  },
+  /**
+   * Since 1 July 2025: the province and its communes, no district. A commune's code leaves the
+   * district level unused (000.07.00.XNN); its hub's parent is the province hub. The first agency
+   * is the worked example's sender, as in three tiers.
+   */
+  2: {
+    hubs: [['000.00.00', 'Trục tỉnh (province hub)', null], ['000.07.00', 'Trục xã Nghi Phú (commune hub)', 0], ['000.08.00', 'Trục xã Hưng Đông (commune hub)', 0]],
+    agencies: [
+      ['000.07.00', 'UBND xã Nghi Phú', 1],
+      ['001.07.00', 'Trường THCS Nghi Phú', 1],
+      ['000.08.00', 'UBND xã Hưng Đông', 2],
+      ['000.00.00', 'UBND tỉnh Nghệ An', 0],
+      ['000.00.12', 'Sở Nội vụ', 0],
+    ],
+  },
+};
 
-/**
- * Since 1 July 2025: the province and its communes, no district. A commune's code leaves the
- * district level unused (000.07.00.XNN); its hub's parent is the province hub. The first agency
- * is the worked example's sender, as in three tiers.
- */
-function twoTiers(p: string, ports: NetworkOptions['ports']): { hubs: DemoHub[]; agencyList: [string, string, string][] } {
-  const hubs: DemoHub[] = [
-    { id: `000.00.00.${p}`, name: 'Trục tỉnh (province hub)', parentId: null, port: ports[0] },
-    { id: `000.07.00.${p}`, name: 'Trục xã Nghi Phú (commune hub)', parentId: `000.00.00.${p}`, port: ports[1] },
-    { id: `000.08.00.${p}`, name: 'Trục xã Hưng Đông (commune hub)', parentId: `000.00.00.${p}`, port: ports[2] },
-  ];
-  const agencyList: [string, string, string][] = [
-    [`000.07.00.${p}`, 'UBND xã Nghi Phú', hubs[1]!.id],
-    [`001.07.00.${p}`, 'Trường THCS Nghi Phú', hubs[1]!.id],
-    [`000.08.00.${p}`, 'UBND xã Hưng Đông', hubs[2]!.id],
-    [`000.00.00.${p}`, 'UBND tỉnh Nghệ An', hubs[0]!.id],
-    [`000.00.12.${p}`, 'Sở Nội vụ', hubs[0]!.id],
-  ];
-  return { hubs, agencyList };
+/** A layout's hubs and agencies in province `p`, the hubs on `ports` in their order. */
+function layOut(l: Layout, p: string, ports: NetworkOptions['ports']): { hubs: DemoHub[]; agencyList: [string, string, string][] } {
+  const id = (i: number) => `${l.hubs[i]![0]}.${p}`;
+  const hubs = l.hubs.map(([, name, parent], i): DemoHub => ({ id: id(i), name, parentId: parent === null ? null : id(parent), port: ports[i]! }));
+  return { hubs, agencyList: l.agencies.map(([code, name, hub]) => [`${code}.${p}`, name, id(hub)]) };
 }
 
 /** Removes the queues of a network's hubs (a fresh demo, or a test's clean-up). */

@@ -34,7 +34,8 @@ async function brokerPid(): Promise<number> {
   return pid;
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process of that id still exists (signal 0: a check, nothing sent). */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

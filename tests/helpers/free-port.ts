@@ -1,4 +1,4 @@
-// A TCP port free on 127.0.0.1 right now, for a hub that must keep its port across restarts.
+// A TCP port free on 127.0.0.1 right now, for a server that must keep its port across restarts (a hub, a private PostgreSQL).
 import net from 'node:net';
 
 export function freePort(): Promise<number> {

@@ -1,10 +1,12 @@
 // A three-hub network (province, district, commune) on the real broker with each hub in a process
 // of its own, started as deployed (`lgsp start --config --hub ID`, the built CLI), so that a test
 // can kill -9 one and start it again on the same port, ledger and queues.
+// spawnLoggedHub: one hub's process whose JSON log the test reads instead.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
 import { makeAgent, type Agent } from './agent.js';
@@ -126,4 +128,31 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
     crashes: () => crashes,
     close: closeAll,
   };
+}
+
+/** A hub's process whose JSON log (level info, on stdout) the test reads line by line. */
+export interface LoggedHub<L extends { msg?: string }> {
+  child: ChildProcess;
+  lines: L[];
+  /** The "hub started" line (with its `url`); rejects if the process exits before it. */
+  started: Promise<L>;
+  exit: Promise<number | null>;
+}
+
+/** Starts `lgsp start --config F --hub ID` (and `args`, e.g. --port N) on AMQP_URL, reading its log. */
+export function spawnLoggedHub<L extends { msg?: string }>(configFile: string, hubId: string, args: string[] = []): LoggedHub<L> {
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--hub', hubId, ...args, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMQP_URL },
+  });
+  const lines: L[] = [];
+  const started = new Promise<L>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+      const line = JSON.parse(text) as L;
+      lines.push(line);
+      if (line.msg === 'hub started') resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`hub ${hubId} ${args.join(' ')} exited with ${code} before it started`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, lines, started, exit };
 }

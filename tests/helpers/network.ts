@@ -148,3 +148,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until `docId` is in `a`'s received list (its first page) and returns that item. */
+export function inboxItem<T extends { docId: string } = { docId: string } & Record<string, any>>(a: Agent, docId: string, timeoutMs?: number): Promise<T> {
+  return eventually(async () => ((await a.request('GET', '/api/v1/edocs/received')).json.items as T[]).find((i) => i.docId === docId), `${docId} in the inbox of ${a.agency.code}`, timeoutMs);
+}

@@ -3,9 +3,9 @@
 // shared server. Removed by destroy().
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 const BIN = process.env.LGSP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -15,15 +15,6 @@ export interface PrivatePostgres {
   /** A fast shutdown: connections are cut, as when the server goes away. */
   stop(): void;
   destroy(): void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
 }
 
 /** Runs a PostgreSQL binary as the postgres user (the server refuses to run as root). */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './network.js';
+import { alive } from './broker-control.js';
 
 const run = promisify(execFile);
 const BASE = path.join(os.tmpdir(), 'lgsp-rabbit-cluster');
@@ -53,16 +54,6 @@ async function ctl(tool: 'rabbitmqctl' | 'rabbitmq-queues', nodeName: string, ..
     throw new Error(`${tool} -n ${nodeName} ${args.join(' ')}: ${e.stderr?.trim() || e.message}`);
   }
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-};
 
 /** The node's VM pid, from the pid file rabbitmq-server writes (RABBITMQ_PID_FILE). */
 function pidOf(name: string): number | null {

@@ -2,25 +2,24 @@
 // agency's document answers exactly as a document that does not exist (nothing revealed), its
 // acknowledgement changes nothing, lists never show others' documents, no one submits as
 // another agency, and credentials never cross between the agency API and the admin side.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let sender: Agent, recipient: Agent, neighbour: Agent;
 let docId: string;
 const NO_SUCH = '0123456789abcdef0123456789abcdef';
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  sender = n.agent('000.07.05.');
-  recipient = n.agent('000.00.12.');
-  neighbour = n.agent('000.00.06.'); // served by the recipient's hub
+useTestNetwork({}, async (started, a) => {
+  n = started;
+  // The neighbour is served by the recipient's hub.
+  ({ commune: sender, department: recipient, nghiLoc: neighbour } = a);
   const r = await sender.submit(n.document(sender, [recipient], 'Chỉ gửi Sở Nội vụ'));
   expect(r.status).toBe(202);
   docId = r.json.docId;
   await eventually(async () => (await received(recipient)).includes(docId) || undefined, 'the document in its recipient\'s mailbox');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+});
 
 const received = async (a: Agent) => ((await a.request('GET', '/api/v1/edocs/received?limit=1000')).json.items as { docId: string }[]).map((i) => i.docId);
 /** Status, code and message with the doc id blanked, to compare a hidden document with a missing one. */

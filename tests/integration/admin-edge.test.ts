@@ -4,9 +4,10 @@
 // token; security headers; a malformed cookie is ignored; /metrics needs a token; a dead letter's
 // CSV neutralises formula cells written by whoever can publish on the broker.
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/http/auth.js';
-import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { parseRaw, rawConnection, write } from '../helpers/raw-http.js';
 import { consoleClient as openConsoleClient, csrfOf } from '../helpers/console-client.js';
 
@@ -16,15 +17,14 @@ let url: string;
 let ingress: string;
 let commune: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: (_id, c) => ({ ...c, http: { ...c.http, trustProxy: true, metricsTokenHash: hashApiKey(SCRAPE_TOKEN) } }),
-  });
+useTestNetwork({
+  configFor: (_id, c) => ({ ...c, http: { ...c.http, trustProxy: true, metricsTokenHash: hashApiKey(SCRAPE_TOKEN) } }),
+}, (started, a) => {
+  n = started;
   url = n.hubs[1]!.url;
   ingress = `lgsp.${n.hubs[1]!.id}.ingress`;
-  commune = n.agent('000.07.05.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+  ({ commune } = a);
+});
 
 /** The answer to request headers that announce `length` bytes of body, followed by only a few. */
 async function answerToHeaders(path: string, headers: Record<string, string>, length: number) {

@@ -1,20 +1,18 @@
 // Every admin endpoint against every kind of caller: no token (401), an agency API key (403),
 // and a token holding one role each. A caller with the role gets past authorization (the call
 // may still fail on its dummy input, with its own code); one without gets 403.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/http/auth.js';
 import type { AdminRole } from '../../src/config.js';
-import { startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import type { TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const TOKENS: Record<AdminRole, string> = { observer: 'role-observer', operator: 'role-operator', security: 'role-security' };
 let n: TestNetwork;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: (_id, c) => ({ ...c, admins: Object.entries(TOKENS).map(([role, token]) => ({ name: role, tokenHash: hashApiKey(token), roles: [role as AdminRole] })) }),
-  });
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({
+  configFor: (_id, c) => ({ ...c, admins: Object.entries(TOKENS).map(([role, token]) => ({ name: role, tokenHash: hashApiKey(token), roles: [role as AdminRole] })) }),
+}, (started) => { n = started; });
 
 const FP = 'ab'.repeat(32);
 type Need = 'read' | 'operator' | 'security';

@@ -1,20 +1,20 @@
 // Registering an agency at run time: every hub routes to it and its hub signs it in, at once.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDevCa, issueCertificate } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { makeAgent, signedDocument } from '../helpers/agent.js';
 import { eventually, networkCa, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const WATCHER = 'watcher-token-agencies';
 let n: TestNetwork;
 let commune: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ configFor: (_id, c) => ({ ...c, admins: [...c.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer'] }] }) });
-  commune = n.agent('000.07.05.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ configFor: (_id, c) => ({ ...c, admins: [...c.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer'] }] }) }, (started, a) => {
+  n = started;
+  ({ commune } = a);
+});
 
 const admin = async (hub: number, method: string, p: string, body?: object, token = n.net.adminToken) => {
   const res = await fetch(n.hubs[hub]!.url + p, {

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AMQP_URL, eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { sendAcross } from '../helpers/shared-network.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-tls-'));
 const file = (name: string) => path.join(dir, name);
@@ -55,11 +56,6 @@ afterAll(async () => {
 
 describe('AMQP over TLS', () => {
   it('carries a document through three hubs connected with amqps:// and the configured CA', async () => {
-    const commune = n.agent('000.07.05.');
-    const province = n.agent('000.00.12.');
-    const r = await commune.submit(n.document(commune, [province], 'Qua TLS'));
-    expect(r.status).toBe(202);
-    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
-      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery over TLS');
+    await sendAcross(n, 'Qua TLS');
   });
 });

@@ -6,26 +6,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubQueues } from '../../src/bus/topology.js';
 import { trustExchange } from '../../src/bus/broadcast.js';
 import { stringHeaders, toHeaders } from '../../src/bus/message.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { createHubSigner } from '../../src/hop/seal.js';
-import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let commune: Agent, district: Agent, province: Agent;
 const ids = () => ({ province: n.hubs[0]!.id, district: n.hubs[1]!.id, commune: n.hubs[2]!.id });
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  district = n.agent('000.00.05.');
-  province = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({}, (started, a) => { n = started; ({ commune, district, department: province } = a); });
 
 /** Publishes as a broker user would: straight into a queue, or to an exchange. */
 async function publish(to: { queue: string } | { exchange: string }, body: Buffer, headers: Record<string, string>): Promise<void> {

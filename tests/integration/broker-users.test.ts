@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubExchanges, hubQueues } from '../../src/bus/topology.js';
 import { brokerUsersFor, createBrokerUsers, deleteBrokerUsers, provisionNetwork, withUser, type BrokerUser } from '../../src/demo/broker-users.js';
 import { AMQP_URL, eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { sendAcross } from '../helpers/shared-network.js';
 
 const hasRabbitmqctl = (() => {
   try {
@@ -44,12 +45,7 @@ describe.skipIf(!hasRabbitmqctl)('broker users (skipped: rabbitmqctl cannot reac
   });
 
   it('runs a network whose hubs connect as the restricted user', async () => {
-    const commune = n.agent('000.07.05.');
-    const province = n.agent('000.00.12.');
-    const r = await commune.submit(n.document(commune, [province], 'Qua người dùng riêng của trục'));
-    expect(r.status).toBe(202);
-    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
-      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery through hubs on the restricted user');
+    await sendAcross(n, 'Qua người dùng riêng của trục');
   });
 
   it('refuses that user reading or declaring a queue outside lgsp.*', async () => {
@@ -88,14 +84,9 @@ describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl ca
   });
 
   it('runs the network, documents and receipts both ways, each hub on its own user', async () => {
-    const commune = net.agent('000.07.05.');
-    const province = net.agent('000.00.12.');
-    const r = await commune.submit(net.document(commune, [province], 'Mỗi trục một người dùng'));
-    expect(r.status).toBe(202);
-    await eventually(async () => ((await province.request('GET', '/api/v1/edocs/received')).json.items
-      .some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery at the province');
+    const { commune, docId } = await sendAcross(net, 'Mỗi trục một người dùng');
     await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/sent')).json.items
-      .find((i: { docId: string }) => i.docId === r.json.docId)?.recipients[0]?.delivery === 'delivered' ? true : undefined), 'the delivered receipt at the commune');
+      .find((i: { docId: string }) => i.docId === docId)?.recipients[0]?.delivery === 'delivered' ? true : undefined), 'the delivered receipt at the commune');
   });
 
   it('lets the commune hub\'s user publish only into its neighbour\'s ingress, never into another hub\'s queues', async () => {

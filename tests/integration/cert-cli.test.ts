@@ -1,9 +1,10 @@
 // lgsp cert / lgsp crl against a running network's admin API.
 import fs from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createCrl, createDevCa, issueCertificate, serialOf } from '../../src/pki/dev-pki.js';
-import { startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import type { Agent, TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { lgspAsync, tempDir } from '../helpers/tools.js';
 
 let n: TestNetwork;
@@ -12,13 +13,12 @@ let env: Record<string, string>;
 const tmp = tempDir();
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  school = n.agent('001.07.05.');
+afterAll(() => tmp.cleanup());
+useTestNetwork({}, (started, a) => {
+  n = started;
+  ({ commune, school } = a);
   env = { LGSP_URL: n.hubs[1]!.url, LGSP_ADMIN_TOKEN: n.net.adminToken };
-}, 60_000);
-afterAll(async () => { await n?.close(); tmp.cleanup(); });
+});
 
 const cli = async (...args: string[]) => {
   const r = await lgspAsync(env, ...args, '--json');

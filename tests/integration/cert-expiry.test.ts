@@ -1,29 +1,24 @@
 // Expiry: a Prometheus gauge per certificate, and a webhook alert when one crosses a threshold.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/pki/dev-pki.js';
 import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook.js';
 
 let n: TestNetwork;
 let commune: Agent;
 const alerts: Record<string, unknown>[] = [];
-const receiver = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c: Buffer) => { body += c.toString(); });
-  req.on('end', () => { alerts.push(JSON.parse(body) as Record<string, unknown>); res.end('ok'); });
-});
+let receiver: WebhookSink | undefined;
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+  receiver = await startWebhookSink(alerts);
+  const webhookUrl = receiver.url;
   n = await startTestNetwork({ configFor: (_id, c) => ({ ...c, alerts: { ...c.alerts, webhookUrl } }) });
   commune = n.agent('000.07.05.');
 }, 60_000);
 afterAll(async () => {
   await n?.close();
-  receiver.close();
+  receiver?.close();
 });
 
 describe('certificate expiry', () => {

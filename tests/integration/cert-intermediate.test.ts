@@ -4,27 +4,26 @@
 // the registration's pem, and in the package's KeyInfo at every hop.
 import fs from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDevCa, issueCertificate, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const DAY = 86_400_000;
 let n: TestNetwork;
 let district: Agent, commune: Agent;
 let intermediate: KeyAndCert, signer: KeyAndCert;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  district = n.agent('000.00.05.');
-  commune = n.agent('000.07.05.');
+useTestNetwork({}, (started, a) => {
+  n = started;
+  ({ district, commune } = a);
   const ca = { keyPem: fs.readFileSync(n.net.caKeyFile, 'utf8'), certPem: fs.readFileSync(n.net.caFile, 'utf8') };
   const from = new Date(Date.now() - 60_000);
   intermediate = createDevCa('LGSP Intermediate CA', from, new Date(Date.now() + 3650 * DAY), ca);
   signer = issueCertificate({ ca: intermediate, commonName: 'UBND (intermediate)', agency: district.agency.code, notBefore: from, notAfter: new Date(Date.now() + 365 * DAY) });
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+});
 
 const admin = async (hub: number, method: string, path: string, body?: object) => {
   const res = await fetch(n.hubs[hub]!.url + path, {
@@ -55,7 +54,7 @@ describe('a signer certificate issued by an intermediate CA', () => {
 
     const r = await district.submit(signedWith([signer.certPem, intermediate.certPem], 'Ký bằng chứng thư của CA trung gian'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
+    await inboxItem(commune, r.json.docId);
     // The hop check, too, needs the intermediate: a KeyInfo without it reaches no trusted CA.
     expect(await district.submit(signedWith([signer.certPem], 'Thiếu CA trung gian'))).toMatchObject({ status: 422, json: { error: { code: 'CERT_UNTRUSTED' } } });
   });

@@ -5,12 +5,13 @@
 // the moment of the change, at every hub.
 import fs from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCrl, createDevCa, issueCertificate, issueEcCertificate, serialOf, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const WATCHER = 'watcher-token-for-tests';
 let n: TestNetwork;
@@ -18,17 +19,13 @@ let commune: Agent, department: Agent, district: Agent, otherCommune: Agent;
 let ca: KeyAndCert;
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: (_id, c) => ({ ...c, admins: [...c.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer'] }] }),
-  });
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-  district = n.agent('000.00.05.');
-  otherCommune = n.agent('000.08.05.');
+useTestNetwork({
+  configFor: (_id, c) => ({ ...c, admins: [...c.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer'] }] }),
+}, (started, a) => {
+  n = started;
+  ({ commune, department, district, otherCommune } = a);
   ca = { keyPem: fs.readFileSync(n.net.caKeyFile, 'utf8'), certPem: fs.readFileSync(n.net.caFile, 'utf8') };
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+});
 
 const admin = async (hub: number, method: string, path: string, body?: object | Buffer, token = n.net.adminToken, type?: string) => {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -96,7 +93,7 @@ describe('trusted CAs', () => {
     await eventually(async () => ((await admin(2, 'GET', `/api/admin/certs?agency=${district.agency.code}`)).json.items.length === 2 ? true : undefined), 'the registration at every hub');
     const r = await district.submit(documentSignedWith(district, fromSecond, commune, 'Ký bằng CA thứ hai'));
     expect(r.status).toBe(202);
-    await eventually(async () => ((await commune.request('GET', '/api/v1/edocs/received')).json.items.some((i: { docId: string }) => i.docId === r.json.docId) ? true : undefined), 'delivery');
+    await inboxItem(commune, r.json.docId);
 
     // Replacing the trust store: the second CA removed, its certificates are untrusted at once.
     const secondFp = fingerprintOf(second.certPem);

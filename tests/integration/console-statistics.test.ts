@@ -4,14 +4,11 @@
 // in Ho Chi Minh City time, and the exports download with the session. Screenshots go to tests/artifacts/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
-import { ROOT } from '../helpers/tools.js';
+import { ARTIFACTS, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 
 let n: TestNetwork;
 let browser: Browser;
@@ -19,12 +16,8 @@ let shift = 0;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   n = await startTestNetwork({ clock: () => new Date(Date.now() + shift) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 90_000);
 afterAll(async () => {
   await browser?.close();

@@ -2,17 +2,13 @@
 // sign in (each hub its own session), see the dashboard under its Content-Security-Policy, find a dead letter, replay it, follow the document's trace; pause
 // a lane, see what waits in it, resume it.
 // Screenshots go to tests/artifacts/.
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { eventually, networkCa, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
-import { ROOT } from '../helpers/tools.js';
+import { ARTIFACTS, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const DAY = 86_400_000;
 
 let n: TestNetwork;
@@ -22,15 +18,11 @@ let school: Agent, department: Agent;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   n = await startTestNetwork({ configFor: revokedAtDistrict('001.07.05.') });
   ca = networkCa(n.net);
   school = n.agent('001.07.05.');
   department = n.agent('000.00.12.');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 90_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,10 +1,11 @@
 // Dead letters: listed with their reason from the ledger's copy (browsing touches no queue),
 // exported as CSV, inspected, replayed once the cause is fixed (the hop check runs again and the
 // package is delivered), deleted; roles enforced and every action audited.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCrl, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { hashApiKey } from '../../src/http/auth.js';
-import { eventually, networkCa, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, networkCa, revokedAtDistrict, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const WATCHER = 'watcher-token-dead-letters';
 let n: TestNetwork;
@@ -12,16 +13,14 @@ let school: Agent, department: Agent;
 let ca: KeyAndCert;
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: revokedAtDistrict('001.07.05.', (_id, config) =>
-      ({ ...config, admins: [...config.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer' as const] }] })),
-  });
+useTestNetwork({
+  configFor: revokedAtDistrict('001.07.05.', (_id, config) =>
+    ({ ...config, admins: [...config.admins, { name: 'watcher', tokenHash: hashApiKey(WATCHER), roles: ['observer' as const] }] })),
+}, (started, a) => {
+  n = started;
   ca = networkCa(n.net);
-  school = n.agent('001.07.05.');
-  department = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+  ({ school, department } = a);
+});
 
 const admin = async (method: string, p: string, body?: object | Buffer, token = n.net.adminToken, type?: string) => {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };

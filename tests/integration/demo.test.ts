@@ -88,7 +88,7 @@ describe('lgsp demo --national', () => {
     const dir = path.join(tmp.dir, 'kept');
     fs.mkdirSync(dir);
     expect(lgspJson('demo', '--national', '--dir', dir, '--province', 'H41', '--other-province', 'H41')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('--other-province') } });
-    expect(lgspJson('demo', '--national', '--dir', dir, '--port', '65531')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('65530') } });
+    expect(lgspJson('demo', '--national', '--dir', dir, '--port', '65530')).toMatchObject({ status: 2, json: { code: 'USAGE', message: expect.stringContaining('65529') } });
     expect(fs.existsSync(dir)).toBe(true);
   });
 
@@ -96,21 +96,22 @@ describe('lgsp demo --national', () => {
     const dir = path.join(tmp.dir, 'national');
     const n = 10 + Math.floor(Math.random() * 89);
     const [a, b] = [`E${n}`, `E${n + 1}`];
-    const [pa, da, ca, pb, cb] = [`000.00.00.${a}`, `000.00.05.${a}`, `000.07.05.${a}`, `000.00.00.${b}`, `000.07.05.${b}`];
+    const [pa, da, ca, pb, cb, cb2] = [`000.00.00.${a}`, `000.00.05.${a}`, `000.07.05.${a}`, `000.00.00.${b}`, `000.07.00.${b}`, `000.08.00.${b}`];
     // Three networks: the axis alone, a province in three tiers, one in two (known before the run, to be removed after it whatever happens).
-    networks = [[{ id: '000.00.00.G01', parentId: null }], [{ id: pa, parentId: null }, { id: da, parentId: pa }, { id: ca, parentId: da }], [{ id: pb, parentId: null }, { id: cb, parentId: pb }]];
+    networks = [[{ id: '000.00.00.G01', parentId: null }], [{ id: pa, parentId: null }, { id: da, parentId: pa }, { id: ca, parentId: da }], [{ id: pb, parentId: null }, { id: cb, parentId: pb }, { id: cb2, parentId: pb }]];
     const r = lgsp('demo', '--national', '--once', '--dir', dir, '--port', '0', '--province', a, '--other-province', b);
     madeUsers = madeUsers || r.stdout.includes('each hub on its own broker user');
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const manifests = ['national', a, b].map((sub) => NetworkManifest.parse(JSON.parse(fs.readFileSync(path.join(dir, sub, 'agencies.json'), 'utf8'))));
     expect(manifests.map((m) => m.hubs.map((h) => ({ id: h.id, parentId: h.parentId })))).toEqual(networks);
+    expect(r.stdout).toContain(`province ${b}, 2 tiers, linked up to the axis`);
     expect(r.stdout.match(/routed "national"/g)).toHaveLength(2);
     expect(r.stdout.match(/byte-identical to what was signed/g)).toHaveLength(2);
     expect(r.stdout).toContain('[{"organId":"000.00.00.G22","delivery":"delivered","status":"03"}]');
-    expect(r.stdout).toContain(`[{"organId":"000.07.05.${b}","delivery":"delivered","status":"03"}]`);
+    expect(r.stdout).toContain(`[{"organId":"${cb}","delivery":"delivered","status":"03"}]`);
     // Each trace: the sender's three hubs and the axis's DocId; the axis and the far province bind the commune by its CA.
     expect(r.stdout.match(/hub national {2}accepted {2}national:[0-9a-f]{32}/g)).toHaveLength(2);
     expect(r.stdout.match(/hub 000\.00\.00\.G01 {2}accepted .*binding:ca-subject-code/g)).toHaveLength(2);
-    for (const hub of [`000.00.00.${b}`, `000.07.05.${b}`]) expect(r.stdout).toMatch(new RegExp(`hub ${hub.replaceAll('.', '\\.')}  accepted .*binding:ca-subject-code`));
+    for (const hub of [pb, cb]) expect(r.stdout).toMatch(new RegExp(`hub ${hub.replaceAll('.', '\\.')}  accepted .*binding:ca-subject-code`));
   });
 });

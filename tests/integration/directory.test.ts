@@ -2,8 +2,9 @@
 // first hop and at later ones, chains, a cycle refused, the waiting mailbox carried on, a closed
 // key refused for sending but reading during its grace, statuses reaching the successor, an
 // agency moved with documents waiting, a CSV plan refused whole for one bad line.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { makeAgent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
 import { sdkClient } from '../helpers/sdk-client.js';
@@ -17,24 +18,13 @@ let n: TestNetwork;
 let communeLag = 0;
 let commune: Agent, school: Agent, district: Agent, otherCommune: Agent, department: Agent, province: Agent, farCommune: Agent, nghiLoc: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ clockFor: (id) => (id.startsWith('000.07.05.') ? () => new Date(Date.now() - communeLag) : undefined) });
-  commune = n.agent('000.07.05.');
-  school = n.agent('001.07.05.');
-  district = n.agent('000.00.05.');
-  otherCommune = n.agent('000.08.05.');
-  department = n.agent('000.00.12.');
-  province = n.agent('000.00.00.');
-  farCommune = n.agent('000.03.06.');
-  nghiLoc = n.agent('000.00.06.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ clockFor: (id) => (id.startsWith('000.07.05.') ? () => new Date(Date.now() - communeLag) : undefined) }, (started, a) => {
+  n = started;
+  ({ commune, school, district, otherCommune, department, province, farCommune, nghiLoc } = a);
+});
 
 type Item = { docId: string; addressedTo?: string; kind: string };
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return (r.json.items as Item[]).find((i) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`);
+const inbox = (a: Agent, docId: string) => inboxItem<Item>(a, docId);
 /** Waits until every hub lists `code` among the old codes of `successor`. */
 const everywhere = (code: string, successor: string) => Promise.all(n.hubs.map((_, i) => eventually(async () => {
   const items = (await n.admin(i, 'GET', '/api/admin/agencies')).json.items as { code: string; oldCodes: string[] }[];

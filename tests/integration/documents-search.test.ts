@@ -1,17 +1,13 @@
 // Where a document is: each hub finds it by agency, period, status and delivery state, and shows
 // its trace as a timeline across hubs with each check's verdict and timing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let commune: Agent, department: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({}, (started, a) => { n = started; ({ commune, department } = a); });
 
 const admin = (hub: number, p: string) => n.admin(hub, 'GET', p);
 

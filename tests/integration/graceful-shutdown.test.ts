@@ -4,23 +4,20 @@
 // had in hand; every accepted document arrives exactly once, every receipt comes back, every
 // stopped consumer finished all it was given, and no mailbox absorbs a duplicate: nothing was
 // left unacknowledged or sent twice by a clean stop.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
 import { makeAgent, signedDocument, type Agent } from '../helpers/agent.js';
 import { AMQP_URL, eventually, purge } from '../helpers/network.js';
+import { spawnLoggedHub, type LoggedHub } from '../helpers/hub-processes.js';
 
-const CLI = fileURLToPath(new URL('../../dist/src/cli/lgsp.js', import.meta.url));
 const DOCUMENTS = 300;
 const CLIENTS = 6;
 
 interface LogLine { level?: number; msg?: string; err?: string; url?: string; queue?: string; deliveryCount?: number; delivered?: number; finished?: number }
-interface HubRun { hubId: string; child: ChildProcess; lines: LogLine[]; url: Promise<string>; exit: Promise<number | null> }
+interface HubRun extends LoggedHub<LogLine> { hubId: string; url: Promise<string> }
 
 let dir: string;
 let net: DemoNetwork;
@@ -29,20 +26,8 @@ const runs: HubRun[] = [];
 
 /** Starts `lgsp start --hub ID` and reads its JSON log; its URL comes from the "hub started" line. */
 function startHub(hubId: string): HubRun {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--hub', hubId, '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMQP_URL },
-  });
-  const lines: LogLine[] = [];
-  const url = new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as LogLine;
-      lines.push(line);
-      if (line.msg === 'hub started') resolve(line.url!);
-    });
-    child.once('exit', (code) => reject(new Error(`hub ${hubId} exited with ${code} before it started`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const run = { hubId, child, lines, url, exit };
+  const hub = spawnLoggedHub<LogLine>(configFile, hubId);
+  const run = { hubId, ...hub, url: hub.started.then((l) => l.url!) };
   runs.push(run);
   return run;
 }

@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emitEdoc } from '../../src/edxml/emit.js';
 import { credentialOf, reviewPackage } from '../helpers/hostile.js';
-import { startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import type { Agent, TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -17,12 +18,7 @@ let n: TestNetwork;
 let commune: Agent;
 let department: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({}, (started, a) => { n = started; ({ commune, department } = a); });
 
 function heapAfterGc(): number {
   gc();

@@ -3,8 +3,9 @@
 // limited on both faces of the agency API (429 with Retry-After, counted in /metrics, nothing
 // accepted), and concurrent copies
 // of one package make one document.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { parseRaw, rawConnection, write } from '../helpers/raw-http.js';
 import { sdkClient } from '../helpers/sdk-client.js';
 
@@ -14,16 +15,9 @@ const TIMEOUTS = { headersTimeoutMs: 1_000, requestTimeoutMs: 3_000, timeoutChec
 let n: TestNetwork;
 let commune: Agent, school: Agent, department: Agent, district: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    configFor: (_id, c) => ({ ...c, policy: { ...c.policy, maxBytes: MAX_BYTES }, http: { ...c.http, ...TIMEOUTS, rateLimit: LIMIT } }),
-  });
-  commune = n.agent('000.07.05.');
-  school = n.agent('001.07.05.');
-  department = n.agent('000.00.12.');
-  district = n.agent('000.00.05.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({
+  configFor: (_id, c) => ({ ...c, policy: { ...c.policy, maxBytes: MAX_BYTES }, http: { ...c.http, ...TIMEOUTS, rateLimit: LIMIT } }),
+}, (started, a) => { n = started; ({ commune, school, department, district } = a); });
 
 const head = (a: Agent, headers: Record<string, string | number>) =>
   `POST /api/v1/edocs HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer ${a.agency.apiKey}\r\nContent-Type: application/xml\r\n` +

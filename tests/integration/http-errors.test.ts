@@ -2,23 +2,21 @@
 // accepted: the recipient's inbox stays empty.
 import fs from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDevCa, issueCertificate } from '../../src/pki/dev-pki.js';
 import { signPackage } from '../../src/trust/sign.js';
 import { sample } from '../helpers/packages.js';
-import { startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import type { Agent, TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let commune: Agent, department: Agent, district: Agent;
 const MAX_BYTES = 256 * 1024;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ configFor: (_id, c) => ({ ...c, policy: { ...c.policy, maxBytes: MAX_BYTES } }) });
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-  district = n.agent('000.00.05.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ configFor: (_id, c) => ({ ...c, policy: { ...c.policy, maxBytes: MAX_BYTES } }) }, (started, a) => {
+  n = started;
+  ({ commune, department, district } = a);
+});
 
 const post = (a: Agent, body: Buffer, type = 'application/xml') => a.request('POST', '/api/v1/edocs', body, type);
 const expectError = (r: { status: number; json: any }, status: number, code: string) => {

@@ -3,11 +3,12 @@
 // the new key.
 import fs from 'node:fs';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { issueEcCertificate, type KeyAndCert } from '../../src/pki/dev-pki.js';
 import { parseConfig } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { lgspAsync, tempDir } from '../helpers/tools.js';
 
 let n: TestNetwork;
@@ -16,13 +17,12 @@ let ca: KeyAndCert;
 const tmp = tempDir();
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
+afterAll(() => tmp.cleanup());
+useTestNetwork({}, (started, a) => {
+  n = started;
+  ({ commune, department } = a);
   ca = { keyPem: fs.readFileSync(n.net.caKeyFile, 'utf8'), certPem: fs.readFileSync(n.net.caFile, 'utf8') };
-}, 60_000);
-afterAll(async () => { await n?.close(); tmp.cleanup(); });
+});
 
 const admin = async (hub: number, method: string, path: string, body?: object) => {
   const res = await fetch(n.hubs[hub]!.url + path, {

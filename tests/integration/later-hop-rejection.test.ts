@@ -2,22 +2,18 @@
 // dead letters with its reason, and the sender learns it through its inbox (a 02 status) and
 // its sent list (failed, 02).
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubQueues } from '../../src/bus/topology.js';
 import { toHeaders } from '../../src/bus/message.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { AMQP_URL, eventually, revokedAtDistrict, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, revokedAtDistrict, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let school: Agent, department: Agent;
 const districtId = (net: TestNetwork) => net.hubs[1]!.id;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ configFor: revokedAtDistrict('001.07.05.') });
-  school = n.agent('001.07.05.');
-  department = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ configFor: revokedAtDistrict('001.07.05.') }, (started, a) => { n = started; ({ school, department } = a); });
 
 /** The district's dead letter for a doc id, through the admin API (the ledger's copy). */
 const deadLetterOf = (docId: string) => eventually(async () => {

@@ -5,6 +5,7 @@ import { ledgerSchemaOf, openPostgresLedger } from '../../src/ledger/postgres.js
 import type { Ledger } from '../../src/ledger/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { eventually, startTestNetwork } from '../helpers/network.js';
+import { sendAcross } from '../helpers/shared-network.js';
 import { describeLedgerContract } from '../unit/ledger/contract.js';
 
 let db: TestDatabase;
@@ -88,14 +89,7 @@ describe('a network whose hubs keep their ledgers in PostgreSQL', () => {
   it('carries a document from commune to province and its acknowledgement back, byte-identical', async () => {
     const n = await startTestNetwork({ configFor: (_hubId, config) => ({ ...config, ledger: { url: db.url } }) });
     try {
-      const commune = n.agent('000.07.05.');
-      const department = n.agent('000.00.12.');
-      const bytes = n.document(commune, [department], 'Sổ cái PostgreSQL');
-      const submitted = await commune.submit(bytes);
-      expect(submitted.status).toBe(202);
-      const { docId } = submitted.json;
-      await eventually(async () => ((await department.request('GET', '/api/v1/edocs/received')).json.items
-        .some((i: { docId: string }) => i.docId === docId) ? true : undefined), 'the document in the department\'s inbox');
+      const { commune, department, docId, bytes } = await sendAcross(n, 'Sổ cái PostgreSQL');
       expect((await department.request('GET', `/api/v1/edocs/${docId}`)).bytes.equals(bytes)).toBe(true);
       expect((await department.request('POST', `/api/v1/edocs/${docId}/ack`, { result: 'done' })).status).toBe(200);
       await eventually(async () => {

@@ -4,22 +4,18 @@
 // it. Over HTTP to a running 3-hub network: such packages are delivered end to end (or refused
 // with a 4xx code, leaving nothing behind), and a normal document after 64 of them gets through.
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emitEdoc } from '../../src/edxml/emit.js';
 import amqp from 'amqplib';
 import { SUBJECT_CHARS } from '../../src/hop/trace.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let commune: Agent, province: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  province = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({}, (started, a) => { n = started; ({ commune, department: province } = a); });
 
 let serial = 0;
 /** A signed document with a subject of `chars` characters and a DocumentId of over 300. */

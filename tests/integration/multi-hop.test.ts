@@ -1,26 +1,15 @@
 // A signed package from a commune agency reaches a province agency through every hub, checked
 // at each hop; statuses find their way back. Against the real broker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, inboxItem, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 let n: TestNetwork;
 let commune: Agent, school: Agent, district: Agent, otherCommune: Agent, department: Agent, farCommune: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  commune = n.agent('000.07.05.');
-  school = n.agent('001.07.05.');
-  district = n.agent('000.00.05.');
-  otherCommune = n.agent('000.08.05.');
-  department = n.agent('000.00.12.');
-  farCommune = n.agent('000.03.06.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({}, (started, a) => { n = started; ({ commune, school, district, otherCommune, department, farCommune } = a); });
 
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return r.json.items.find((i: { docId: string }) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`);
+const inbox = (a: Agent, docId: string) => inboxItem(a, docId);
 
 describe('commune → district → province and back', () => {
   it('delivers byte-identical bytes, tracks delivery and carries statuses 01/03/06 back', async () => {

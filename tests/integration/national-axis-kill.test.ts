@@ -4,55 +4,31 @@
 // LGSP_FAULT=exit-after-national-take:1) once the package is durable in the network and before it
 // calls updateStatus. Started again without the hook, it is handed the same package again: the
 // commune's mailbox holds it once, and the axis is told `done` once.
-import fs from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate } from '../../src/pki/dev-pki.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { makeAgent, signedDocument, type Agent } from '../helpers/agent.js';
+import { signedDocument, type Agent } from '../helpers/agent.js';
 import { startHubProcesses, type HubProcesses } from '../helpers/hub-processes.js';
 import { startStandInAxis, type StandInAxis } from '../helpers/national-axis.js';
-import { eventually, networkCa } from '../helpers/network.js';
+import { eventually } from '../helpers/network.js';
+import { axisLink } from '../helpers/axis-link.js';
 
 const MINISTRY = '000.00.00.G12';
 
 let axis: StandInAxis | undefined;
 let hubs: HubProcesses | undefined;
 let ministry: Agent;
-const provinceSecret = randomBytes(18).toString('base64url');
 
 beforeAll(async () => {
   const systems = new Map([[MINISTRY, { secret: 'ministry-secret', owns: (c: string) => c.endsWith('.G12') }]]);
   axis = await startStandInAxis(systems, [{ id: MINISTRY, pid: '', code: MINISTRY, name: 'Bộ Nội vụ', mail: '', oldCode: '' }]);
-  const endpoint = axis.url;
-  let ministryFiles: { keyFile: string; certFile: string } | undefined;
+  const link = axisLink(axis, { code: MINISTRY, name: 'Bộ Nội vụ' });
   hubs = await startHubProcesses({
     // Every hub knows the ministry's signing certificate (an agency no hub serves); the top hub links up.
-    configFor: (_hubId, config, net) => {
-      const top = net.hubs.find((h) => h.parentId === null)!;
-      if (ministryFiles === undefined) {
-        const now = new Date();
-        const c = issueCertificate({ ca: networkCa(net), commonName: 'Bộ Nội vụ', agency: MINISTRY, notBefore: new Date(now.getTime() - 3_600_000), notAfter: new Date(now.getTime() + 86_400_000) });
-        ministryFiles = { keyFile: path.join(net.dir, 'ministry.key.pem'), certFile: path.join(net.dir, 'ministry.cert.pem') };
-        fs.writeFileSync(ministryFiles.keyFile, c.keyPem);
-        fs.writeFileSync(ministryFiles.certFile, c.certPem);
-        fs.writeFileSync(path.join(net.dir, 'national.secret'), `${provinceSecret}\n`, { mode: 0o600 });
-        const province = top.id.slice(-3);
-        systems.set(top.id, { secret: provinceSecret, owns: (code) => code.endsWith(`.${province}`) });
-      }
-      const raw = config as { hubs: { id: string }[]; agencies: object[] };
-      return {
-        ...config,
-        hubs: raw.hubs.map((h) => h.id !== top.id ? h : {
-          ...h, upstream: { kind: 'vxp', endpoint, systemId: h.id, secretFile: path.join(net.dir, 'national.secret'), pollIntervalMs: 200, directoryIntervalMs: 60_000, staleAfterMs: 3_000, timeoutMs: 2_000 },
-        }),
-        agencies: [...raw.agencies, { code: MINISTRY, name: 'Bộ Nội vụ', apiKeyHash: '0'.repeat(64), certFiles: [ministryFiles.certFile] }],
-      };
-    },
+    // The raw configuration demo/network.ts built (hubs and agencies arrays), as the hub's process reads it.
+    configFor: (_hubId, config, net) => link.link(config as typeof config & { hubs: { id: string }[]; agencies: object[] }, net),
     envFor: (hubId): Record<string, string> => (hubId.startsWith('000.00.00.') ? { LGSP_FAULT: 'exit-after-national-take:1' } : {}),
   });
-  ministry = makeAgent({ code: MINISTRY, name: 'Bộ Nội vụ', hubId: '', apiKey: '', ...ministryFiles! }, '');
+  ministry = link.ministry();
 }, 120_000);
 afterAll(async () => {
   // Every hub process this file started is stopped (close waits for each to exit), also on failure.

@@ -6,18 +6,15 @@
 // The stand-in ministries are not agencies of the province: their signing certificates are
 // registered in the configuration (an agency entry no hub serves), so the hop check's binding
 // rule accepts them with or without the rule for outside senders (issue 17, item 5).
-import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootLogger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
-import { issueCertificate } from '../../src/pki/dev-pki.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { makeAgent } from '../helpers/agent.js';
-import { eventually, networkCa, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { eventually, inboxItem, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { startStandInAxis, type StandInAxis } from '../helpers/national-axis.js';
+import { axisLink } from '../helpers/axis-link.js';
 import { vxpClient } from '../../src/national/vxp-client.js';
 
 const MINISTRY = '000.00.00.G12';
@@ -32,7 +29,7 @@ let axis: StandInAxis;
 let n: TestNetwork;
 let topConfig: Readonly<Config>;
 let commune: Agent, department: Agent, ministry: Agent;
-const provinceSecret = randomBytes(18).toString('base64url');
+let provinceSecret: string;
 
 const nationalAgent = (code: string, name: string) => ({ agency: { code, name } }) as Agent;
 
@@ -47,33 +44,17 @@ beforeAll(async () => {
     { id: FAR_COMMUNE, pid: '000.00.00.H99', code: FAR_COMMUNE, name: 'UBND xã Tân Phú (tỉnh khác)', mail: '', oldCode: '' },
     { id: MERGED_MINISTRY, pid: '', code: MERGED_MINISTRY, name: 'Bộ Khoa học và Công nghệ', mail: '', oldCode: OLD_MINISTRY },
   ]);
-  let ministryFiles: { keyFile: string; certFile: string } | undefined;
+  const link = axisLink(axis, { code: MINISTRY, name: 'Bộ Nội vụ' });
+  provinceSecret = link.secret;
   n = await startTestNetwork({
     configFor: (_hubId, config, net) => {
-      const top = config.hubs.find((h) => h.parentId === null || h.parentId === undefined)!;
-      if (ministryFiles === undefined) {
-        const now = new Date();
-        const c = issueCertificate({ ca: networkCa(net), commonName: 'Bộ Nội vụ', agency: MINISTRY, notBefore: new Date(now.getTime() - 3_600_000), notAfter: new Date(now.getTime() + 86_400_000) });
-        ministryFiles = { keyFile: path.join(net.dir, 'ministry.key.pem'), certFile: path.join(net.dir, 'ministry.cert.pem') };
-        fs.writeFileSync(ministryFiles.keyFile, c.keyPem);
-        fs.writeFileSync(ministryFiles.certFile, c.certPem);
-        fs.writeFileSync(path.join(net.dir, 'national.secret'), `${provinceSecret}\n`, { mode: 0o600 });
-        const province = top.id.slice(-3);
-        systems.set(top.id, { secret: provinceSecret, owns: (code) => code.endsWith(`.${province}`) });
-      }
-      topConfig = {
-        ...config,
-        hubs: config.hubs.map((h) => h.id !== top.id ? h : {
-          ...h, upstream: { kind: 'vxp' as const, endpoint: axis.url, systemId: h.id, secretFile: path.join(net.dir, 'national.secret'), pollIntervalMs: 200, directoryIntervalMs: 60_000, staleAfterMs: 3_000, timeoutMs: 2_000 },
-        }),
-        agencies: [...config.agencies, { code: MINISTRY, name: 'Bộ Nội vụ', apiKeyHash: '0'.repeat(64), certFiles: [ministryFiles.certFile] }],
-      };
+      topConfig = link.link(config, net);
       return topConfig;
     },
   });
   commune = n.agent('000.07.05.');
   department = n.agent('000.00.12.');
-  ministry = makeAgent({ code: MINISTRY, name: 'Bộ Nội vụ', hubId: '', apiKey: '', ...ministryFiles! }, '');
+  ministry = link.ministry();
   // The commune hub knows the national directory (broadcast by the top hub at start).
   await eventually(async () => {
     const r = await commune.submit(n.document(commune, [nationalAgent(OTHER_MINISTRY, 'Bộ Tư pháp')], 'Khởi động'));
@@ -86,10 +67,7 @@ afterAll(async () => {
 });
 
 const sentItem = (a: Agent, docId: string) => a.request('GET', '/api/v1/edocs/sent').then((r) => r.json.items.find((i: { docId: string }) => i.docId === docId));
-const inbox = (a: Agent, docId: string) => eventually(async () => {
-  const r = await a.request('GET', '/api/v1/edocs/received');
-  return r.json.items.find((i: { docId: string }) => i.docId === docId);
-}, `${docId} in the inbox of ${a.agency.code}`, 20_000);
+const inbox = (a: Agent, docId: string) => inboxItem(a, docId, 20_000);
 const deadLetterOf = (docId: string) => eventually(async () => {
   const res = await fetch(`${n.hubs[0]!.url}/api/admin/dead-letters?docId=${docId}`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
   return ((await res.json()) as { items: { docId: string; reasonCode: string; reason: string }[] }).items[0];

@@ -5,8 +5,9 @@
 // the test moves, so one service object is used across an hour. Also: the first acknowledgement
 // wins on both faces (/vxp updateStatus and /api/v1 ack).
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { expectSdkFail as expectFail, JavaSdkService, SENT_FIELDS, sdkClient, type SdkClient, type WireCall } from '../helpers/sdk-client.js';
 
 let n: TestNetwork;
@@ -15,12 +16,7 @@ const clock = () => new Date(nowMs);
 /** UBND xã Nghi Phú (commune hub) and Sở Nội vụ (province hub), both through the SDK; the district hub between them. */
 let commune: Agent, department: Agent;
 
-beforeAll(async () => {
-  n = await startTestNetwork({ clock });
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+useTestNetwork({ clock }, (started, a) => { n = started; ({ commune, department } = a); });
 
 const HOUR = 3_600_000;
 const documentIdOf = (bytes: Buffer) => /<edXML:DocumentId>([^<]+)<\/edXML:DocumentId>/.exec(bytes.toString('utf8'))![1]!;

@@ -2,8 +2,9 @@
 // system speaks only the SDK exchanges documents and statuses with an agency on the native API,
 // across hubs, and every refusal comes in the dialect's FAIL shape with its ErrorCode.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { expectSdkFail as expectFail, sdkClient, type SdkClient } from '../helpers/sdk-client.js';
 
 const MAX_BYTES = 64 * 1024;
@@ -12,23 +13,20 @@ let n: TestNetwork;
 let commune: Agent, department: Agent, school: Agent;
 let sdk: SdkClient;
 
-beforeAll(async () => {
-  n = await startTestNetwork({
-    // A small size limit to test it, and one agency without an apiKeyFile (no /vxp for it). The
-    // commune's client stamps each call, so it is held to the strict rules (window and replay).
-    configFor: (_hubId, config) => ({
-      ...config,
-      policy: { ...config.policy, maxBytes: MAX_BYTES },
-      sdk: { ...config.sdk, strict: { ...config.sdk.strict, agencies: config.agencies.filter((a) => a.code.startsWith('000.07.05.')).map((a) => a.code) } },
-      agencies: config.agencies.map(({ apiKeyFile, ...a }) => (a.code.startsWith('001.07.05.') ? a : { ...a, apiKeyFile })),
-    }),
-  });
-  commune = n.agent('000.07.05.');
-  department = n.agent('000.00.12.');
-  school = n.agent('001.07.05.');
+useTestNetwork({
+  // A small size limit to test it, and one agency without an apiKeyFile (no /vxp for it). The
+  // commune's client stamps each call, so it is held to the strict rules (window and replay).
+  configFor: (_hubId, config) => ({
+    ...config,
+    policy: { ...config.policy, maxBytes: MAX_BYTES },
+    sdk: { ...config.sdk, strict: { ...config.sdk.strict, agencies: config.agencies.filter((a) => a.code.startsWith('000.07.05.')).map((a) => a.code) } },
+    agencies: config.agencies.map(({ apiKeyFile, ...a }) => (a.code.startsWith('001.07.05.') ? a : { ...a, apiKeyFile })),
+  }),
+}, (started, a) => {
+  n = started;
+  ({ commune, department, school } = a);
   sdk = sdkClient(`${commune.url}/vxp`, commune.agency.code, commune.agency.apiKey);
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+});
 
 const documentIdOf = (bytes: Buffer) => /<edXML:DocumentId>([^<]+)<\/edXML:DocumentId>/.exec(bytes.toString('utf8'))![1]!;
 const nativeInbox = (a: Agent) => a.request('GET', '/api/v1/edocs/received').then((r) => r.json.items as { docId: string; subject?: string }[]);

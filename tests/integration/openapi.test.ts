@@ -11,13 +11,10 @@ import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestNetwork, type TestNetwork } from '../helpers/network.js';
 import { ROOT } from '../helpers/tools.js';
-
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+import { ARTIFACTS, hasChromium, launchChromium } from '../helpers/chromium.js';
 
 /**
  * Routes that are not API calls, so in neither document: /docs and its assets (Swagger UI's
@@ -185,13 +182,9 @@ describe('answers', () => {
   }, 60_000);
 });
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('/docs', () => {
+describe.skipIf(!hasChromium)('/docs', () => {
   it('renders both documents in Chromium from the hub\'s own assets, within its CSP', async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const hub = n.hubs[0]!.url;
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubQueues } from '../../src/bus/topology.js';
 import { toHeaders } from '../../src/bus/message.js';
 import { createHubSigner, type HubSigner } from '../../src/hop/seal.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { createDevCa, issueCertificate, type KeyAndCert } from '../../src/pki/dev-pki.js';
-import { AMQP_URL, eventually, networkCa, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, networkCa, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 import { makeAgent } from '../helpers/agent.js';
 
 const MINISTRY = '000.00.00.G22';
@@ -24,17 +25,15 @@ let department: Agent, school: Agent;
 let district: HubSigner;
 const top = () => n.hubs[0]!;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  department = n.agent('000.00.12.');
-  school = n.agent('001.07.05.');
+useTestNetwork({}, (started, a) => {
+  n = started;
+  ({ department, school } = a);
   const districtId = n.hubs[1]!.id;
   const file = (ext: string) => fs.readFileSync(path.join(n.net.dir, 'pki', `hub-${districtId}.${ext}.pem`), 'utf8');
   const signer = createHubSigner(districtId, file('key'), new X509Certificate(file('cert')));
   if (!signer.ok) throw new Error(signer.error.message);
   district = signer.value;
-}, 60_000);
-afterAll(async () => { await n?.close(); });
+});
 
 /** The ministry's document system, signing with a certificate `ca` issued with `ou` as its OU. */
 function ministry(ca: KeyAndCert, ou: string): Agent {

@@ -9,7 +9,8 @@ import { consume } from '../../src/bus/consumer.js';
 import { journaled, readJournal, takenMarks, type JournalReader } from '../../src/bus/journal.js';
 import { createPublisher, type Publisher } from '../../src/bus/publisher.js';
 import { assertTopology, deleteTopology, hubQueues } from '../../src/bus/topology.js';
-import { AMQP_URL, eventually, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import { AMQP_URL, eventually, type Agent, type TestNetwork } from '../helpers/network.js';
+import { useTestNetwork } from '../helpers/shared-network.js';
 
 const log = pino({ level: process.env.LGSP_TEST_LOG ?? 'silent' });
 const SENDERS = ['000.07.05.B01', '000.07.06.B01'];
@@ -77,12 +78,7 @@ describe('the journal under a queue', () => {
 describe('browsing a hub queue through the admin API', () => {
   let n: TestNetwork;
   let commune: Agent, department: Agent;
-  beforeAll(async () => {
-    n = await startTestNetwork();
-    commune = n.agent('000.07.05.');
-    department = n.agent('000.00.12.');
-  }, 60_000);
-  afterAll(async () => { await n?.close(); });
+  useTestNetwork({}, (started, a) => { n = started; ({ commune, department } = a); });
 
   const admin = (method: string, path: string) => n.admin(0, method, path);
 

@@ -2,23 +2,19 @@
 // hub on one PostgreSQL ledger. Each serves on the port it was given and answers for the hub; one
 // leads the once-per-hub work, and when it is killed (-9) the other takes the lead within seconds.
 // --port without exactly one --hub is a usage error.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoNetwork, type DemoNetwork } from '../../src/demo/network.js';
 import { AMQP_URL, eventually, purge } from '../helpers/network.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { lgspAsync } from '../helpers/tools.js';
-
-const CLI = fileURLToPath(new URL('../../dist/src/cli/lgsp.js', import.meta.url));
+import { spawnLoggedHub, type LoggedHub } from '../helpers/hub-processes.js';
+import { freePort } from '../helpers/free-port.js';
 
 interface LogLine { msg?: string; url?: string; lead?: string; replica?: string }
-interface Replica { child: ChildProcess; lines: LogLine[]; started: Promise<LogLine>; exit: Promise<number | null> }
+type Replica = LoggedHub<LogLine>;
 
 let dir: string;
 let demo: DemoNetwork;
@@ -26,30 +22,8 @@ let db: TestDatabase;
 let configFile: string;
 const replicas: Replica[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
-
 function startReplica(hubId: string, port: number): Replica {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--hub', hubId, '--port', String(port), '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMQP_URL },
-  });
-  const lines: LogLine[] = [];
-  const started = new Promise<LogLine>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as LogLine;
-      lines.push(line);
-      if (line.msg === 'hub started') resolve(line);
-    });
-    child.once('exit', (code) => reject(new Error(`replica on ${port} exited with ${code} before it started`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const replica = { child, lines, started, exit };
+  const replica = spawnLoggedHub<LogLine>(configFile, hubId, ['--port', String(port)]);
   replicas.push(replica);
   return replica;
 }

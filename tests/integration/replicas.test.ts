@@ -18,6 +18,7 @@ import { hubQueues } from '../../src/bus/topology.js';
 import { makeAgent, type Agent } from '../helpers/agent.js';
 import { consoleClient, csrfOf } from '../helpers/console-client.js';
 import { eventually, networkCa, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 /** The CA's CRL distribution point: nothing to serve until a test publishes a CRL. */
@@ -28,21 +29,14 @@ let n: TestNetwork;
 const HUBS = 3;
 /** Every expiry alert the webhook got. */
 const alerts: { hub: string; fingerprint: string; thresholdDays: number }[] = [];
-const webhook = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c: Buffer) => { body += c.toString(); });
-  req.on('end', () => {
-    alerts.push(JSON.parse(body) as (typeof alerts)[number]);
-    res.end();
-  });
-});
+let webhook: WebhookSink | undefined;
 const DAY = 86_400_000;
 const fingerprintOf = (pem: string) => fingerprintOfCert(new X509Certificate(pem));
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
+  webhook = await startWebhookSink(alerts);
+  const webhookUrl = webhook.url;
   await new Promise<void>((resolve) => crlSource.listen(0, '127.0.0.1', resolve));
   const crlUrl = `http://127.0.0.1:${(crlSource.address() as AddressInfo).port}/ca.crl`;
   n = await startTestNetwork({
@@ -53,7 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await n?.close();
   await db?.drop();
-  webhook.close();
+  webhook?.close();
   crlSource.close();
 });
 

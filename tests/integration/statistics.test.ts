@@ -4,12 +4,11 @@
 // (shortened) threshold is listed, counted in the gauge and sent to the webhook once.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, revokedAtDistrict, startTestNetwork, type TestNetwork } from '../helpers/network.js';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook.js';
 import { lgspAsync } from '../helpers/tools.js';
 import { emitEdoc } from '../../src/edxml/emit.js';
 
@@ -19,20 +18,15 @@ let shift = 0;
 const sent: Buffer[] = [];
 const ids: string[] = [];
 const alerts: { items: { agency: string; docId: string; subject?: string; waitingSeconds: number }[] }[] = [];
-let webhook: http.Server;
+let webhook: WebhookSink | undefined;
 const agents = () => ({ commune: n.agent('000.07.05.'), school: n.agent('001.07.05.'), department: n.agent('000.00.12.'), village: n.agent('000.08.05.') });
 /** The edXML DocumentId a status answers. */
 const documentIdOf = (bytes: Buffer) => /<edXML:DocumentId>([^<]+)<\/edXML:DocumentId>/.exec(bytes.toString('utf8'))![1]!;
 const today = () => new Date(Date.now() + shift + 7 * 3_600_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
-  webhook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
-    req.on('end', () => { alerts.push(JSON.parse(body)); res.end(); });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
+  webhook = await startWebhookSink(alerts);
+  const url = webhook.url;
   n = await startTestNetwork({
     clock: () => new Date(Date.now() + shift),
     configFor: revokedAtDistrict('001.07.05.', (_hubId, config) => ({

@@ -1,25 +1,19 @@
 // The overdue alert: the webhook hears the list when it changes (an empty one once it clears) and
 // once a day (Asia/Ho_Chi_Minh) while it is not empty; the same list on the same day is not sent again.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOverdueMonitor } from '../../../src/admin/overdue-monitor.js';
 import type { OverdueItem } from '../../../src/admin/exchange-report.js';
+import { startWebhookSink, type WebhookSink } from '../../helpers/webhook.js';
 
 const received: { items: { docId: string }[] }[] = [];
-let server: http.Server;
+let server: WebhookSink | undefined;
 let url: string;
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
-    req.on('end', () => { received.push(JSON.parse(body)); res.end(); });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  server = await startWebhookSink(received, '/');
+  url = server.url;
 });
-afterAll(() => { server.close(); });
+afterAll(() => { server?.close(); });
 
 const item = (docId: string): OverdueItem => ({ agency: 'A', docId, sender: 'S', receivedAt: '2026-11-01T00:00:00.000Z', waitingSeconds: 90_000 });
 const settle = async (count: number) => {

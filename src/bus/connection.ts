@@ -53,6 +53,20 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
   let closed = false;
   let reconnecting = false;
   let next = 0; // the node tried first on the next (re)connect
+  // The pauses between rounds hold a timer like any other work of the process: unref'd, a hub
+  // whose only pending work is this loop (the first connect, before anything else holds the
+  // loop) left Node an empty event loop, and `lgsp start` exited 13 with its start unsettled.
+  // close() ends them instead.
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      pauses.delete(end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    pauses.add(end);
+  }));
 
   const open = async (url: string): Promise<ChannelModel> => {
     const m = await amqp.connect(url, {
@@ -73,7 +87,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       // Closed while the setups ran, after the last one used it: as good as refused.
       if (lost) throw new Error('the connection closed while it was being set up');
     } catch (err) {
-      await m.close().catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
+      await closeAmqp(m).catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
       throw err;
     }
     return m;
@@ -100,14 +114,14 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     try {
       let lastError: Error = new Error('not connected');
       for (let round = 0; round < rounds; round++) {
-        await sleep(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
+        await pause(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
         for (let tried = 0; tried < nodes.length; tried++) {
           if (closed) return;
           const index = next;
           try {
             const m = await open(nodes[index]!);
             if (closed) {
-              await m.close();
+              await closeAmqp(m);
               return;
             }
             attach(m, index);
@@ -139,14 +153,15 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       try {
         return await fn(ch);
       } finally {
-        await ch.close().catch((err: Error) => log.debug({ err: err.message }, 'inspection channel already closed'));
+        await closeAmqp(ch).catch((err: Error) => log.debug({ err: err.message }, 'inspection channel already closed'));
       }
     },
     async close() {
       closed = true;
+      for (const end of [...pauses]) end();
       const m = current;
       current = null;
-      if (m !== null) await m.close().catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
+      if (m !== null) await closeAmqp(m).catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
     },
   };
 }
@@ -155,5 +170,16 @@ function tlsOptions(t: BusTls) {
   return { ca: [t.ca], ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) };
 }
 
-/** A wait that does not keep the process alive (a hub closing mid-wait exits at once). */
-const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); }));
+/**
+ * Closes an amqplib channel or connection. amqplib settles close() on the broker's CloseOk only:
+ * when the socket dies first (a broker stopped while a hub starts or stops) it emits 'close' and
+ * never calls back, and whoever awaits the close waits forever (a start that neither fails nor
+ * completes; a stop that never ends). This settles on whichever comes first.
+ */
+export function closeAmqp(thing: Channel | ChannelModel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const gone = () => resolve();
+    thing.once('close', gone);
+    thing.close().then(resolve, reject).finally(() => thing.off('close', gone));
+  });
+}

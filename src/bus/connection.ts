@@ -42,6 +42,8 @@ export interface BusOptions {
   name?: string;
   /** Used for amqps:// URLs only. */
   tls?: BusTls | undefined;
+  /** Told each time an established connection is lost (before the reconnects begin). */
+  onLost?: () => void;
 }
 
 /** Connects to one of `urls` (a single broker, or the nodes of one cluster). */
@@ -101,6 +103,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       current = null;
       if (closed) return;
       log.warn({ err: err?.message, node: redactUrl(nodes[index]!) }, 'broker connection lost; reconnecting');
+      options.onLost?.();
       // The node that dropped us is the likeliest to be down: the others are tried first.
       next = (index + 1) % nodes.length;
       void connectLoop(Infinity, FIRST_DELAY_MS).catch((loopErr: Error) => log.error({ err: loopErr.message }, 'broker reconnection gave up'));

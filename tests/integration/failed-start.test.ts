@@ -44,7 +44,7 @@ async function leftOnBroker(province: string): Promise<string[]> {
 }
 
 /** A start configuration for a fresh three-hub network, `change`d for one hub. */
-async function startConfig(name: string, change: (config: Record<string, unknown>, net: DemoNetwork) => void): Promise<{ file: string; province: string }> {
+async function startConfig(name: string, change: (config: Record<string, unknown>, net: DemoNetwork) => void): Promise<{ file: string; province: string; hubs: string[] }> {
   const dir = path.join(tmp.dir, name);
   const province = `F${10 + Math.floor(Math.random() * 90)}`;
   const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
@@ -54,7 +54,7 @@ async function startConfig(name: string, change: (config: Record<string, unknown
   change(config, network);
   const file = path.join(dir, 'config.json');
   fs.writeFileSync(file, JSON.stringify(config));
-  return { file, province };
+  return { file, province, hubs: network.hubs.map((h) => h.id) };
 }
 
 const hubEntry = (config: Record<string, unknown>, index: number) => (config.hubs as Record<string, unknown>[])[index]!;
@@ -89,6 +89,34 @@ describe('a hub that cannot start', () => {
     expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/^hub 000\.00\.00\.\w+: no broker at amqp:\/\/\*\*\*@127\.0\.0\.1:1/) });
     expect(await leftOnBroker(province)).toEqual([]);
+  });
+
+  it('lgsp start --hub: alone, a hub whose broker refuses exits 2 with UNAVAILABLE after its retries (not 13 on an empty event loop)', async () => {
+    // Nothing else holds the process while the first connection waits between its rounds.
+    const { file, hubs } = await startConfig('alone', (config) => { hubEntry(config, 2).amqpUrl = CLOSED_PORT_BROKER; });
+    const r = await cli('start', '--config', file, '--hub', hubs[2]!, '--log-level', 'silent', '--json');
+    expect(r.status, r.stdout + r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+  });
+
+  it('lgsp start --hub: cluster nodes that accept and then close, reset, or answer the protocol header and drop exit 2 with UNAVAILABLE', async () => {
+    const servers = ['close', 'reset', 'header'].map((behaviour) => net.createServer((socket) => {
+      socket.on('error', () => {}); // the client resetting in turn
+      if (behaviour === 'close') socket.end();
+      else if (behaviour === 'reset') socket.resetAndDestroy();
+      else socket.once('data', () => socket.end(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')));
+    }));
+    const nodes = await Promise.all(servers.map((s) => new Promise<string>((resolve) => {
+      s.listen(0, '127.0.0.1', () => resolve(`amqp://guest:guest@127.0.0.1:${(s.address() as net.AddressInfo).port}`));
+    })));
+    try {
+      const { file, hubs } = await startConfig('nodes', (config) => { hubEntry(config, 2).amqpUrls = nodes; });
+      const r = await cli('start', '--config', file, '--hub', hubs[2]!, '--log-level', 'silent', '--json');
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining(`no broker at ${nodes.map((n) => n.replace('guest:guest', '***')).join(', ')}`) });
+    } finally {
+      for (const s of servers) s.close();
+    }
   });
 
   it('lgsp start: a ledger that cannot be opened exits 2 with UNAVAILABLE, and the hubs started before it are closed', async () => {

@@ -18,6 +18,11 @@ export type Setup = (model: ChannelModel) => Promise<void>;
  * Once connected, reconnects never give up.
  */
 export const FIRST_CONNECT_RETRIES = 5;
+/**
+ * No round of the first connection starts after this: against nodes that accept and never answer
+ * (each attempt timing out after CONNECT_TIMEOUT_MS) a start fails in about 20 s, not a minute.
+ */
+export const FIRST_CONNECT_WITHIN_MS = 15_000;
 /** The pause before reconnecting after a loss, and between the first two rounds (doubling after). */
 const FIRST_DELAY_MS = 100;
 /** The longest wait between two rounds of reconnects. */
@@ -110,13 +115,13 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     });
   };
 
-  /** Tries every node in turn, then waits and tries again, up to `rounds` rounds. */
-  const connectLoop = async (rounds: number, firstDelayMs = 0): Promise<void> => {
+  /** Tries every node in turn, then waits and tries again, up to `rounds` rounds, none starting after `until` (ms since the epoch). */
+  const connectLoop = async (rounds: number, firstDelayMs = 0, until = Infinity): Promise<void> => {
     if (reconnecting) return;
     reconnecting = true;
     try {
       let lastError: Error = new Error('not connected');
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < rounds && (round === 0 || Date.now() < until); round++) {
         await pause(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
         for (let tried = 0; tried < nodes.length; tried++) {
           if (closed) return;
@@ -142,7 +147,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     }
   };
 
-  await connectLoop(FIRST_CONNECT_RETRIES + 1);
+  await connectLoop(FIRST_CONNECT_RETRIES + 1, 0, Date.now() + FIRST_CONNECT_WITHIN_MS);
   return {
     async onConnect(setup) {
       setups.push(setup);

@@ -191,3 +191,22 @@ export function closeAmqp(thing: Channel | ChannelModel): Promise<void> {
     thing.close().then(resolve, reject).finally(() => thing.off('close', gone));
   });
 }
+
+/**
+ * Runs `fn` on a connection of its own, for set-up work outside a hub (the demo's clean-up and
+ * provisioning): the connect is bounded, the connection is closed whatever happens, and a broker
+ * that goes away mid-way makes `fn` fail with the connection's error (the 'Channel ended' of its
+ * pending call would say less; unheard, the 'error' event would end the process).
+ */
+export async function withConnection<T>(url: string, fn: (m: ChannelModel) => Promise<T>): Promise<T> {
+  const m = await amqp.connect(url, { timeout: CONNECT_TIMEOUT_MS });
+  let broke: Error | undefined;
+  m.on('error', (err: Error) => { broke = err; });
+  try {
+    return await fn(m);
+  } catch (err) {
+    throw broke ?? err;
+  } finally {
+    if (broke === undefined) await closeAmqp(m); // a broken connection is closed already
+  }
+}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDemoNetwork, deleteNetworkQueues } from '../../src/demo/network.js';
+import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { amqpProxy, CHANNEL_CLOSE, QUEUE_DECLARE, type AmqpProxy } from '../helpers/amqp-proxy.js';
 import { freePort } from '../helpers/free-port.js';
 import { AMQP_URL } from '../helpers/network.js';
@@ -42,9 +43,11 @@ async function startThrough(proxy: AmqpProxy, name: string): Promise<Cli> {
   cleanups.push(() => deleteNetworkQueues(AMQP_URL, network));
   const file = path.join(dir, 'config.json');
   fs.writeFileSync(file, JSON.stringify(network.config));
-  const child = spawn(process.execPath, [CLI, 'start', '--config', file, '--hub', network.hubs[2]!.id, '--log-level', 'info'], {
-    env: { ...process.env, AMQP_URLS: proxy.url }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return cli(['start', '--config', file, '--hub', network.hubs[2]!.id, '--log-level', 'info'], { AMQP_URLS: proxy.url });
+}
+
+function cli(args: string[], env: Record<string, string>): Cli {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let onStarted!: () => void;
   const started = new Promise<void>((resolve) => { onStarted = resolve; });
@@ -107,5 +110,22 @@ describe('a broker that goes away while a hub starts or stops', () => {
     const { status, output } = await run.exit;
     expect(status, output).toBe(0);
     expect(output).toMatch(/"msg":"hub stopped"/);
+  }, TEST_TIMEOUT_MS);
+
+  it('lgsp demo, mid-set-up, for good: exits 2 with UNAVAILABLE', async () => {
+    const province = `E${10 + Math.floor(Math.random() * 90)}`;
+    const hubs = ['000.00.00.', '000.00.05.', '000.07.05.'].map((x) => ({ id: `${x}${province}`, name: '', port: 0, parentId: null }));
+    cleanups.push(async () => {
+      await deleteNetworkQueues(AMQP_URL, { hubs });
+      deleteBrokerUsers(brokerUsersFor(hubs));
+    });
+    const proxy = await proxyToBroker();
+    // The network's queues are declared by an administrator's connection where rabbitmqctl can
+    // make the hubs' users, else by the hubs as they start: the cut comes in either.
+    proxy.cutAt(QUEUE_DECLARE);
+    const run = cli(['demo', '--once', '--port', String(await freePort()), '--dir', path.join(tmp.dir, 'demo'), '--province', province], { AMQP_URL: proxy.url });
+    const { status, output } = await run.exit;
+    expect(status, output).toBe(2);
+    expect(output).toMatch(/^UNAVAILABLE: /m);
   }, TEST_TIMEOUT_MS);
 });

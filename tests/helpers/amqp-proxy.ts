@@ -27,13 +27,15 @@ const PROTOCOL_HEADER_BYTES = 8;
 const FRAME_HEADER_BYTES = 7; // type (1), channel (2), payload size (4); the payload and a frame-end octet follow
 const METHOD_FRAME = 1;
 
-export async function amqpProxy(target: { host: string; port: number }): Promise<AmqpProxy> {
+/** A proxy to the broker at `brokerUrl` (amqp://); its own URL logs in as guest. */
+export async function amqpProxy(brokerUrl: string): Promise<AmqpProxy> {
+  const target = new URL(brokerUrl);
   const sockets = new Set<net.Socket>();
   let trigger: { method: AmqpMethod; left: number } | null = null;
   let cutDone!: () => void;
   const cut = new Promise<void>((resolve) => { cutDone = resolve; });
   const server = net.createServer((client) => {
-    const broker = net.connect(target.port, target.host);
+    const broker = net.connect(Number(target.port || 5672), target.hostname);
     for (const s of [client, broker]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));

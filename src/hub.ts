@@ -64,12 +64,28 @@ export interface HubEnv {
 
 const PREFETCH = 64;
 const ROTATION_TIMEOUT_MS = 30_000;
+/**
+ * Starts of one hub, in all, when a broker connection is lost while the hub starts (docs/reliability.md):
+ * each further start meets the first-connect retries (connection.ts), so a broker that stays away
+ * fails the last one with UNAVAILABLE within seconds.
+ */
+export const START_ATTEMPTS = 3;
 
 export async function startHub(config: Readonly<Config>, hub: HubConfig, env: HubEnv): Promise<Result<RunningHub>> {
   const log = env.log.child({ hub: hub.id });
+  for (let attempt = 1; ; attempt++) {
+    let lost = false;
+    const started = await startOnce(config, hub, env, log, () => { lost = true; });
+    // A start that failed for a reason of its own (a port taken, a ledger, a refused broker) fails now.
+    if (started.ok || !lost || attempt === START_ATTEMPTS) return started;
+    log.warn({ attempt, of: START_ATTEMPTS, err: started.error.message }, 'the broker went away while the hub was starting; starting it again');
+  }
+}
+
+async function startOnce(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, brokerLost: () => void): Promise<Result<RunningHub>> {
   const opened = resourceStack((err) => log.error({ err: err.message }, 'a part of the hub did not close cleanly'));
   try {
-    const started = await compose(config, hub, env, log, opened);
+    const started = await compose(config, hub, env, log, opened, brokerLost);
     if (!started.ok) await opened.close();
     return started;
   } catch (err) {
@@ -78,7 +94,7 @@ export async function startHub(config: Readonly<Config>, hub: HubConfig, env: Hu
   }
 }
 
-async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack): Promise<Result<RunningHub>> {
+async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack, brokerLost: () => void): Promise<Result<RunningHub>> {
   const { clock } = env;
   // Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it).
   const replica = randomBytes(4).toString('hex');
@@ -123,7 +139,7 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const lead = opened.push(await openLeadership(config, hub, 'housekeeping', part('lead')), (l) => l.close());
 
   const networkHubs = [...registry.hubs.keys()].filter((id) => id !== hub.id && hubAncestry(registry, id).at(-1) === networkRoot);
-  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened, networkHubs });
+  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened, networkHubs, onLost: brokerLost });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);

@@ -6,6 +6,7 @@
 // hub's durable queue keeps it for the hub when none runs. (Named `.broadcast`, not `.trust`: the top hub's own trust queue is
 // `lgsp.<top>.trust`, and a broker permission pattern cannot tell an exchange from a queue.)
 import { bindAll, ensure, type OpenChannel } from './topology.js';
+import { closeAmqp } from './connection.js';
 import type { Publisher } from './publisher.js';
 
 export function trustExchange(networkRoot: string): string {
@@ -29,7 +30,7 @@ export async function assertReplicaQueue(open: OpenChannel, hubId: string, repli
     await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
     await ch.bindQueue(queue, trustExchange(networkRoot), '');
   } finally {
-    await ch.close();
+    await closeAmqp(ch);
   }
 }
 

@@ -18,6 +18,11 @@ export type Setup = (model: ChannelModel) => Promise<void>;
  * Once connected, reconnects never give up.
  */
 export const FIRST_CONNECT_RETRIES = 5;
+/**
+ * No round of the first connection starts after this: against nodes that accept and never answer
+ * (each attempt timing out after CONNECT_TIMEOUT_MS) a start fails in about 20 s, not a minute.
+ */
+export const FIRST_CONNECT_WITHIN_MS = 15_000;
 /** The pause before reconnecting after a loss, and between the first two rounds (doubling after). */
 const FIRST_DELAY_MS = 100;
 /** The longest wait between two rounds of reconnects. */
@@ -42,6 +47,8 @@ export interface BusOptions {
   name?: string;
   /** Used for amqps:// URLs only. */
   tls?: BusTls | undefined;
+  /** Told each time an established connection is lost (before the reconnects begin). */
+  onLost?: () => void;
 }
 
 /** Connects to one of `urls` (a single broker, or the nodes of one cluster). */
@@ -53,6 +60,20 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
   let closed = false;
   let reconnecting = false;
   let next = 0; // the node tried first on the next (re)connect
+  // The pauses between rounds hold a timer like any other work of the process: unref'd, a hub
+  // whose only pending work is this loop (the first connect, before anything else holds the
+  // loop) left Node an empty event loop, and `lgsp start` exited 13 with its start unsettled.
+  // close() ends them instead.
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      pauses.delete(end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    pauses.add(end);
+  }));
 
   const open = async (url: string): Promise<ChannelModel> => {
     const m = await amqp.connect(url, {
@@ -73,7 +94,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       // Closed while the setups ran, after the last one used it: as good as refused.
       if (lost) throw new Error('the connection closed while it was being set up');
     } catch (err) {
-      await m.close().catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
+      await closeAmqp(m).catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
       throw err;
     }
     return m;
@@ -87,27 +108,28 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       current = null;
       if (closed) return;
       log.warn({ err: err?.message, node: redactUrl(nodes[index]!) }, 'broker connection lost; reconnecting');
+      options.onLost?.();
       // The node that dropped us is the likeliest to be down: the others are tried first.
       next = (index + 1) % nodes.length;
       void connectLoop(Infinity, FIRST_DELAY_MS).catch((loopErr: Error) => log.error({ err: loopErr.message }, 'broker reconnection gave up'));
     });
   };
 
-  /** Tries every node in turn, then waits and tries again, up to `rounds` rounds. */
-  const connectLoop = async (rounds: number, firstDelayMs = 0): Promise<void> => {
+  /** Tries every node in turn, then waits and tries again, up to `rounds` rounds, none starting after `until` (ms since the epoch). */
+  const connectLoop = async (rounds: number, firstDelayMs = 0, until = Infinity): Promise<void> => {
     if (reconnecting) return;
     reconnecting = true;
     try {
       let lastError: Error = new Error('not connected');
-      for (let round = 0; round < rounds; round++) {
-        await sleep(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
+      for (let round = 0; round < rounds && (round === 0 || Date.now() < until); round++) {
+        await pause(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
         for (let tried = 0; tried < nodes.length; tried++) {
           if (closed) return;
           const index = next;
           try {
             const m = await open(nodes[index]!);
             if (closed) {
-              await m.close();
+              await closeAmqp(m);
               return;
             }
             attach(m, index);
@@ -125,7 +147,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     }
   };
 
-  await connectLoop(FIRST_CONNECT_RETRIES + 1);
+  await connectLoop(FIRST_CONNECT_RETRIES + 1, 0, Date.now() + FIRST_CONNECT_WITHIN_MS);
   return {
     async onConnect(setup) {
       setups.push(setup);
@@ -139,14 +161,15 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
       try {
         return await fn(ch);
       } finally {
-        await ch.close().catch((err: Error) => log.debug({ err: err.message }, 'inspection channel already closed'));
+        await closeAmqp(ch).catch((err: Error) => log.debug({ err: err.message }, 'inspection channel already closed'));
       }
     },
     async close() {
       closed = true;
+      for (const end of [...pauses]) end();
       const m = current;
       current = null;
-      if (m !== null) await m.close().catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
+      if (m !== null) await closeAmqp(m).catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
     },
   };
 }
@@ -155,5 +178,35 @@ function tlsOptions(t: BusTls) {
   return { ca: [t.ca], ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) };
 }
 
-/** A wait that does not keep the process alive (a hub closing mid-wait exits at once). */
-const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); }));
+/**
+ * Closes an amqplib channel or connection. amqplib settles close() on the broker's CloseOk only:
+ * when the socket dies first (a broker stopped while a hub starts or stops) it emits 'close' and
+ * never calls back, and whoever awaits the close waits forever (a start that neither fails nor
+ * completes; a stop that never ends). This settles on whichever comes first.
+ */
+export function closeAmqp(thing: Channel | ChannelModel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const gone = () => resolve();
+    thing.once('close', gone);
+    thing.close().then(resolve, reject).finally(() => thing.off('close', gone));
+  });
+}
+
+/**
+ * Runs `fn` on a connection of its own, for set-up work outside a hub (the demo's clean-up and
+ * provisioning): the connect is bounded, the connection is closed whatever happens, and a broker
+ * that goes away mid-way makes `fn` fail with the connection's error (the 'Channel ended' of its
+ * pending call would say less; unheard, the 'error' event would end the process).
+ */
+export async function withConnection<T>(url: string, fn: (m: ChannelModel) => Promise<T>): Promise<T> {
+  const m = await amqp.connect(url, { timeout: CONNECT_TIMEOUT_MS });
+  let broke: Error | undefined;
+  m.on('error', (err: Error) => { broke = err; });
+  try {
+    return await fn(m);
+  } catch (err) {
+    throw broke ?? err;
+  } finally {
+    if (broke === undefined) await closeAmqp(m); // a broken connection is closed already
+  }
+}

@@ -8,7 +8,7 @@
 // it is full the broker gives this consumer nothing more, and work resumes by itself.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import type { BusConnection } from './connection.js';
+import { closeAmqp, type BusConnection } from './connection.js';
 
 export type Disposition = 'ack' | 'retry';
 
@@ -138,7 +138,7 @@ export async function consume(
       const ch = channel;
       await cancelAndDrain(ch);
       channel = null;
-      if (ch !== null) await ch.close();
+      if (ch !== null) await closeAmqp(ch);
       log.info({ queue, delivered, finished }, 'consumer stopped');
     },
   };

@@ -37,6 +37,8 @@ export async function openHubBus(opts: {
    * that has never run yet, instead of being lost.
    */
   networkHubs?: readonly string[];
+  /** Told when a connection of the hub's is lost (hub.ts: a start it cuts short is tried again). */
+  onLost?: () => void;
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
   const nodes = brokerNodes(config, hub.id);
@@ -44,7 +46,7 @@ export async function openHubBus(opts: {
   const linked = opts.neighbours.filter((n) => !sameBroker(brokerNodes(config, n), nodes));
   const connect = async (urls: readonly string[], name: string, tlsOf: Pick<HubConfig, 'amqpTls'> | undefined, component: Record<string, string>) => {
     try {
-      return ok(opened.push(await connectBus(urls, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls) }), (c) => c.close()));
+      return ok(opened.push(await connectBus(urls, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls), onLost: opts.onLost }), (c) => c.close()));
     } catch (err) {
       return fail('UNAVAILABLE', `hub ${hub.id}: no broker at ${urls.map(redactUrl).join(', ')}: ${(err as Error).message}`);
     }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import type { BusConnection } from './connection.js';
+import { closeAmqp, type BusConnection } from './connection.js';
 import type { Stoppable } from './consumer.js';
 import { stringHeaders } from './message.js';
 import type { Outgoing, Publisher } from './publisher.js';
@@ -177,7 +177,7 @@ export async function readJournal(conn: BusConnection, publisher: Publisher, hub
         unacked = 0;
       }
     }, { noAck: false, arguments: { 'x-stream-offset': next } });
-    close = () => ch.close();
+    close = () => closeAmqp(ch);
   });
   await publisher.publish(entryMessage(journal, { kind: 'probe', id: probe }, `probe.${probe}`));
 

@@ -8,7 +8,7 @@
 // and everything unconfirmed goes again on the new one, until the confirm timeout.
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
-import type { BusConnection } from './connection.js';
+import { closeAmqp, type BusConnection } from './connection.js';
 import { addressOf } from './topology.js';
 
 export interface Outgoing {
@@ -113,7 +113,7 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
       // No channel: the next connection's republishes everything.
       if (old === null || m === null || closed) return;
       channel = null;
-      void old.close()
+      void closeAmqp(old)
         .catch((err: Error) => log.debug({ err: err.message }, 'publisher channel already closed'))
         .then(() => open(m))
         .catch((err: Error) => log.warn({ err: err.message }, 'no new publisher channel: the next reconnect opens one'));
@@ -148,7 +148,7 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
       clearTimeout(renewal);
       const ch = channel;
       channel = null;
-      if (ch !== null) await ch.close();
+      if (ch !== null) await closeAmqp(ch);
     },
   };
 }

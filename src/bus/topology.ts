@@ -15,6 +15,7 @@
 import type { Channel } from 'amqplib';
 import { NATIONAL } from '../routing/router.js';
 import { trustQueue } from './broadcast.js';
+import { closeAmqp } from './connection.js';
 
 export const DELIVERY_LIMIT = 5;
 
@@ -158,7 +159,7 @@ async function quietChannel(open: OpenChannel): Promise<{ ch: Channel; close(): 
   // The broker closing the channel (404, 403) rejects the pending call, which the caller handles.
   ch.on('error', () => { closed = true; });
   ch.on('close', () => { closed = true; });
-  return { ch, close: async () => { if (!closed) await ch.close(); } };
+  return { ch, close: async () => { if (!closed) await closeAmqp(ch); } };
 }
 
 const deadQueue = { durable: true, arguments: { 'x-queue-type': 'quorum' } };

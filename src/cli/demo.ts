@@ -130,7 +130,11 @@ async function launch(net: DemoNetwork, raw: Record<string, unknown>, amqpUrl: s
   const created = createBrokerUsers(users);
   let config = raw;
   if (created.ok) {
-    await provisionNetwork(amqpUrl, net.hubs.map((h) => ({ ...h, upstream: rawHubs.find((r) => r.id === h.id)!.upstream })));
+    try {
+      await provisionNetwork(amqpUrl, net.hubs.map((h) => ({ ...h, upstream: rawHubs.find((r) => r.id === h.id)!.upstream })));
+    } catch (err) {
+      return fail('UNAVAILABLE', `cannot set up the network's queues on ${redactUrl(amqpUrl)}: ${(err as Error).message}`);
+    }
     config = { ...raw, hubs: rawHubs.map((h) => ({ ...h, amqpUrl: withUser(amqpUrl, users.find((u) => u.hubId === h.id)!) })) };
   }
   const parsed = parseConfig(config, net.dir, {});

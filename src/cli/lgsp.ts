@@ -25,7 +25,9 @@ const COMMANDS: Record<string, string> = {
   start: `  lgsp start [--config lgsp.config.json] [--hub ID ...] [--port N] [--log-level info] [--json]
                                                       runs the hubs of a configuration, or only those named;
                                                       --port N with one --hub: a replica of that hub on port N
-                                                      (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)`,
+                                                      (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)
+                                                      a hub that cannot start exits 2 (UNAVAILABLE …); one whose broker
+                                                      goes away mid-start starts again, 3 starts in all`,
   demo: `  lgsp demo [--once] [--tiers 3|2] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example
                                                       (--tiers 2: a province hub and two commune hubs, no district)

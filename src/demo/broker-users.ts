@@ -4,11 +4,11 @@
 // network's broadcast exchange. Users are made with rabbitmqctl on the broker host.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
 import { fail, ok, type Result } from '../errors.js';
 import { assertBroadcast, trustExchange } from '../bus/broadcast.js';
 import { assertTopology, brokerPermissions, type BrokerPermissions } from '../bus/topology.js';
 import { NATIONAL } from '../routing/router.js';
+import { withConnection } from '../bus/connection.js';
 import type { DemoHub } from './network.js';
 
 export interface BrokerUser { hubId: string; user: string; password: string; permissions: BrokerPermissions }
@@ -27,17 +27,14 @@ export function brokerUsersFor(hubs: readonly DemoHub[]): BrokerUser[] {
 
 /** Declares every hub's queues and exchanges with an administrator's connection (the hubs' users may not). */
 export async function provisionNetwork(adminUrl: string, hubs: readonly (DemoHub & { upstream?: unknown })[]): Promise<void> {
-  const conn = await amqp.connect(adminUrl);
-  try {
+  await withConnection(adminUrl, async (conn) => {
     const open = () => conn.createChannel();
     for (const h of hubs) {
       // The gateway to the national axis drains an outbox of its own (national/connector.ts).
       await assertTopology(open, h.id, h.upstream === undefined ? [] : [NATIONAL], neighboursOf(hubs, h));
       await assertBroadcast(open, h.id, rootOf(hubs));
     }
-  } finally {
-    await conn.close();
-  }
+  });
 }
 
 const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

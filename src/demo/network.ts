@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createDevCa, issueCertificate, issueEcCertificate, type KeyAndCert } from '../pki/dev-pki.js';
-import amqp from 'amqplib';
 import { hashApiKey } from '../http/auth.js';
 import { deleteTopology } from '../bus/topology.js';
 import { trustExchange } from '../bus/broadcast.js';
+import { closeAmqp, withConnection } from '../bus/connection.js';
 
 /** `apiKeyFile` holds the API key itself, which the SDK dialect (/vxp) needs as its HMAC secret. */
 export interface DemoAgency { code: string; name: string; hubId: string; apiKey: string; apiKeyFile?: string; keyFile: string; certFile: string }
@@ -136,16 +136,13 @@ function layOut(l: Layout, p: string, ports: NetworkOptions['ports']): { hubs: D
 
 /** Removes the queues of a network's hubs (a fresh demo, or a test's clean-up). */
 export async function deleteNetworkQueues(amqpUrl: string, net: Pick<DemoNetwork, 'hubs'>): Promise<void> {
-  const conn = await amqp.connect(amqpUrl);
-  try {
+  await withConnection(amqpUrl, async (conn) => {
     const ch = await conn.createChannel();
     for (const h of net.hubs) {
       await deleteTopology(ch, h.id, net.hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id));
     }
     // The broadcast exchange is the network's (named by its top hub), not a hub's.
     for (const top of net.hubs.filter((h) => h.parentId === null)) await ch.deleteExchange(trustExchange(top.id));
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
+    await closeAmqp(ch);
+  });
 }

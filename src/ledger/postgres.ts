@@ -197,22 +197,32 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   const deliveries = batched<{ d: Delivery; trace: readonly HopRecord[] }, 'stored' | 'duplicate'>(async (items) => {
     const unique = firstOf(items, (i) => JSON.stringify([i.d.docId, i.d.agency]));
     const ds = unique.map((i) => i.d);
-    const stored = new Set((await rows(prepared('deliver', `WITH stored AS (
+    // The packages travel as one binary parameter, cut by their lengths: a bytea[] would go as hex
+    // text, twice the size, for the server to parse character by character.
+    const stored = new Set((await rows(prepared('deliver', `WITH src AS (
+        SELECT s.*, sum(s.len) OVER (ORDER BY s.n) - s.len AS off
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[])
+          WITH ORDINALITY AS s (doc_id, agency, kind, sender, subject, status_code, origin_hub, len, received_at, addressed_to, document_id, n)),
+      stored AS (
         INSERT INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::text[])
+        SELECT doc_id, agency, kind, sender, subject, status_code, origin_hub, substring($12::bytea FROM (off + 1)::int FOR len), received_at, addressed_to, document_id
+        FROM src ORDER BY n
         ON CONFLICT DO NOTHING RETURNING doc_id, agency),
       tr AS (INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
-        SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM stored JOIN ${traceRows(12, ['doc_id', 'agency'])} USING (doc_id, agency) ON CONFLICT DO NOTHING)
+        SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM stored JOIN ${traceRows(13, ['doc_id', 'agency'])} USING (doc_id, agency) ON CONFLICT DO NOTHING)
       SELECT doc_id, agency FROM stored`), [
       ds.map((d) => d.docId), ds.map((d) => d.agency), ds.map((d) => d.kind), ds.map((d) => d.sender), ds.map((d) => d.subject ?? null),
-      ds.map((d) => d.statusCode ?? null), ds.map((d) => d.originHub), ds.map((d) => Buffer.from(d.bytes)), ds.map((d) => d.receivedAt),
-      ds.map((d) => d.addressedTo ?? null), ds.map((d) => d.documentId ?? null),
+      ds.map((d) => d.statusCode ?? null), ds.map((d) => d.originHub), ds.map((d) => d.bytes.byteLength), ds.map((d) => d.receivedAt),
+      ds.map((d) => d.addressedTo ?? null), ds.map((d) => d.documentId ?? null), Buffer.concat(ds.map((d) => d.bytes)),
       ...traceArgs(unique.map((i) => ({ doc_id: i.d.docId, agency: i.d.agency, hops: i.trace })), ['doc_id', 'agency']),
     ])).map((r) => JSON.stringify([documentIdOf(r), agencyCodeOf(r)])));
     return items.map((i) => (unique.includes(i) && stored.has(JSON.stringify([i.d.docId, i.d.agency])) ? 'stored' : 'duplicate'));
   }, { bytes: BATCH_MAX_BYTES, weigh: (i) => i.d.bytes.byteLength });
 
   // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
+  // (Unacknowledged is asked of ack_result, set with acked_at, because no index leads with it:
+  // the row is then found by its key even before autovacuum has gathered statistics, where
+  // `acked_at IS NULL` led the planner to scan every waiting row of the hub per batch.)
   // One statement gives each mailbox entry asked about the row it changed, or else the row as
   // held; a repeat within the batch is answered against the first call's outcome.
   const acks = batched<{ agency: string; docId: string; result: AckResult; reason: string | null }, AckOutcome | null>(async (items) => {
@@ -221,7 +231,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     const entries = new Map((await rows(prepared('ack', `WITH acked AS (
         UPDATE mailbox m SET acked_at = $1, ack_result = s.result, ack_reason = s.reason
         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS s (agency, doc_id, result, reason)
-        WHERE m.agency = s.agency AND m.doc_id = s.doc_id AND m.acked_at IS NULL
+        WHERE m.agency = s.agency AND m.doc_id = s.doc_id AND m.ack_result IS NULL
         RETURNING m.agency, m.doc_id, m.origin_hub, m.sender, m.ack_result, m.addressed_to)
       SELECT agency, doc_id, origin_hub, sender, ack_result, addressed_to, true AS recorded FROM acked
       UNION ALL SELECT m.agency, m.doc_id, m.origin_hub, m.sender, m.ack_result, m.addressed_to, false FROM mailbox m

@@ -65,8 +65,9 @@ describe('the PostgreSQL ledger', () => {
       await other.query('BEGIN');
       await other.query(`UPDATE ${ledgerSchemaOf(hubId)}.mailbox SET acked_at = now()::text, ack_result = 'fail' WHERE doc_id = 'ack-race'`);
       const waiting = ledger.ack('B', 'ack-race', 'done', undefined);
+      // Asked on a connection of its own: inside `other`'s transaction the view would stay as first read.
       await eventually(async () => {
-        const blocked = await other.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE mailbox%'`);
+        const blocked = await db.query((c) => c.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE mailbox%'`));
         return blocked.rowCount === 1 ? true : undefined;
       }, 'the acknowledgement to wait on the row lock');
       await other.query('COMMIT');

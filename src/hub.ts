@@ -173,12 +173,12 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
 
   const expiry = opened.push(startExpiryMonitor({
     watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: alertsWebhook(config.alerts),
-    leading: lead.leading,
+    leading: lead.leading, memory: ledger,
   }), (e) => e.stop());
   await expiry.check();
   const overdue = opened.push(startOverdueMonitor({
     overdue: exchange.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
-    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts), leading: lead.leading,
+    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts), leading: lead.leading, memory: ledger,
   }), (o) => o.stop());
   await overdue.check();
   const retention = opened.push(startRetention({

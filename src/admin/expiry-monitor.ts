@@ -1,9 +1,14 @@
 // Watches certificate expiry: a log warning (and a webhook call, if configured) each time a
-// certificate crosses a threshold, once per certificate and threshold; checked at start, after
-// each trust change and on an interval. The webhook is an outside server: each call is timed out
+// certificate crosses a threshold, once per certificate and threshold for the hub (remembered in
+// its ledger, so neither a restart nor the lead moving to another replica says it again); checked
+// at start, after each trust change and on an interval. The webhook is an outside server: each call is timed out
 // and retried in the background, so a slow or silent receiver never holds up a trust change.
 import type { Logger } from 'pino';
+import type { Ledger } from '../ledger/store.js';
 import { expiryThreshold, type WatchedCert } from './expiry.js';
+
+/** Where a hub's alerts remember what they said (its ledger, shared by its replicas). */
+export type AlertMemory = Pick<Ledger, 'alertMemory' | 'rememberAlert'>;
 
 export interface ExpiryMonitor { check(): Promise<void>; stop(): void }
 
@@ -25,17 +30,17 @@ export function startExpiryMonitor(opts: {
   hubId: string;
   /** Whether this replica alerts for its hub (one replica does: ledger/leadership.ts). */
   leading: () => boolean;
+  memory: AlertMemory;
 }): ExpiryMonitor {
-  const alerted = new Set<string>();
   const sender = webhookSender(opts.log, 'expiry webhook');
   const check = async () => {
     if (!opts.leading()) return;
     const now = opts.clock();
     for (const cert of await opts.watched()) {
       const threshold = expiryThreshold(cert.notAfter, now);
-      const key = `${cert.fingerprint}:${threshold}`;
-      if (threshold === null || alerted.has(key)) continue;
-      alerted.add(key);
+      if (threshold === null) continue;
+      // Only the first to remember it says it (two replicas leading at once for a moment too).
+      if (!await opts.memory.rememberAlert(`expiry:${cert.fingerprint}:${threshold}`, 'sent', now.toISOString(), null)) continue;
       const alert = {
         hub: opts.hubId, fingerprint: cert.fingerprint, subject: cert.subject, kind: cert.kind, agency: cert.agency,
         notAfter: cert.notAfter.toISOString(), thresholdDays: threshold,

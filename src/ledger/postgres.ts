@@ -17,7 +17,7 @@ import {
 } from './rows.js';
 import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
-import { REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
+import { ALERT_MEMORY_SCHEMA, REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
 
 /** Each migration once, in order; the list only ever grows. */
 const MIGRATIONS: readonly string[] = [`
@@ -78,7 +78,9 @@ CREATE TABLE hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at 
 // The exchange statistics split with the national axis (issues 17 and 20).
 STATS_ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COLUMN ${column} ${type};`).join('\n'),
 // Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18).
-REPLICA_STATE_SCHEMA];
+REPLICA_STATE_SCHEMA,
+// What the hub's alerts last said (issue 18).
+ALERT_MEMORY_SCHEMA];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {

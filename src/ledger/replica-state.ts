@@ -14,12 +14,20 @@ CREATE TABLE IF NOT EXISTS hub_secrets (name TEXT PRIMARY KEY, value TEXT NOT NU
 CREATE TABLE IF NOT EXISTS paused_lanes (queue TEXT PRIMARY KEY, paused_at TEXT NOT NULL, paused_by TEXT NOT NULL);
 `;
 
+/**
+ * What the hub's alerts last said (issue 18): whichever replica leads after a move, or after a
+ * restart, goes on from there instead of saying it again. PostgreSQL appends it as a migration.
+ */
+export const ALERT_MEMORY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS alert_memory (name TEXT PRIMARY KEY, value TEXT NOT NULL, at TEXT NOT NULL);
+`;
+
 const AdminRow = z.object({ admin: z.string() });
 const ValueRow = z.object({ value: z.string() });
 const QueueRow = z.object({ queue: z.string() });
 
 export function replicaState(db: SqlPort): Pick<Ledger,
-  'openConsoleSession' | 'consoleSession' | 'closeConsoleSession' | 'hubSecret' | 'pausedLanes' | 'setLanePaused'> {
+  'openConsoleSession' | 'consoleSession' | 'closeConsoleSession' | 'hubSecret' | 'pausedLanes' | 'setLanePaused' | 'alertMemory' | 'rememberAlert'> {
   return {
     // One transaction: the expired go, the new one comes in, and only the newest `max` stay.
     openConsoleSession: (s, max) => db.batch([
@@ -41,6 +49,14 @@ export function replicaState(db: SqlPort): Pick<Ledger,
       await db.run('INSERT INTO hub_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [name, candidate, at]);
       return ValueRow.parse((await db.all('SELECT value FROM hub_secrets WHERE name = ?', [name]))[0]).value;
     },
+    alertMemory: async (name) => {
+      const row = (await db.all('SELECT value FROM alert_memory WHERE name = ?', [name]))[0];
+      return row === undefined ? null : ValueRow.parse(row).value;
+    },
+    // Compare and set: of two replicas that both think they lead, only one moves the memory on.
+    rememberAlert: async (name, value, at, previous) => (previous === null
+      ? db.run('INSERT INTO alert_memory (name, value, at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [name, value, at])
+      : db.run('UPDATE alert_memory SET value = ?, at = ? WHERE name = ? AND value = ?', [value, at, name, previous])).then((n) => n > 0),
     pausedLanes: async () => (await db.all('SELECT queue FROM paused_lanes ORDER BY queue', [])).map((r) => QueueRow.parse(r).queue),
     setLanePaused: async (queue, paused, at, by) => (paused
       ? db.run('INSERT INTO paused_lanes (queue, paused_at, paused_by) VALUES (?, ?, ?) ON CONFLICT (queue) DO NOTHING', [queue, at, by])

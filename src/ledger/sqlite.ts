@@ -15,7 +15,7 @@ import {
 } from './rows.js';
 import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
-import { REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
+import { ALERT_MEMORY_SCHEMA, REPLICA_STATE_SCHEMA, replicaState } from './replica-state.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -82,6 +82,7 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
   db.exec(SCHEMA);
   db.exec(STATS_SCHEMA);
   db.exec(REPLICA_STATE_SCHEMA);
+  db.exec(ALERT_MEMORY_SCHEMA);
   for (const [table, column, type] of [...ADDED_COLUMNS, ...STATS_ADDED_COLUMNS]) {
     const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(column) !== undefined;
     if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);

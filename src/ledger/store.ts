@@ -303,6 +303,12 @@ export interface Ledger {
   pausedLanes(): Promise<string[]>;
   /** Records a lane paused or resumed; true if that changed anything. */
   setLanePaused(queue: string, paused: boolean, at: string, by: string): Promise<boolean>;
+
+  // ---- What the hub's alerts last said, shared by its replicas (issue 18) ----
+  /** The value last remembered for alert `name`, or null. */
+  alertMemory(name: string): Promise<string | null>;
+  /** Remembers `value` for alert `name` if it still holds `previous` (null: nothing yet); true if this call did (it then alerts). */
+  rememberAlert(name: string, value: string, at: string, previous: string | null): Promise<boolean>;
 }
 
 export interface SealKey { fingerprint: string; keyPem: string; certPem: string; activatedAt: string }

@@ -528,6 +528,21 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(await other.hubSecret('j', 'four', iso(2))).toBe('four');
     });
 
+    it('remembers what an alert last said for every handle, moved on by one handle only when two race', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      expect(await ledger.alertMemory('overdue')).toBeNull();
+      const first = await Promise.all([ledger.rememberAlert('overdue', 'a', iso(1), null), other.rememberAlert('overdue', 'b', iso(1), null)]);
+      expect(first.filter(Boolean)).toHaveLength(1);
+      const held = (await other.alertMemory('overdue'))!;
+      expect(held).toBe(first[0] ? 'a' : 'b');
+      const next = await Promise.all([ledger.rememberAlert('overdue', 'c', iso(2), held), other.rememberAlert('overdue', 'd', iso(2), held)]);
+      expect(next.filter(Boolean)).toHaveLength(1);
+      expect(await ledger.rememberAlert('overdue', 'e', iso(3), held)).toBe(false); // what it held is gone
+      expect(await ledger.alertMemory('overdue')).toBe(next[0] ? 'c' : 'd');
+      expect(await other.alertMemory('expiry:f:14')).toBeNull();
+    });
+
     it('keeps the lanes paused for every handle until resumed', async () => {
       const { ledger, another } = await fresh();
       const other = await another();

@@ -8,17 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExpiryMonitor } from '../../../src/admin/expiry-monitor.js';
 import { openSqliteLedger } from '../../../src/ledger/sqlite.js';
 import type { Ledger } from '../../../src/ledger/store.js';
-import { startWebhookSink, type WebhookSink } from '../../helpers/webhook.js';
+import { settled, startWebhookSink, type WebhookSink } from '../../helpers/webhook.js';
 
 const received: { fingerprint: string; thresholdDays: number }[] = [];
 let server: WebhookSink | undefined;
 beforeAll(async () => { server = await startWebhookSink(received, '/'); });
 afterAll(() => { server?.close(); });
 
-const settle = async (count: number) => {
-  for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 30));
-};
+const settle = (count: number) => settled(received, count);
 
 describe('the expiry monitor', () => {
   it('alerts each threshold of a certificate once for the hub, whichever replica leads and after a restart', async () => {

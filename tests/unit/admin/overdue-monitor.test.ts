@@ -11,7 +11,7 @@ import { startOverdueMonitor } from '../../../src/admin/overdue-monitor.js';
 import type { OverdueItem } from '../../../src/admin/exchange-report.js';
 import { openSqliteLedger } from '../../../src/ledger/sqlite.js';
 import type { Ledger } from '../../../src/ledger/store.js';
-import { startWebhookSink, type WebhookSink } from '../../helpers/webhook.js';
+import { settled, startWebhookSink, type WebhookSink } from '../../helpers/webhook.js';
 
 const received: { items: { docId: string }[] }[] = [];
 let server: WebhookSink | undefined;
@@ -23,10 +23,7 @@ beforeAll(async () => {
 afterAll(() => { server?.close(); });
 
 const item = (docId: string): OverdueItem => ({ agency: 'A', docId, sender: 'S', receivedAt: '2026-11-01T00:00:00.000Z', waitingSeconds: 90_000 });
-const settle = async (count: number) => {
-  for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 30));
-};
+const settle = (count: number) => settled(received, count);
 
 describe('the overdue monitor', () => {
   it('sends a changed list at once, the same list once a day, and the list cleared', async () => {

@@ -21,8 +21,8 @@ export interface Webhook {
   retryMs: number;
 }
 
-export function startExpiryMonitor(opts: {
-  watched: () => Promise<WatchedCert[]>;
+/** What every alert monitor of a hub runs with. */
+export interface MonitorOptions {
   clock: () => Date;
   log: Logger;
   intervalMs: number;
@@ -31,7 +31,9 @@ export function startExpiryMonitor(opts: {
   /** Whether this replica alerts for its hub (one replica does: ledger/leadership.ts). */
   leading: () => boolean;
   memory: AlertMemory;
-}): ExpiryMonitor {
+}
+
+export function startExpiryMonitor(opts: MonitorOptions & { watched: () => Promise<WatchedCert[]> }): ExpiryMonitor {
   const sender = webhookSender(opts.log, 'expiry webhook');
   const check = async () => {
     if (!opts.leading()) return;

@@ -4,11 +4,10 @@
 // What was last sent is remembered in the hub's ledger, so neither a restart nor the lead moving
 // to another replica sends the same list again.
 import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { dayOf } from '../stats/calendar.js';
 import type { ExchangeReports, OverdueItem } from './exchange-report.js';
-import { periodically, webhookSender, type AlertMemory, type Webhook } from './expiry-monitor.js';
+import { periodically, webhookSender, type MonitorOptions } from './expiry-monitor.js';
 
 /** The list last sent (its digest) and the Ho Chi Minh City day it was sent on. */
 const Sent = z.object({ list: z.string(), day: z.string() });
@@ -16,18 +15,7 @@ const MEMORY = 'overdue';
 
 export interface OverdueMonitor { check(): Promise<void>; stop(): void }
 
-export function startOverdueMonitor(opts: {
-  overdue: ExchangeReports['overdue'];
-  clock: () => Date;
-  log: Logger;
-  intervalMs: number;
-  thresholdMs: number;
-  webhook?: Webhook | undefined;
-  hubId: string;
-  /** Whether this replica alerts for its hub (one replica does: ledger/leadership.ts). */
-  leading: () => boolean;
-  memory: AlertMemory;
-}): OverdueMonitor {
+export function startOverdueMonitor(opts: MonitorOptions & { overdue: ExchangeReports['overdue']; thresholdMs: number }): OverdueMonitor {
   const sender = webhookSender(opts.log, 'overdue webhook');
   const none = digestOf('');
   const check = async () => {

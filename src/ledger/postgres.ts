@@ -230,7 +230,7 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
   const acks = batched<{ agency: string; docId: string; result: AckResult; reason: string | null }, AckOutcome | null>(async (items) => {
     const key = (r: { agency: string; docId: string }) => JSON.stringify([r.agency, r.docId]);
     const unique = firstOf(items, key);
-    const entries = new Map((await rows(prepared('ack', `WITH acked AS (
+    const held = await rows(prepared('ack', `WITH acked AS (
         UPDATE mailbox m SET acked_at = $1, ack_result = s.result, ack_reason = s.reason
         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS s (agency, doc_id, result, reason)
         WHERE m.agency = s.agency AND m.doc_id = s.doc_id AND m.ack_result IS NULL
@@ -239,20 +239,19 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       UNION ALL SELECT m.agency, m.doc_id, m.origin_hub, m.sender, m.ack_result, m.addressed_to, false FROM mailbox m
         JOIN unnest($2::text[], $3::text[]) AS s (agency, doc_id) ON m.agency = s.agency AND m.doc_id = s.doc_id
         WHERE NOT EXISTS (SELECT 1 FROM acked a WHERE a.agency = m.agency AND a.doc_id = m.doc_id)`),
-    [now().toISOString(), unique.map((i) => i.agency), unique.map((i) => i.docId), unique.map((i) => i.result), unique.map((i) => i.reason)]))
-      .map((r) => [key(AckKey.parse(r)), r] as const));
-    for (const [k, entry] of entries) {
-      if (!AckRace.safeParse(entry).success) continue;
+    [now().toISOString(), unique.map((i) => i.agency), unique.map((i) => i.docId), unique.map((i) => i.result), unique.map((i) => i.reason)]);
+    const entries = new Map<string, { row: unknown; recorded: boolean }>();
+    for (const r of held) {
+      const { agency, docId, recorded } = AckKey.parse(r);
       // Another call acknowledged the row while this statement ran: its snapshot predates that
       // acknowledgement, so read the row as it is now.
-      const [agency, docId] = JSON.parse(k) as [string, string];
-      entries.set(k, await one('SELECT agency, doc_id, origin_hub, sender, ack_result, addressed_to, false AS recorded FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]));
+      const row = AckRace.safeParse(r).success
+        ? await one('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId]) : r;
+      if (row !== undefined) entries.set(key({ agency, docId }), { row, recorded });
     }
     return items.map((i) => {
       const entry = entries.get(key(i));
-      if (entry === undefined) return null;
-      const recorded = unique.includes(i) && AckKey.parse(entry).recorded;
-      return ackOutcomeOf(entry, recorded, i.result);
+      return entry === undefined ? null : ackOutcomeOf(entry.row, unique.includes(i) && entry.recorded, i.result);
     });
   });
 

@@ -8,7 +8,7 @@
 import { describe, it } from 'vitest';
 import { CONFIRM_TIMEOUT_MS } from '../../src/bus/publisher.js';
 import { DELIVERY_LIMIT, hubQueues } from '../../src/bus/topology.js';
-import { queueDepth } from '../helpers/broker-control.js';
+import { connectionsOf, queueDepth } from '../helpers/broker-control.js';
 import { scaled } from '../helpers/chaos-report.js';
 import { faultRun, localBroker, provinceOnOtherBroker, receiptsBack, useHubProcesses } from '../helpers/fault-run.js';
 import { eventually } from '../helpers/network.js';
@@ -24,11 +24,17 @@ describe.skipIf(!localBroker)('a link outage between two hubs, then recovery', (
     const run = await faultRun(hubs(), {
       name: 'link-outage',
       async inject({ hubs: h, load, count }) {
-        const [province, district] = h.ids;
+        const [province, district, commune] = h.ids;
         const outboxes = () => Promise.all([
           queueDepth('/', hubQueues(district).outbox(province)),
           queueDepth(other().vhost, hubQueues(province).outbox(district)),
         ]);
+        // What a failure to fill needs to be told apart: a link the cut missed, or a hub behind.
+        const whyNotFilling = async () => [
+          `link user's connections after the cut: ${JSON.stringify(await connectionsOf(other().user))}`,
+          `ingress depths (commune, district): ${await queueDepth('/', hubQueues(commune).ingress)}, ${await queueDepth('/', hubQueues(district).ingress)}`,
+          ...h.ids.map((id) => `log of ${id}:\n${h.logTail(id)}`),
+        ].join('\n');
         await load.reached(Math.floor(count / 4));
         await other().cut();
         const outage = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
@@ -38,7 +44,9 @@ describe.skipIf(!localBroker)('a link outage between two hubs, then recovery', (
         await eventually(async () => {
           depths = await outboxes();
           return depths.every((n) => n > 0) ? true : undefined;
-        }, 'both outboxes filling', 60_000).catch((err: Error) => { throw new Error(`${err.message} (district→province, province→district: ${depths.join(', ')})`); });
+        }, 'both outboxes filling', 60_000).catch(async (err: Error) => {
+          throw new Error(`${err.message} (district→province, province→district: ${depths.join(', ')})\n${await whyNotFilling()}`);
+        });
         await outage;
         await other().restore();
         await eventually(async () => ((await outboxes()).every((n) => n === 0) ? true : undefined), 'both outboxes drained', 120_000);

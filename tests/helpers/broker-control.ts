@@ -83,6 +83,8 @@ export interface OtherBroker {
   linkTo: string;
   linkBack: string;
   vhost: string;
+  /** The link user's name. */
+  user: string;
   /** Revokes the link user's access and closes its connections; restore() gives it back. */
   cut(): Promise<void>;
   restore(): Promise<void>;
@@ -114,6 +116,7 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
     linkTo: withUser(user, password, vhost),
     linkBack: withUser(user, password, '/'),
     vhost,
+    user,
     async cut() {
       for (const vh of [vhost, '/']) await rabbitmqctl('clear_permissions', '-p', vh, user);
       const connections = (await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'user'))
@@ -126,6 +129,12 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
       await rabbitmqctl('delete_vhost', vhost);
     },
   };
+}
+
+/** The connections a user holds, one line each (pid, vhost, state), for a failure's message. */
+export async function connectionsOf(user: string): Promise<string[]> {
+  return (await rabbitmqctl('list_connections', '--no-table-headers', 'user', 'vhost', 'state', 'pid'))
+    .split('\n').filter((l) => l.split('\t')[0] === user);
 }
 
 /** Messages in a queue, ready and unacknowledged (rabbitmqctl's count: no management plugin needed). */

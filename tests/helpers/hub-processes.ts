@@ -41,6 +41,8 @@ export interface HubProcesses {
   kill(hubId: string, signal?: NodeJS.Signals): Promise<Exit>;
   /** Hubs that died without being told to, each with the end of its log. */
   crashes(): readonly string[];
+  /** The end of a hub's log (level warn and above), for a failure's message. */
+  logTail(hubId: string): string;
   /** Stops every hub (SIGTERM: they drain), removes their queues and files. */
   close(): Promise<void>;
 }
@@ -126,6 +128,7 @@ export async function startHubProcesses(options: HubProcessesOptions = {}): Prom
       return exit;
     },
     crashes: () => crashes,
+    logTail: tail,
     close: closeAll,
   };
 }

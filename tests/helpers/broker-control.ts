@@ -119,9 +119,14 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
     user,
     async cut() {
       for (const vh of [vhost, '/']) await rabbitmqctl('clear_permissions', '-p', vh, user);
-      const connections = (await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'user'))
-        .split('\n').map((l) => l.split('\t')).filter(([pid, u]) => pid && u === user);
-      for (const [pid] of connections) await rabbitmqctl('close_connection', pid!, 'chaos: link outage');
+      // Closed until none is left: a listing under load may leave a connection out, and a link
+      // the cut missed would drain its outbox through the whole outage.
+      await eventually(async () => {
+        const pids = (await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'user'))
+          .split('\n').map((l) => l.split('\t')).filter(([pid, u]) => pid && u === user).map(([pid]) => pid!);
+        for (const pid of pids) await rabbitmqctl('close_connection', pid, 'chaos: link outage');
+        return pids.length === 0 ? true : undefined;
+      }, `no connection of ${user} left after the cut`, 30_000);
     },
     restore: grant,
     async remove() {

@@ -193,7 +193,7 @@ async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: 
       const { p50, p99 } = await latency(from[0]!, to, make(Math.min(COUNT[size], Math.ceil(docsPerSec * 4))), docsPerSec / 2);
       const raw = await rawAmqp(SIZES[size], Math.max(COUNT[size] * 4, 2000));
       results[size] = { docsPerSec: round(docsPerSec), p50Ms: p50, p99Ms: p99, rawAmqpMsgsPerSec: round(raw), ratioToRaw: Math.round((docsPerSec / raw) * 10_000) / 10_000 };
-      console.log(`${size.padEnd(5)} ${ledger.padEnd(12)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}`);
+      console.log(`${size.padEnd(5)} ${ledger.padEnd(12)} ${docsPerSec.toFixed(0).padStart(5)} docs/s through 3 hubs   p50 ${p50} ms  p99 ${p99} ms (at half rate)   raw AMQP ${raw.toFixed(0)} msg/s   ratio ${(docsPerSec / raw).toFixed(3)}${size === '10KB' && serverCpuMsPerDoc !== null ? `   PostgreSQL server ${serverCpuMsPerDoc} ms CPU/doc` : ''}`);
     }
   } finally {
     await Promise.all(processes.map((p) => new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGTERM'); })));

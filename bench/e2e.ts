@@ -186,7 +186,7 @@ async function runNetwork(province: string, sizes: readonly Size[], ledgerUrl?: 
       }
       if (size === '10KB') {
         network.hubs.forEach((h, i) => {
-          const perDoc = (s: number) => Math.round((s * 1000 / COUNT[size]) * 100) / 100;
+          const perDoc = (s: number) => round2((s * 1000) / COUNT[size]);
           cpu[/\((.*)\)/.exec(h.name)?.[1] ?? h.id] = { cpuMs: perDoc(after[i]!.cpu - before[i]!.cpu), hopCheckMs: perDoc(after[i]!.check - before[i]!.check) };
         });
       }

@@ -122,10 +122,9 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
       // Closed until none is left: a listing under load may leave a connection out, and a link
       // the cut missed would drain its outbox through the whole outage.
       await eventually(async () => {
-        const pids = (await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'user'))
-          .split('\n').map((l) => l.split('\t')).filter(([pid, u]) => pid && u === user).map(([pid]) => pid!);
-        for (const pid of pids) await rabbitmqctl('close_connection', pid, 'chaos: link outage');
-        return pids.length === 0 ? true : undefined;
+        const connections = await connectionsOf(user);
+        for (const { pid } of connections) await rabbitmqctl('close_connection', pid, 'chaos: link outage');
+        return connections.length === 0 ? true : undefined;
       }, `no connection of ${user} left after the cut`, 30_000);
     },
     restore: grant,
@@ -136,10 +135,11 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
   };
 }
 
-/** The connections a user holds, one line each (pid, vhost, state), for a failure's message. */
-export async function connectionsOf(user: string): Promise<string[]> {
-  return (await rabbitmqctl('list_connections', '--no-table-headers', 'user', 'vhost', 'state', 'pid'))
-    .split('\n').filter((l) => l.split('\t')[0] === user);
+/** The connections a user holds now. */
+export async function connectionsOf(user: string): Promise<{ pid: string; vhost: string; state: string }[]> {
+  return (await rabbitmqctl('list_connections', '--no-table-headers', 'user', 'pid', 'vhost', 'state'))
+    .split('\n').map((l) => l.split('\t')).filter(([u, pid]) => u === user && pid)
+    .map(([, pid, vhost, state]) => ({ pid: pid!, vhost: vhost ?? '', state: state ?? '' }));
 }
 
 /** Messages in a queue, ready and unacknowledged (rabbitmqctl's count: no management plugin needed). */

@@ -119,8 +119,7 @@ export async function createOtherBroker(mainUrl: string): Promise<OtherBroker> {
     user,
     async cut() {
       for (const vh of [vhost, '/']) await rabbitmqctl('clear_permissions', '-p', vh, user);
-      // Closed until none is left: a listing under load may leave a connection out, and a link
-      // the cut missed would drain its outbox through the whole outage.
+      // Closed until none is left, so that the outage is in effect when cut() returns.
       await eventually(async () => {
         const connections = await connectionsOf(user);
         for (const { pid } of connections) await rabbitmqctl('close_connection', pid, 'chaos: link outage');

@@ -53,6 +53,8 @@ export interface FaultRunOptions {
   packages?: number;
   /** Whether the document systems acknowledge what they read (default: yes). */
   ack?: boolean;
+  /** Submissions started per second (default: the load's own): slower where a fault takes long to set up. */
+  ratePerSec?: number;
   /** Injects the fault(s) in mid-run and says which, by kind. */
   inject(run: FaultRun): Promise<Record<string, number>>;
 }
@@ -64,7 +66,7 @@ export async function faultRun(hubs: HubProcesses, options: FaultRunOptions): Pr
   const readers = startMailboxReaders(recipients, { ack: options.ack ?? true });
   const count = scaled(options.packages ?? PACKAGES, 30);
   let failed = false;
-  const load = startLoad({ flows, count, abortIf: () => hubs.crashes()[0] ?? (failed ? 'the run failed' : undefined) });
+  const load = startLoad({ flows, count, ...(options.ratePerSec ? { ratePerSec: options.ratePerSec } : {}), abortIf: () => hubs.crashes()[0] ?? (failed ? 'the run failed' : undefined) });
   const run = { hubs, flows, load, readers, count };
   let tally: Tally;
   try {

@@ -8,40 +8,46 @@ import type { Logger } from 'pino';
 import { fail, ok, type HubError, type Result } from './errors.js';
 import type { Config, HubConfig } from './config.js';
 import { resourceStack, type ResourceStack } from './resource-stack.js';
-import { buildRegistry, hubAncestry, neighboursOf } from './agency/registry.js';
+import { buildRegistry, hubAncestry, neighboursOf, type Registry } from './agency/registry.js';
 import { networkServing } from './trust/binding.js';
 import { checkHop, type HopContext } from './hop/check.js';
-import { loadTrustMaterial } from './trust/material.js';
+import { loadTrustMaterial, type TrustMaterial } from './trust/material.js';
+import type { HubSigner } from './hop/seal.js';
 import { openLeadership, openLedger, subtreeLedgers } from './ledger/open.js';
-import { openHubBus, startHubLanes } from './bus/hub-bus.js';
-import { deadLetterer, hopHandler, hubOutlet, queueAdapter } from './bus/outlet.js';
+import type { Leadership } from './ledger/leadership.js';
+import type { Ledger } from './ledger/store.js';
+import type { BusConnection } from './bus/connection.js';
+import type { Consumer } from './bus/consumer.js';
+import type { Publisher } from './bus/publisher.js';
+import { openHubBus, startHubLanes, type HubBus } from './bus/hub-bus.js';
+import { deadLetterer, hopHandler, hubOutlet, queueAdapter, type DeadLetterer } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
 import { stringHeaders } from './bus/message.js';
-import { readJournal, takenMarks } from './bus/journal.js';
+import { readJournal, takenMarks, type TakenMarks } from './bus/journal.js';
 import { hubQueues } from './bus/topology.js';
 import { queueStats } from './bus/queue-stats.js';
 import { broadcaster, trustQueue } from './bus/broadcast.js';
 import { createHopCheckPool } from './pipeline/check-pool.js';
-import { createPipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
+import { createPipeline, type Pipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets, loadSystemSecrets } from './http/sdk-auth.js';
 import { openSharedEdgeState, type SharedEdgeState } from './http/shared-state.js';
-import { createHubMetrics } from './metrics/hub-metrics.js';
+import { createHubMetrics, type HubMetrics, type MetricsDeps } from './metrics/hub-metrics.js';
 import { deadLetterActions } from './admin/dead-letters.js';
 import { adminConsole, type ConsoleDeps } from './console/console.js';
 import { createSealRotation, openSeal } from './admin/seal-rotation.js';
 import { createTrustState, seedTrustStore, type TrustState } from './admin/trust-state.js';
-import { createTrustLane } from './admin/trust-lane.js';
+import { createTrustLane, type TrustLane } from './admin/trust-lane.js';
 import { hubLanes, type Lane } from './admin/lanes.js';
 import { agencyDirectory } from './admin/agency-directory.js';
 import { directoryActions } from './admin/directory-actions.js';
-import { startExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
+import { startExpiryMonitor, type ExpiryMonitor, type Webhook } from './admin/expiry-monitor.js';
 import { watchedCertificates } from './admin/expiry.js';
 import { startCrlFetcher } from './admin/crl-fetcher.js';
 import { NATIONAL } from './routing/router.js';
 import { readUpstreamSecret, startNationalLink, upstreamReadiness, type NationalLink } from './national/connector.js';
-import { BROADCAST_KIND, DIRECTORY_KIND, nationalDirectory } from './national/directory.js';
-import { exchangeReports } from './admin/exchange-report.js';
+import { BROADCAST_KIND, DIRECTORY_KIND, nationalDirectory, type NationalDirectory } from './national/directory.js';
+import { exchangeReports, type ExchangeReports } from './admin/exchange-report.js';
 import { startOverdueMonitor } from './admin/overdue-monitor.js';
 import { startRetention } from './admin/retention.js';
 
@@ -94,12 +100,90 @@ async function startOnce(config: Readonly<Config>, hub: HubConfig, env: HubEnv, 
   }
 }
 
+/** What every phase of a start is given: this hub and replica, its place in the tree, its loggers, and what is open so far. */
+interface HubStart {
+  config: Readonly<Config>;
+  hub: HubConfig;
+  env: HubEnv;
+  clock: () => Date;
+  /** Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it). */
+  replica: string;
+  registry: Registry;
+  /** The network is named by its top hub: trust changes are broadcast within it only. */
+  networkRoot: string;
+  neighbours: readonly string[];
+  log: Logger;
+  part: (component: string) => Logger;
+  opened: ResourceStack;
+}
+
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack, brokerLost: () => void): Promise<Result<RunningHub>> {
   const { clock } = env;
-  // Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it).
-  const replica = randomBytes(4).toString('hex');
-  const part = (component: string) => log.child({ component });
   const registry = buildRegistry(config);
+  const s: HubStart = {
+    config, hub, env, clock, replica: randomBytes(4).toString('hex'), registry, networkRoot: hubAncestry(registry, hub.id).at(-1)!,
+    neighbours: neighboursOf(registry, hub.id), log, part: (component) => log.child({ component }), opened,
+  };
+  const secrets = await readSecrets(s);
+  if (!secrets.ok) return secrets;
+  // What waits for agencies gone elsewhere is carried on by the pipeline, once the lanes run.
+  const store = await openStore(s, secrets.value.material, (agency) => pipeline.forwardWaiting(agency));
+  if (!store.ok) return store;
+  const { ledger, agencies, directoryLog, trust, seal, lead } = store.value;
+  const bus = await openBus(s, brokerLost);
+  if (!bus.ok) return bus;
+  const { conn, publisher, remote, q, outlet, deadLetter, marks, journal, stats } = bus.value;
+  let national: NationalLink | null = null;
+  const upstream = () => national?.health() ?? null;
+  const links = () => [
+    ...s.neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() })),
+    ...(national === null ? [] : [{ neighbour: NATIONAL, up: national.health().up }]),
+  ];
+  const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
+  const { pipeline, metrics, exchange } = buildPipeline(s, { ledger, trust, signer: seal.signer, outlet, queues: stats.own, watched, links, upstream });
+  const expiry = await startMonitors(s, { ledger, lead, watched, overdue: exchange.overdue });
+  const { trustLane, consumers, laneControl, pausedLanes, sealRotation } = await wireTrustLane(s, { ledger, trust, seal, publisher, reloadAgencies: agencies.reload, expiry });
+  await startCrlFetching(s, { ledger, trust, lead, trustLane, expiry });
+  const { directory, lanes } = await startLanes(s, {
+    ledger, trust, signer: seal.signer, bus: bus.value, taken: marks.taken, paused: pausedLanes, deadLetter, trustLane, pipeline, reloadAgencies: agencies.reload,
+  });
+  national = await startNational(s, {
+    secret: secrets.value.upstreamSecret, conn, outbox: q.outbox(NATIONAL), pipeline, deadLetter, directory, taken: marks.taken, metrics, lead, pausedLanes, lanes,
+  });
+  for (const [queue, lane] of lanes) consumers.set(queue, lane);
+  // A pause or resume another replica made while these lanes were starting.
+  await laneControl.follow();
+  opened.push(agencies, (a) => a.carried()); // waited for before the bus and ledger it carries through close
+  // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
+  const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
+  opened.push(sweep, clearInterval);
+
+  const url = await openHttp(s, {
+    ledger, trust, pipeline, metrics, stats, exchange, links, watched, lanes: laneControl, replay: replayer(publisher, q.ingress),
+    sdkSecrets: secrets.value.sdkSecrets, sdkSystems: secrets.value.sdkSystems, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate,
+    activeSeal: () => seal.signer.fingerprint, journal: { queues: bus.value.workingQueues, index: journal.index, caughtUp: journal.caughtUp },
+    ready: async () => ({
+      broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()),
+      ...(hub.upstream === undefined ? {} : { upstream: upstreamReadiness(upstream(), hub.upstream.staleAfterMs, clock()) }),
+    }),
+    national: { directory: (query, limit) => directory.search(query, limit), upstream },
+  });
+  if (!url.ok) return url;
+  log.info({ url: url.value, replica: s.replica, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
+  return ok({
+    id: hub.id, replica: s.replica, url: url.value,
+    async close() {
+      await opened.close(); // channels before the connection, or the last acks are lost
+      log.info('hub stopped');
+    },
+  });
+}
+
+/** What the hub reads from files before it opens anything: its trust material and the secrets it serves with. */
+async function readSecrets(s: HubStart): Promise<Result<{
+  material: TrustMaterial; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems']; upstreamSecret: Buffer | null;
+}>> {
+  const { config, hub, registry } = s;
   const material = await loadTrustMaterial({ ...config.trust, agencies: config.agencies, hubs: config.hubs }, (file) => fs.readFileSync(file, 'utf8'));
   if (!material.ok) return material;
   // The API keys of this hub's agencies that may sign for the SDK dialect (/vxp).
@@ -111,35 +195,39 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   // The secret of the link to the national axis, where this hub has one (never logged).
   const upstreamSecret = hub.upstream === undefined ? null : readUpstreamSecret(hub.upstream.secretFile);
   if (upstreamSecret !== null && !upstreamSecret.ok) return upstreamSecret;
-  // The network is named by its top hub: trust changes are broadcast within it only.
-  const networkRoot = hubAncestry(registry, hub.id).at(-1)!;
-  const neighbours = neighboursOf(registry, hub.id);
+  return ok({ material: material.value, sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, upstreamSecret: upstreamSecret?.value ?? null });
+}
 
+/** The ledger and what the hub keeps in it (the trust store, the live agencies, the seal key), and who leads its once-per-hub work. */
+async function openStore(s: HubStart, material: TrustMaterial, carryOn: (agency: string) => Promise<void>) {
+  const { config, hub, registry, clock, part, opened } = s;
   const ledgerOpened = await openLedger(config, hub, clock, part('ledger'));
   if (!ledgerOpened.ok) return ledgerOpened;
   const ledger = opened.push(ledgerOpened.value, (l) => l.close());
-  await seedTrustStore(ledger, material.value, clock());
+  await seedTrustStore(ledger, material, clock());
   // The live agencies first: whom the network serves decides how a sender is bound (trust/binding.ts).
-  // What waits for agencies gone elsewhere is carried on by the pipeline, once the lanes run.
   const directoryLog = part('directory');
   const agencies = agencyDirectory({
-    hubId: hub.id, registry, ledger, configured: config.agencies, clock, closedKeyGraceMs: config.directory.closedKeyGrace,
-    carryOn: (agency) => pipeline.forwardWaiting(agency),
+    hubId: hub.id, registry, ledger, configured: config.agencies, clock, closedKeyGraceMs: config.directory.closedKeyGrace, carryOn,
     onCarryError: (err) => directoryLog.warn({ err: err.message }, 'carrying on waiting documents stopped; the next sweep goes on'),
   });
   await agencies.load();
   const trust = await createTrustState({
     ledger, log: part('trust'), failClosed: config.trust.crlPolicy === 'fail-closed',
-    outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkServing(registry, config.sdk.systems.flatMap((s) => s.sendsFor)) }),
+    outsideSenders: () => ({ ...config.trust.outsideSenders, network: networkServing(registry, config.sdk.systems.flatMap((system) => system.sendsFor)) }),
   });
-  const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.value.hubCertificates.get(hub.id)! });
+  const seal = await openSeal(ledger, hub.id, { keyFile: hub.sealKeyFile, cert: material.hubCertificates.get(hub.id)! });
   if (!seal.ok) return seal;
-  const { signer } = seal.value;
   // CRL fetching and expiry alerts run on one replica of the hub at a time.
   const lead = opened.push(await openLeadership(config, hub, 'housekeeping', part('lead')), (l) => l.close());
+  return ok({ ledger, agencies, directoryLog, trust, seal: seal.value, lead });
+}
 
+/** The hub's place on the broker, the outlet the pipeline publishes through, and the journal and statistics of its working queues. */
+async function openBus(s: HubStart, brokerLost: () => void) {
+  const { config, hub, registry, networkRoot, clock, log, part, opened } = s;
   const networkHubs = [...registry.hubs.keys()].filter((id) => id !== hub.id && hubAncestry(registry, id).at(-1) === networkRoot);
-  const bus = await openHubBus({ config, hub, replica, neighbours, networkRoot, clock, log, opened, networkHubs, onLost: brokerLost });
+  const bus = await openHubBus({ config, hub, replica: s.replica, neighbours: s.neighbours, networkRoot, clock, log, opened, networkHubs, onLost: brokerLost });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);
@@ -155,41 +243,58 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   const marks = opened.push(takenMarks(publisher, hub.id, part('journal')), (m) => m.flush());
   const journal = opened.push(await readJournal(conn, publisher, hub.id, part('journal')), (j) => j.stop());
   const stats = queueStats({ conn, amqpUrl: bus.value.brokerUrl, managementUrl: config.managementUrl, names: () => [...workingQueues, trustQueue(hub.id)], log: part('queues') });
-  let national: NationalLink | null = null;
-  const links = () => [
-    ...neighbours.map((n) => ({ neighbour: n, up: (remote.get(n)?.conn ?? conn).isConnected() })),
-    ...(national === null ? [] : [{ neighbour: NATIONAL, up: national.health().up }]),
-  ];
-  const watched = () => watchedCertificates(ledger, trust.anchors(), clock());
-  // The network statistics read the ledgers of the hubs below (docs/statistics.md).
-  const below = opened.push(subtreeLedgers(config, clock, part('ledger')), (l) => l.close());
-  const exchange = exchangeReports({ ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter, ledgerOf: below.ledgerOf });
-  const metrics = createHubMetrics({ hubId: hub.id, queues: stats.own, clock, watched, links, upstream: () => national?.health() ?? null, overdue: exchange.overdue });
-  const pipeline = opened.push(createPipeline({
-    metrics: metrics.hop, self: hub.id, registry, signer, hubCertificates: (id) => trust.hubCertificates(id), ledger, outlet,
-    clock, log: part('pipeline'), afterMailboxWrite: env.afterMailboxWrite,
-    check: hopCheck(config, trust, clock, part('check-pool'), opened),
-  }), (p) => p.flushReceipts());
+  return ok({ ...bus.value, q, outlet, deadLetter, workingQueues, marks, journal, stats });
+}
 
+/** The hop pipeline, with the metrics and the exchange reports it feeds (these read the ledgers of the hubs below: docs/statistics.md). */
+function buildPipeline(s: HubStart, d: {
+  ledger: Ledger; trust: TrustState; signer: HubSigner; outlet: PipelineDeps['outlet'];
+  queues: MetricsDeps['queues']; watched: MetricsDeps['watched']; links: MetricsDeps['links']; upstream: MetricsDeps['upstream'];
+}) {
+  const { config, hub, registry, clock, part, opened } = s;
+  const below = opened.push(subtreeLedgers(config, clock, part('ledger')), (l) => l.close());
+  const exchange = exchangeReports({ ledger: d.ledger, registry, hubId: hub.id, clock, overdueAfterMs: config.alerts.unacknowledgedAfter, ledgerOf: below.ledgerOf });
+  const metrics = createHubMetrics({ hubId: hub.id, queues: d.queues, clock, watched: d.watched, links: d.links, upstream: d.upstream, overdue: exchange.overdue });
+  const pipeline = opened.push(createPipeline({
+    metrics: metrics.hop, self: hub.id, registry, signer: d.signer, hubCertificates: (id) => d.trust.hubCertificates(id), ledger: d.ledger, outlet: d.outlet,
+    clock, log: part('pipeline'), afterMailboxWrite: s.env.afterMailboxWrite,
+    check: hopCheck(config, d.trust, clock, part('check-pool'), opened),
+  }), (p) => p.flushReceipts());
+  return { pipeline, metrics, exchange };
+}
+
+/** The alerts (certificates near expiry, documents unacknowledged) and the retention sweep, each run once now. */
+async function startMonitors(s: HubStart, d: { ledger: Ledger; lead: Leadership; watched: MetricsDeps['watched']; overdue: ExchangeReports['overdue'] }): Promise<ExpiryMonitor> {
+  const { config, hub, clock, part, opened } = s;
   const expiry = opened.push(startExpiryMonitor({
-    watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: alertsWebhook(config.alerts),
-    leading: lead.leading, memory: ledger,
+    watched: d.watched, clock, log: part('expiry'), hubId: hub.id, intervalMs: config.alerts.expiryCheckIntervalMs, webhook: alertsWebhook(config.alerts),
+    leading: d.lead.leading, memory: d.ledger,
   }), (e) => e.stop());
   await expiry.check();
   const overdue = opened.push(startOverdueMonitor({
-    overdue: exchange.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
-    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts), leading: lead.leading, memory: ledger,
+    overdue: d.overdue, clock, log: part('overdue'), hubId: hub.id, intervalMs: config.alerts.overdueCheckIntervalMs,
+    thresholdMs: config.alerts.unacknowledgedAfter, webhook: alertsWebhook(config.alerts), leading: d.lead.leading, memory: d.ledger,
   }), (o) => o.stop());
   await overdue.check();
   const retention = opened.push(startRetention({
-    ledger, clock, log: part('retention'), intervalMs: config.retention.checkIntervalMs,
+    ledger: d.ledger, clock, log: part('retention'), intervalMs: config.retention.checkIntervalMs,
     packagesAfterAckMs: config.retention.packagesAfterAck, deadLettersAfterMs: config.retention.deadLettersAfter,
   }), (r) => r.stop());
   await retention.sweep();
+  return expiry;
+}
+
+/** The trust lane, and what acts through it: the lanes an operator pauses, and the seal rotation. */
+async function wireTrustLane(s: HubStart, d: {
+  ledger: Ledger; trust: TrustState; seal: { signer: HubSigner; swap: (signer: HubSigner) => void }; publisher: Publisher;
+  reloadAgencies: () => Promise<void>; expiry: ExpiryMonitor;
+}) {
+  const { hub, clock, part } = s;
+  const { ledger, trust, seal: { signer } } = d;
   // The lane tells the seal rotation (made next, from the lane) of confirmations; none arrives before the lanes start.
   const trustLane = createTrustLane({
-    hubId: hub.id, replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: agencies.reload, recheckExpiry: expiry.check,
-    broadcast: broadcaster(publisher, networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
+    hubId: hub.id, replica: s.replica, ledger, trust, signer, clock, log: part('trust'), reloadAgencies: d.reloadAgencies, recheckExpiry: d.expiry.check,
+    broadcast: broadcaster(d.publisher, s.networkRoot), confirmed: (fingerprint, by) => sealRotation.confirmed(fingerprint, by),
     keyActivated: () => sealRotation.follow(),
     lanesChanged: () => laneControl.follow(),
   });
@@ -201,81 +306,87 @@ async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, lo
   });
   const pausedLanes = await laneControl.paused();
   const sealRotation = createSealRotation({
-    hubId: hub.id, neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
-    seal: { current: () => signer.fingerprint, swap: seal.value.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
+    hubId: hub.id, neighbours: s.neighbours, anchors: () => trust.anchors(), ledger, change: trustLane.change,
+    seal: { current: () => signer.fingerprint, swap: d.seal.swap }, clock, log: part('seal'), timeoutMs: ROTATION_TIMEOUT_MS,
   });
+  return { trustLane, consumers, laneControl, pausedLanes, sealRotation };
+}
+
+/** The CRLs fetched on the lead replica and announced to the network, once now and on an interval. */
+async function startCrlFetching(s: HubStart, d: { ledger: Ledger; trust: TrustState; lead: Leadership; trustLane: TrustLane; expiry: ExpiryMonitor }): Promise<void> {
+  const { config, hub, clock, log, part, opened } = s;
   const crlFetcher = opened.push(startCrlFetcher({
-    sources: config.trust.crlSources, ledger, trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes, leading: lead.leading,
-    kept: (crl) => trustLane.announce({
+    sources: config.trust.crlSources, ledger: d.ledger, trust: d.trust, clock, log: part('crl'), maxBytes: config.http.crlMaxBytes, leading: d.lead.leading,
+    kept: (crl) => d.trustLane.announce({
       kind: 'crl.import', issuerFingerprint: crl.issuerFingerprint, der: crl.der.toString('base64'), thisUpdate: crl.thisUpdate,
       actor: crl.importedBy, at: crl.importedAt, origin: hub.id,
     }),
   }), (f) => f.stop());
   await crlFetcher.fetchAll();
   // A replica that takes the lead over fetches and checks at once (the one before it may have died mid-interval).
-  lead.onGain(() => {
+  d.lead.onGain(() => {
     crlFetcher.fetchAll().catch((err: Error) => log.error({ err: err.message }, 'CRL fetch on taking the lead failed'));
-    expiry.check().catch((err: Error) => log.error({ err: err.message }, 'expiry check on taking the lead failed'));
+    d.expiry.check().catch((err: Error) => log.error({ err: err.message }, 'expiry check on taking the lead failed'));
   });
+}
+
+/**
+ * The national directory as the ledger holds it, then the consumers: the working queues' lanes and
+ * the trust broadcast's. After a reconnect this replica's queue is new: what changed meanwhile is read from the ledger.
+ */
+async function startLanes(s: HubStart, d: {
+  ledger: Ledger; trust: TrustState; signer: HubSigner; bus: HubBus; taken: TakenMarks['taken']; paused: ReadonlySet<string>;
+  deadLetter: DeadLetterer; trustLane: TrustLane; pipeline: Pipeline; reloadAgencies: () => Promise<void>;
+}) {
+  const { hub, registry, log, part, opened } = s;
+  const { trust, trustLane, pipeline, deadLetter } = d;
   const directory = nationalDirectory({
-    hubId: hub.id, registry, ledger, signer, log: part('national'), hubCertificates: (id) => trust.hubCertificates(id), broadcast: broadcaster(publisher, networkRoot),
+    hubId: hub.id, registry, ledger: d.ledger, signer: d.signer, log: part('national'), hubCertificates: (id) => trust.hubCertificates(id),
+    broadcast: broadcaster(d.bus.publisher, s.networkRoot),
   });
   await directory.load();
   const lanes = await startHubLanes({
-    hubId: hub.id, replica, bus: bus.value, prefetch: PREFETCH, log, opened, taken: marks.taken, paused: pausedLanes,
+    hubId: hub.id, replica: s.replica, bus: d.bus, prefetch: PREFETCH, log, opened, taken: d.taken, paused: d.paused,
     trust: (body, headers) => {
       const h = stringHeaders(headers);
       const dead = (reason: HubError) => deadLetter(body, headers, reason);
       return h[BROADCAST_KIND] === DIRECTORY_KIND ? directory.receive(body, h, dead) : trustLane.receive(body, h, dead);
     },
     replicaTrust: (body, headers) => trustLane.refresh(body, stringHeaders(headers)),
-    ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(ledger, clock),
+    ingress: hopHandler(pipeline.onIngress, deadLetter), deliver: hopHandler(pipeline.onDeliver, deadLetter), dead: deadLetterChannel(d.ledger, s.clock),
   });
-  await agencies.reload();
-  // After a reconnect this replica's queue is new: what changed meanwhile is read from the ledger.
+  await d.reloadAgencies();
   let connected = false;
-  await conn.onConnect(async () => {
+  await d.bus.conn.onConnect(async () => {
     if (connected) await trustLane.resync().catch((err: Error) => log.warn({ err: err.message }, 'could not catch up with the trust store after a reconnect; the next change will'));
     connected = true;
   });
-  if (hub.upstream !== undefined && upstreamSecret?.ok) {
-    national = opened.push(await startNationalLink({
-      upstream: hub.upstream, secret: upstreamSecret.value, conn, outbox: q.outbox(NATIONAL), national: pipeline.national, deadLetter,
-      publishDirectory: directory.publish, clock, log: part('national'), taken: marks.taken, called: metrics.upstreamCall, leading: lead.leading,
-      afterNationalTake: env.afterNationalTake, paused: pausedLanes.has(q.outbox(NATIONAL)),
-    }), (l) => l.stop());
-    lanes.set(q.outbox(NATIONAL), national.lane);
-  }
-  for (const [queue, lane] of lanes) consumers.set(queue, lane);
-  // A pause or resume another replica made while these lanes were starting.
-  await laneControl.follow();
-  opened.push(agencies, (a) => a.carried()); // waited for before the bus and ledger it carries through close
-  // Closures that come into force later (a successor's `from`), and keys whose grace ends, are found by a sweep.
-  const sweep = setInterval(() => void agencies.reload().catch((err: Error) => directoryLog.error({ err: err.message }, 'directory sweep failed')), config.directory.sweepIntervalMs);
-  opened.push(sweep, clearInterval);
+  return { directory, lanes };
+}
 
-  const replay = replayer(publisher, q.ingress);
+/** At the gateway: the link to the national axis, its outbox drained by a lane among the hub's lanes. */
+async function startNational(s: HubStart, d: {
+  secret: Buffer | null; conn: BusConnection; outbox: string; pipeline: Pipeline; deadLetter: DeadLetterer; directory: NationalDirectory;
+  taken: TakenMarks['taken']; metrics: HubMetrics; lead: Leadership; pausedLanes: ReadonlySet<string>; lanes: Map<string, Consumer>;
+}): Promise<NationalLink | null> {
+  const { hub, clock, part, opened } = s;
+  if (hub.upstream === undefined || d.secret === null) return null;
+  const national = opened.push(await startNationalLink({
+    upstream: hub.upstream, secret: d.secret, conn: d.conn, outbox: d.outbox, national: d.pipeline.national, deadLetter: d.deadLetter,
+    publishDirectory: d.directory.publish, clock, log: part('national'), taken: d.taken, called: d.metrics.upstreamCall, leading: d.lead.leading,
+    afterNationalTake: s.env.afterNationalTake, paused: d.pausedLanes.has(d.outbox),
+  }), (l) => l.stop());
+  d.lanes.set(d.outbox, national.lane);
+  return national;
+}
+
+/** The HTTP edge, listening once everything behind it runs; its address. */
+async function openHttp(s: HubStart, served: Served): Promise<Result<string>> {
+  const { config, hub, clock, part, opened } = s;
   const edge = await sharedEdge(config, hub.id, clock, part('shared-state'), opened);
   if (!edge.ok) return edge;
-  const app = opened.push(await createServer(serverDeps({
-    edge: edge.value, config, hub, ledger, registry, trust, pipeline, metrics, stats, exchange, links, watched, lanes: laneControl, replay, clock, log: part('http'),
-    sdkSecrets: sdkSecrets.value, sdkSystems: sdkSystems.value, agencies, changeTrust: trustLane.change, rotateSealKey: sealRotation.rotate, activeSeal: () => signer.fingerprint,
-    journal: { queues: workingQueues, index: journal.index, caughtUp: journal.caughtUp },
-    ready: async () => ({
-      broker: conn.isConnected(), ledger: await ledger.reachable(), staleCrls: trust.staleCrls(clock()),
-      ...(hub.upstream === undefined ? {} : { upstream: upstreamReadiness(national?.health() ?? null, hub.upstream.staleAfterMs, clock()) }),
-    }),
-    national: { directory: (query, limit) => directory.search(query, limit), upstream: () => national?.health() ?? null },
-  })), (a) => a.close());
-  const address = await app.listen({ port: hub.port, host: hub.host });
-  log.info({ url: address, replica, direct: bus.value.direct, linked: [...remote.keys()] }, 'hub started');
-  return ok({
-    id: hub.id, replica, url: address,
-    async close() {
-      await opened.close(); // channels before the connection, or the last acks are lost
-      log.info('hub stopped');
-    },
-  });
+  const app = opened.push(await createServer(serverDeps(s, edge.value, served)), (a) => a.close());
+  return ok(await app.listen({ port: hub.port, host: hub.host }));
 }
 
 /** The hop check: inline, or in a worker pool for packages from `inlineBelowBytes` up. */
@@ -300,27 +411,31 @@ async function sharedEdge(config: Readonly<Config>, hubId: string, clock: () => 
   return state.ok ? ok(opened.push(state.value, (s) => s.close())) : state;
 }
 
-/** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */
-function serverDeps(p: {
-  edge: SharedEdgeState | null;
-  config: Readonly<Config>; hub: HubConfig; log: Logger; clock: () => Date; sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
-  ledger: ServerDeps['ledger']; registry: ServerDeps['admin']['registry']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
+/** What the HTTP edge serves from: the parts built before it. */
+interface Served {
+  sdkSecrets: ServerDeps['sdk']['secrets']; sdkSystems: ServerDeps['sdk']['systems'];
+  ledger: ServerDeps['ledger']; trust: ServerDeps['admin']['trust']; pipeline: ServerDeps['pipeline'];
   metrics: ServerDeps['metrics']; stats: { own: ServerDeps['queues']; all: ServerDeps['allQueues'] }; exchange: ServerDeps['stats']['reports']; links: ConsoleDeps['links'];
   watched: ConsoleDeps['watched']; lanes: ServerDeps['lanes']; journal: ServerDeps['journal'];
   replay: ServerDeps['deadLetters']['replay']; agencies: { keys: Map<string, string>; agencyKeys: Map<string, string> };
   changeTrust: ServerDeps['admin']['changeTrust']; rotateSealKey: ServerDeps['admin']['rotateSealKey']; activeSeal: () => string; ready: ServerDeps['ready'];
   national: { directory: ConsoleDeps['nationalDirectory']; upstream: ConsoleDeps['upstream'] };
-}): ServerDeps {
-  const { config, hub, ledger, registry, clock, pipeline, stats, journal } = p;
+}
+
+/** What the HTTP server is given: the agency API, /vxp, the admin API, the console, health. */
+function serverDeps(s: HubStart, edge: SharedEdgeState | null, p: Served): ServerDeps {
+  const { config, hub, registry, clock } = s;
+  const { ledger, pipeline, stats, journal } = p;
+  const log = s.part('http');
   const admins = new Map(config.admins.map((a) => [a.tokenHash, { name: a.name, roles: a.roles }]));
   const { keys, agencyKeys } = p.agencies;
   const { lanes } = p;
   return {
-    pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log: p.log, http: config.http, clock,
-    ...(p.edge === null ? {} : { sharedBuckets: p.edge.buckets }),
+    pipeline, ledger, keys, maxBytes: config.policy.maxBytes, log, http: config.http, clock,
+    ...(edge === null ? {} : { sharedBuckets: edge.buckets }),
     sdk: {
       hubId: hub.id, pipeline, ledger, registry, secrets: p.sdkSecrets, systems: p.sdkSystems, maxBytes: config.policy.maxBytes, clock,
-      ...(p.edge === null ? {} : { replay: p.edge.replay }),
+      ...(edge === null ? {} : { replay: edge.replay }),
       freshness: { timestampWindowMs: config.sdk.timestampWindow, strict: { agencies: new Set(config.sdk.strict.agencies), timestampWindowMs: config.sdk.strict.timestampWindow } },
     },
     admin: {

@@ -9,6 +9,7 @@
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import { redactUrl } from '../config.js';
+import { wakeableSleeps } from './wakeable-sleep.js';
 
 export type Setup = (model: ChannelModel) => Promise<void>;
 
@@ -64,41 +65,7 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
   // whose only pending work is this loop (the first connect, before anything else holds the
   // loop) left Node an empty event loop, and `lgsp start` exited 13 with its start unsettled.
   // close() ends them instead.
-  const pauses = new Set<() => void>();
-  const pause = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => {
-    const end = () => {
-      clearTimeout(timer);
-      pauses.delete(end);
-      resolve();
-    };
-    const timer = setTimeout(end, ms);
-    pauses.add(end);
-  }));
-
-  const open = async (url: string): Promise<ChannelModel> => {
-    const m = await amqp.connect(url, {
-      ...(url.startsWith('amqps:') && options.tls !== undefined ? tlsOptions(options.tls) : {}),
-      ...(options.name ? { clientProperties: { connection_name: options.name } } : {}),
-      noDelay: true,
-      timeout: CONNECT_TIMEOUT_MS,
-    });
-    // Without a listener, an 'error' (a setup channel the broker closes, a quorum queue whose
-    // leader is still being elected answering 404) would crash the process; the 'close' that
-    // follows it is what starts a reconnect.
-    m.on('error', (err: Error) => log.warn({ err: err.message, node: redactUrl(url) }, 'broker connection error'));
-    let lost = false;
-    m.once('close', () => { lost = true; });
-    try {
-      // A live list: a setup registered while these run is run here too, once.
-      for (const setup of setups) await setup(m);
-      // Closed while the setups ran, after the last one used it: as good as refused.
-      if (lost) throw new Error('the connection closed while it was being set up');
-    } catch (err) {
-      await closeAmqp(m).catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
-      throw err;
-    }
-    return m;
-  };
+  const pauses = wakeableSleeps();
 
   const attach = (m: ChannelModel, index: number) => {
     current = m;
@@ -122,12 +89,12 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     try {
       let lastError: Error = new Error('not connected');
       for (let round = 0; round < rounds && (round === 0 || Date.now() < until); round++) {
-        await pause(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
+        await pauses.sleep(round === 0 ? firstDelayMs : Math.min(FIRST_DELAY_MS * 2 ** (round - 1), MAX_DELAY_MS));
         for (let tried = 0; tried < nodes.length; tried++) {
           if (closed) return;
           const index = next;
           try {
-            const m = await open(nodes[index]!);
+            const m = await openNode(nodes[index]!, setups, options, log);
             if (closed) {
               await closeAmqp(m);
               return;
@@ -166,12 +133,41 @@ export async function connectBus(urls: string | readonly string[], log: Logger, 
     },
     async close() {
       closed = true;
-      for (const end of [...pauses]) end();
+      pauses.wakeAll();
       const m = current;
       current = null;
       if (m !== null) await closeAmqp(m).catch((err: Error) => log.debug({ err: err.message }, 'broker connection already closed'));
     },
   };
+}
+
+/**
+ * Connects to one node and runs every setup on the new connection. One that fails a setup, or
+ * closes while they run, is closed again and the start of it fails.
+ */
+async function openNode(url: string, setups: readonly Setup[], options: BusOptions, log: Logger): Promise<ChannelModel> {
+  const m = await amqp.connect(url, {
+    ...(url.startsWith('amqps:') && options.tls !== undefined ? tlsOptions(options.tls) : {}),
+    ...(options.name ? { clientProperties: { connection_name: options.name } } : {}),
+    noDelay: true,
+    timeout: CONNECT_TIMEOUT_MS,
+  });
+  // Without a listener, an 'error' (a setup channel the broker closes, a quorum queue whose
+  // leader is still being elected answering 404) would crash the process; the 'close' that
+  // follows it is what starts a reconnect.
+  m.on('error', (err: Error) => log.warn({ err: err.message, node: redactUrl(url) }, 'broker connection error'));
+  let lost = false;
+  m.once('close', () => { lost = true; });
+  try {
+    // A live list: a setup registered while these run is run here too, once.
+    for (const setup of setups) await setup(m);
+    // Closed while the setups ran, after the last one used it: as good as refused.
+    if (lost) throw new Error('the connection closed while it was being set up');
+  } catch (err) {
+    await closeAmqp(m).catch((closeErr: Error) => log.debug({ err: closeErr.message }, 'connection already closed'));
+    throw err;
+  }
+  return m;
 }
 
 function tlsOptions(t: BusTls) {

@@ -22,8 +22,9 @@ import type { BusConnection } from '../bus/connection.js';
 import { consume, type Consumer } from '../bus/consumer.js';
 import type { DeadLetterer } from '../bus/outlet.js';
 import { fromAmqp } from '../bus/message.js';
+import { wakeableSleeps } from '../bus/wakeable-sleep.js';
 import type { NationalAgency } from '../agency/registry.js';
-import { vxpClient, type VxpOutcome } from './vxp-client.js';
+import { vxpClient, type VxpClient, type VxpOutcome } from './vxp-client.js';
 
 /** How the link is doing, for the dashboard, /metrics and /readyz. */
 export interface UpstreamHealth {
@@ -94,41 +95,91 @@ export function readUpstreamSecret(file: string): Result<Buffer> {
 export async function startNationalLink(deps: NationalLinkDeps): Promise<NationalLink> {
   const { upstream, log, clock } = deps;
   let stopping = false;
-  const wake = new Set<() => void>();
-  const health: UpstreamHealth = { endpoint: upstream.endpoint, systemId: upstream.systemId, up: false, lastAnswerAt: null, lastPollAt: null, lastError: null };
-  const observe = (call: string, kind: VxpOutcome<unknown>['kind']) => {
-    deps.called(call, kind);
-    if (kind !== 'unavailable') health.lastAnswerAt = clock().toISOString();
-    health.up = kind === 'ok' || kind === 'refused';
-    if (kind === 'ok' && health.lastError !== null) {
-      log.info({ after: health.lastError.code }, 'national axis answering again');
-      health.lastError = null;
+  const stopped = () => stopping;
+  const status = linkStatus(deps);
+  const client = vxpClient({ endpoint: upstream.endpoint, systemId: upstream.systemId, secret: deps.secret, clock, timeoutMs: upstream.timeoutMs, observe: status.observe });
+  const rounds = wakeableSleeps();
+  // The outbox lane waits apart, so that pausing it wakes only its backoff.
+  const backoff = wakeableSleeps();
+  const consumer = await sendUp(deps, client, status, stopped, backoff.sleep);
+  const loop = async (intervalMs: number, round: () => Promise<void>, what: string) => {
+    while (!stopping) {
+      try {
+        if (deps.leading()) await round();
+      } catch (err) {
+        // A ledger or broker failure in the middle of a round: the next round starts over.
+        log.error({ err: (err as Error).message }, `national ${what} round failed`);
+      }
+      await rounds.sleep(intervalMs);
     }
   };
-  const client = vxpClient({ endpoint: upstream.endpoint, systemId: upstream.systemId, secret: deps.secret, clock, timeoutMs: upstream.timeoutMs, observe });
-  const problem = (error: HubError) => {
-    // Said once per change of code (an outage would otherwise log every retry and poll).
-    const repeated = health.lastError?.code === error.code;
-    health.lastError = { code: error.code, message: error.message };
-    log[repeated ? 'debug' : 'warn']({ code: error.code, reason: error.message }, 'national axis call failed');
+  const loops = [
+    loop(upstream.directoryIntervalMs, () => readDirectory(deps, client, status), 'directory'),
+    loop(upstream.pollIntervalMs, () => pollDown(deps, client, status, stopped), 'poll'),
+  ];
+  return {
+    // Paused or stopped, the package held in backoff goes back to the outbox at once.
+    lane: {
+      ...consumer,
+      async pause() {
+        const pausing = consumer.pause();
+        backoff.wakeAll();
+        await pausing;
+      },
+    },
+    health: () => ({ ...status.health }),
+    async stop() {
+      stopping = true;
+      rounds.wakeAll();
+      backoff.wakeAll();
+      await consumer.stop();
+      await Promise.all(loops);
+    },
   };
-  /** Why a call did not succeed, as a coded error (the secret is never part of it). */
-  const errorOf = (call: string, o: Exclude<VxpOutcome<unknown>, { kind: 'ok' }>): HubError =>
-    o.kind === 'unavailable' ? { code: 'UPSTREAM_UNAVAILABLE', message: `${call}: ${o.reason}` }
-      : o.kind === 'unauthenticated'
-        ? { code: 'UPSTREAM_UNAUTHENTICATED', message: `${call}: the axis refused system ${upstream.systemId} (HTTP ${o.httpStatus}, ErrorCode ${o.errorCode}: ${o.errorDesc}); check upstream.systemId and the secret file` }
-        : { code: 'UPSTREAM_REFUSED', message: `${call}: the national axis answered FAIL, ErrorCode ${o.errorCode}: ${o.errorDesc}` };
-  // The outbox lane waits apart, so that pausing it wakes only its backoff.
-  const laneWake = new Set<() => void>();
-  const sleep = (ms: number, sleepers = wake) => new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(timer); sleepers.delete(done); resolve(); };
-    const timer = setTimeout(done, ms);
-    sleepers.add(done);
-  });
-  const wakeAll = (sleepers: Set<() => void>) => { for (const w of [...sleepers]) w(); };
-  const firstBackoff = Math.min(upstream.pollIntervalMs, 1_000);
+}
 
-  // Up: one package at a time, in order; held in hand while the axis cannot take it.
+/** How the link is doing, kept from every call's outcome, and its problems said. */
+interface LinkStatus {
+  health: UpstreamHealth;
+  observe(call: string, kind: VxpOutcome<unknown>['kind']): void;
+  problem(error: HubError): void;
+}
+
+function linkStatus(deps: Pick<NationalLinkDeps, 'upstream' | 'called' | 'clock' | 'log'>): LinkStatus {
+  const { upstream, clock, log } = deps;
+  const health: UpstreamHealth = { endpoint: upstream.endpoint, systemId: upstream.systemId, up: false, lastAnswerAt: null, lastPollAt: null, lastError: null };
+  return {
+    health,
+    observe(call, kind) {
+      deps.called(call, kind);
+      if (kind !== 'unavailable') health.lastAnswerAt = clock().toISOString();
+      health.up = kind === 'ok' || kind === 'refused';
+      if (kind === 'ok' && health.lastError !== null) {
+        log.info({ after: health.lastError.code }, 'national axis answering again');
+        health.lastError = null;
+      }
+    },
+    problem(error) {
+      // Said once per change of code (an outage would otherwise log every retry and poll).
+      const repeated = health.lastError?.code === error.code;
+      health.lastError = { code: error.code, message: error.message };
+      log[repeated ? 'debug' : 'warn']({ code: error.code, reason: error.message }, 'national axis call failed');
+    },
+  };
+}
+
+/** Why a call did not succeed, as a coded error (the secret is never part of it). */
+function callError(call: string, o: Exclude<VxpOutcome<unknown>, { kind: 'ok' }>, systemId: string): HubError {
+  return o.kind === 'unavailable' ? { code: 'UPSTREAM_UNAVAILABLE', message: `${call}: ${o.reason}` }
+    : o.kind === 'unauthenticated'
+      ? { code: 'UPSTREAM_UNAUTHENTICATED', message: `${call}: the axis refused system ${systemId} (HTTP ${o.httpStatus}, ErrorCode ${o.errorCode}: ${o.errorDesc}); check upstream.systemId and the secret file` }
+      : { code: 'UPSTREAM_REFUSED', message: `${call}: the national axis answered FAIL, ErrorCode ${o.errorCode}: ${o.errorDesc}` };
+}
+
+/** Up: the national outbox, one package at a time, in order; held in hand while the axis cannot take it. */
+async function sendUp(deps: NationalLinkDeps, client: VxpClient, status: LinkStatus, stopped: () => boolean, sleep: (ms: number) => Promise<void>): Promise<Consumer> {
+  const { log } = deps;
+  const firstBackoff = Math.min(deps.upstream.pollIntervalMs, 1_000);
   let lane: Consumer | undefined;
   lane = await consume(deps.conn, deps.outbox, 1, log.child({ component: 'national-outbox' }), async (body, headers) => {
     const dead = (reason: HubError) => deps.deadLetter(body, headers, reason);
@@ -155,27 +206,39 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
         log.info({ docId: m.docId, nationalDocId: sent.value.docId, recipients: m.recipients }, 'package sent to the national axis');
         return 'ack';
       }
-      const error = errorOf('sendEdoc', sent);
+      const error = callError('sendEdoc', sent, deps.upstream.systemId);
       if (sent.kind === 'refused') {
-        problem(error);
+        status.problem(error);
         const inbound: Inbound = { message: m, deadLetter: dead };
         await deps.national.refused(inbound, error);
         return 'ack';
       }
-      problem(error);
+      status.problem(error);
       // Stopping or pausing returns it to the outbox, as it came.
-      if (stopping || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
-      await sleep(wait, laneWake);
-      if (stopping || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
+      if (stopped() || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
+      await sleep(wait);
+      if (stopped() || lane?.paused()) throw new Error(`${error.code}: not sent, returned to the outbox`);
     }
   }, deps.taken, undefined, deps.paused);
+  return lane;
+}
 
-  // Down: what the axis holds for the province's agencies.
-  // A package not answered here stays at the axis and comes again with the next poll.
+/**
+ * Down: what the axis holds for the province's agencies, each package taken into the network and
+ * answered. A package not answered here stays at the axis and comes again with the next poll.
+ */
+async function pollDown(deps: NationalLinkDeps, client: VxpClient, status: LinkStatus, stopped: () => boolean): Promise<void> {
+  const { log } = deps;
+  const errorOf = (call: string, o: Exclude<VxpOutcome<unknown>, { kind: 'ok' }>) => callError(call, o, deps.upstream.systemId);
+  const answer = async (docId: string, result: 'done' | 'fail', reason?: string): Promise<void> => {
+    const r = await client.updateStatus(docId, result, reason);
+    // Not acknowledged: the axis hands it again, and the dedupe absorbs the repeat.
+    if (r.kind !== 'ok') status.problem(errorOf('updateStatus', r));
+  };
   const take = async (docId: string): Promise<void> => {
     const got = await client.getEdoc(docId);
     if (got.kind !== 'ok') {
-      problem(errorOf('getEdoc', got));
+      status.problem(errorOf('getEdoc', got));
       return;
     }
     const admitted = await deps.national.fromNational(got.value, docId);
@@ -187,80 +250,40 @@ export async function startNationalLink(deps: NationalLinkDeps): Promise<Nationa
     const error = admitted.error;
     // The broker did not take it: nothing is durable yet, so the axis keeps it for the next poll.
     if (error.code === 'UNAVAILABLE') {
-      problem(error);
+      status.problem(error);
       return;
     }
     log.warn({ nationalDocId: docId, code: error.code }, 'package from the national axis refused');
     await deps.deadLetter(got.value, { 'x-lgsp-doc-id': docIdOf(got.value), 'x-lgsp-national-doc-id': docId.slice(0, 64) }, error);
     return answer(docId, 'fail', `${error.code}: ${error.message}`);
   };
-  const answer = async (docId: string, status: 'done' | 'fail', reason?: string): Promise<void> => {
-    const r = await client.updateStatus(docId, status, reason);
-    // Not acknowledged: the axis hands it again, and the dedupe absorbs the repeat.
-    if (r.kind !== 'ok') problem(errorOf('updateStatus', r));
-  };
-  const poll = async () => {
-    for (const kind of ['edoc', 'status'] as const) {
-      const list = await client.getReceivedEdocList(kind);
-      if (list.kind !== 'ok') {
-        problem(errorOf('getReceivedEdocList', list));
-        return;
-      }
-      for (const item of list.value) {
-        if (stopping) return;
-        await take(item.docId);
-      }
-    }
-    health.lastPollAt = clock().toISOString();
-  };
-  const refreshDirectory = async (): Promise<void> => {
-    const got = await client.getAgenciesList();
-    if (got.kind !== 'ok') {
-      problem(errorOf('getAgenciesList', got));
+  for (const kind of ['edoc', 'status'] as const) {
+    const list = await client.getReceivedEdocList(kind);
+    if (list.kind !== 'ok') {
+      status.problem(errorOf('getReceivedEdocList', list));
       return;
     }
-    const entries = got.value.map(({ id, pid, code, name, mail, oldCode }) => ({ id, pid, code, name, mail, oldCode }));
-    // An empty answer is no directory: routing keeps the last good copy rather than losing every national recipient.
-    if (entries.length === 0) {
-      problem({ code: 'UPSTREAM_UNAVAILABLE', message: 'getAgenciesList: the axis answered OK with no agency; the last good copy is kept' });
-      return;
+    for (const item of list.value) {
+      if (stopped()) return;
+      await take(item.docId);
     }
-    await deps.publishDirectory(entries, clock().toISOString());
-    log.info({ agencies: entries.length }, 'national directory read');
-  };
-  const loop = async (intervalMs: number, round: () => Promise<void>, what: string) => {
-    while (!stopping) {
-      try {
-        if (deps.leading()) await round();
-      } catch (err) {
-        // A ledger or broker failure in the middle of a round: the next round starts over.
-        log.error({ err: (err as Error).message }, `national ${what} round failed`);
-      }
-      await sleep(intervalMs);
-    }
-  };
-  const loops = [
-    loop(upstream.directoryIntervalMs, refreshDirectory, 'directory'),
-    loop(upstream.pollIntervalMs, poll, 'poll'),
-  ];
-  const consumer = lane;
-  return {
-    // Paused or stopped, the package held in backoff goes back to the outbox at once.
-    lane: {
-      ...consumer,
-      async pause() {
-        const pausing = consumer.pause();
-        wakeAll(laneWake);
-        await pausing;
-      },
-    },
-    health: () => ({ ...health }),
-    async stop() {
-      stopping = true;
-      wakeAll(wake);
-      wakeAll(laneWake);
-      await consumer.stop();
-      await Promise.all(loops);
-    },
-  };
+  }
+  status.health.lastPollAt = deps.clock().toISOString();
+}
+
+/** The directory: getAgenciesList, broadcast to every hub of the network. */
+async function readDirectory(deps: NationalLinkDeps, client: VxpClient, status: LinkStatus): Promise<void> {
+  const got = await client.getAgenciesList();
+  if (got.kind !== 'ok') {
+    status.problem(callError('getAgenciesList', got, deps.upstream.systemId));
+    return;
+  }
+  const entries = got.value.map(({ id, pid, code, name, mail, oldCode }) => ({ id, pid, code, name, mail, oldCode }));
+  // An empty answer is no directory: routing keeps the last good copy rather than losing every national recipient.
+  if (entries.length === 0) {
+    status.problem({ code: 'UPSTREAM_UNAVAILABLE', message: 'getAgenciesList: the axis answered OK with no agency; the last good copy is kept' });
+    return;
+  }
+  await deps.publishDirectory(entries, deps.clock().toISOString());
+  deps.log.info({ agencies: entries.length }, 'national directory read');
 }

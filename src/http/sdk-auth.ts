@@ -52,6 +52,11 @@ export interface SdkAuthDeps {
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → its API key's bytes, for the agencies this hub serves that have an apiKeyFile. */
   secrets: ReadonlyMap<string, Buffer>;
+  /**
+   * Live: whether an agency's key signs in at this hub now, as on /api/v1. A closed agency's key
+   * does only during directory.closedKeyGrace (docs/directory.md); its secret stays loaded.
+   */
+  signsIn: (agency: string) => boolean;
   /** systemid → the system accounts this hub serves, with their secrets. */
   systems: ReadonlyMap<string, SdkSystem & { secret: Buffer }>;
   freshness: SdkFreshness;
@@ -84,6 +89,10 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => Promi
     const system = deps.systems.get(systemId);
     if (system === undefined && deps.registry.agencies.get(systemId)?.hubId !== deps.hubId) {
       return refuse({ code: 'UNAUTHENTICATED', message: `systemid ${systemId} is neither an agency served by hub ${deps.hubId} nor a system account of it` });
+    }
+    // The /vxp secret is the agency's API key: closed longer ago than its grace, it is unknown here too.
+    if (system === undefined && deps.secrets.has(systemId) && !deps.signsIn(systemId)) {
+      return refuse({ code: 'UNAUTHENTICATED', message: `agency ${systemId} is closed into a successor and its key's grace period (directory.closedKeyGrace) has ended: it no longer signs in at hub ${deps.hubId}` });
     }
     const secret = system?.secret ?? deps.secrets.get(systemId);
     if (secret === undefined) {

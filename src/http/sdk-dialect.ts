@@ -32,6 +32,8 @@ export interface SdkDialectDeps {
   secrets: ReadonlyMap<string, Buffer>;
   /** The system accounts this hub serves (sdk.systems), with their secrets. */
   systems: SdkAuthDeps['systems'];
+  /** Live: whether an agency's key signs in here now (a closed agency's only during its grace period). */
+  signsIn: SdkAuthDeps['signsIn'];
   /** config.sdk: how old a timestamp may be, and which agencies are held to the strict rules. */
   freshness: SdkFreshness;
   /** The hub's policy.maxBytes: the largest package sendEdoc may carry. */

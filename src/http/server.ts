@@ -28,7 +28,7 @@ import { createAgencyLimiter, inProcessBuckets, rateLimitAgencies, type BucketSt
 
 export interface ServerDeps extends AgencyApiDeps {
   /** The national SDK dialect (/vxp). */
-  sdk: Omit<SdkDialectDeps, 'limiter'>;
+  sdk: Omit<SdkDialectDeps, 'limiter' | 'signsIn'>;
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
@@ -147,7 +147,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);
-  await sdkDialect(app, { ...deps.sdk, limiter });
+  // An agency's key signs in on /vxp while it does on /api/v1: deps.keys drops a closed agency's after its grace.
+  await sdkDialect(app, { ...deps.sdk, limiter, signsIn: (agency) => signsIn(deps.keys, agency) });
   await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
   await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
@@ -157,4 +158,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   await serveOpenApi(app);
   return app;
+}
+
+/** Whether `agency` is among the agencies whose keys sign in here now (keys: key hash → agency code). */
+function signsIn(keys: AgencyApiDeps['keys'], agency: string): boolean {
+  for (const code of keys.values()) if (code === agency) return true;
+  return false;
 }

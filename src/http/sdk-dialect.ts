@@ -19,7 +19,7 @@ import { replySdkError, type SdkFailShape } from './errors.js';
 import { maySendFor, scopeOf } from './sdk-scope.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
-import { Bytes, ErrorBody } from './route-schema.js';
+import { Bytes } from './route-schema.js';
 
 export const SDK_BASE = '/vxp';
 
@@ -34,6 +34,8 @@ export interface SdkDialectDeps {
   systems: SdkAuthDeps['systems'];
   /** Live: whether an agency's key signs in here now (a closed agency's only during its grace period). */
   signsIn: SdkAuthDeps['signsIn'];
+  /** True once the hub has begun to shut down: every call then answers UNAVAILABLE in its FAIL shape. */
+  shuttingDown: () => boolean;
   /** config.sdk: how old a timestamp may be, and which agencies are held to the strict rules. */
   freshness: SdkFreshness;
   /** The hub's policy.maxBytes: the largest package sendEdoc may carry. */
@@ -86,8 +88,8 @@ const SdkFail = z.object({
 const SendFail = SdkFail.extend({ DocId: z.literal('') });
 /** The statuses a call can fail with: authentication, rate, parameters, and the hub's own. */
 const FAIL_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503];
-/** While the hub shuts down, every route answers 503 in the error shape of docs/errors.md (server.ts), /vxp too. */
-const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, s === 503 ? schema.or(ErrorBody) : schema]));
+/** Every failure, 503 while the hub shuts down included, comes in the dialect's FAIL shape. */
+const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, schema]));
 const DOWNLOAD_FAIL = failsAs(z.null().describe('FAIL: no body (the SDK would save one as the document); the FAIL object (docs/national-sdk.md) is in the XroadVnpt-result header'));
 const DocParamBody = z.object({ docId: z.string().optional() }).describe('form or JSON fields, each also accepted as a signed header');
 const ListItems = SdkOk({ data: z.array(z.record(z.string(), z.unknown())) });
@@ -192,6 +194,12 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
         ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
         // From the headers alone, before any body is read: who is calling, and within its rate.
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+          // Shutting down: the SDK's shape here too (server.ts leaves /vxp to the dialect), and no
+          // downloadEdoc body, which the SDK would save as the document.
+          if (deps.shuttingDown()) {
+            const unavailable = { code: 'UNAVAILABLE' as const, message: 'the hub is shutting down: nothing was accepted, retry later' };
+            return replySdkError(reply.header('connection', 'close'), unavailable, shapeOf(request));
+          }
           const caller = await authenticate(request.headers);
           if (!caller.ok) {
             request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');

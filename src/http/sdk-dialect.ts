@@ -12,7 +12,7 @@ import { oldCodesOf } from '../agency/directory.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import type { ErrorCode } from '../errors.js';
-import { createSdkAuth, type SdkAuthDeps, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
+import { createSdkAuth, unsignedParameter, type SdkAuthDeps, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
 import { sdkError } from './sdk-error-codes.js';
 import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signature.js';
 import { replySdkError, type SdkFailShape } from './errors.js';
@@ -130,13 +130,18 @@ const answer = (value: Record<string, string | number | object[]>): Answer => ({
 const text = (value: string | null | undefined): string => value ?? '';
 
 const headersOf = <T extends z.ZodType>(schema: T, caller: SdkCaller) => parseInput(schema, Object.fromEntries(caller.headers), 'signed headers');
+/** A JSON or form body's fields; none for a raw or multipart body. */
+function bodyFieldsOf(request: FastifyRequest): Record<string, unknown> {
+  const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
+  return fields?.success === true ? fields.data : {};
+}
 /**
  * A call's parameters: the signed headers first (the SDK sends them there, accumulated over
- * the calls of one service object), then the body's JSON or form fields.
+ * the calls of one service object), then the body's JSON or form fields. A state-changing call
+ * asks unsignedParameter first: without a replay guard, its parameters must be signed.
  */
 function paramsOf<T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) {
-  const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
-  const body = fields?.success === true ? fields.data : {};
+  const body = bodyFieldsOf(request);
   const params: Record<string, unknown> = {};
   for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
   return parseInput(schema, params, 'signed headers or body');
@@ -371,6 +376,9 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
   });
 
   route('POST', 'updateStatus', async (caller, request) => {
+    // Before anything is looked up: a caller whose requests can be replayed signs what it changes.
+    const unsigned = unsignedParameter(caller, 'updateStatus', ['docId', 'status'], ['reason'], bodyFieldsOf(request));
+    if (unsigned !== null) return { ok: false, error: unsigned };
     const docId = docIdOf(caller, request);
     if (!docId.ok) return docId;
     const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
@@ -387,8 +395,15 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
     }
     return results.find((r) => !r.ok) ?? answer({ DocId: docId.value });
   }, {
-    summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
-    body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
+    summary: 'Acknowledge a document (done, fail) or say it is being processed',
+    description: 'docId and status must be signed headers (reason too, when sent), as the SDK sends them: the HMAC does not cover the body. Only an agency or system in sdk.strict (fresh timestamps, replay guard) may send them in the body instead; anyone else gets HEADERS_INVALID and nothing changes.',
+    headers: {
+      ...DOC_HEADER, 'xroadvnpt-status': optionalHeader('done, fail or processing (in the body only for sdk.strict callers)'),
+      'xroadvnpt-reason': optionalHeader('why (fail); in the body only for sdk.strict callers'),
+    },
+    body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() })
+      .describe('docId, status, reason as form or JSON fields: accepted only from callers in sdk.strict'),
+    ok: SdkOk({ DocId: z.string() }),
   });
 }
 

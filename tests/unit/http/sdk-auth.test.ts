@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSdkAuth, loadAgencySecrets, loadSystemSecrets, type SdkFreshness } from '../../../src/http/sdk-auth.js';
+import { createSdkAuth, loadAgencySecrets, loadSystemSecrets, unsignedParameter, type SdkCaller, type SdkFreshness } from '../../../src/http/sdk-auth.js';
 import { formatSdkTimestamp } from '../../../src/http/sdk-signature.js';
 
 const HUB = '000.00.05.H41';
@@ -27,11 +27,12 @@ const freshness = (timestampWindowMs: number | null): SdkFreshness => ({
   timestampWindowMs, strict: { agencies: new Set(['000.08.05.H41']), timestampWindowMs: TIMESTAMP_WINDOW_MS },
 });
 
-function headers(systemid: string, at: Date | string, key = KEY): Record<string, string> {
-  const sent = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': typeof at === 'string' ? at : formatSdkTimestamp(at) };
+function headers(systemid: string, at: Date | string, key = KEY, logical: Record<string, string> = {}): Record<string, string> {
+  const sent: Record<string, string> = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': typeof at === 'string' ? at : formatSdkTimestamp(at) };
+  for (const [k, v] of Object.entries(logical)) sent[`XroadVnpt-${k}`] = v;
   const json = JSON.stringify(sent);
   return {
-    'xroadvnpt-systemid': systemid, 'xroadvnpt-timestamp': sent['XroadVnpt-timestamp'],
+    ...Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v])),
     'xroadvnpt-sign-header-key': Object.keys(sent).join(';'), 'xroadvnpt-sign-header': json,
     'xroadvnpt-hash-header': createHmac('sha256', key).update(json).digest('hex'),
   };
@@ -118,6 +119,43 @@ describe('createSdkAuth', () => {
     const r = await auth({ 'xroadvnpt-systemid': '000.08.05.H41', 'xroadvnpt-sign-header-key': 'XroadVnpt-systemid', 'xroadvnpt-sign-header': json,
       'xroadvnpt-hash-header': createHmac('sha256', KEY).update(json).digest('hex') });
     expect(r).toMatchObject({ ok: false, error: { reason: 'HEADERS_INVALID', message: expect.stringContaining('XroadVnpt-timestamp') } });
+  });
+});
+
+describe('unsignedParameter (updateStatus\'s parameters)', () => {
+  const now = new Date('2026-03-01T02:00:00.000Z');
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(null), clock: () => now });
+  const DOC = 'e4300b52a766e55711fc35b8eff304f9';
+  const caller = async (systemid: string, logical: Record<string, string>): Promise<SdkCaller> => {
+    const r = await auth(headers(systemid, now, KEY, logical));
+    if (!r.ok) throw new Error(`${systemid} was refused: ${r.error.message}`);
+    return r.value;
+  };
+  const check = (c: SdkCaller, body: Record<string, unknown>) => unsignedParameter(c, 'updateStatus', ['docId', 'status'], ['reason'], body);
+
+  it('refuses a status in the body under a replayable header set (the SDK\'s getEdoc: docId signed, no status), naming it', async () => {
+    const getEdoc = await caller('000.09.05.H41', { servicetype: 'eDoc', messagetype: 'edoc', docId: DOC });
+    expect(getEdoc.replayGuarded).toBe(false);
+    expect(check(getEdoc, { status: 'fail' })).toEqual({
+      code: 'UNAUTHENTICATED', reason: 'HEADERS_INVALID',
+      message: expect.stringMatching(/^updateStatus changes a document's state, and agency 000\.09\.05\.H41 is not in sdk\.strict .*sign XroadVnpt-status \(it came only in the body, which the HMAC does not cover\)/),
+    });
+    expect(check(getEdoc, {})?.message).toContain('sign XroadVnpt-status (it was not sent)');
+    // docId too, and a reason carried beside a signed docId and status.
+    const statusOnly = await caller('000.09.05.H41', { status: 'done' });
+    expect(check(statusOnly, { docId: DOC })?.message).toContain('sign XroadVnpt-docId (it came only in the body');
+    const both = await caller('000.09.05.H41', { docId: DOC, status: 'fail' });
+    expect(check(both, { reason: 'forged' })?.message).toContain('sign XroadVnpt-reason (it came only in the body');
+  });
+
+  it('accepts docId and status signed (the SDK\'s own updateStatus, body {}), and a strict agency\'s body parameters', async () => {
+    const updateStatus = await caller('000.09.05.H41', { docId: DOC, status: 'done' });
+    expect(check(updateStatus, {})).toBeNull();
+    expect(check(await caller('000.09.05.H41', { docId: DOC, status: 'fail', reason: 'signed' }), {})).toBeNull();
+    // A strict agency's request is fresh and accepted once: it may carry its parameters in the body.
+    const strict = await caller('000.08.05.H41', {});
+    expect(strict.replayGuarded).toBe(true);
+    expect(check(strict, { docId: DOC, status: 'fail', reason: 'r' })).toBeNull();
   });
 });
 

@@ -226,7 +226,8 @@ export const Config = z.object({
    * The national SDK dialect's freshness rules (docs/national-sdk.md, "Freshness and replay"). The
    * real SDK stamps a service object once and repeats its signed headers for the life of the
    * process, so by default a timestamp of any age passes and nothing is a replay; agencies whose
-   * clients stamp each call can be held to a window of minutes and a replay guard.
+   * clients stamp each call can be held to a window of minutes and a replay guard. Only those may
+   * send updateStatus's parameters in the body (anyone else signs them: sdk-auth.ts unsignedParameter).
    */
   sdk: z.object({
     timestampWindow: SdkWindow.prefault('off'),

@@ -36,6 +36,12 @@ export interface SdkCaller {
   system: SdkSystem | null;
   /** The signed logical headers (lowercase names): the only header values a call may use. */
   headers: ReadonlyMap<string, string>;
+  /**
+   * True when this request passed the strict rules (sdk.strict: a fresh timestamp, accepted once),
+   * so it cannot be a replay; false for everyone else, whose signed headers anyone who captured
+   * them can send again, with any body (signedParameters).
+   */
+  replayGuarded: boolean;
 }
 
 /** The freshness rules (config.ts `sdk`), windows in ms. */
@@ -52,6 +58,11 @@ export interface SdkAuthDeps {
   registry: Pick<Registry, 'agencies'>;
   /** Agency code → its API key's bytes, for the agencies this hub serves that have an apiKeyFile. */
   secrets: ReadonlyMap<string, Buffer>;
+  /**
+   * Live: whether an agency's key signs in at this hub now, as on /api/v1. A closed agency's key
+   * does only during directory.closedKeyGrace (docs/directory.md); its secret stays loaded.
+   */
+  signsIn: (agency: string) => boolean;
   /** systemid → the system accounts this hub serves, with their secrets. */
   systems: ReadonlyMap<string, SdkSystem & { secret: Buffer }>;
   freshness: SdkFreshness;
@@ -84,6 +95,10 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => Promi
     const system = deps.systems.get(systemId);
     if (system === undefined && deps.registry.agencies.get(systemId)?.hubId !== deps.hubId) {
       return refuse({ code: 'UNAUTHENTICATED', message: `systemid ${systemId} is neither an agency served by hub ${deps.hubId} nor a system account of it` });
+    }
+    // The /vxp secret is the agency's API key: closed longer ago than its grace, it is unknown here too.
+    if (system === undefined && deps.secrets.has(systemId) && !deps.signsIn(systemId)) {
+      return refuse({ code: 'UNAUTHENTICATED', message: `agency ${systemId} is closed into a successor and its key's grace period (directory.closedKeyGrace) has ended: it no longer signs in at hub ${deps.hubId}` });
     }
     const secret = system?.secret ?? deps.secrets.get(systemId);
     if (secret === undefined) {
@@ -119,8 +134,36 @@ export function createSdkAuth(deps: SdkAuthDeps): (headers: RawHeaders) => Promi
         return refuse(sdkError('TIMESTAMP_REFUSED', `XroadVnpt-timestamp ${timestamp} is more than sdk.timestampWindow (${windowMs / 1000} s) from the hub's clock (${formatSdkTimestamp(now)}, Asia/Ho_Chi_Minh); the SDK stamps a service object when it is built, so build a new one`));
       }
     }
-    return { ok: true, value: { agency: systemId, headers: signed.value.headers, system: system === undefined ? null : { sendsFor: system.sendsFor, receivesFor: system.receivesFor } } };
+    return {
+      ok: true,
+      value: {
+        agency: systemId, headers: signed.value.headers, replayGuarded: strict.agencies.has(systemId),
+        system: system === undefined ? null : { sendsFor: system.sendsFor, receivesFor: system.receivesFor },
+      },
+    };
   };
+}
+
+/**
+ * A state-changing call's parameters, from a caller without a replay guard: each must be signed.
+ * The HMAC covers the headers, not the body, and such a caller's signed headers stay valid for
+ * as long as its key: a captured header set (the SDK's getEdoc of a document: docId signed, no
+ * status) sent again to updateStatus with {"status": "fail"} in the body would otherwise
+ * acknowledge that document for its recipient, and the first acknowledgement stands. So
+ * `required` must be signed headers, and an `optional` one may not come from the body alone.
+ * A strict caller's request is fresh and accepted once, so its body parameters stay accepted.
+ * Returns the refusal (HEADERS_INVALID, naming the parameter), or null.
+ */
+export function unsignedParameter(
+  caller: SdkCaller, call: string, required: readonly string[], optional: readonly string[], body: Readonly<Record<string, unknown>>,
+): SdkError | null {
+  if (caller.replayGuarded) return null;
+  const signed = (name: string) => caller.headers.has(name.toLowerCase());
+  const missing = required.find((name) => !signed(name)) ?? optional.find((name) => !signed(name) && body[name] !== undefined);
+  if (missing === undefined) return null;
+  const where = body[missing] === undefined ? 'it was not sent' : 'it came only in the body, which the HMAC does not cover';
+  return sdkError('HEADERS_INVALID', `${call} changes a document's state, and ${caller.system === null ? 'agency' : 'system'} ${caller.agency} is not in sdk.strict (no replay guard): `
+    + `sign XroadVnpt-${missing} (${where}); ${required.join(' and ')}${optional.length === 0 ? '' : ` (and ${optional.join(', ')} when sent)`} must be signed headers, or a captured request could be replayed with another body. Nothing was changed`);
 }
 
 /** The replay guard of one process: replicas of one hub do not share it (docs/replicas.md). */

@@ -12,14 +12,14 @@ import { oldCodesOf } from '../agency/directory.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Pipeline } from '../pipeline/hop-pipeline.js';
 import type { ErrorCode } from '../errors.js';
-import { createSdkAuth, type SdkAuthDeps, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
+import { createSdkAuth, unsignedParameter, type SdkAuthDeps, type SdkCaller, type SdkFreshness, type SdkResult } from './sdk-auth.js';
 import { sdkError } from './sdk-error-codes.js';
 import { formatSdkTimestamp, hashFileMatches, sdkJsonText } from './sdk-signature.js';
 import { replySdkError, type SdkFailShape } from './errors.js';
 import { maySendFor, scopeOf } from './sdk-scope.js';
 import type { AgencyLimiter } from './rate-limit.js';
 import { parseInput } from './input.js';
-import { Bytes, ErrorBody } from './route-schema.js';
+import { Bytes } from './route-schema.js';
 
 export const SDK_BASE = '/vxp';
 
@@ -32,6 +32,10 @@ export interface SdkDialectDeps {
   secrets: ReadonlyMap<string, Buffer>;
   /** The system accounts this hub serves (sdk.systems), with their secrets. */
   systems: SdkAuthDeps['systems'];
+  /** Live: whether an agency's key signs in here now (a closed agency's only during its grace period). */
+  signsIn: SdkAuthDeps['signsIn'];
+  /** True once the hub has begun to shut down: every call then answers UNAVAILABLE in its FAIL shape. */
+  shuttingDown: () => boolean;
   /** config.sdk: how old a timestamp may be, and which agencies are held to the strict rules. */
   freshness: SdkFreshness;
   /** The hub's policy.maxBytes: the largest package sendEdoc may carry. */
@@ -84,8 +88,8 @@ const SdkFail = z.object({
 const SendFail = SdkFail.extend({ DocId: z.literal('') });
 /** The statuses a call can fail with: authentication, rate, parameters, and the hub's own. */
 const FAIL_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503];
-/** While the hub shuts down, every route answers 503 in the error shape of docs/errors.md (server.ts), /vxp too. */
-const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, s === 503 ? schema.or(ErrorBody) : schema]));
+/** Every failure, 503 while the hub shuts down included, comes in the dialect's FAIL shape. */
+const failsAs = (schema: z.ZodType) => Object.fromEntries(FAIL_STATUSES.map((s) => [s, schema]));
 const DOWNLOAD_FAIL = failsAs(z.null().describe('FAIL: no body (the SDK would save one as the document); the FAIL object (docs/national-sdk.md) is in the XroadVnpt-result header'));
 const DocParamBody = z.object({ docId: z.string().optional() }).describe('form or JSON fields, each also accepted as a signed header');
 const ListItems = SdkOk({ data: z.array(z.record(z.string(), z.unknown())) });
@@ -126,13 +130,18 @@ const answer = (value: Record<string, string | number | object[]>): Answer => ({
 const text = (value: string | null | undefined): string => value ?? '';
 
 const headersOf = <T extends z.ZodType>(schema: T, caller: SdkCaller) => parseInput(schema, Object.fromEntries(caller.headers), 'signed headers');
+/** A JSON or form body's fields; none for a raw or multipart body. */
+function bodyFieldsOf(request: FastifyRequest): Record<string, unknown> {
+  const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
+  return fields?.success === true ? fields.data : {};
+}
 /**
  * A call's parameters: the signed headers first (the SDK sends them there, accumulated over
- * the calls of one service object), then the body's JSON or form fields.
+ * the calls of one service object), then the body's JSON or form fields. A state-changing call
+ * asks unsignedParameter first: without a replay guard, its parameters must be signed.
  */
 function paramsOf<T extends z.ZodType>(schema: T, caller: SdkCaller, request: FastifyRequest, names: readonly string[]) {
-  const fields = Buffer.isBuffer(request.body) ? null : BodyFields.safeParse(request.body);
-  const body = fields?.success === true ? fields.data : {};
+  const body = bodyFieldsOf(request);
   const params: Record<string, unknown> = {};
   for (const name of names) params[name] = caller.headers.get(name.toLowerCase()) ?? body[name];
   return parseInput(schema, params, 'signed headers or body');
@@ -190,6 +199,12 @@ export async function sdkDialect(app: FastifyInstance, deps: SdkDialectDeps): Pr
         ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
         // From the headers alone, before any body is read: who is calling, and within its rate.
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+          // Shutting down: the SDK's shape here too (server.ts leaves /vxp to the dialect), and no
+          // downloadEdoc body, which the SDK would save as the document.
+          if (deps.shuttingDown()) {
+            const unavailable = { code: 'UNAVAILABLE' as const, message: 'the hub is shutting down: nothing was accepted, retry later' };
+            return replySdkError(reply.header('connection', 'close'), unavailable, shapeOf(request));
+          }
           const caller = await authenticate(request.headers);
           if (!caller.ok) {
             request.log.info({ code: caller.error.reason ?? caller.error.code }, 'sdk request refused');
@@ -361,6 +376,9 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
   });
 
   route('POST', 'updateStatus', async (caller, request) => {
+    // Before anything is looked up: a caller whose requests can be replayed signs what it changes.
+    const unsigned = unsignedParameter(caller, 'updateStatus', ['docId', 'status'], ['reason'], bodyFieldsOf(request));
+    if (unsigned !== null) return { ok: false, error: unsigned };
     const docId = docIdOf(caller, request);
     if (!docId.ok) return docId;
     const p = paramsOf(UpdateStatusParams, caller, request, ['status', 'reason']);
@@ -377,8 +395,15 @@ function mailboxCalls(route: Route, deps: SdkDialectDeps): void {
     }
     return results.find((r) => !r.ok) ?? answer({ DocId: docId.value });
   }, {
-    summary: 'Acknowledge a document (done, fail) or say it is being processed', headers: DOC_HEADER,
-    body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() }), ok: SdkOk({ DocId: z.string() }),
+    summary: 'Acknowledge a document (done, fail) or say it is being processed',
+    description: 'docId and status must be signed headers (reason too, when sent), as the SDK sends them: the HMAC does not cover the body. Only an agency or system in sdk.strict (fresh timestamps, replay guard) may send them in the body instead; anyone else gets HEADERS_INVALID and nothing changes.',
+    headers: {
+      ...DOC_HEADER, 'xroadvnpt-status': optionalHeader('done, fail or processing (in the body only for sdk.strict callers)'),
+      'xroadvnpt-reason': optionalHeader('why (fail); in the body only for sdk.strict callers'),
+    },
+    body: DocParamBody.extend({ status: z.enum(['done', 'fail', 'processing']).optional(), reason: z.string().max(2000).optional() })
+      .describe('docId, status, reason as form or JSON fields: accepted only from callers in sdk.strict'),
+    ok: SdkOk({ DocId: z.string() }),
   });
 }
 

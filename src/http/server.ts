@@ -17,7 +17,7 @@ import { deadLettersApi, type DeadLettersDeps } from './dead-letters-api.js';
 import { statsApi, type StatsApiDeps } from './stats-api.js';
 import { documentsApi } from './documents-api.js';
 import { replyError } from './errors.js';
-import { sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
+import { SDK_BASE, sdkDialect, type SdkDialectDeps } from './sdk-dialect.js';
 import { authenticateAdmin, authenticateAgency, decorateCallers } from './auth.js';
 import { ErrorBody, errorsOf, jsonSerializer, validationError, zodValidator } from './route-schema.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -28,7 +28,7 @@ import { createAgencyLimiter, inProcessBuckets, rateLimitAgencies, type BucketSt
 
 export interface ServerDeps extends AgencyApiDeps {
   /** The national SDK dialect (/vxp). */
-  sdk: Omit<SdkDialectDeps, 'limiter'>;
+  sdk: Omit<SdkDialectDeps, 'limiter' | 'signsIn' | 'shuttingDown'>;
   admin: AdminApiDeps;
   metrics: HubMetrics;
   queues: () => Promise<QueueStat[]>;
@@ -84,8 +84,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await collectOpenApi(app);
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (closing) return replyError(reply.header('connection', 'close'), fail('UNAVAILABLE', 'the hub is shutting down: nothing was accepted, retry later').error);
+  app.addHook('onRequest', async (request, reply) => {
+    // The /vxp calls answer it in the national SDK's shape themselves (sdk-dialect.ts).
+    if (closing && !request.routeOptions.url?.startsWith(`${SDK_BASE}/`)) {
+      return replyError(reply.header('connection', 'close'), fail('UNAVAILABLE', 'the hub is shutting down: nothing was accepted, retry later').error);
+    }
   });
   // One budget per agency, whichever face of the agency API it calls (/api/v1 or /vxp).
   const buckets = deps.sharedBuckets ?? inProcessBuckets(deps.http.rateLimit, () => deps.clock().getTime());
@@ -147,7 +150,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status, ...parts });
   });
   await agencyApi(app, deps);
-  await sdkDialect(app, { ...deps.sdk, limiter });
+  // An agency's key signs in on /vxp while it does on /api/v1: deps.keys drops a closed agency's after its grace.
+  await sdkDialect(app, { ...deps.sdk, limiter, signsIn: (agency) => signsIn(deps.keys, agency), shuttingDown: () => closing });
   await adminApi(app, { ...deps.admin, crlMaxBytes: deps.http.crlMaxBytes });
   await metricsRoute(app, deps.metrics, { tokenHash: deps.http.metricsTokenHash, admins: deps.admin.admins });
   await queuesApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, queues: deps.queues, allQueues: deps.allQueues, journal: deps.journal, lanes: deps.lanes });
@@ -157,4 +161,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await documentsApi(app, { admins: deps.deadLetters.admins, agencyKeys: deps.deadLetters.agencyKeys, ledger: deps.ledger });
   await serveOpenApi(app);
   return app;
+}
+
+/** Whether `agency` is among the agencies whose keys sign in here now (keys: key hash → agency code). */
+function signsIn(keys: AgencyApiDeps['keys'], agency: string): boolean {
+  for (const code of keys.values()) if (code === agency) return true;
+  return false;
 }

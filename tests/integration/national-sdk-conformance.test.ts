@@ -211,6 +211,53 @@ describe('acknowledgements: the first one stands', () => {
     expect(sdk.wire.at(-1)!.reply.status).toBe(409);
     await expectFirstAckStands(docId, 'failed', 'fail', department, commune);
   });
+
+  it('refuses a captured header set replayed to updateStatus with its status (or docId) in the body, and the recipient still acknowledges done', async () => {
+    const doc = n.document(department, [commune], 'Tiêu đề bị bắt và phát lại');
+    const docId = (await department.submit(doc)).json.docId as string;
+    // The commune's real SDK (not in sdk.strict) lists, then reads the document: getEdoc signs
+    // docId, and no status yet. A network attacker captures both header sets.
+    const sdk = sdkOf(commune);
+    await eventually(async () => (await sdk.getReceivedEdocList({ servicetype: 'eDoc', messagetype: 'edoc' })).knobsticks.find((k) => k.docId === docId), 'the document at the commune');
+    const listHeaders = sdk.wire.at(-1)!.headers;
+    expect((await sdk.getEdoc({ docId })).status).toBe('OK');
+    const getEdocHeaders = sdk.wire.at(-1)!.headers;
+    expect(getEdocHeaders['XroadVnpt-docId']).toBe(docId);
+    expect(getEdocHeaders['XroadVnpt-status']).toBeUndefined();
+
+    // Replayed as they were captured (the HMAC verifies), to updateStatus, with a body of the attacker's.
+    const replay = async (headers: Record<string, string>, body: string, contentType: string) => {
+      const wire = Object.fromEntries(Object.entries({ ...headers, 'Content-Type': contentType }).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('latin1')]));
+      const res = await fetch(`${commune.url}/vxp/updateStatus`, { method: 'POST', headers: wire, body });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      return { status: res.status, json: JSON.parse(bytes.toString('utf8')), bytes, call: 'updateStatus', headers: res.headers };
+    };
+    const cases = [
+      { headers: getEdocHeaders, body: JSON.stringify({ status: 'fail' }), type: 'application/json', unsigned: 'status' },
+      { headers: getEdocHeaders, body: 'status=fail&reason=forged', type: 'application/x-www-form-urlencoded', unsigned: 'status' },
+      { headers: listHeaders, body: JSON.stringify({ docId, status: 'fail' }), type: 'application/json', unsigned: 'docId' },
+    ];
+    for (const c of cases) {
+      const r = await replay(c.headers, c.body, c.type);
+      expectFail(r, 401, '11', 'HEADERS_INVALID');
+      expect(r.json.ErrorDesc).toContain(`sign XroadVnpt-${c.unsigned} (it came only in the body`);
+      expect(r.json.ErrorDesc).toContain(`agency ${commune.agency.code} is not in sdk.strict`);
+    }
+
+    // Nothing changed: the document still waits in the commune's mailbox, unacknowledged, and its sender sees it delivered.
+    const hub = n.hubs.findIndex((h) => h.id === commune.agency.hubId);
+    const mailbox = (await n.admin(hub, 'GET', `/api/admin/edocs/${docId}`)).json.mailbox as { agency: string; ackResult?: string }[];
+    expect(mailbox.find((m) => m.agency === commune.agency.code)).toBeDefined();
+    expect(mailbox.find((m) => m.agency === commune.agency.code)?.ackResult).toBeUndefined();
+    expect((await sdk.getReceivedEdocList({})).knobsticks.map((k) => k.docId)).toContain(docId);
+    const delivery = async () => ((await department.request('GET', '/api/v1/edocs/sent')).json.items as { docId: string; recipients: { delivery: string }[] }[])
+      .find((i) => i.docId === docId)?.recipients[0]?.delivery;
+    await eventually(async () => ((await delivery()) === 'delivered' ? true : undefined), 'delivered (not failed) at Sở Nội vụ');
+
+    // The recipient's own updateStatus (docId and status signed, body {}) is the one that stands.
+    expect(await sdk.updateStatus({ docId, status: 'done' })).toMatchObject({ status: 'OK', errorCode: '0' });
+    await expectFirstAckStands(docId, 'acked', 'done', department, commune);
+  });
 });
 
 /**

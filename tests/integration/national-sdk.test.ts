@@ -65,6 +65,8 @@ describe('the national SDK dialect', () => {
     expect(downloaded.status).toBe(200);
     expect(Buffer.from(got.json.data, 'base64').equals(status)).toBe(true);
     expect(downloaded.bytes.equals(status)).toBe(true);
+    // status in a JSON body: accepted because the commune is in sdk.strict (fresh, never replayed);
+    // outside it, docId and status must be signed (national-sdk-conformance.test.ts, the replay).
     expect((await sdk.call('POST', 'updateStatus', { docId: statusId }, { status: 'done' })).json).toEqual({ status: 'OK', ErrorCode: '0', ErrorDesc: '', DocId: statusId });
     const after = await sdk.call('POST', 'getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'status' });
     expect(after.json.data.map((r: { docId: string }) => r.docId)).not.toContain(statusId);
@@ -92,7 +94,7 @@ describe('the national SDK dialect', () => {
     const downloaded = await sdk.call('GET', 'downloadEdoc', { docId });
     expect(Buffer.from(got.json.data, 'base64').equals(doc)).toBe(true);
     expect(downloaded.bytes.equals(doc)).toBe(true);
-    // Form parameters, as some SDK integrations post them.
+    // Form parameters, as clients that stamp each call post them (the commune is in sdk.strict).
     expect((await sdk.call('POST', 'updateStatus', { docId }, new URLSearchParams({ status: 'done' }))).json.status).toBe('OK');
 
     const status = n.status(commune, '03', { OrganId: department.agency.code, DocumentId: documentIdOf(doc) });

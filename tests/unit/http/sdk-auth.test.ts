@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSdkAuth, loadAgencySecrets, loadSystemSecrets, type SdkFreshness } from '../../../src/http/sdk-auth.js';
+import { createSdkAuth, loadAgencySecrets, loadSystemSecrets, unsignedParameter, type SdkCaller, type SdkFreshness } from '../../../src/http/sdk-auth.js';
 import { formatSdkTimestamp } from '../../../src/http/sdk-signature.js';
 
 const HUB = '000.00.05.H41';
@@ -14,9 +14,12 @@ const registry = {
     ['001.08.05.H41', { code: '001.08.05.H41', name: 'Trường học', parent: '000.08.05.H41', hubId: HUB }],
     ['000.09.05.H41', { code: '000.09.05.H41', name: 'UBND xã Nghi Kim', parent: HUB, hubId: HUB }],
     ['000.00.12.H41', { code: '000.00.12.H41', name: 'Sở Nội vụ', parent: '000.00.00.H41', hubId: '000.00.00.H41' }],
+    ['000.10.05.H41', { code: '000.10.05.H41', name: 'UBND xã đã sáp nhập', parent: HUB, hubId: HUB, successor: { code: '000.09.05.H41', from: '2026-01-01T00:00:00.000Z' } }],
   ]),
 };
-const secrets = new Map([['000.08.05.H41', Buffer.from(KEY)], ['000.09.05.H41', Buffer.from(KEY)], ['000.00.12.H41', Buffer.from('elsewhere')]]);
+const secrets = new Map([['000.08.05.H41', Buffer.from(KEY)], ['000.09.05.H41', Buffer.from(KEY)], ['000.00.12.H41', Buffer.from('elsewhere')], ['000.10.05.H41', Buffer.from(KEY)]]);
+/** 000.10.05.H41 was closed longer ago than its key's grace period: /api/v1 no longer knows its key. */
+const signsIn = (agency: string) => agency !== '000.10.05.H41';
 /** 000.08.05.H41's client stamps each call (sdk.strict); 000.09.05.H41 is the real SDK's. */
 const TIMESTAMP_WINDOW_MS = 5 * 60_000;
 const HOUR = 3_600_000;
@@ -24,11 +27,12 @@ const freshness = (timestampWindowMs: number | null): SdkFreshness => ({
   timestampWindowMs, strict: { agencies: new Set(['000.08.05.H41']), timestampWindowMs: TIMESTAMP_WINDOW_MS },
 });
 
-function headers(systemid: string, at: Date | string, key = KEY): Record<string, string> {
-  const sent = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': typeof at === 'string' ? at : formatSdkTimestamp(at) };
+function headers(systemid: string, at: Date | string, key = KEY, logical: Record<string, string> = {}): Record<string, string> {
+  const sent: Record<string, string> = { 'XroadVnpt-systemid': systemid, 'XroadVnpt-timestamp': typeof at === 'string' ? at : formatSdkTimestamp(at) };
+  for (const [k, v] of Object.entries(logical)) sent[`XroadVnpt-${k}`] = v;
   const json = JSON.stringify(sent);
   return {
-    'xroadvnpt-systemid': systemid, 'xroadvnpt-timestamp': sent['XroadVnpt-timestamp'],
+    ...Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v])),
     'xroadvnpt-sign-header-key': Object.keys(sent).join(';'), 'xroadvnpt-sign-header': json,
     'xroadvnpt-hash-header': createHmac('sha256', key).update(json).digest('hex'),
   };
@@ -36,7 +40,7 @@ function headers(systemid: string, at: Date | string, key = KEY): Record<string,
 
 describe('createSdkAuth', () => {
   let now = new Date('2026-03-01T02:00:00.000Z');
-  const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => now });
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(null), clock: () => now });
 
   it('accepts the real SDK\'s service object: the same signed request again and again, days later, stamped in UTC or Vietnam time', async () => {
     const built = new Date(now.getTime());
@@ -44,7 +48,7 @@ describe('createSdkAuth', () => {
     const stamped = [headers('000.09.05.H41', built), headers('000.09.05.H41', utcStamp)];
     for (const later of [0, HOUR, 30 * 24 * HOUR]) {
       const at = new Date(built.getTime() + later);
-      const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => at });
+      const relaxed = createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(null), clock: () => at });
       for (const h of stamped) for (let i = 0; i < 3; i++) expect(await relaxed(h), `${later} ms later`).toMatchObject({ ok: true, value: { agency: '000.09.05.H41' } });
     }
     // The signature is still checked on every one.
@@ -53,7 +57,7 @@ describe('createSdkAuth', () => {
 
   it('holds the real SDK\'s timestamps to sdk.timestampWindow when one is set, reading them as Vietnam time or UTC', async () => {
     const at = new Date('2026-03-01T02:00:00.000Z');
-    const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(24 * HOUR), clock: () => clockAt });
+    const windowed = (clockAt: Date) => createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(24 * HOUR), clock: () => clockAt });
     const vietnam = headers('000.09.05.H41', at);
     const utc = headers('000.09.05.H41', formatSdkTimestamp(new Date(at.getTime() - 7 * HOUR)));
     // The zone is unknown, so a stamp may be as old as the window plus the 7 h between the two readings.
@@ -77,7 +81,7 @@ describe('createSdkAuth', () => {
 
   it('refuses a strict agency\'s request with UNAVAILABLE, never lets it through, when the shared replay guard cannot answer', async () => {
     const away = createSdkAuth({
-      hubId: HUB, registry, secrets, systems: new Map(), freshness: freshness(null), clock: () => now,
+      hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(null), clock: () => now,
       replay: { firstUse: () => Promise.reject(new Error('Connection is closed.')) },
     });
     expect(await away(headers('000.08.05.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringContaining('replay guard') } });
@@ -103,6 +107,12 @@ describe('createSdkAuth', () => {
     expect(await auth(headers('999.99.99.H41', now))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
   });
 
+  it('refuses an agency whose key no longer signs in here (closed, its grace period over), though its secret is loaded', async () => {
+    const closed = await auth(headers('000.10.05.H41', now));
+    expect(closed).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('directory.closedKeyGrace') } });
+    expect(!closed.ok && closed.error.reason).toBeUndefined();
+  });
+
   it('needs systemid and timestamp among the signed headers', async () => {
     const sent = { 'XroadVnpt-systemid': '000.08.05.H41' };
     const json = JSON.stringify(sent);
@@ -112,11 +122,48 @@ describe('createSdkAuth', () => {
   });
 });
 
+describe('unsignedParameter (updateStatus\'s parameters)', () => {
+  const now = new Date('2026-03-01T02:00:00.000Z');
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map(), freshness: freshness(null), clock: () => now });
+  const DOC = 'e4300b52a766e55711fc35b8eff304f9';
+  const caller = async (systemid: string, logical: Record<string, string>): Promise<SdkCaller> => {
+    const r = await auth(headers(systemid, now, KEY, logical));
+    if (!r.ok) throw new Error(`${systemid} was refused: ${r.error.message}`);
+    return r.value;
+  };
+  const check = (c: SdkCaller, body: Record<string, unknown>) => unsignedParameter(c, 'updateStatus', ['docId', 'status'], ['reason'], body);
+
+  it('refuses a status in the body under a replayable header set (the SDK\'s getEdoc: docId signed, no status), naming it', async () => {
+    const getEdoc = await caller('000.09.05.H41', { servicetype: 'eDoc', messagetype: 'edoc', docId: DOC });
+    expect(getEdoc.replayGuarded).toBe(false);
+    expect(check(getEdoc, { status: 'fail' })).toEqual({
+      code: 'UNAUTHENTICATED', reason: 'HEADERS_INVALID',
+      message: expect.stringMatching(/^updateStatus changes a document's state, and agency 000\.09\.05\.H41 is not in sdk\.strict .*sign XroadVnpt-status \(it came only in the body, which the HMAC does not cover\)/),
+    });
+    expect(check(getEdoc, {})?.message).toContain('sign XroadVnpt-status (it was not sent)');
+    // docId too, and a reason carried beside a signed docId and status.
+    const statusOnly = await caller('000.09.05.H41', { status: 'done' });
+    expect(check(statusOnly, { docId: DOC })?.message).toContain('sign XroadVnpt-docId (it came only in the body');
+    const both = await caller('000.09.05.H41', { docId: DOC, status: 'fail' });
+    expect(check(both, { reason: 'forged' })?.message).toContain('sign XroadVnpt-reason (it came only in the body');
+  });
+
+  it('accepts docId and status signed (the SDK\'s own updateStatus, body {}), and a strict agency\'s body parameters', async () => {
+    const updateStatus = await caller('000.09.05.H41', { docId: DOC, status: 'done' });
+    expect(check(updateStatus, {})).toBeNull();
+    expect(check(await caller('000.09.05.H41', { docId: DOC, status: 'fail', reason: 'signed' }), {})).toBeNull();
+    // A strict agency's request is fresh and accepted once: it may carry its parameters in the body.
+    const strict = await caller('000.08.05.H41', {});
+    expect(strict.replayGuarded).toBe(true);
+    expect(check(strict, { docId: DOC, status: 'fail', reason: 'r' })).toBeNull();
+  });
+});
+
 describe('a system account (sdk.systems)', () => {
   const now = new Date('2026-03-01T02:00:00.000Z');
   const SYSTEM = '000.00.00.H42';
   const system = { sendsFor: ['*.H42'], receivesFor: ['*.H42'], secret: Buffer.from('khóa-của-tỉnh') };
-  const auth = createSdkAuth({ hubId: HUB, registry, secrets, systems: new Map([[SYSTEM, system]]), freshness: freshness(null), clock: () => now });
+  const auth = createSdkAuth({ hubId: HUB, registry, secrets, signsIn, systems: new Map([[SYSTEM, system]]), freshness: freshness(null), clock: () => now });
 
   it('signs in with its own systemid and secret, and the caller carries its agencies', async () => {
     const r = await auth(headers(SYSTEM, now, 'khóa-của-tỉnh'));

@@ -45,6 +45,14 @@ describe('lgsp validate', () => {
       expect(r.stdout).not.toContain('lgsp validate');
     }
     expect(lgsp('demo', '--help').stdout).toContain('lgsp demo --national');
+    // Every command the full usage names, including those added later: its own usage, exit 0.
+    const commands = [...new Set([...lgsp('help').stdout.matchAll(/^ {2}lgsp ([a-z-]+)/gm)].map((m) => m[1]!))];
+    expect(commands).toEqual(expect.arrayContaining(['validate', 'start', 'demo', 'ledger', 'agency', 'hub']));
+    const without = commands.filter((command) => {
+      const r = lgsp(command, '--help');
+      return r.status !== 0 || !r.stdout.includes(`lgsp ${command}`) || r.stdout.includes('lgsp: the LGSP edXML hub');
+    });
+    expect(without, 'commands whose --help is not their own usage').toEqual([]);
     expect(lgsp('hub-key', 'rotate', '-h')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp hub-key rotate') });
     expect(lgsp('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp crl import') });
   });

@@ -9,6 +9,19 @@ export const Connection = {
 };
 export const CONNECTION_OPTIONS = { url: { type: 'string' }, token: { type: 'string' } } as const;
 
+/**
+ * A hub's answer read with the schema of what the command prints from it: an answer of another
+ * shape (a hub of another version, or --url naming something else that answers 200) is a coded
+ * error, exit 2, rather than a crash with a stack trace. Unknown fields are kept (--json prints them).
+ */
+export function answerOf<S extends z.ZodType<Record<string, unknown>>>(schema: S, answer: Result<Record<string, unknown>>, call: string): Result<z.output<S>> {
+  if (!answer.ok) return answer;
+  const read = schema.safeParse(answer.value);
+  if (read.success) return ok(read.data);
+  const issues = read.error.issues.map((i) => `${i.path.join('.') || 'the answer'}: ${i.message}`).join('; ');
+  return fail('UNAVAILABLE', `${call}: the hub's answer is not what this lgsp expects (${issues}); is --url a hub of this version?`);
+}
+
 export interface AdminClient {
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<Result<Record<string, unknown>>>;
 }

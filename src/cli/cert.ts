@@ -2,9 +2,14 @@
 import { z } from 'zod';
 import { fail, type Result } from '../errors.js';
 import { isPem } from '../trust/x509.js';
-import { adminClient, Connection, CONNECTION_OPTIONS } from './admin-client.js';
+import { adminClient, answerOf, Connection, CONNECTION_OPTIONS } from './admin-client.js';
 import { parseFlags, readInput, readText } from './flags.js';
 import { reportError, reportSuccess, type ExitStatus, type Io } from './report.js';
+
+/** What `lgsp cert list` prints of GET /api/admin/certs. */
+const CertList = z.object({
+  items: z.array(z.object({ fingerprint: z.string(), agency: z.string(), state: z.string(), notAfter: z.string(), subject: z.string() }).loose()),
+}).loose();
 
 const Iso = z.iso.datetime({ offset: true });
 const DAY_MS = 86_400_000;
@@ -37,9 +42,10 @@ async function hubKeyCommand(sub: string | undefined, rest: string[], env: NodeJ
   if (!certPem.ok) return certPem;
   const client = adminClient(p.value.flags, env);
   if (!client.ok) return client;
-  const r = await client.value.call('POST', '/api/admin/hub-key/rotate', { keyPem: keyPem.value, certPem: certPem.value });
+  const r = answerOf(z.object({ fingerprint: z.string(), trustedBy: z.array(z.string()) }).loose(),
+    await client.value.call('POST', '/api/admin/hub-key/rotate', { keyPem: keyPem.value, certPem: certPem.value }), 'POST /api/admin/hub-key/rotate');
   if (!r.ok) return r;
-  return { ok: true, value: { body: r.value, lines: [`the hub now seals with ${String(r.value.fingerprint)} (trusted by ${(r.value.trustedBy as string[]).join(', ')})`] } };
+  return { ok: true, value: { body: r.value, lines: [`the hub now seals with ${r.value.fingerprint} (trusted by ${r.value.trustedBy.join(', ')})`] } };
 }
 
 export async function runCrl(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<ExitStatus> {
@@ -59,9 +65,9 @@ async function certCommand(sub: string | undefined, rest: string[], env: NodeJS.
     const query = new URLSearchParams();
     if (p.value.flags.agency) query.set('agency', p.value.flags.agency);
     if (p.value.flags.expiring) query.set('expiring', p.value.flags.expiring);
-    const r = await client.value.call('GET', `/api/admin/certs?${query}`);
+    const r = answerOf(CertList, await client.value.call('GET', `/api/admin/certs?${query}`), 'GET /api/admin/certs');
     if (!r.ok) return r;
-    const items = r.value.items as { fingerprint: string; agency: string; state: string; notAfter: string; subject: string }[];
+    const { items } = r.value;
     return { ok: true, value: { body: r.value, lines: items.length === 0 ? ['no certificates'] : items.map((c) => `${c.agency}  ${c.state.padEnd(8)}  until ${c.notAfter}  ${c.fingerprint}  ${c.subject}`) } };
   }
   if (sub === 'add' || sub === 'rotate') {

@@ -2,7 +2,7 @@
 // (docs/directory.md), through a hub's admin API, so that every hub of the network applies it live.
 import { z } from 'zod';
 import { fail, type Result } from '../errors.js';
-import { adminClient, Connection, CONNECTION_OPTIONS } from './admin-client.js';
+import { adminClient, answerOf, Connection, CONNECTION_OPTIONS } from './admin-client.js';
 import { parseFlags, readInput } from './flags.js';
 import { reportError, reportSuccess, type ExitStatus, type Io } from './report.js';
 
@@ -60,10 +60,11 @@ async function agencyCommand(sub: string | undefined, rest: string[], env: NodeJ
     const client = adminClient(p.value.flags, env);
     if (!client.ok) return client;
     const dryRun = p.value.flags['dry-run'] === true;
-    const r = await client.value.call('POST', `/api/admin/agencies/import?dryRun=${dryRun}`, csv.value, 'text/csv');
+    const r = answerOf(z.object({ changes: z.array(z.string()), apiKeys: z.record(z.string(), z.string()) }).loose(),
+      await client.value.call('POST', `/api/admin/agencies/import?dryRun=${dryRun}`, csv.value, 'text/csv'), 'POST /api/admin/agencies/import');
     if (!r.ok) return r;
-    const changes = r.value.changes as string[];
-    const keys = Object.entries(r.value.apiKeys as Record<string, string>);
+    const { changes } = r.value;
+    const keys = Object.entries(r.value.apiKeys);
     return { ok: true, value: { body: r.value, lines: [
       dryRun ? `${file}: ${changes.length} change(s) would be made (nothing applied):` : `${file}: ${changes.length} change(s) applied as one change:`,
       ...changes.map((c) => `  ${c}`),
@@ -80,9 +81,10 @@ async function hubCommand(sub: string | undefined, rest: string[], env: NodeJS.P
   if (sub !== 'retire' || id === undefined || p.value.files.length > 1) return fail('USAGE', 'usage: lgsp hub retire ID --into PARENT');
   const client = adminClient(p.value.flags, env);
   if (!client.ok) return client;
-  const r = await client.value.call('POST', `/api/admin/hubs/${encodeURIComponent(id)}/retire`, { into: p.value.flags.into });
+  const r = answerOf(z.object({ agencies: z.array(z.string()), hubs: z.array(z.string()) }).loose(),
+    await client.value.call('POST', `/api/admin/hubs/${encodeURIComponent(id)}/retire`, { into: p.value.flags.into }), 'POST /api/admin/hubs/:id/retire');
   if (!r.ok) return r;
-  const { agencies, hubs } = r.value as { agencies: string[]; hubs: string[] };
+  const { agencies, hubs } = r.value;
   return { ok: true, value: { body: r.value, lines: [
     `hub ${id} retired into ${p.value.flags.into}: ${agencies.length} agencies (${agencies.join(', ') || 'none'}) and ${hubs.length} child hubs (${hubs.join(', ') || 'none'}) moved`,
     `what waits in ${id} drains through ${p.value.flags.into}; once its queues are empty (lgsp console, /api/admin/queues), stop it and remove it from the configuration`,

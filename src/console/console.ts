@@ -17,7 +17,7 @@ import { toCsv } from '../admin/dead-letters.js';
 import type { DirectoryActions } from '../admin/directory-actions.js';
 import { isClosed, oldCodesOf } from '../agency/directory.js';
 import { html, type Html } from './html.js';
-import { openConsoleFrame, type ConsoleFrame } from './frame.js';
+import { fieldsOf, openConsoleFrame, type ConsoleFrame } from './frame.js';
 import { label, valueLabel, type Lang, type Label } from './i18n.js';
 import { formatMoment } from '../stats/calendar.js';
 import type { ExchangeReports } from '../admin/exchange-report.js';
@@ -110,9 +110,9 @@ function queuePages(app: FastifyInstance, { view, form, who, langOf, t }: Consol
   // the operator's pause/resume of its lane.
   app.get('/admin/queues/:name', view('queues', async (lang, request, _admin, token) => {
     const l = t(lang);
-    const name = (request.params as { name: string }).name;
+    const name = fieldsOf(request.params).name ?? '';
     if (!deps.journal.queues.includes(name) || !deps.lanes.consumers.has(name)) return html`<p>404: ${name}</p>`;
-    const q = request.query as Record<string, string | undefined>;
+    const q = fieldsOf(request.query);
     const docId = q.docId || undefined;
     const agency = q.agency || undefined;
     const reason = q.reason || undefined;
@@ -130,7 +130,7 @@ ${found.items.map((m) => html`<tr><td>${formatMoment(m.at)}</td><td>${m.docId ? 
   for (const action of ['pause', 'resume'] as const) {
     app.post(`/admin/queues/:name/${action}`, form, async (request, reply) => {
       const admin = (await who(request))!;
-      const name = (request.params as { name: string }).name;
+      const name = fieldsOf(request.params).name ?? '';
       const back = `/admin/queues/${encodeURIComponent(name)}`;
       const done = admin.roles.includes('operator') && (await deps.lanes.act(name, action, admin.name)).ok;
       return reply.redirect(done ? back : `${back}?flash=${encodeURIComponent(label(langOf(request, reply), 'notAllowed'))}`);
@@ -142,7 +142,7 @@ ${found.items.map((m) => html`<tr><td>${formatMoment(m.at)}</td><td>${m.docId ? 
 function deadLetterPages(app: FastifyInstance, { view, form, who, langOf, t }: ConsoleFrame, deps: ConsoleDeps): void {
   app.get('/admin/dead-letters', view('deadLetters', async (lang, request, _admin, token) => {
     const l = t(lang);
-    const reason = (request.query as Record<string, string | undefined>).reason || undefined;
+    const reason = fieldsOf(request.query).reason || undefined;
     const { items, total } = await deps.ledger.deadLetters({ limit: 200, offset: 0, ...(reason ? { reason } : {}) });
     return html`<form method="get"><label>${l('reason')} <input name="reason" value="${reason ?? ''}"></label> <button>${l('filter')}</button>
 <a href="/admin/dead-letters.csv${reason ? `?reason=${encodeURIComponent(reason)}` : ''}">CSV</a></form><p>${total}</p>
@@ -155,7 +155,7 @@ ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${formatMoment(d.dead
   // The export for a browser, which has the session cookie and not the API's bearer token.
   app.get('/admin/dead-letters.csv', async (request, reply) => {
     if ((await who(request)) === null) return reply.redirect('/admin/login');
-    const reason = (request.query as Record<string, string | undefined>).reason || undefined;
+    const reason = fieldsOf(request.query).reason || undefined;
     const { items } = await deps.ledger.deadLetters({ limit: 1000, offset: 0, ...(reason ? { reason } : {}) });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="dead-letters.csv"').send(toCsv(items));
   });
@@ -165,7 +165,7 @@ ${items.map((d) => html`<tr data-dead-letter="${d.id}"><td>${formatMoment(d.dead
       const lang = langOf(request, reply);
       const operator: AdminRole = 'operator';
       if (!admin.roles.includes(operator)) return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
-      const id = Number((request.params as { id: string }).id);
+      const id = Number(fieldsOf(request.params).id);
       const done = Number.isInteger(id) && await deps.deadLetterAction(id, action, admin.name);
       return reply.redirect(`/admin/dead-letters?flash=${encodeURIComponent(`${label(lang, action)} #${id}: ${done ? label(lang, 'done') : '404'}`)}`);
     });
@@ -177,7 +177,7 @@ function agencyPages(app: FastifyInstance, { view, form, who, langOf, t }: Conso
   app.get('/admin/agencies', view('agencies', async (lang, request, _admin, token) => {
     const l = t(lang);
     const now = deps.clock();
-    const query = (request.query as Record<string, string | undefined>).q ?? '';
+    const query = fieldsOf(request.query).q ?? '';
     const national = deps.nationalDirectory(query, 500);
     const agencies = [...deps.registry.agencies.values()].sort((a, b) => a.code.localeCompare(b.code));
     return html`<table data-testid="agencies"><tr><th>${l('code')}</th><th>${l('name')}</th><th>${l('hub')}</th><th>${l('successor')}</th><th>${l('oldCodes')}</th></tr>
@@ -198,7 +198,7 @@ ${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>$
     const admin = (await who(request))!;
     const lang = langOf(request, reply);
     if (!admin.roles.includes('security')) return reply.redirect(`/admin/agencies?flash=${encodeURIComponent(label(lang, 'notAllowed'))}`);
-    const body = (request.body ?? {}) as Record<string, string | undefined>;
+    const body = fieldsOf(request.body);
     const from = body.from?.trim() || undefined;
     const closed = from !== undefined && Number.isNaN(Date.parse(from))
       ? { ok: false as const, error: { code: 'SCHEMA_INVALID', message: `"${from}" is not an ISO time` } }
@@ -212,7 +212,7 @@ ${national.entries.map((e) => html`<tr><td>${e.code}</td><td>${e.name}</td><td>$
 function documentPages(app: FastifyInstance, { view, who, t }: ConsoleFrame, deps: ConsoleDeps): void {
   const documentList = view('documents', async (lang, request) => {
     const l = t(lang);
-    const q = request.query as Record<string, string | undefined>;
+    const q = fieldsOf(request.query);
     const organ = q.organ || undefined;
     const docId = q.docId || undefined;
     const { items, total } = await deps.ledger.searchDocuments({ limit: 200, offset: 0, ...(organ ? { organ } : {}) });
@@ -224,14 +224,14 @@ ${items.map((d) => html`<tr><td>${formatMoment(d.firstSeen)}</td><td><a href="/a
   });
   // A doc id typed in the search box opens that document's page.
   app.get('/admin/documents', async (request, reply) => {
-    const docId = (request.query as Record<string, string | undefined>).docId?.trim().toLowerCase();
+    const docId = fieldsOf(request.query).docId?.trim().toLowerCase();
     if (docId !== undefined && /^[0-9a-f]{32}$/.test(docId) && (await who(request)) !== null) return reply.redirect(`/admin/documents/${docId}`);
     return documentList(request, reply);
   });
 
   app.get('/admin/documents/:docId', view('documents', async (lang, request) => {
     const l = t(lang);
-    const docId = (request.params as { docId: string }).docId;
+    const docId = fieldsOf(request.params).docId ?? '';
     const d = await documentDetail(deps.ledger, docId);
     if (d === null) return html`<p>404: ${docId}</p>`;
     return html`<h2><code>${docId}</code></h2>${d.recipients ? html`<p>${l('sender')}: ${d.sender} · ${l('subject')}: ${d.subject ?? ''}</p>

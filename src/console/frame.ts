@@ -16,6 +16,7 @@ import { html, page, STYLE, type Html } from './html.js';
 import type { Ledger } from '../ledger/store.js';
 import { createSessions } from './sessions.js';
 import { label, LANGS, type Lang, type Label } from './i18n.js';
+import { z } from 'zod';
 
 export interface FrameDeps {
   hubId: string;
@@ -31,6 +32,22 @@ const LANG_COOKIE = 'lgsp_lang';
 
 /** The name the CSRF key is kept under in the ledger. */
 const CSRF_KEY = 'console-csrf-hmac';
+
+/** A field as a page reads it: text; a field given twice (a hand-made link, two inputs of one name) counts once, its first. */
+const Field = z.unknown().transform((v) => {
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : undefined;
+});
+const Fields = z.record(z.string(), Field).catch({});
+
+/**
+ * A console request's query, path or form fields, read at the boundary: text or absent, never an
+ * array or an object a page would trip over (a repeated query field answered 503 before). Pages
+ * are for people, so nothing here is refused: what is not text is absent.
+ */
+export function fieldsOf(value: unknown): Record<string, string | undefined> {
+  return Fields.parse(value ?? {});
+}
 
 /** The value of a Referer, as an origin (undefined if it is not a URL). */
 const originOf = (url: string | undefined) => (url !== undefined && URL.canParse(url) ? new URL(url).origin : undefined);
@@ -54,7 +71,7 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
   });
 
   const langOf = (request: FastifyRequest, reply: FastifyReply): Lang => {
-    const asked = (request.query as Record<string, string | undefined>).lang;
+    const asked = fieldsOf(request.query).lang;
     if (asked !== undefined && (LANGS as readonly string[]).includes(asked)) {
       reply.setCookie(LANG_COOKIE, asked, cookieAttrs(request));
       return asked as Lang;
@@ -90,7 +107,7 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
       const lang = langOf(request, reply);
       const admin = await who(request);
       if (admin === null) return reply.redirect('/admin/login');
-      const flash = (request.query as Record<string, string | undefined>).flash;
+      const flash = fieldsOf(request.query).flash;
       const token = html`<input type="hidden" name="_csrf" value="${reply.generateCsrf({ ...cookieAttrs(request), userInfo: request.cookies[SESSION_COOKIE]! })}">`;
       return reply.type('text/html; charset=utf-8').send(page(lang, deps.hubId, title, await render(lang, request, admin, token), token, flash));
     };
@@ -101,7 +118,7 @@ export async function openConsoleFrame(app: FastifyInstance, deps: FrameDeps) {
 
   app.get('/admin/login', async (request, reply) => {
     const lang = langOf(request, reply);
-    const bad = (request.query as Record<string, string | undefined>).error !== undefined;
+    const bad = fieldsOf(request.query).error !== undefined;
     return reply.type('text/html; charset=utf-8').send('<!doctype html>' + html`<html lang="${lang}"><head><meta charset="utf-8"><title>${label(lang, 'login')}</title>
 <link rel="stylesheet" href="/admin/console.css"></head>
 <body class="login"><h1>${label(lang, 'title')}</h1><p>${label(lang, 'hub')} ${deps.hubId}</p>
@@ -110,7 +127,7 @@ ${bad ? html`<p role="alert" class="bad">${label(lang, 'badToken')}</p>` : ''}
 <button type="submit">${label(lang, 'login')}</button></form></body></html>`.text);
   });
   app.post('/admin/login', { onRequest: guard(false) }, async (request, reply) => {
-    const token = String((request.body as Record<string, unknown> | undefined)?.token ?? '');
+    const token = fieldsOf(request.body).token ?? '';
     const admin = deps.admins.get(hashApiKey(token));
     if (admin === undefined) return reply.redirect('/admin/login?error=1');
     const id = await sessions.open(admin);

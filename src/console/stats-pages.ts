@@ -7,7 +7,7 @@ import { XLSX_TYPE, workbookOf } from '../admin/stats-workbook.js';
 import { addDays, dayOf, daysFrom, formatDay, formatMoment, isRealDay, reportRange } from '../stats/calendar.js';
 import { MAX_REPORT_DAYS, reportCsv, type StatsRow } from '../stats/report.js';
 import { lineChart } from './chart.js';
-import type { ConsoleFrame } from './frame.js';
+import { fieldsOf, type ConsoleFrame } from './frame.js';
 import { html, type Html } from './html.js';
 import { label, type Lang, type Label } from './i18n.js';
 
@@ -21,7 +21,7 @@ const SORTABLE = new Set<string>(['key', 'name', ...COLUMNS.map(([f]) => f)]);
 
 /** The range of the page's query, or the last 30 days (and whether what was asked was refused). */
 function rangeOf(request: FastifyRequest, now: Date): { from: string; to: string; refused: boolean } {
-  const q = request.query as Record<string, string | undefined>;
+  const q = fieldsOf(request.query);
   const from = q.from || undefined;
   const to = q.to || undefined;
   const refused = { ...reportRange({}, now), refused: true };
@@ -67,7 +67,7 @@ export function statsPages(app: FastifyInstance, { view, who, t }: ConsoleFrame,
   app.get('/admin/stats', view('stats', async (lang, request) => {
     const l = t(lang);
     const { from, to, refused } = rangeOf(request, deps.clock());
-    const q = request.query as Record<string, string | undefined>;
+    const q = fieldsOf(request.query);
     const sort = q.sort !== undefined && SORTABLE.has(q.sort) ? q.sort as keyof StatsRow : 'key';
     const desc = q.dir === 'desc';
     const [report, overdue, chart] = await Promise.all([

@@ -79,6 +79,7 @@ const DayRow = z.object({ day: z.string() });
 type RolledTable = 'stats_daily' | 'stats_monthly' | 'stats_day_totals';
 type StatsMethods = Pick<Ledger, 'recordExchangeMark' | 'rollUpStats' | 'exchangeStats' | 'refusalsByCode' | 'unacknowledged'>;
 
+/** The statistics' five Ledger methods and their day and month roll-ups, over one SqlPort (about 145 lines: one closure over `db`). */
 export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
   /** Per agency, what happened on one day, counted from the ledger's tables. */
   const countDay = async (day: string): Promise<Map<string, StatsCell>> => {

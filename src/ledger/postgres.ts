@@ -88,6 +88,9 @@ export function ledgerSchemaOf(hubId: string): string {
 }
 
 /**
+ * One function of over 300 lines, on purpose, as openSqliteLedger is (sqlite.ts says why): the
+ * Ledger interface's methods over one pool and its batched writers.
+ *
  * `onIdleError` hears of a pooled connection that broke while idle (the server restarted): the
  * pool drops it and the next query connects anew, so it is worth a warning, not a crash.
  */

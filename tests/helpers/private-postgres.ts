@@ -7,7 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 
-const BIN = process.env.LGSP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The installed server's binaries (Debian's layout), the newest version if several: not only 15. */
+function installedBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))) : [];
+  const newest = versions.sort((a, b) => Number.parseFloat(a) - Number.parseFloat(b)).at(-1);
+  return newest === undefined ? path.join(root, '15', 'bin') : path.join(root, newest, 'bin');
+}
+const BIN = process.env.LGSP_TEST_PG_BIN ?? installedBin();
 
 export interface PrivatePostgres {
   url: string;

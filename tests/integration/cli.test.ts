@@ -1,9 +1,11 @@
 // The lgsp CLI as CONTRACT.md states it: exit 0/1/2 and one JSON object with --json.
 import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLES_DIR, edit } from '../helpers/packages.js';
-import { lgsp, lgspJson, ROOT, tempDir, xmlsec1 } from '../helpers/tools.js';
+import { lgsp, lgspAsync, lgspJson, ROOT, tempDir, xmlsec1 } from '../helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -45,9 +47,41 @@ describe('lgsp validate', () => {
       expect(r.stdout).not.toContain('lgsp validate');
     }
     expect(lgsp('demo', '--help').stdout).toContain('lgsp demo --national');
+    // Every command the full usage names, including those added later: its own usage, exit 0.
+    const commands = [...new Set([...lgsp('help').stdout.matchAll(/^ {2}lgsp ([a-z-]+)/gm)].map((m) => m[1]!))];
+    expect(commands).toEqual(expect.arrayContaining(['validate', 'start', 'demo', 'ledger', 'agency', 'hub']));
+    const without = commands.filter((command) => {
+      const r = lgsp(command, '--help');
+      return r.status !== 0 || !r.stdout.includes(`lgsp ${command}`) || r.stdout.includes('lgsp: the LGSP edXML hub');
+    });
+    expect(without, 'commands whose --help is not their own usage').toEqual([]);
     expect(lgsp('hub-key', 'rotate', '-h')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp hub-key rotate') });
     expect(lgsp('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp crl import') });
   });
+});
+
+describe('operator commands and an answer they do not expect', () => {
+  it('exit 2 UNAVAILABLE, naming the call, when --url answers 200 with something else than the admin API\'s answer', async () => {
+    // Not a hub of this version (another service, a hub of another version): 200 and {}.
+    const server = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const env = { LGSP_URL: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, LGSP_ADMIN_TOKEN: 'token' };
+    const file = tmp.file('plan.csv', 'code,name,hubId,successor,from\n');
+    try {
+      for (const [args, call] of [
+        [['cert', 'list'], 'GET /api/admin/certs'],
+        [['hub', 'retire', '000.00.05.H41', '--into', '000.00.00.H41'], 'POST /api/admin/hubs/:id/retire'],
+        [['agency', 'import', file], 'POST /api/admin/agencies/import'],
+        [['hub-key', 'rotate', '--key', file, '--cert', file], 'POST /api/admin/hub-key/rotate'],
+      ] as const) {
+        const r = await lgspAsync(env, ...args, '--json');
+        expect({ status: r.status, stderr: r.stderr }, args.join(' ')).toEqual({ status: 2, stderr: '' });
+        expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining(`${call}: the hub's answer is not what this lgsp expects`) });
+      }
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });
 
 describe('lgsp pki, sign and verify together', () => {

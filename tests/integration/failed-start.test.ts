@@ -142,6 +142,25 @@ describe('a hub that cannot start', () => {
     }
   });
 
+  it('lgsp start: a port already taken exits 2 with UNAVAILABLE within seconds, and the hub started before it is closed', async () => {
+    // The district hub's HTTP port is taken: the province hub has started (its broker connection,
+    // its consumers) when the district's listen fails.
+    let port = 0;
+    const { file, province } = await startConfig('port', (config) => { port = hubEntry(config, 1).port as number; });
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const r = await cli('start', '--config', file, '--log-level', 'silent', '--json');
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('EADDRINUSE') });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      taken.close();
+    }
+    expect(await leftOnBroker(province)).toEqual([]);
+  });
+
   it('lgsp start: a ledger that cannot be opened exits 2 with UNAVAILABLE, and the hubs started before it are closed', async () => {
     // The commune hub's PostgreSQL ledger is on a closed port: the province and district hubs start first.
     const { file, province } = await startConfig('ledger', (config) => { hubEntry(config, 2).ledger = { url: 'postgresql://postgres@127.0.0.1:1/lgsp' }; });

@@ -107,11 +107,19 @@ const cases: [string, string, () => string][] = [
     replaced(signedBy('agency'), /(<Transform Algorithm=")http:\/\/www\.w3\.org\/2001\/10\/xml-exc-c14n#/, '$1http://www.w3.org/TR/xml-exc-c14n#')],
 ];
 
+// `lgsp verify` runs the same check as the core; what the CLI adds is how each code becomes JSON
+// and an exit status. So every case goes through the core, and the first case of each code also
+// through the CLI (each CLI run costs a process start, about a second on CI's machine).
+const firstOfEachCode = <T>(items: readonly T[], codeOf: (item: T) => string): Set<T> =>
+  new Set(items.filter((item, i) => items.findIndex((other) => codeOf(other) === codeOf(item)) === i));
+const cliCaseNames = new Set([...firstOfEachCode(cases, ([, code]) => code)].map(([name]) => name));
+
 describe('the hostile corpus', () => {
-  it.each(cases)('%s → %s', (_name, expected, make) => {
+  it.each(cases)('%s → %s', (name, expected, make) => {
     const text = make();
     const verdict = checkHop(Buffer.from(text, 'utf8'), ctx);
     expect(verdict.ok ? 'OK' : verdict.error.code).toBe(expected);
+    if (!cliCaseNames.has(name)) return;
 
     const file = tmp.file('case.edxml', text);
     const cli = lgsp('verify', file, '--trust', pki.caFile, '--crl', pki.crlFile, '--json');
@@ -126,10 +134,13 @@ describe('the hostile shapes of tests/helpers/hostile.ts, at 64 KB', () => {
   it('each is refused by a structure limit, or checked in full within the limits, by the core and the CLI alike', () => {
     const shapes = hostilePackages(pki.creds.agency, 64 * 1024);
     expect(shapes.length).toBeGreaterThan(10);
-    for (const { name, bytes, expected } of shapes) {
+    const viaCli = firstOfEachCode(shapes, (shape) => shape.expected);
+    for (const shape of shapes) {
+      const { name, bytes, expected } = shape;
       const verdict = checkHop(bytes, ctx);
       expect(verdict.ok ? 'OK' : verdict.error.code, name).toBe(expected);
       if (!verdict.ok) expect(verdict.error.message, name).toMatch(/\(policy\.max\w+\)|not in the signature profile|transforms must be/);
+      if (!viaCli.has(shape)) continue;
       const cli = lgsp('verify', tmp.file('shape.edxml', bytes), '--trust', pki.caFile, '--json');
       const json = JSON.parse(cli.stdout) as { ok: boolean; code?: string };
       expect(json.ok ? 'OK' : json.code, name).toBe(expected);

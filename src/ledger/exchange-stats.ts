@@ -78,138 +78,23 @@ const DayRow = z.object({ day: z.string() });
 
 type RolledTable = 'stats_daily' | 'stats_monthly' | 'stats_day_totals';
 type StatsMethods = Pick<Ledger, 'recordExchangeMark' | 'rollUpStats' | 'exchangeStats' | 'refusalsByCode' | 'unacknowledged'>;
+type ReportQuery = Parameters<Ledger['exchangeStats']>[0];
 
-/** The statistics' five Ledger methods and their day and month roll-ups, over one SqlPort (about 145 lines: one closure over `db`). */
+/**
+ * The statistics as an aggregator over the ledger's tables: whole days are rolled up as they
+ * end (rollUpDue), and a report reads the rolled-up rows and counts what is not rolled up yet.
+ */
 export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
-  /** Per agency, what happened on one day, counted from the ledger's tables. */
-  const countDay = async (day: string): Promise<Map<string, StatsCell>> => {
-    const range = [dayStart(day), dayStart(addDays(day, 1))];
-    const cells = new Map<string, StatsCell>();
-    const cell = (agency: string) => cells.get(agency) ?? cells.set(agency, emptyCell(agency)).get(agency)!;
-    for (const r of await db.all('SELECT sender AS agency, kind, count(*) AS n FROM documents WHERE submitted_at >= ? AND submitted_at < ? GROUP BY sender, kind', range)) {
-      const row = Grouped.parse(r);
-      cell(row.agency)[row.kind === 'edoc' ? 'sent' : 'statusSent'] += row.n;
-    }
-    for (const r of await db.all('SELECT agency, kind, count(*) AS n FROM mailbox WHERE received_at >= ? AND received_at < ? GROUP BY agency, kind', range)) {
-      const row = Grouped.parse(r);
-      cell(row.agency)[row.kind === 'edoc' ? 'received' : 'statusReceived'] += row.n;
-    }
-    // Handed down by the national axis: the trace holds the hop of the gateway that admitted it,
-    // whose checks name the axis's DocId (the gateway's own hop towards the axis is hub 'national').
-    for (const r of await db.all(`SELECT agency, count(*) AS n FROM mailbox m WHERE received_at >= ? AND received_at < ? AND kind = 'edoc'
-        AND EXISTS (SELECT 1 FROM trace t WHERE t.doc_id = m.doc_id AND t.hub <> 'national' AND t.checks LIKE '%"national":%') GROUP BY agency`, range)) {
-      const row = Counted.parse(r);
-      cell(row.agency).receivedNational += row.n;
-    }
-    // Acknowledgements of documents (statuses are acknowledged too, but say nothing of reading).
-    for (const r of await db.all("SELECT agency, ack_result, received_at, acked_at FROM mailbox WHERE acked_at >= ? AND acked_at < ? AND kind = 'edoc'", range)) {
-      const row = Acked.parse(r);
-      const c = cell(row.agency);
-      c[row.ack_result === 'done' ? 'acked' : 'ackFailed'] += 1;
-      const b = bucketOf((Date.parse(row.acked_at) - Date.parse(row.received_at)) / 1000);
-      c.ackBuckets.set(b, (c.ackBuckets.get(b) ?? 0) + 1);
-    }
-    for (const r of await db.all('SELECT agency, mark, count(*) AS n FROM exchange_marks WHERE at >= ? AND at < ? GROUP BY agency, mark', range)) {
-      const row = Marked.parse(r);
-      cell(row.agency)[MARK_FIELD[row.mark]] += row.n;
-    }
-    return cells;
-  };
-
-  /** The first day anything was recorded, or null for an empty ledger. */
-  const firstDay = async (): Promise<string | null> => {
-    const firsts = await Promise.all([
-      db.all('SELECT min(submitted_at) AS at FROM documents', []), db.all('SELECT min(received_at) AS at FROM mailbox', []),
-      db.all('SELECT min(at) AS at FROM exchange_marks', []),
-    ]);
-    const ats = firsts.map((rows) => Earliest.parse(rows[0]).at).filter((at): at is string => at !== null).sort();
-    return ats.length === 0 ? null : dayOf(ats[0]!);
-  };
-  const rolledDays = async (from: string, to: string) =>
-    new Set((await db.all('SELECT day FROM stats_days WHERE day >= ? AND day <= ?', [from, to])).map((r) => DayRow.parse(r).day));
-
-  /** Replaces a period's rows (a day or a month) with `cells`, one per agency. */
-  const replaceRows = (table: RolledTable, period: string, cells: Iterable<StatsCell>) => {
-    const column = table === 'stats_monthly' ? 'month' : 'day';
-    const columns = Object.values(COLUMNS);
-    return [
-      { sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [period] },
-      ...[...cells].map((c) => ({
-        sql: `INSERT INTO ${table} (${column}, agency, ${columns.join(', ')}, ack_buckets) VALUES (?, ?, ${columns.map(() => '?').join(', ')}, ?)
-          ON CONFLICT (${column}, agency) DO UPDATE SET ${[...columns, 'ack_buckets'].map((col) => `${col} = excluded.${col}`).join(', ')}`,
-        args: [period, c.key, ...COUNT_FIELDS.map((f) => c[f]), encodeBuckets(c.ackBuckets)],
-      })),
-    ];
-  };
-  const rollUpDay = async (day: string) => {
-    const cells = [...(await countDay(day)).values()];
-    const total = emptyCell('*');
-    for (const c of cells) addCell(total, c);
-    await db.batch([
-      ...replaceRows('stats_daily', day, cells),
-      ...replaceRows('stats_day_totals', day, cells.length === 0 ? [] : [total]),
-      { sql: 'INSERT INTO stats_days (day, rolled_at) VALUES (?, ?) ON CONFLICT (day) DO NOTHING', args: [day, now().toISOString()] },
-    ]);
-  };
-  /** A month's row per agency: the sum of its days rolled up so far. */
-  const rollUpMonth = async (month: string) =>
-    db.batch(replaceRows('stats_monthly', month, await readRolled('stats_daily', 'agency', [[`${month}-01`, `${month}-31`]])));
-
-  const rollUpStats = async (at: Date) => {
-    const first = await firstDay();
-    const last = addDays(dayOf(new Date(at.getTime() - ROLL_UP_GRACE_MS)), -1);
-    if (first === null || first > last) return 0;
-    const done = await rolledDays(first, last);
-    const due = daysFrom(first, last).filter((d) => !done.has(d));
-    for (const day of due) await rollUpDay(day);
-    for (const month of new Set(due.map((d) => d.slice(0, 7)))) await rollUpMonth(month);
-    return due.length;
-  };
-
-  /** Rolled-up rows over day (or month) ranges, summed per key. */
-  async function readRolled(table: RolledTable, key: string, ranges: readonly [string, string][]): Promise<StatsCell[]> {
-    if (ranges.length === 0) return [];
-    const column = table === 'stats_monthly' ? 'month' : 'day';
-    const rows = await db.all(`SELECT ${key} AS key, ${Object.values(COLUMNS).map((c) => `sum(${c}) AS ${c}`).join(', ')}, ${db.joinText('ack_buckets')} AS ack_buckets
-      FROM ${table} WHERE ${ranges.map(() => `(${column} >= ? AND ${column} <= ?)`).join(' OR ')} GROUP BY ${key}`, ranges.flat());
-    return rows.map((r) => {
-      const row = Rolled.parse(r);
-      const c = emptyCell(row.key);
-      for (const f of COUNT_FIELDS) c[f] = Number(row[COLUMNS[f]] ?? 0);
-      addEncodedBuckets(c.ackBuckets, row.ack_buckets ?? '');
-      return c;
-    });
-  }
-
-  const dailyKey = { agency: 'agency', month: 'substr(day, 1, 7)' } as const;
+  const rollUpStats = (at: Date) => rollUpDue(db, now, at);
   return {
     recordExchangeMark: (m: ExchangeMark) => db.batch([{
       sql: 'INSERT INTO exchange_marks (mark_key, at, agency, mark, code) VALUES (?, ?, ?, ?, ?) ON CONFLICT (mark_key) DO NOTHING',
       args: [m.key, m.at, m.agency, m.mark, m.code],
     }]),
     rollUpStats,
-    exchangeStats: async ({ from, to, by }) => {
+    exchangeStats: async (q) => {
       await rollUpStats(now());
-      // Whole months inside the range from stats_monthly (not for a report by day); the rest by day.
-      const months = by === 'day' ? [] : monthsWithin(from, to);
-      const [firstMonth, lastMonth] = [months[0], months.at(-1)];
-      const dayRanges: [string, string][] = firstMonth === undefined || lastMonth === undefined ? [[from, to]] : [
-        [from, addDays(`${firstMonth}-01`, -1)], [`${nextMonth(lastMonth)}-01`, to],
-      ];
-      const cells = new Map<string, StatsCell>();
-      const add = (c: StatsCell) => addCell(cells.get(c.key) ?? cells.set(c.key, emptyCell(c.key)).get(c.key)!, c);
-      if (firstMonth !== undefined && lastMonth !== undefined) {
-        for (const c of await readRolled('stats_monthly', by === 'agency' ? 'agency' : 'month', [[firstMonth, lastMonth]])) add(c);
-      }
-      const edges = dayRanges.filter(([a, b]) => a <= b);
-      for (const c of await (by === 'day' ? readRolled('stats_day_totals', 'day', edges) : readRolled('stats_daily', dailyKey[by], edges))) add(c);
-      // The days in range not rolled up yet (today, and yesterday within the grace): counted now.
-      const today = dayOf(now());
-      const done = await rolledDays(from, to);
-      for (const day of daysFrom(from, to < today ? to : today).filter((d) => !done.has(d) && d >= addDays(today, -1))) {
-        for (const c of (await countDay(day)).values()) add({ ...c, key: by === 'agency' ? c.key : by === 'day' ? day : day.slice(0, 7) });
-      }
-      return [...cells.values()];
+      return report(db, now, q);
     },
     refusalsByCode: async (from, to) => (await db.all(`SELECT mark, code, count(*) AS n FROM exchange_marks
         WHERE at >= ? AND at < ? AND mark IN ('refused_first', 'refused_later') GROUP BY mark, code ORDER BY count(*) DESC, code`, [dayStart(from), dayStart(addDays(to, 1))]))
@@ -224,6 +109,142 @@ export function exchangeStats(db: SqlPort, now: () => Date): StatsMethods {
         return { docId: row.doc_id, agency: row.agency, sender: row.sender, receivedAt: row.received_at, ...(row.subject === null ? {} : { subject: row.subject }) };
       }),
   };
+}
+
+/** Per agency, what happened on one day, counted from the ledger's tables. */
+async function countDay(db: SqlPort, day: string): Promise<Map<string, StatsCell>> {
+  const range = [dayStart(day), dayStart(addDays(day, 1))];
+  const cells = new Map<string, StatsCell>();
+  const cell = (agency: string) => cells.get(agency) ?? cells.set(agency, emptyCell(agency)).get(agency)!;
+  for (const r of await db.all('SELECT sender AS agency, kind, count(*) AS n FROM documents WHERE submitted_at >= ? AND submitted_at < ? GROUP BY sender, kind', range)) {
+    const row = Grouped.parse(r);
+    cell(row.agency)[row.kind === 'edoc' ? 'sent' : 'statusSent'] += row.n;
+  }
+  for (const r of await db.all('SELECT agency, kind, count(*) AS n FROM mailbox WHERE received_at >= ? AND received_at < ? GROUP BY agency, kind', range)) {
+    const row = Grouped.parse(r);
+    cell(row.agency)[row.kind === 'edoc' ? 'received' : 'statusReceived'] += row.n;
+  }
+  // Handed down by the national axis: the trace holds the hop of the gateway that admitted it,
+  // whose checks name the axis's DocId (the gateway's own hop towards the axis is hub 'national').
+  for (const r of await db.all(`SELECT agency, count(*) AS n FROM mailbox m WHERE received_at >= ? AND received_at < ? AND kind = 'edoc'
+        AND EXISTS (SELECT 1 FROM trace t WHERE t.doc_id = m.doc_id AND t.hub <> 'national' AND t.checks LIKE '%"national":%') GROUP BY agency`, range)) {
+    const row = Counted.parse(r);
+    cell(row.agency).receivedNational += row.n;
+  }
+  // Acknowledgements of documents (statuses are acknowledged too, but say nothing of reading).
+  for (const r of await db.all("SELECT agency, ack_result, received_at, acked_at FROM mailbox WHERE acked_at >= ? AND acked_at < ? AND kind = 'edoc'", range)) {
+    const row = Acked.parse(r);
+    const c = cell(row.agency);
+    c[row.ack_result === 'done' ? 'acked' : 'ackFailed'] += 1;
+    const b = bucketOf((Date.parse(row.acked_at) - Date.parse(row.received_at)) / 1000);
+    c.ackBuckets.set(b, (c.ackBuckets.get(b) ?? 0) + 1);
+  }
+  for (const r of await db.all('SELECT agency, mark, count(*) AS n FROM exchange_marks WHERE at >= ? AND at < ? GROUP BY agency, mark', range)) {
+    const row = Marked.parse(r);
+    cell(row.agency)[MARK_FIELD[row.mark]] += row.n;
+  }
+  return cells;
+}
+
+/** The first day anything was recorded, or null for an empty ledger. */
+async function firstDay(db: SqlPort): Promise<string | null> {
+  const firsts = await Promise.all([
+    db.all('SELECT min(submitted_at) AS at FROM documents', []), db.all('SELECT min(received_at) AS at FROM mailbox', []),
+    db.all('SELECT min(at) AS at FROM exchange_marks', []),
+  ]);
+  const ats = firsts.map((rows) => Earliest.parse(rows[0]).at).filter((at): at is string => at !== null).sort();
+  return ats.length === 0 ? null : dayOf(ats[0]!);
+}
+
+async function rolledDays(db: SqlPort, from: string, to: string): Promise<Set<string>> {
+  return new Set((await db.all('SELECT day FROM stats_days WHERE day >= ? AND day <= ?', [from, to])).map((r) => DayRow.parse(r).day));
+}
+
+/**
+ * Rolls up each day that ended before `at` (less the grace) and is not rolled up yet, then
+ * the months those days are in; idempotent, so replicas may race. How many days it rolled up.
+ */
+async function rollUpDue(db: SqlPort, now: () => Date, at: Date): Promise<number> {
+  const first = await firstDay(db);
+  const last = addDays(dayOf(new Date(at.getTime() - ROLL_UP_GRACE_MS)), -1);
+  if (first === null || first > last) return 0;
+  const done = await rolledDays(db, first, last);
+  const due = daysFrom(first, last).filter((d) => !done.has(d));
+  for (const day of due) await rollUpDay(db, now, day);
+  for (const month of new Set(due.map((d) => d.slice(0, 7)))) await rollUpMonth(db, month);
+  return due.length;
+}
+
+/** A day's row per agency, and its total, in one transaction with the mark that it is rolled up. */
+async function rollUpDay(db: SqlPort, now: () => Date, day: string): Promise<void> {
+  const cells = [...(await countDay(db, day)).values()];
+  const total = emptyCell('*');
+  for (const c of cells) addCell(total, c);
+  await db.batch([
+    ...replaceRows('stats_daily', day, cells),
+    ...replaceRows('stats_day_totals', day, cells.length === 0 ? [] : [total]),
+    { sql: 'INSERT INTO stats_days (day, rolled_at) VALUES (?, ?) ON CONFLICT (day) DO NOTHING', args: [day, now().toISOString()] },
+  ]);
+}
+
+/** A month's row per agency: the sum of its days rolled up so far. */
+async function rollUpMonth(db: SqlPort, month: string): Promise<void> {
+  return db.batch(replaceRows('stats_monthly', month, await readRolled(db, 'stats_daily', 'agency', [[`${month}-01`, `${month}-31`]])));
+}
+
+/** Replaces a period's rows (a day or a month) with `cells`, one per agency. */
+function replaceRows(table: RolledTable, period: string, cells: Iterable<StatsCell>) {
+  const column = table === 'stats_monthly' ? 'month' : 'day';
+  const columns = Object.values(COLUMNS);
+  return [
+    { sql: `DELETE FROM ${table} WHERE ${column} = ?`, args: [period] },
+    ...[...cells].map((c) => ({
+      sql: `INSERT INTO ${table} (${column}, agency, ${columns.join(', ')}, ack_buckets) VALUES (?, ?, ${columns.map(() => '?').join(', ')}, ?)
+          ON CONFLICT (${column}, agency) DO UPDATE SET ${[...columns, 'ack_buckets'].map((col) => `${col} = excluded.${col}`).join(', ')}`,
+      args: [period, c.key, ...COUNT_FIELDS.map((f) => c[f]), encodeBuckets(c.ackBuckets)],
+    })),
+  ];
+}
+
+/** Rolled-up rows over day (or month) ranges, summed per key. */
+async function readRolled(db: SqlPort, table: RolledTable, key: string, ranges: readonly [string, string][]): Promise<StatsCell[]> {
+  if (ranges.length === 0) return [];
+  const column = table === 'stats_monthly' ? 'month' : 'day';
+  const rows = await db.all(`SELECT ${key} AS key, ${Object.values(COLUMNS).map((c) => `sum(${c}) AS ${c}`).join(', ')}, ${db.joinText('ack_buckets')} AS ack_buckets
+      FROM ${table} WHERE ${ranges.map(() => `(${column} >= ? AND ${column} <= ?)`).join(' OR ')} GROUP BY ${key}`, ranges.flat());
+  return rows.map((r) => {
+    const row = Rolled.parse(r);
+    const c = emptyCell(row.key);
+    for (const f of COUNT_FIELDS) c[f] = Number(row[COLUMNS[f]] ?? 0);
+    addEncodedBuckets(c.ackBuckets, row.ack_buckets ?? '');
+    return c;
+  });
+}
+
+const DAILY_KEY = { agency: 'agency', month: 'substr(day, 1, 7)' } as const;
+
+/** A report over [from, to], by agency, day or month, from the rolled-up rows and the days not rolled up yet. */
+async function report(db: SqlPort, now: () => Date, { from, to, by }: ReportQuery): Promise<StatsCell[]> {
+  // Whole months inside the range from stats_monthly (not for a report by day); the rest by day.
+  const months = by === 'day' ? [] : monthsWithin(from, to);
+  const [firstMonth, lastMonth] = [months[0], months.at(-1)];
+  const dayRanges: [string, string][] = firstMonth === undefined || lastMonth === undefined ? [[from, to]] : [
+    [from, addDays(`${firstMonth}-01`, -1)], [`${nextMonth(lastMonth)}-01`, to],
+  ];
+  const cells = new Map<string, StatsCell>();
+  const add = (c: StatsCell) => addCell(cells.get(c.key) ?? cells.set(c.key, emptyCell(c.key)).get(c.key)!, c);
+  if (firstMonth !== undefined && lastMonth !== undefined) {
+    for (const c of await readRolled(db, 'stats_monthly', by === 'agency' ? 'agency' : 'month', [[firstMonth, lastMonth]])) add(c);
+  }
+  const edges = dayRanges.filter(([a, b]) => a <= b);
+  for (const c of await (by === 'day' ? readRolled(db, 'stats_day_totals', 'day', edges) : readRolled(db, 'stats_daily', DAILY_KEY[by], edges))) add(c);
+  // The days in range not rolled up yet (today, and yesterday within the grace): counted now.
+  const today = dayOf(now());
+  const done = await rolledDays(db, from, to);
+  for (const day of daysFrom(from, to < today ? to : today).filter((d) => !done.has(d) && d >= addDays(today, -1))) {
+    for (const c of (await countDay(db, day)).values()) add({ ...c, key: by === 'agency' ? c.key : by === 'day' ? day : day.slice(0, 7) });
+  }
+  return [...cells.values()];
 }
 
 /** The month after a YYYY-MM. */

@@ -88,11 +88,10 @@ export function ledgerSchemaOf(hubId: string): string {
 }
 
 /**
- * One function of over 300 lines, on purpose, as openSqliteLedger is (sqlite.ts says why): the
- * Ledger interface's methods over one pool and its batched writers.
- *
  * `onIdleError` hears of a pooled connection that broke while idle (the server restarted): the
- * pool drops it and the next query connects anew, so it is worth a warning, not a crash.
+ * pool drops it and the next query connects anew, so it is worth a warning, not a crash. Each
+ * part below answers one concern of the Ledger port; the statistics, retention and replicas'
+ * state run the SQL they share with SQLite over `sql`.
  */
 export async function openPostgresLedger(url: string, hubId: string, now: () => Date, onIdleError: (err: Error) => void): Promise<Result<Ledger>> {
   const schema = ledgerSchemaOf(hubId);
@@ -106,53 +105,96 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     if (!(err instanceof Error)) throw err;
     return fail('UNAVAILABLE', `the ledger at ${redactUrl(url)} cannot be opened: ${err.message}`);
   }
+  const store = access(pool, now);
+  const sql = sqlPort(store);
+  return ok(outageCoded({
+    ...messageStore(store), ...mailboxes(store), ...hopTrace(store), ...documentSearch(store),
+    ...trustStore(store), ...sealKeyStore(store), ...deadLetterStore(store), ...auditTrail(store), ...agencyDirectory(store),
+    ...lifecycle(store),
+    // ---- Exchange statistics, retention (issue 20); console sessions, the console's key, lane pauses and alerts (issue 18) ----
+    ...exchangeStats(sql, now), ...retention(sql), ...replicaState(sql),
+  }));
+}
 
+/** What each part of the ledger works with: the pool, ways to query it, and the clock. */
+type Store = ReturnType<typeof access>;
+
+function access(pool: pg.Pool, now: () => Date) {
   const query = (sql: Statement, args: unknown[], client: pg.Pool | pg.PoolClient = pool) =>
     client.query(typeof sql === 'string' ? { text: sql, values: args } : { ...sql, values: args });
   const rows = async (sql: Statement, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => (await query(sql, args, client)).rows as unknown[];
   const one = async (sql: Statement, args: unknown[] = []) => (await rows(sql, args))[0];
   const changed = async (sql: Statement, args: unknown[] = [], client: pg.Pool | pg.PoolClient = pool) => ((await query(sql, args, client)).rowCount ?? 0) > 0;
   const tx = <T>(run: (c: pg.PoolClient) => Promise<T>): Promise<T> => transaction(pool, run);
-  // A write is one statement where it can be (data-modifying CTEs, arrays unnested): atomic on
-  // its own, one round trip, and no BEGIN/COMMIT around it. The hot path's writes are such, and
-  // coalesced (coalesce.ts): the calls made while one is being written go together in the next.
-  const batched = <I, R>(write: BatchWrite<I, R>, maxBytes?: CoalesceOptions<I>['maxBytes']) =>
-    coalesce(write, { max: BATCH_MAX, whole: isOutage, ...(maxBytes ? { maxBytes } : {}) });
-  const appendTraces = batched<{ docId: string; hops: readonly HopRecord[] }, void>(async (items) => {
-    await query(prepared('append_trace', `INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
-      SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(1, ['doc_id'])} ON CONFLICT DO NOTHING`), traceArgs(items.map((i) => ({ doc_id: i.docId, hops: i.hops })), ['doc_id']));
-    return [];
-  });
-  const appendTrace = async (docId: string, hops: readonly HopRecord[]) => {
-    if (hops.length > 0) await appendTraces({ docId, hops });
-  };
-  const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
-    (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
-  const sentOf = async (r: unknown): Promise<SentItem> => {
-    const doc = documentOf(r);
-    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
-  };
-  /** The port the statistics and retention share with the SQLite ledger (same SQL, `?` numbered here). */
-  const sql: SqlPort = {
+  return { pool, now, query, rows, one, changed, tx };
+}
+
+/** The port the statistics and retention share with the SQLite ledger (same SQL, `?` numbered here). */
+function sqlPort({ pool, rows, tx }: Store): SqlPort {
+  return {
     all: (text, args) => rows(numbered(text), [...args]),
     run: async (text, args) => (await pool.query(numbered(text), [...args])).rowCount ?? 0,
     batch: (steps) => tx(async (c) => { for (const s of steps) await c.query(numbered(s.sql), [...s.args]); }),
     joinText: (expr) => `string_agg(${expr}, ',')`,
     byteLength: (expr) => `octet_length(${expr})`,
   };
-  /** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
-  const filters = (parts: [string, unknown][]) => {
-    const args: unknown[] = [];
-    const where = parts.map(([sql, value]) => {
-      args.push(value);
-      return sql.replaceAll('?', `$${args.length}`);
-    });
-    return { where, args };
-  };
+}
 
-  // The recipients and the first hop are written only with a new document row; a document twice
-  // in one batch is new at most once.
-  const recordSubmissions = batched<{ doc: SubmittedDocument; recipients: readonly string[]; hop: HopRecord }, 'new' | 'existing'>(async (items) => {
+// A write is one statement where it can be (data-modifying CTEs, arrays unnested): atomic on
+// its own, one round trip, and no BEGIN/COMMIT around it. The hot path's writes are such, and
+// coalesced (coalesce.ts): the calls made while one is being written go together in the next.
+function batched<I, R>(write: BatchWrite<I, R>, maxBytes?: CoalesceOptions<I>['maxBytes']) {
+  return coalesce(write, { max: BATCH_MAX, whole: isOutage, ...(maxBytes ? { maxBytes } : {}) });
+}
+
+/** WHERE clauses from the filters given, each `?` in a filter standing for its one value. */
+function filters(parts: [string, unknown][]) {
+  const args: unknown[] = [];
+  const where = parts.map(([sql, value]) => {
+    args.push(value);
+    return sql.replaceAll('?', `$${args.length}`);
+  });
+  return { where, args };
+}
+
+/** The message store's sending side: documents accepted here and their recipients' progress. */
+function messageStore(store: Store): Pick<Ledger,
+  'recordSubmission' | 'withdrawSubmission' | 'submission' | 'sent' | 'sentMatching' | 'updateRecipients' | 'findByDocumentId'> {
+  const { rows, one, tx } = store;
+  const recordSubmissions = submissionWriter(store);
+  const updateRecipients = recipientUpdater(store);
+  const recipientsOf = async (docId: string): Promise<RecipientState[]> =>
+    (await rows('SELECT organ_id, delivery, status FROM recipients WHERE doc_id = $1 ORDER BY organ_id', [docId])).map(recipientOf);
+  const sentOf = async (r: unknown): Promise<SentItem> => {
+    const doc = documentOf(r);
+    return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: await recipientsOf(doc.docId) };
+  };
+  return {
+    recordSubmission: (doc, recipients, hop) => recordSubmissions({ doc, recipients, hop }),
+    withdrawSubmission: (docId) => tx(async (c) => {
+      for (const table of ['recipients', 'trace', 'documents']) await c.query(`DELETE FROM ${table} WHERE doc_id = $1`, [docId]);
+    }),
+    submission: async (docId) => {
+      const row = await one('SELECT * FROM documents WHERE doc_id = $1', [docId]);
+      return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
+    },
+    sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit])).map(sentOf)),
+    // A system account of the SDK dialect (issue 17): the agencies whose codes match any of the LIKE patterns.
+    sentMatching: async (patterns, limit) =>
+      Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit]))
+        .map(async (r) => ({ ...await sentOf(r), sender: documentOf(r).sender }))),
+    updateRecipients: (docId, organIds, patch, trace = []) => updateRecipients({ docId, organIds, patch, trace }),
+    findByDocumentId: async (sender, documentId) => {
+      const row = await one("SELECT doc_id FROM documents WHERE sender = $1 AND document_id = $2 AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1", [sender, documentId]);
+      return row === undefined ? null : documentIdOf(row);
+    },
+  };
+}
+
+// The recipients and the first hop are written only with a new document row; a document twice
+// in one batch is new at most once.
+function submissionWriter({ rows }: Store) {
+  return batched<{ doc: SubmittedDocument; recipients: readonly string[]; hop: HopRecord }, 'new' | 'existing'>(async (items) => {
     const unique = firstOf(items, (i) => i.doc.docId);
     const docs = unique.map((i) => i.doc);
     const created = new Set((await rows(prepared('record_submission', `WITH doc AS (
@@ -172,9 +214,12 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     ])).map(documentIdOf));
     return items.map((i) => (unique.includes(i) && created.has(i.doc.docId) ? 'new' : 'existing'));
   });
-  // Delivery only moves forward; a status given replaces the one held. The calls of a batch are
-  // folded first into one change per recipient, as applying them in order would leave it.
-  const updateRecipients = batched<{ docId: string; organIds: readonly string[]; patch: { delivery?: DeliveryState; status?: string }; trace: readonly HopRecord[] }, void>(
+}
+
+// Delivery only moves forward; a status given replaces the one held. The calls of a batch are
+// folded first into one change per recipient, as applying them in order would leave it.
+function recipientUpdater({ query, now }: Store) {
+  return batched<{ docId: string; organIds: readonly string[]; patch: { delivery?: DeliveryState; status?: string }; trace: readonly HopRecord[] }, void>(
     async (items) => {
       const changes = new Map<string, { docId: string; organId: string; delivery: DeliveryState | null; status: string | null }>();
       for (const { docId, organIds, patch } of items) {
@@ -197,9 +242,42 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
         ...traceArgs(items.map((i) => ({ doc_id: i.docId, hops: i.trace })), ['doc_id'])]);
       return [];
     });
-  // The trace is written only with a new mailbox row (a duplicate changes nothing); a package
-  // twice in one batch is stored at most once.
-  const deliveries = batched<{ d: Delivery; trace: readonly HopRecord[] }, 'stored' | 'duplicate'>(async (items) => {
+}
+
+/**
+ * The agencies' mailboxes, an idempotent receiver: a package is stored once per recipient (its
+ * key is doc id and agency), and the first acknowledgement stands.
+ */
+function mailboxes(store: Store): Pick<Ledger,
+  'deliver' | 'received' | 'countReceived' | 'receivedMatching' | 'countReceivedMatching' | 'download' | 'ack' | 'isRecipient'> {
+  const { rows, one } = store;
+  const deliveries = deliveryWriter(store);
+  const acks = ackWriter(store);
+  return {
+    deliver: (d, trace) => deliveries({ d, trace }),
+    received: async (agency, kind, limit) => (await rows(prepared('received', `SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
+        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`), [agency, kind ?? null, limit])).map(receivedOf),
+    countReceived: async (agency, kind) => countOf(await one(prepared('count_received',
+      'SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)'), [agency, kind ?? null])),
+    // System accounts of the SDK dialect (issue 17): the agencies whose codes match any of the LIKE patterns.
+    receivedMatching: async (patterns, kind, limit) => (await rows(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
+        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id, agency LIMIT $3`,
+    [patterns.map(likeOf), kind ?? null, limit])).map(receivedInOf),
+    countReceivedMatching: async (patterns, kind) => countOf(await one(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
+        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)`, [patterns.map(likeOf), kind ?? null])),
+    download: async (agency, docId) => {
+      const row = await one(prepared('download', 'SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2'), [agency, docId]);
+      return row === undefined ? null : packageOf(row);
+    },
+    ack: (agency, docId, result, reason) => acks({ agency, docId, result, reason: reason ?? null }),
+    isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
+  };
+}
+
+// The trace is written only with a new mailbox row (a duplicate changes nothing); a package
+// twice in one batch is stored at most once.
+function deliveryWriter({ rows }: Store) {
+  return batched<{ d: Delivery; trace: readonly HopRecord[] }, 'stored' | 'duplicate'>(async (items) => {
     const unique = firstOf(items, (i) => JSON.stringify([i.d.docId, i.d.agency]));
     const ds = unique.map((i) => i.d);
     // The packages travel as one binary parameter, cut by their lengths: a bytea[] would go as hex
@@ -223,14 +301,16 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     ])).map((r) => JSON.stringify([documentIdOf(r), agencyCodeOf(r)])));
     return items.map((i) => (unique.includes(i) && stored.has(JSON.stringify([i.d.docId, i.d.agency])) ? 'stored' : 'duplicate'));
   }, { bytes: BATCH_MAX_BYTES, weigh: (i) => i.d.bytes.byteLength });
+}
 
-  // The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
-  // (Unacknowledged is asked of ack_result, set with acked_at, because no index leads with it:
-  // the row is then found by its key even before autovacuum has gathered statistics, where
-  // `acked_at IS NULL` led the planner to scan every waiting row of the hub per batch.)
-  // One statement gives each mailbox entry asked about the row it changed, or else the row as
-  // held; a repeat within the batch is answered against the first call's outcome.
-  const acks = batched<{ agency: string; docId: string; result: AckResult; reason: string | null }, AckOutcome | null>(async (items) => {
+// The conditional UPDATE alone decides who is first: only a row not yet acknowledged changes.
+// (Unacknowledged is asked of ack_result, set with acked_at, because no index leads with it:
+// the row is then found by its key even before autovacuum has gathered statistics, where
+// `acked_at IS NULL` led the planner to scan every waiting row of the hub per batch.)
+// One statement gives each mailbox entry asked about the row it changed, or else the row as
+// held; a repeat within the batch is answered against the first call's outcome.
+function ackWriter({ rows, one, now }: Store) {
+  return batched<{ agency: string; docId: string; result: AckResult; reason: string | null }, AckOutcome | null>(async (items) => {
     const key = (r: { agency: string; docId: string }) => JSON.stringify([r.agency, r.docId]);
     const unique = firstOf(items, key);
     const held = await rows(prepared('ack', `WITH acked AS (
@@ -257,35 +337,26 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return entry === undefined ? null : ackOutcomeOf(entry.row, unique.includes(i) && entry.recorded, i.result);
     });
   });
+}
 
-  return ok(outageCoded({
-    recordSubmission: (doc, recipients, hop) => recordSubmissions({ doc, recipients, hop }),
-    withdrawSubmission: (docId) => tx(async (c) => {
-      for (const table of ['recipients', 'trace', 'documents']) await c.query(`DELETE FROM ${table} WHERE doc_id = $1`, [docId]);
-    }),
-    submission: async (docId) => {
-      const row = await one('SELECT * FROM documents WHERE doc_id = $1', [docId]);
-      return row === undefined ? null : { ...documentOf(row), recipients: await recipientsOf(docId) };
+/** Each document's trace: the hops that checked it, here and (as they report back) further on. */
+function hopTrace({ query, rows }: Store): Pick<Ledger, 'appendTrace' | 'trace'> {
+  const appendTraces = batched<{ docId: string; hops: readonly HopRecord[] }, void>(async (items) => {
+    await query(prepared('append_trace', `INSERT INTO trace (doc_id, hub, at, verdict, checks, ms)
+      SELECT t.doc_id, t.hub, t.at, t.verdict, t.checks, t.ms FROM ${traceRows(1, ['doc_id'])} ON CONFLICT DO NOTHING`), traceArgs(items.map((i) => ({ doc_id: i.docId, hops: i.hops })), ['doc_id']));
+    return [];
+  });
+  return {
+    appendTrace: async (docId, hops) => {
+      if (hops.length > 0) await appendTraces({ docId, hops });
     },
-    sent: async (agency, limit) => Promise.all((await rows('SELECT * FROM documents WHERE sender = $1 ORDER BY submitted_at DESC, doc_id LIMIT $2', [agency, limit])).map(sentOf)),
-    updateRecipients: (docId, organIds, patch, trace = []) => updateRecipients({ docId, organIds, patch, trace }),
-    findByDocumentId: async (sender, documentId) => {
-      const row = await one("SELECT doc_id FROM documents WHERE sender = $1 AND document_id = $2 AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1", [sender, documentId]);
-      return row === undefined ? null : documentIdOf(row);
-    },
-    deliver: (d, trace) => deliveries({ d, trace }),
-    received: async (agency, kind, limit) => (await rows(prepared('received', `SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
-        WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id LIMIT $3`), [agency, kind ?? null, limit])).map(receivedOf),
-    countReceived: async (agency, kind) => countOf(await one(prepared('count_received',
-      'SELECT count(*) AS n FROM mailbox WHERE agency = $1 AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)'), [agency, kind ?? null])),
-    download: async (agency, docId) => {
-      const row = await one(prepared('download', 'SELECT bytes FROM mailbox WHERE agency = $1 AND doc_id = $2'), [agency, docId]);
-      return row === undefined ? null : packageOf(row);
-    },
-    ack: (agency, docId, result, reason) => acks({ agency, docId, result, reason: reason ?? null }),
-    isRecipient: async (agency, docId) => (await one('SELECT 1 FROM mailbox WHERE agency = $1 AND doc_id = $2', [agency, docId])) !== undefined,
-    appendTrace,
     trace: async (docId) => (await rows('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = $1 ORDER BY at, id', [docId])).map(traceOf),
+  };
+}
+
+/** Every document this hub handled, found by its trace, with what the hub knows of it. */
+function documentSearch({ rows, one }: Store): Pick<Ledger, 'searchDocuments' | 'mailboxEntries'> {
+  return {
     searchDocuments: async (f) => {
       const { where, args } = filters([
         ...(f.organ === undefined ? [] : [[`(d.sender = ? OR m.sender = ? OR EXISTS (SELECT 1 FROM mailbox x WHERE x.doc_id = t.doc_id AND x.agency = ?)
@@ -306,6 +377,13 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       return { total, items: page.map(summaryOf) };
     },
     mailboxEntries: async (docId) => (await rows('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = $1 ORDER BY agency', [docId])).map(mailboxEntryOf),
+  };
+}
+
+/** The trust store: agencies' certificates, the CRLs, the trusted CAs and the neighbour hubs' seal certificates. */
+function trustStore({ rows, changed }: Store): Pick<Ledger,
+  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'> {
+  return {
     certificates: async () => (await rows('SELECT * FROM certs ORDER BY agency, not_before')).map(certOf),
     addCertificate: async (r) => changed(`INSERT INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
@@ -323,6 +401,46 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
       ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
         imported_at = excluded.imported_at, imported_by = excluded.imported_by
       WHERE excluded.this_update > crls.this_update`, [r.issuerFingerprint, r.der, r.thisUpdate, r.importedAt, r.importedBy]),
+    trustedCas: async () => (await rows('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at')).map(caOf),
+    addTrustedCa: async (fingerprint, pem, at, by) => changed('INSERT INTO cas (fingerprint, pem, added_at, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [fingerprint, pem, at, by]),
+    removeTrustedCa: async (fingerprint) => changed('DELETE FROM cas WHERE fingerprint = $1', [fingerprint]),
+    hubCertificates: async () => (await rows('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at')).map(hubCertOf),
+    addHubCertificate: async (hub, fingerprint, pem, at) =>
+      changed('INSERT INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [hub, fingerprint, pem, at]),
+  };
+}
+
+/** This hub's own seal key: the one in use, and (issue 18) a rotated key staged until the neighbours confirm it. */
+function sealKeyStore({ pool, rows, one, changed }: Store): Pick<Ledger,
+  'activeSealKey' | 'activateSealKey' | 'stageSealKey' | 'confirmSealKey' | 'sealKeyConfirmations' | 'activateStagedSealKey' | 'currentSealKey'> {
+  return {
+    activeSealKey: async () => {
+      const row = await one('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1');
+      return row === undefined ? null : sealKeyOf(row);
+    },
+    activateSealKey: async (keyFile, certPem, at) => {
+      await pool.query('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES ($1, $2, $3)', [keyFile, certPem, at]);
+    },
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: async (fingerprint, keyPem, certPem, at) => {
+      await pool.query('INSERT INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [fingerprint, keyPem, certPem, at]);
+    },
+    confirmSealKey: async (fingerprint, by, at) =>
+      changed('INSERT INTO seal_confirmations (fingerprint, by_hub, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [fingerprint, by, at]),
+    sealKeyConfirmations: async (fingerprint) =>
+      (await rows('SELECT by_hub FROM seal_confirmations WHERE fingerprint = $1 ORDER BY by_hub', [fingerprint])).map(confirmationOf),
+    activateStagedSealKey: async (fingerprint, at) => changed('UPDATE staged_seal_keys SET activated_at = $1 WHERE fingerprint = $2', [at, fingerprint]),
+    currentSealKey: async () => {
+      const row = await one('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, staged_at DESC LIMIT 1');
+      return row === undefined ? null : sealKeyPemOf(row);
+    },
+  };
+}
+
+/** The dead-letter channel's store: each dead letter once (by its message key), browsable, replayed or deleted. */
+function deadLetterStore({ rows, one, changed }: Store): Pick<Ledger, 'addDeadLetter' | 'deadLetters' | 'deadLetter' | 'markDeadLetter'> {
+  return {
     addDeadLetter: async (d) => (await changed(`INSERT INTO dead_letters (message_key, doc_id, kind, sender, reason_code, reason, dead_at, headers, body)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
     [d.messageKey, d.docId, d.kind, d.sender, d.reasonCode, d.reason, d.deadAt, JSON.stringify(d.headers), d.body])) ? 'stored' : 'duplicate',
@@ -346,60 +464,30 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     },
     markDeadLetter: async (id, change, at) =>
       changed(`UPDATE dead_letters SET ${change === 'replayed' ? 'replayed_at' : 'deleted_at'} = $1 WHERE id = $2 AND deleted_at IS NULL`, [at, id]),
-    agencies: async () => (await rows('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code')).map(agencyOf),
-    addAgency: async (a, at, by) => changed('INSERT INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
-      [a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by]),
-    trustedCas: async () => (await rows('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at')).map(caOf),
-    addTrustedCa: async (fingerprint, pem, at, by) => changed('INSERT INTO cas (fingerprint, pem, added_at, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [fingerprint, pem, at, by]),
-    removeTrustedCa: async (fingerprint) => changed('DELETE FROM cas WHERE fingerprint = $1', [fingerprint]),
-    hubCertificates: async () => (await rows('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at')).map(hubCertOf),
-    addHubCertificate: async (hub, fingerprint, pem, at) =>
-      changed('INSERT INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [hub, fingerprint, pem, at]),
-    activeSealKey: async () => {
-      const row = await one('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1');
-      return row === undefined ? null : sealKeyOf(row);
-    },
-    activateSealKey: async (keyFile, certPem, at) => {
-      await pool.query('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES ($1, $2, $3)', [keyFile, certPem, at]);
-    },
-    reachable: async () => {
-      try {
-        return (await one('SELECT 1 AS one')) !== undefined;
-      } catch (err) {
-        if (err instanceof Error) return false; // unreachable, or the pool is closed: not ready
-        throw err;
-      }
-    },
+  };
+}
+
+/** The audit trail: who did what, newest first. */
+function auditTrail({ pool, rows, now }: Store): Pick<Ledger, 'audit' | 'auditLog'> {
+  return {
     audit: async (actor, action, detail) => {
       await pool.query('INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)', [now().toISOString(), actor, action, JSON.stringify(detail)]);
     },
     auditLog: async (limit) => (await rows('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1', [limit])).map(auditOf),
-    close: () => pool.end(),
+  };
+}
 
-    // System accounts of the SDK dialect (issue 17): the agencies whose codes match any of the LIKE patterns.
-    receivedMatching: async (patterns, kind, limit) => (await rows(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
-        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2) ORDER BY received_at, doc_id, agency LIMIT $3`,
-    [patterns.map(likeOf), kind ?? null, limit])).map(receivedInOf),
-    countReceivedMatching: async (patterns, kind) => countOf(await one(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
-        WHERE agency LIKE ANY($1::text[]) AND acked_at IS NULL AND ($2::text IS NULL OR kind = $2)`, [patterns.map(likeOf), kind ?? null])),
-    sentMatching: async (patterns, limit) =>
-      Promise.all((await rows('SELECT * FROM documents WHERE sender LIKE ANY($1::text[]) ORDER BY submitted_at DESC, doc_id LIMIT $2', [patterns.map(likeOf), limit]))
-        .map(async (r) => ({ ...await sentOf(r), sender: documentOf(r).sender }))),
-
-    // Seal keys shared by a hub's replicas (issue 18).
-    stageSealKey: async (fingerprint, keyPem, certPem, at) => {
-      await pool.query('INSERT INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [fingerprint, keyPem, certPem, at]);
-    },
-    confirmSealKey: async (fingerprint, by, at) =>
-      changed('INSERT INTO seal_confirmations (fingerprint, by_hub, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [fingerprint, by, at]),
-    sealKeyConfirmations: async (fingerprint) =>
-      (await rows('SELECT by_hub FROM seal_confirmations WHERE fingerprint = $1 ORDER BY by_hub', [fingerprint])).map(confirmationOf),
-    activateStagedSealKey: async (fingerprint, at) => changed('UPDATE staged_seal_keys SET activated_at = $1 WHERE fingerprint = $2', [at, fingerprint]),
-    currentSealKey: async () => {
-      const row = await one('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, staged_at DESC LIMIT 1');
-      return row === undefined ? null : sealKeyPemOf(row);
-    },
+/**
+ * Where agencies are: those registered at run time, the national directory's last good copy
+ * (issue 17), and the directory after a restructuring with the documents still to carry on (issue 19).
+ */
+function agencyDirectory({ pool, rows, one, changed, tx }: Store): Pick<Ledger,
+  'agencies' | 'addAgency' | 'nationalDirectory' | 'saveNationalDirectory' | 'directoryEntries' | 'putDirectoryEntries' | 'hubRetirements' | 'retireHub'
+  | 'waitingAgencies' | 'waitingDocuments' | 'markMoved'> {
+  return {
+    agencies: async () => (await rows('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code')).map(agencyOf),
+    addAgency: async (a, at, by) => changed('INSERT INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
+      [a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by]),
     // The national directory (issue 17).
     nationalDirectory: async () => {
       const row = await one('SELECT entries, fetched_at FROM national_directory WHERE id = 1');
@@ -408,12 +496,6 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     saveNationalDirectory: async (entries, fetchedAt) => (await pool.query(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, $1, $2)
       ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`,
     [JSON.stringify(entries), fetchedAt])).rowCount === 1,
-
-    // ---- Exchange statistics (issue 20) ----
-    ...exchangeStats(sql, now),
-    // ---- Retention (issue 20) ----
-    ...retention(sql),
-
     // The agency directory after a restructuring (issue 19).
     directoryEntries: async () => (await rows('SELECT code, successor, successor_from, hub_id FROM directory ORDER BY code')).map(directoryEntryOf),
     putDirectoryEntries: (entries) => tx(async (c) => {
@@ -432,10 +514,22 @@ export async function openPostgresLedger(url: string, hubId: string, now: () => 
     markMoved: async (agency, docId, to) => {
       await pool.query('UPDATE mailbox SET moved_to = $1 WHERE agency = $2 AND doc_id = $3', [to, agency, docId]);
     },
+  };
+}
 
-    // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
-    ...replicaState(sql),
-  }));
+/** Readiness, and closing the pool. */
+function lifecycle({ pool, one }: Store): Pick<Ledger, 'reachable' | 'close'> {
+  return {
+    reachable: async () => {
+      try {
+        return (await one('SELECT 1 AS one')) !== undefined;
+      } catch (err) {
+        if (err instanceof Error) return false; // unreachable, or the pool is closed: not ready
+        throw err;
+      }
+    },
+    close: () => pool.end(),
+  };
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;

@@ -75,13 +75,35 @@ const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = 
 ];
 
 /**
- * One function of over 300 lines, on purpose (the issue 16 note on long functions): it is the
- * Ledger interface itself, some sixty methods, most of one or two prepared statements, all
- * closing over the same statements and the group-commit writer; cut into pieces, each would take
- * those as parameters and read no better. What is more than that lives apart (rows.ts,
- * exchange-stats.ts, retention.ts, replica-state.ts).
+ * The ledger on one SQLite file: each part below answers one concern of the Ledger port, and the
+ * statistics, retention and replicas' state run the SQL they share with PostgreSQL over `sql`.
  */
 export function openSqliteLedger(dir: string, now: () => Date): Ledger {
+  const db = openDatabase(dir);
+  const commits = groupCommit(db);
+  const store: Store = { db, write: commits.write, now, appendHop: hopWriter(db) };
+  const sql = sqlPort(db, commits.write);
+  return {
+    ...messageStore(store), ...mailboxes(store), ...hopTrace(store), ...documentSearch(store),
+    ...trustStore(store), ...sealKeyStore(store), ...deadLetterStore(store), ...auditTrail(store), ...agencyDirectory(store),
+    ...lifecycle(db, commits.drain),
+    // ---- Exchange statistics, retention (issue 20); console sessions, the console's key, lane pauses and alerts (issue 18) ----
+    ...exchangeStats(sql, now), ...retention(sql), ...replicaState(sql),
+  };
+}
+
+/** What each part of the ledger works with. */
+interface Store {
+  db: Database.Database;
+  /** Runs `run` in the next group commit; answers once it is committed. */
+  write: <T>(run: () => T) => Promise<T>;
+  now: () => Date;
+  /** Appends one hop to a document's trace (a hop already held is kept); inside a write. */
+  appendHop: (docId: string, hop: HopRecord) => void;
+}
+
+/** Opens (or creates) the file, and brings its schema up to date. */
+function openDatabase(dir: string): Database.Database {
   fs.mkdirSync(dir, { recursive: true });
   const db = new Database(path.join(dir, 'ledger.sqlite'));
   db.pragma('journal_mode = WAL');
@@ -94,86 +116,15 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(column) !== undefined;
     if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   }
+  return db;
+}
 
-  const q = {
-    insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
-      VALUES (@docId, @kind, @sender, @subject, @documentId, @code, @digest, @submittedAt)`),
-    insertRecipient: db.prepare('INSERT OR IGNORE INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES (?, ?, ?, ?)'),
-    withdraw: ['recipients', 'trace', 'documents'].map((table) => db.prepare(`DELETE FROM ${table} WHERE doc_id = ?`)),
-    doc: db.prepare('SELECT * FROM documents WHERE doc_id = ?'),
-    recipientsOf: db.prepare('SELECT * FROM recipients WHERE doc_id = ? ORDER BY organ_id'),
-    // Delivery only moves forward; a status given replaces the one held.
-    setRecipient: db.prepare(`UPDATE recipients SET
-        delivery = CASE WHEN @delivery IS NOT NULL AND ${rankOf('@delivery', DELIVERY_RANK)} > ${rankOf('delivery', DELIVERY_RANK)} THEN @delivery ELSE delivery END,
-        status = coalesce(@status, status), updated_at = @at
-      WHERE doc_id = @docId AND organ_id = @organId`),
-    sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
-    // Statuses carry the DocumentId they answer: only a document is the one being answered.
-    byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
-    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
-      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt, @addressedTo, @documentId)`),
-    received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
-      WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
-    countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
-    // System accounts (issue 17): the agencies whose codes match any of a JSON array of LIKE patterns.
-    receivedMatching: db.prepare(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
-      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)
-      ORDER BY received_at, doc_id, agency LIMIT ?`),
-    countReceivedMatching: db.prepare(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
-      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)`),
-    sentMatching: db.prepare(`SELECT * FROM documents WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE documents.sender LIKE json_each.value)
-      ORDER BY submitted_at DESC, doc_id LIMIT ?`),
-    bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
-    mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = ? AND doc_id = ?'),
-    ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
-    appendTrace: db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)'),
-    trace: db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid'),
-    audit: db.prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
-    auditLog: db.prepare('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?'),
-    certs: db.prepare('SELECT * FROM certs ORDER BY agency, not_before'),
-    addCert: db.prepare(`INSERT OR IGNORE INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
-      VALUES (@fingerprint, @agency, @pem, @subject, @notBefore, @notAfter, @state, @retireAt, @revokedAt, @reason, @addedAt, @addedBy)`),
-    // A certificate's state only moves forward (active → retired → revoked); a revocation keeps
-    // its first time and reason.
-    setCert: db.prepare(`UPDATE certs SET
-        state = CASE WHEN @state IS NOT NULL AND ${rankOf('@state', CERT_RANK)} > ${rankOf('state', CERT_RANK)} THEN @state ELSE state END,
-        retire_at = coalesce(@retireAt, retire_at),
-        revoked_at = CASE WHEN state = 'revoked' THEN revoked_at ELSE coalesce(@revokedAt, revoked_at) END,
-        reason = CASE WHEN state = 'revoked' THEN reason ELSE coalesce(@reason, reason) END
-      WHERE fingerprint = @fingerprint`),
-    crls: db.prepare('SELECT * FROM crls'),
-    addDead: db.prepare(`INSERT OR IGNORE INTO dead_letters (message_key, doc_id, kind, sender, reason_code, reason, dead_at, headers, body)
-      VALUES (@messageKey, @docId, @kind, @sender, @reasonCode, @reason, @deadAt, @headers, @body)`),
-    dead: db.prepare('SELECT *, length(body) AS size FROM dead_letters WHERE id = ? AND deleted_at IS NULL'),
-    markReplayed: db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ? AND deleted_at IS NULL'),
-    markDeleted: db.prepare('UPDATE dead_letters SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
-    agencies: db.prepare('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code'),
-    addAgency: db.prepare('INSERT OR IGNORE INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
-    addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
-    removeCa: db.prepare('DELETE FROM cas WHERE fingerprint = ?'),
-    hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
-    addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
-    sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
-    addSealKey: db.prepare('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES (?, ?, ?)'),
-    // The newest CRL of each CA wins, whichever process imports it first.
-    putCrl: db.prepare(`INSERT INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
-      VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)
-      ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
-        imported_at = excluded.imported_at, imported_by = excluded.imported_by
-      WHERE excluded.this_update > crls.this_update`),
-    // Seal keys shared by a hub's replicas (issue 18).
-    stageSealKey: db.prepare('INSERT OR IGNORE INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES (?, ?, ?, ?)'),
-    confirmSealKey: db.prepare('INSERT OR IGNORE INTO seal_confirmations (fingerprint, by_hub, at) VALUES (?, ?, ?)'),
-    sealKeyConfirmations: db.prepare('SELECT by_hub FROM seal_confirmations WHERE fingerprint = ? ORDER BY by_hub'),
-    activateStaged: db.prepare('UPDATE staged_seal_keys SET activated_at = ? WHERE fingerprint = ?'),
-    currentSealKey: db.prepare('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, rowid DESC LIMIT 1'),
-  };
-
-  /** Prepared statements by their SQL, for the queries built at run time. */
-  const statements = new Map<string, Database.Statement>();
-  const statement = (sql: string) => statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
-
+/**
+ * Group commit: the writes issued in one turn of the event loop share one transaction (one
+ * fsync), each in a savepoint so that one failing write rolls back alone. `drain` commits those
+ * waiting now (before the file is closed).
+ */
+function groupCommit(db: Database.Database): { write: Store['write']; drain: () => void } {
   type Write = { run: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void };
   let batch: Write[] = [];
   const commit = db.transaction((writes: Write[]) => {
@@ -203,49 +154,71 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     if (batch.length === 0) setImmediate(flush);
     batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
   });
+  return { write, drain: () => { if (batch.length > 0) flush(); } };
+}
 
-  /** The port the statistics and retention share with the PostgreSQL ledger (same SQL). */
-  const sql: SqlPort = {
+/** The port the statistics and retention share with the PostgreSQL ledger (same SQL). */
+function sqlPort(db: Database.Database, write: Store['write']): SqlPort {
+  /** Prepared statements by their SQL, for the queries built at run time. */
+  const statements = new Map<string, Database.Statement>();
+  const statement = (sql: string) => statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
+  return {
     all: async (text, args) => statement(text).all(...args),
     run: (text, args) => write(() => statement(text).run(...args).changes),
     batch: (steps) => write(() => { for (const s of steps) statement(s.sql).run(...s.args); }),
     joinText: (expr) => `group_concat(${expr}, ',')`,
     byteLength: (expr) => `length(${expr})`,
   };
+}
 
-  const appendOne = (docId: string, hop: HopRecord) =>
-    q.appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
-  const appendTrace = (docId: string, hops: readonly HopRecord[]) => { for (const h of hops) appendOne(docId, h); };
+function hopWriter(db: Database.Database): Store['appendHop'] {
+  const appendTrace = db.prepare('INSERT OR IGNORE INTO trace (doc_id, hub, at, verdict, checks, ms) VALUES (?, ?, ?, ?, ?, ?)');
+  return (docId, hop) => appendTrace.run(docId, hop.hub, hop.at, hop.verdict, JSON.stringify(hop.checks), hop.ms ?? null);
+}
+
+/** The message store's sending side: documents accepted here and their recipients' progress. */
+function messageStore({ db, write, now, appendHop }: Store): Pick<Ledger,
+  'recordSubmission' | 'withdrawSubmission' | 'submission' | 'sent' | 'sentMatching' | 'updateRecipients' | 'findByDocumentId'> {
+  const q = {
+    insertDoc: db.prepare(`INSERT OR IGNORE INTO documents (doc_id, kind, sender, subject, document_id, code, digest, submitted_at)
+      VALUES (@docId, @kind, @sender, @subject, @documentId, @code, @digest, @submittedAt)`),
+    insertRecipient: db.prepare('INSERT OR IGNORE INTO recipients (doc_id, organ_id, delivery, updated_at) VALUES (?, ?, ?, ?)'),
+    withdraw: ['recipients', 'trace', 'documents'].map((table) => db.prepare(`DELETE FROM ${table} WHERE doc_id = ?`)),
+    doc: db.prepare('SELECT * FROM documents WHERE doc_id = ?'),
+    recipientsOf: db.prepare('SELECT * FROM recipients WHERE doc_id = ? ORDER BY organ_id'),
+    // Delivery only moves forward; a status given replaces the one held.
+    setRecipient: db.prepare(`UPDATE recipients SET
+        delivery = CASE WHEN @delivery IS NOT NULL AND ${rankOf('@delivery', DELIVERY_RANK)} > ${rankOf('delivery', DELIVERY_RANK)} THEN @delivery ELSE delivery END,
+        status = coalesce(@status, status), updated_at = @at
+      WHERE doc_id = @docId AND organ_id = @organId`),
+    sent: db.prepare('SELECT * FROM documents WHERE sender = ? ORDER BY submitted_at DESC, doc_id LIMIT ?'),
+    // Statuses carry the DocumentId they answer: only a document is the one being answered.
+    byDocumentId: db.prepare("SELECT doc_id FROM documents WHERE sender = ? AND document_id = ? AND kind = 'edoc' ORDER BY submitted_at DESC LIMIT 1"),
+    sentMatching: db.prepare(`SELECT * FROM documents WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE documents.sender LIKE json_each.value)
+      ORDER BY submitted_at DESC, doc_id LIMIT ?`),
+  };
   const recipientsOf = (docId: string): RecipientState[] => q.recipientsOf.all(docId).map(recipientOf);
   const sentOf = (r: unknown): SentItem => {
     const doc = documentOf(r);
     return { docId: doc.docId, kind: doc.kind, ...(doc.subject ? { subject: doc.subject } : {}), sentAt: doc.submittedAt, recipients: recipientsOf(doc.docId) };
   };
-
   const recordSubmission = (doc: SubmittedDocument, recipients: readonly string[], hop: HopRecord) => {
     const inserted = q.insertDoc.run({
       ...doc, subject: doc.subject ?? null, documentId: doc.documentId ?? null, code: doc.code ?? null,
     }).changes === 1;
     if (!inserted) return 'existing' as const;
     for (const r of recipients) q.insertRecipient.run(doc.docId, r, 'queued', doc.submittedAt);
-    appendOne(doc.docId, hop);
+    appendHop(doc.docId, hop);
     return 'new' as const;
   };
-
   const updateRecipients = (docId: string, organIds: readonly string[],
     patch: { delivery?: DeliveryState; status?: string }, trace: readonly HopRecord[]) => {
     const at = now().toISOString();
     for (const organId of organIds) {
       q.setRecipient.run({ delivery: patch.delivery ?? null, status: patch.status ?? null, at, docId, organId });
     }
-    for (const hop of trace) appendOne(docId, hop);
+    for (const hop of trace) appendHop(docId, hop);
   };
-  const deliver = (d: Delivery, trace: readonly HopRecord[]) => {
-    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes), addressedTo: d.addressedTo ?? null, documentId: d.documentId ?? null }).changes === 1;
-    if (stored) for (const hop of trace) appendOne(d.docId, hop);
-    return stored ? 'stored' as const : 'duplicate' as const;
-  };
-
   return {
     recordSubmission: (doc, recipients, hop) => write(() => recordSubmission(doc, recipients, hop)),
     withdrawSubmission: (docId) => write(() => { for (const statement of q.withdraw) statement.run(docId); }),
@@ -254,14 +227,51 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return row === undefined ? null : { ...documentOf(row), recipients: recipientsOf(docId) };
     },
     sent: async (agency, limit): Promise<SentItem[]> => q.sent.all(agency, limit).map(sentOf),
+    // A system account of the SDK dialect (issue 17). SQLite's LIKE ignores ASCII case: codes are upper case anyway.
+    sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map((r) => ({ ...sentOf(r), sender: documentOf(r).sender })),
     updateRecipients: (docId, organIds, patch, trace = []) => write(() => updateRecipients(docId, organIds, patch, trace)),
     findByDocumentId: async (sender, documentId) => {
       const row = q.byDocumentId.get(sender, documentId);
       return row === undefined ? null : documentIdOf(row);
     },
+  };
+}
+
+/**
+ * The agencies' mailboxes, an idempotent receiver: a package is stored once per recipient (its
+ * key is doc id and agency), and the first acknowledgement stands.
+ */
+function mailboxes({ db, write, now, appendHop }: Store): Pick<Ledger,
+  'deliver' | 'received' | 'countReceived' | 'receivedMatching' | 'countReceivedMatching' | 'download' | 'ack' | 'isRecipient'> {
+  const q = {
+    deliver: db.prepare(`INSERT OR IGNORE INTO mailbox (doc_id, agency, kind, sender, subject, status_code, origin_hub, bytes, received_at, addressed_to, document_id)
+      VALUES (@docId, @agency, @kind, @sender, @subject, @statusCode, @originHub, @bytes, @receivedAt, @addressedTo, @documentId)`),
+    received: db.prepare(`SELECT doc_id, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
+      WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?) ORDER BY received_at, doc_id LIMIT ?`),
+    countReceived: db.prepare('SELECT count(*) AS n FROM mailbox WHERE agency = ? AND acked_at IS NULL AND (? IS NULL OR kind = ?)'),
+    // System accounts (issue 17): the agencies whose codes match any of a JSON array of LIKE patterns.
+    receivedMatching: db.prepare(`SELECT doc_id, agency, kind, sender, subject, status_code, received_at, addressed_to FROM mailbox
+      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)
+      ORDER BY received_at, doc_id, agency LIMIT ?`),
+    countReceivedMatching: db.prepare(`SELECT count(DISTINCT doc_id) AS n FROM mailbox
+      WHERE EXISTS (SELECT 1 FROM json_each(?) WHERE mailbox.agency LIKE json_each.value) AND acked_at IS NULL AND (? IS NULL OR kind = ?)`),
+    bytes: db.prepare('SELECT bytes FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    mailboxEntry: db.prepare('SELECT origin_hub, sender, ack_result, addressed_to FROM mailbox WHERE agency = ? AND doc_id = ?'),
+    ack: db.prepare('UPDATE mailbox SET acked_at = ?, ack_result = ?, ack_reason = ? WHERE agency = ? AND doc_id = ? AND acked_at IS NULL'),
+  };
+  const deliver = (d: Delivery, trace: readonly HopRecord[]) => {
+    const stored = q.deliver.run({ ...d, subject: d.subject ?? null, statusCode: d.statusCode ?? null, bytes: Buffer.from(d.bytes), addressedTo: d.addressedTo ?? null, documentId: d.documentId ?? null }).changes === 1;
+    if (stored) for (const hop of trace) appendHop(d.docId, hop);
+    return stored ? 'stored' as const : 'duplicate' as const;
+  };
+  return {
     deliver: (d, trace) => write(() => deliver(d, trace)),
     received: async (agency, kind, limit) => q.received.all(agency, kind ?? null, kind ?? null, limit).map(receivedOf),
     countReceived: async (agency, kind) => countOf(q.countReceived.get(agency, kind ?? null, kind ?? null)),
+    // SQLite's LIKE ignores ASCII case: codes are upper case anyway.
+    receivedMatching: async (patterns, kind, limit) => q.receivedMatching.all(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null, limit)
+      .map(receivedInOf),
+    countReceivedMatching: async (patterns, kind) => countOf(q.countReceivedMatching.get(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null)),
     download: async (agency, docId) => {
       const row = q.bytes.get(agency, docId);
       return row === undefined ? null : packageOf(row);
@@ -274,17 +284,21 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return row === undefined ? null : ackOutcomeOf(row, recorded, result);
     }),
     isRecipient: async (agency, docId) => q.mailboxEntry.get(agency, docId) !== undefined,
-    appendTrace: (docId, hops) => write(() => appendTrace(docId, hops)),
-    trace: async (docId) => q.trace.all(docId).map(traceOf),
-    certificates: async () => q.certs.all().map(certOf),
-    addCertificate: (record) => write(() => q.addCert.run({
-      ...record, retireAt: record.retireAt ?? null, revokedAt: record.revokedAt ?? null, reason: record.reason ?? null,
-    }).changes === 1),
-    updateCertificate: (fingerprint, patch) => write(() => q.setCert.run({
-      fingerprint, state: patch.state ?? null, retireAt: patch.retireAt ?? null, revokedAt: patch.revokedAt ?? null, reason: patch.reason ?? null,
-    }).changes === 1),
-    crls: async () => q.crls.all().map(crlOf),
-    putCrl: (record: CrlRecord) => write(() => q.putCrl.run(record).changes === 1),
+  };
+}
+
+/** Each document's trace: the hops that checked it, here and (as they report back) further on. */
+function hopTrace({ db, write, appendHop }: Store): Pick<Ledger, 'appendTrace' | 'trace'> {
+  const trace = db.prepare('SELECT hub, at, verdict, checks, ms FROM trace WHERE doc_id = ? ORDER BY at, rowid');
+  return {
+    appendTrace: (docId, hops) => write(() => { for (const h of hops) appendHop(docId, h); }),
+    trace: async (docId) => trace.all(docId).map(traceOf),
+  };
+}
+
+/** Every document this hub handled, found by its trace, with what the hub knows of it. */
+function documentSearch({ db }: Store): Pick<Ledger, 'searchDocuments' | 'mailboxEntries'> {
+  return {
     searchDocuments: async (f) => {
       const where: string[] = [];
       const args: Record<string, string | number> = {};
@@ -311,6 +325,95 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return { total, items: rows.map(summaryOf) };
     },
     mailboxEntries: async (docId) => db.prepare('SELECT agency, received_at, acked_at, ack_result FROM mailbox WHERE doc_id = ? ORDER BY agency').all(docId).map(mailboxEntryOf),
+  };
+}
+
+/** The trust store: agencies' certificates, the CRLs, the trusted CAs and the neighbour hubs' seal certificates. */
+function trustStore({ db, write }: Store): Pick<Ledger,
+  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'> {
+  const q = {
+    certs: db.prepare('SELECT * FROM certs ORDER BY agency, not_before'),
+    addCert: db.prepare(`INSERT OR IGNORE INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
+      VALUES (@fingerprint, @agency, @pem, @subject, @notBefore, @notAfter, @state, @retireAt, @revokedAt, @reason, @addedAt, @addedBy)`),
+    // A certificate's state only moves forward (active → retired → revoked); a revocation keeps
+    // its first time and reason.
+    setCert: db.prepare(`UPDATE certs SET
+        state = CASE WHEN @state IS NOT NULL AND ${rankOf('@state', CERT_RANK)} > ${rankOf('state', CERT_RANK)} THEN @state ELSE state END,
+        retire_at = coalesce(@retireAt, retire_at),
+        revoked_at = CASE WHEN state = 'revoked' THEN revoked_at ELSE coalesce(@revokedAt, revoked_at) END,
+        reason = CASE WHEN state = 'revoked' THEN reason ELSE coalesce(@reason, reason) END
+      WHERE fingerprint = @fingerprint`),
+    crls: db.prepare('SELECT * FROM crls'),
+    // The newest CRL of each CA wins, whichever process imports it first.
+    putCrl: db.prepare(`INSERT INTO crls (issuer_fingerprint, der, this_update, imported_at, imported_by)
+      VALUES (@issuerFingerprint, @der, @thisUpdate, @importedAt, @importedBy)
+      ON CONFLICT (issuer_fingerprint) DO UPDATE SET der = excluded.der, this_update = excluded.this_update,
+        imported_at = excluded.imported_at, imported_by = excluded.imported_by
+      WHERE excluded.this_update > crls.this_update`),
+    cas: db.prepare('SELECT fingerprint, pem, added_at, added_by FROM cas ORDER BY added_at'),
+    addCa: db.prepare('INSERT OR IGNORE INTO cas (fingerprint, pem, added_at, added_by) VALUES (?, ?, ?, ?)'),
+    removeCa: db.prepare('DELETE FROM cas WHERE fingerprint = ?'),
+    hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
+    addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
+  };
+  return {
+    certificates: async () => q.certs.all().map(certOf),
+    addCertificate: (record) => write(() => q.addCert.run({
+      ...record, retireAt: record.retireAt ?? null, revokedAt: record.revokedAt ?? null, reason: record.reason ?? null,
+    }).changes === 1),
+    updateCertificate: (fingerprint, patch) => write(() => q.setCert.run({
+      fingerprint, state: patch.state ?? null, retireAt: patch.retireAt ?? null, revokedAt: patch.revokedAt ?? null, reason: patch.reason ?? null,
+    }).changes === 1),
+    crls: async () => q.crls.all().map(crlOf),
+    putCrl: (record: CrlRecord) => write(() => q.putCrl.run(record).changes === 1),
+    trustedCas: async () => q.cas.all().map(caOf),
+    addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),
+    removeTrustedCa: (fingerprint) => write(() => q.removeCa.run(fingerprint).changes === 1),
+    hubCertificates: async () => q.hubCerts.all().map(hubCertOf),
+    addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),
+  };
+}
+
+/** This hub's own seal key: the one in use, and (issue 18) a rotated key staged until the neighbours confirm it. */
+function sealKeyStore({ db, write }: Store): Pick<Ledger,
+  'activeSealKey' | 'activateSealKey' | 'stageSealKey' | 'confirmSealKey' | 'sealKeyConfirmations' | 'activateStagedSealKey' | 'currentSealKey'> {
+  const q = {
+    sealKey: db.prepare('SELECT key_file, cert_pem FROM seal_keys ORDER BY id DESC LIMIT 1'),
+    addSealKey: db.prepare('INSERT INTO seal_keys (key_file, cert_pem, activated_at) VALUES (?, ?, ?)'),
+    // Seal keys shared by a hub's replicas (issue 18).
+    stageSealKey: db.prepare('INSERT OR IGNORE INTO staged_seal_keys (fingerprint, key_pem, cert_pem, staged_at) VALUES (?, ?, ?, ?)'),
+    confirmSealKey: db.prepare('INSERT OR IGNORE INTO seal_confirmations (fingerprint, by_hub, at) VALUES (?, ?, ?)'),
+    sealKeyConfirmations: db.prepare('SELECT by_hub FROM seal_confirmations WHERE fingerprint = ? ORDER BY by_hub'),
+    activateStaged: db.prepare('UPDATE staged_seal_keys SET activated_at = ? WHERE fingerprint = ?'),
+    currentSealKey: db.prepare('SELECT fingerprint, key_pem, cert_pem, activated_at FROM staged_seal_keys WHERE activated_at IS NOT NULL ORDER BY activated_at DESC, rowid DESC LIMIT 1'),
+  };
+  return {
+    activeSealKey: async () => {
+      const row = q.sealKey.get();
+      return row === undefined ? null : sealKeyOf(row);
+    },
+    activateSealKey: (keyFile, certPem, at) => write(() => { q.addSealKey.run(keyFile, certPem, at); }),
+    stageSealKey: (fingerprint, keyPem, certPem, at) => write(() => { q.stageSealKey.run(fingerprint, keyPem, certPem, at); }),
+    confirmSealKey: (fingerprint, by, at) => write(() => q.confirmSealKey.run(fingerprint, by, at).changes === 1),
+    sealKeyConfirmations: async (fingerprint) => q.sealKeyConfirmations.all(fingerprint).map(confirmationOf),
+    activateStagedSealKey: (fingerprint, at) => write(() => q.activateStaged.run(at, fingerprint).changes === 1),
+    currentSealKey: async () => {
+      const row = q.currentSealKey.get();
+      return row === undefined ? null : sealKeyPemOf(row);
+    },
+  };
+}
+
+/** The dead-letter channel's store: each dead letter once (by its message key), browsable, replayed or deleted. */
+function deadLetterStore({ db, write }: Store): Pick<Ledger, 'addDeadLetter' | 'deadLetters' | 'deadLetter' | 'markDeadLetter'> {
+  const q = {
+    addDead: db.prepare(`INSERT OR IGNORE INTO dead_letters (message_key, doc_id, kind, sender, reason_code, reason, dead_at, headers, body)
+      VALUES (@messageKey, @docId, @kind, @sender, @reasonCode, @reason, @deadAt, @headers, @body)`),
+    dead: db.prepare('SELECT *, length(body) AS size FROM dead_letters WHERE id = ? AND deleted_at IS NULL'),
+    markReplayed: db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    markDeleted: db.prepare('UPDATE dead_letters SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+  };
+  return {
     addDeadLetter: (d) => write(() => q.addDead.run({ ...d, headers: JSON.stringify(d.headers) }).changes === 1 ? 'stored' as const : 'duplicate' as const),
     deadLetters: async (f) => {
       const where = ['deleted_at IS NULL'];
@@ -332,48 +435,35 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
       return { ...deadLetterOf(row), body: bytesOf(row, 'body') };
     },
     markDeadLetter: (id, change, at) => write(() => (change === 'replayed' ? q.markReplayed : q.markDeleted).run(at, id).changes === 1),
-    agencies: async () => q.agencies.all().map(agencyOf),
-    addAgency: (a, at, by) => write(() => q.addAgency.run(a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by).changes === 1),
-    trustedCas: async () => q.cas.all().map(caOf),
-    addTrustedCa: (fingerprint, pem, at, by) => write(() => q.addCa.run(fingerprint, pem, at, by).changes === 1),
-    removeTrustedCa: (fingerprint) => write(() => q.removeCa.run(fingerprint).changes === 1),
-    hubCertificates: async () => q.hubCerts.all().map(hubCertOf),
-    addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),
-    activeSealKey: async () => {
-      const row = q.sealKey.get();
-      return row === undefined ? null : sealKeyOf(row);
-    },
-    activateSealKey: (keyFile, certPem, at) => write(() => { q.addSealKey.run(keyFile, certPem, at); }),
-    reachable: async () => {
-      try {
-        return db.prepare('SELECT 1 AS one').get() !== undefined;
-      } catch (err) {
-        if (err instanceof Database.SqliteError || !db.open) return false;
-        throw err;
-      }
-    },
+  };
+}
+
+/** The audit trail: who did what, newest first. */
+function auditTrail({ db, write, now }: Store): Pick<Ledger, 'audit' | 'auditLog'> {
+  const q = {
+    audit: db.prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
+    auditLog: db.prepare('SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?'),
+  };
+  return {
     audit: (actor, action, detail) => write(() => { q.audit.run(now().toISOString(), actor, action, JSON.stringify(detail)); }),
     auditLog: async (limit) => q.auditLog.all(limit).map(auditOf),
-    close: async () => {
-      if (batch.length > 0) flush();
-      db.close();
-    },
+  };
+}
 
-    // System accounts of the SDK dialect (issue 17). SQLite's LIKE ignores ASCII case: codes are upper case anyway.
-    receivedMatching: async (patterns, kind, limit) => q.receivedMatching.all(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null, limit)
-      .map(receivedInOf),
-    countReceivedMatching: async (patterns, kind) => countOf(q.countReceivedMatching.get(JSON.stringify(patterns.map(likeOf)), kind ?? null, kind ?? null)),
-    sentMatching: async (patterns, limit) => q.sentMatching.all(JSON.stringify(patterns.map(likeOf)), limit).map((r) => ({ ...sentOf(r), sender: documentOf(r).sender })),
-
-    // Seal keys shared by a hub's replicas (issue 18).
-    stageSealKey: (fingerprint, keyPem, certPem, at) => write(() => { q.stageSealKey.run(fingerprint, keyPem, certPem, at); }),
-    confirmSealKey: (fingerprint, by, at) => write(() => q.confirmSealKey.run(fingerprint, by, at).changes === 1),
-    sealKeyConfirmations: async (fingerprint) => q.sealKeyConfirmations.all(fingerprint).map(confirmationOf),
-    activateStagedSealKey: (fingerprint, at) => write(() => q.activateStaged.run(at, fingerprint).changes === 1),
-    currentSealKey: async () => {
-      const row = q.currentSealKey.get();
-      return row === undefined ? null : sealKeyPemOf(row);
-    },
+/**
+ * Where agencies are: those registered at run time, the national directory's last good copy
+ * (issue 17), and the directory after a restructuring with the documents still to carry on (issue 19).
+ */
+function agencyDirectory({ db, write }: Store): Pick<Ledger,
+  'agencies' | 'addAgency' | 'nationalDirectory' | 'saveNationalDirectory' | 'directoryEntries' | 'putDirectoryEntries' | 'hubRetirements' | 'retireHub'
+  | 'waitingAgencies' | 'waitingDocuments' | 'markMoved'> {
+  const q = {
+    agencies: db.prepare('SELECT code, name, parent, hub_id, api_key_hash FROM agencies ORDER BY code'),
+    addAgency: db.prepare('INSERT OR IGNORE INTO agencies (code, name, parent, hub_id, api_key_hash, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  };
+  return {
+    agencies: async () => q.agencies.all().map(agencyOf),
+    addAgency: (a, at, by) => write(() => q.addAgency.run(a.code, a.name, a.parent, a.hubId, a.apiKeyHash, at, by).changes === 1),
     // The national directory (issue 17).
     nationalDirectory: async () => {
       const row = db.prepare('SELECT entries, fetched_at FROM national_directory WHERE id = 1').get();
@@ -382,12 +472,6 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     saveNationalDirectory: (entries, fetchedAt) => write(() => db.prepare(`INSERT INTO national_directory (id, entries, fetched_at) VALUES (1, ?, ?)
       ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= national_directory.fetched_at`)
       .run(JSON.stringify(entries), fetchedAt).changes === 1),
-
-    // ---- Exchange statistics (issue 20) ----
-    ...exchangeStats(sql, now),
-    // ---- Retention (issue 20) ----
-    ...retention(sql),
-
     // The agency directory after a restructuring (issue 19).
     directoryEntries: async () => db.prepare('SELECT code, successor, successor_from, hub_id FROM directory ORDER BY code').all().map(directoryEntryOf),
     putDirectoryEntries: (entries) => write(() => {
@@ -402,8 +486,23 @@ export function openSqliteLedger(dir: string, now: () => Date): Ledger {
     waitingDocuments: async (agency) => db.prepare(`SELECT doc_id, kind, sender, subject, status_code, origin_hub, addressed_to, document_id, bytes FROM mailbox
       WHERE agency = ? AND acked_at IS NULL AND moved_to IS NULL ORDER BY received_at, doc_id`).all(agency).map(waitingOf),
     markMoved: (agency, docId, to) => write(() => { db.prepare('UPDATE mailbox SET moved_to = ? WHERE agency = ? AND doc_id = ?').run(to, agency, docId); }),
+  };
+}
 
-    // ---- Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18) ----
-    ...replicaState(sql),
+/** Readiness, and closing: the writes waiting are committed before the file closes. */
+function lifecycle(db: Database.Database, drain: () => void): Pick<Ledger, 'reachable' | 'close'> {
+  return {
+    reachable: async () => {
+      try {
+        return db.prepare('SELECT 1 AS one').get() !== undefined;
+      } catch (err) {
+        if (err instanceof Database.SqliteError || !db.open) return false;
+        throw err;
+      }
+    },
+    close: async () => {
+      drain();
+      db.close();
+    },
   };
 }

@@ -16,6 +16,7 @@ let n: TestNetwork;
 let url: string;
 let ingress: string;
 let commune: Agent;
+let district: Agent;
 
 useTestNetwork({
   configFor: (_id, c) => ({ ...c, http: { ...c.http, trustProxy: true, metricsTokenHash: hashApiKey(SCRAPE_TOKEN) } }),
@@ -23,7 +24,7 @@ useTestNetwork({
   n = started;
   url = n.hubs[1]!.url;
   ingress = `lgsp.${n.hubs[1]!.id}.ingress`;
-  ({ commune } = a);
+  ({ commune, district } = a);
 });
 
 /** The answer to request headers that announce `length` bytes of body, followed by only a few. */
@@ -55,6 +56,14 @@ describe('callers known before their bodies', () => {
     const crl = await fetch(`${url}/api/admin/crls`, { method: 'POST', headers: { ...admin, 'content-type': 'application/pkix-crl' }, body: Buffer.alloc(1024 * 1024, 1) });
     expect(crl.status).toBe(400);
     expect(await answerToHeaders('/api/admin/crls', { ...admin, 'Content-Type': 'application/pkix-crl' }, 11 * 1024 * 1024)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('refuses an acknowledgement body over its small limit from the headers, not after reading policy.maxBytes of it', async () => {
+    const agency = { Authorization: `Bearer ${district.agency.apiKey}` };
+    const ack = `/api/v1/edocs/${'0'.repeat(32)}/ack`;
+    expect(await answerToHeaders(ack, { ...json, ...agency }, 1024 * 1024)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await answerToHeaders(ack, { 'Content-Type': 'application/x-www-form-urlencoded', ...agency }, 1024 * 1024))
+      .toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('sends a console post without a session to sign in, from its headers', async () => {

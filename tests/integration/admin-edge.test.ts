@@ -28,15 +28,15 @@ useTestNetwork({
 });
 
 /** The answer to request headers that announce `length` bytes of body, followed by only a few. */
-async function answerToHeaders(path: string, headers: Record<string, string>, length: number) {
+async function answerToHeaders(path: string, headers: Record<string, string>, length: number, method = 'POST') {
   const c = rawConnection(url);
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: ${length}\r\n` +
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: ${length}\r\n` +
     `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   await write(c.socket, head + '{"code":"');
   const raw = await c.answered;
   c.socket.destroy();
   const r = parseRaw(raw);
-  return { status: r.status, code: r.json?.error?.code as unknown, location: /\r\nlocation: ([^\r]*)/i.exec(raw)?.[1] };
+  return { status: r.status, code: r.json?.error?.code as unknown, sdk: r.json as unknown, location: /\r\nlocation: ([^\r]*)/i.exec(raw)?.[1] };
 }
 
 describe('callers known before their bodies', () => {
@@ -64,6 +64,16 @@ describe('callers known before their bodies', () => {
     expect(await answerToHeaders(ack, { ...json, ...agency }, 1024 * 1024)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(await answerToHeaders(ack, { 'Content-Type': 'application/x-www-form-urlencoded', ...agency }, 1024 * 1024))
       .toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers a request no route takes from its headers, in the shape of its side of the API, and reads none of its body', async () => {
+    // Each body type a route parses somewhere (JSON, XML, a form), to a path or method nobody serves.
+    for (const [method, path, type] of [['POST', '/api/v1/nothing-here', 'application/json'], ['POST', '/nothing-here', 'application/xml'],
+      ['DELETE', '/api/v1/edocs', 'application/json'], ['POST', '/healthz', 'application/x-www-form-urlencoded']] as const) {
+      expect(await answerToHeaders(path, { 'Content-Type': type }, 40 * 1024 * 1024, method), `${method} ${path}`).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    }
+    const sdk = await answerToHeaders('/vxp/nothingHere', json, 40 * 1024 * 1024);
+    expect(sdk).toMatchObject({ status: 404, sdk: { status: 'FAIL', ErrorDesc: expect.stringMatching(/^NOT_FOUND: /) } });
   });
 
   it('sends a console post without a session to sign in, from its headers', async () => {

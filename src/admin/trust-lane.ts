@@ -21,7 +21,11 @@ export interface TrustLane {
   announce(change: TrustChange): Promise<void>;
   /** A change from the hub's queue; one that does not verify goes to the dead letters with its reason. */
   receive(body: Buffer, headers: Readonly<Record<string, string>>, deadLetter: (reason: HubError) => Promise<void>): Promise<void>;
-  /** A change from this replica's own queue: applied here unless this replica made it; one that does not verify is dropped (the hub's queue dead-letters it). */
+  /**
+   * A change from this replica's own queue: applied here unless this replica made it. One that does
+   * not verify is logged with its code and dropped: a broadcast one is dead-lettered from the hub's
+   * queue already, and one put into this queue alone must not pass unsaid.
+   */
   refresh(body: Buffer, headers: Readonly<Record<string, string>>): Promise<void>;
   /** Reloads everything that follows the trust store from the ledger (after a reconnect: changes may have passed meanwhile). */
   resync(): Promise<void>;
@@ -69,7 +73,10 @@ export function createTrustLane(opts: {
     },
     async refresh(body, headers) {
       const change = verifiedTrustChange(body, headers, (id) => trust.hubCertificates(id));
-      if (!change.ok) return;
+      if (!change.ok) {
+        log.warn({ code: change.error.code, reason: change.error.message, replica }, 'unsigned, forged or unreadable trust change on this replica\'s queue dropped');
+        return;
+      }
       const c = change.value;
       if (c.kind === 'hub.cert.trusted') return c.hubId === hubId ? opts.confirmed(c.fingerprint, c.by) : undefined;
       if (c.origin === hubId && c.replica === replica) return; // applied when it was made

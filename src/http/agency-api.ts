@@ -20,6 +20,12 @@ const ReceivedQuery = z.object({ kind: Kind.optional(), limit: Limit });
 const SentQuery = z.object({ limit: Limit });
 const DocParams = z.object({ docId: DocId });
 const AckBody = z.object({ result: z.enum(['done', 'fail']), reason: z.string().max(2000).optional() });
+/**
+ * An acknowledgement's body: a result and at most 2,000 characters of reason (12 KB even with every
+ * character escaped), so 64 KiB, as /vxp's small bodies. Without a limit of its own the route took
+ * the package's (policy.maxBytes): any agency could make the hub buffer and parse 50 MiB of JSON.
+ */
+const ACK_BODY_BYTES = 64 * 1024;
 const Submitted = z.object({
   docId: z.string(), kind: Kind,
   recipients: z.array(z.object({
@@ -92,7 +98,7 @@ export async function agencyApi(app: FastifyInstance, deps: AgencyApiDeps): Prom
   });
 
   api.post('/api/v1/edocs/:docId/ack', {
-    onRequest, config: notFound,
+    onRequest, config: notFound, bodyLimit: ACK_BODY_BYTES,
     schema: {
       tags, summary: 'Acknowledge a received document (done or fail)', params: DocParams, body: AckBody,
       response: { 200: z.object({ docId: z.string(), result: z.enum(['done', 'fail']) }), ...errorsOf(...AGENCY_ERRORS, 'NOT_FOUND', 'SCHEMA_INVALID', 'ACK_CONFLICT', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE') },

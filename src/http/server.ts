@@ -107,6 +107,17 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     const who = authenticateAdmin(request, deps.admin.admins, deps.admin.agencyKeys, ADMIN_ROLES);
     if (!who.ok) return replyError(reply, who.error);
   });
+  // A request no route takes (a wrong path or method) is answered without its body. fastify reads
+  // the body of a 404 whose content type some route parses, up to the application's limit
+  // (policy.maxBytes), before the not-found handler runs: anyone could make the hub buffer 50 MiB.
+  // Without the content type no parser runs and the 404 handler of the request's own side (the
+  // agency API's or /vxp's shape) answers at once; the connection then closes, the body unread.
+  app.addHook('onRequest', async (request, reply) => {
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    if (!request.is404 || (chunked === undefined && (length === undefined || length === '0'))) return;
+    delete request.headers['content-type'];
+    reply.header('connection', 'close');
+  });
   // Admin JSON and console forms are small; only the agency API (policy.maxBytes) and a CRL
   // import (http.crlMaxBytes, set on its route) take more.
   app.addHook('onRoute', (route) => {

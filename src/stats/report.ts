@@ -208,10 +208,16 @@ export const REPORT_COLUMNS: readonly { field: keyof StatsRow; header: string }[
   { field: 'receivedNational', header: 'Văn bản nhận từ trục quốc gia' },
 ];
 
-/** A CSV of the rows (RFC 4180, CRLF), starting with a UTF-8 byte order mark so that Excel reads Vietnamese names right. */
+/**
+ * A CSV of the rows (RFC 4180, CRLF), starting with a UTF-8 byte order mark so that Excel reads
+ * Vietnamese names right. A text that starts with = + - @ tab or CR is a formula to a spreadsheet,
+ * and agency names are whatever an administrator registered: such a text gets a leading ' so it
+ * stays text (OWASP, CSV injection; as the dead letters' CSV). Numbers are written as they are.
+ */
 export function reportCsv(report: StatsReport): string {
   const cell = (v: unknown) => {
-    const text = v === undefined || v === null ? '' : String(v);
+    const raw = v === undefined || v === null ? '' : String(v);
+    const text = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   const lines = [REPORT_COLUMNS.map((c) => cell(c.header)).join(','), ...report.rows.map((r) => REPORT_COLUMNS.map((c) => cell(r[c.field])).join(','))];

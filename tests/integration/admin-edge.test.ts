@@ -16,6 +16,7 @@ let n: TestNetwork;
 let url: string;
 let ingress: string;
 let commune: Agent;
+let district: Agent;
 
 useTestNetwork({
   configFor: (_id, c) => ({ ...c, http: { ...c.http, trustProxy: true, metricsTokenHash: hashApiKey(SCRAPE_TOKEN) } }),
@@ -23,19 +24,19 @@ useTestNetwork({
   n = started;
   url = n.hubs[1]!.url;
   ingress = `lgsp.${n.hubs[1]!.id}.ingress`;
-  ({ commune } = a);
+  ({ commune, district } = a);
 });
 
 /** The answer to request headers that announce `length` bytes of body, followed by only a few. */
-async function answerToHeaders(path: string, headers: Record<string, string>, length: number) {
+async function answerToHeaders(path: string, headers: Record<string, string>, length: number, method = 'POST') {
   const c = rawConnection(url);
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: ${length}\r\n` +
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: ${length}\r\n` +
     `${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   await write(c.socket, head + '{"code":"');
   const raw = await c.answered;
   c.socket.destroy();
   const r = parseRaw(raw);
-  return { status: r.status, code: r.json?.error?.code as unknown, location: /\r\nlocation: ([^\r]*)/i.exec(raw)?.[1] };
+  return { status: r.status, code: r.json?.error?.code as unknown, sdk: r.json as unknown, location: /\r\nlocation: ([^\r]*)/i.exec(raw)?.[1] };
 }
 
 describe('callers known before their bodies', () => {
@@ -55,6 +56,24 @@ describe('callers known before their bodies', () => {
     const crl = await fetch(`${url}/api/admin/crls`, { method: 'POST', headers: { ...admin, 'content-type': 'application/pkix-crl' }, body: Buffer.alloc(1024 * 1024, 1) });
     expect(crl.status).toBe(400);
     expect(await answerToHeaders('/api/admin/crls', { ...admin, 'Content-Type': 'application/pkix-crl' }, 11 * 1024 * 1024)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('refuses an acknowledgement body over its small limit from the headers, not after reading policy.maxBytes of it', async () => {
+    const agency = { Authorization: `Bearer ${district.agency.apiKey}` };
+    const ack = `/api/v1/edocs/${'0'.repeat(32)}/ack`;
+    expect(await answerToHeaders(ack, { ...json, ...agency }, 1024 * 1024)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await answerToHeaders(ack, { 'Content-Type': 'application/x-www-form-urlencoded', ...agency }, 1024 * 1024))
+      .toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers a request no route takes from its headers, in the shape of its side of the API, and reads none of its body', async () => {
+    // Each body type a route parses somewhere (JSON, XML, a form), to a path or method nobody serves.
+    for (const [method, path, type] of [['POST', '/api/v1/nothing-here', 'application/json'], ['POST', '/nothing-here', 'application/xml'],
+      ['DELETE', '/api/v1/edocs', 'application/json'], ['POST', '/healthz', 'application/x-www-form-urlencoded']] as const) {
+      expect(await answerToHeaders(path, { 'Content-Type': type }, 40 * 1024 * 1024, method), `${method} ${path}`).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    }
+    const sdk = await answerToHeaders('/vxp/nothingHere', json, 40 * 1024 * 1024);
+    expect(sdk).toMatchObject({ status: 404, sdk: { status: 'FAIL', ErrorDesc: expect.stringMatching(/^NOT_FOUND: /) } });
   });
 
   it('sends a console post without a session to sign in, from its headers', async () => {

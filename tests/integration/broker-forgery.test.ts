@@ -8,11 +8,12 @@ import { createHash, X509Certificate } from 'node:crypto';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { hubQueues } from '../../src/bus/topology.js';
-import { trustExchange } from '../../src/bus/broadcast.js';
+import { replicaQueue, trustExchange } from '../../src/bus/broadcast.js';
 import { stringHeaders, toHeaders } from '../../src/bus/message.js';
 import { hashApiKey } from '../../src/http/auth.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { createHubSigner } from '../../src/hop/seal.js';
+import { createRootLogger } from '../../src/logger.js';
 import { AMQP_URL, eventually, type Agent, type TestNetwork } from '../helpers/network.js';
 import { useTestNetwork } from '../helpers/shared-network.js';
 
@@ -20,7 +21,10 @@ let n: TestNetwork;
 let commune: Agent, district: Agent, province: Agent;
 const ids = () => ({ province: n.hubs[0]!.id, district: n.hubs[1]!.id, commune: n.hubs[2]!.id });
 
-useTestNetwork({}, (started, a) => { n = started; ({ commune, district, department: province } = a); });
+// What the hubs log from warn up: a forgery that leaves no dead letter must at least be said there.
+const logLines: string[] = [];
+useTestNetwork({ log: createRootLogger('warn', { write: (line: string) => { logLines.push(line); } }) },
+  (started, a) => { n = started; ({ commune, district, department: province } = a); });
 
 /** Publishes as a broker user would: straight into a queue, or to an exchange. */
 async function publish(to: { queue: string } | { exchange: string }, body: Buffer, headers: Record<string, string>): Promise<void> {
@@ -70,6 +74,26 @@ describe('the broker is a network, not a friend', () => {
     }
     const signIn = await fetch(`${n.hubs[1]!.url}/api/v1/edocs/received`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(signIn.status).toBe(401);
+  });
+
+  it('applies no unsigned change put straight into a replica\'s own trust queue, and says so in the log with its code', async () => {
+    // lgsp.<hub>.trust.<replica>: each replica hears every change there. A change published only
+    // there (never through the broadcast, whose hub queue dead-letters it) reaches no dead letter.
+    const code = `000.09.06.${ids().province.slice(-3)}`;
+    const marker = `forged-on-replica-${Date.now()}`;
+    const change = {
+      kind: 'agency.add', code, name: 'Cơ quan giả trên hàng của bản sao', parent: null, hubId: ids().district, apiKeyHash: hashApiKey(marker),
+      actor: 'admin', at: new Date().toISOString(), origin: ids().province,
+    };
+    const from = logLines.length;
+    await publish({ queue: replicaQueue(ids().district, n.hubs[1]!.replica) }, Buffer.from(JSON.stringify(change)), {
+      'x-lgsp-doc-id': marker, 'x-lgsp-seal-hub': ids().province, 'x-lgsp-seal': Buffer.from('forged').toString('base64'),
+    });
+    const said = await eventually(async () => logLines.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.hub === ids().district && l.code === 'SIGNATURE_INVALID' && String(l.msg).includes('replica')), 'the refusal in the district hub\'s log');
+    expect(said).toMatchObject({ component: 'trust', reason: expect.stringContaining(`hub ${ids().province}`) });
+    const agencies = (await n.admin(1, 'GET', '/api/admin/agencies')).json.items as { code: string }[];
+    expect(agencies.map((a) => a.code)).not.toContain(code);
   });
 
   it('never puts an unsealed (or wrongly sealed) package from the deliver queue into a mailbox', async () => {

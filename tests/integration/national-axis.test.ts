@@ -1,7 +1,8 @@
 // The province's top hub linked up to the national axis (issue 17), against an independent
 // stand-in axis (tests/helpers/national-axis.ts) written from the real SDK's wire format, on the
-// real broker: the directory at the first hop, up, down, statuses both ways, refusals, an axis
-// outage, a hub closed between the durable write and updateStatus, and refused credentials.
+// real broker: the directory at the first hop, up, forgeries in the national outbox, down,
+// statuses both ways, refusals, an axis outage, a hub closed between the durable write and
+// updateStatus, and refused credentials.
 //
 // The stand-in ministries are not agencies of the province: their signing certificates are
 // registered in the configuration (an agency entry no hub serves), so the hop check's binding
@@ -12,7 +13,11 @@ import { createRootLogger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { startHub } from '../../src/hub.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
-import { eventually, inboxItem, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
+import amqp from 'amqplib';
+import { toHeaders } from '../../src/bus/message.js';
+import { addressOf, hubQueues } from '../../src/bus/topology.js';
+import { NATIONAL } from '../../src/routing/router.js';
+import { AMQP_URL, eventually, inboxItem, startTestNetwork, type Agent, type TestNetwork } from '../helpers/network.js';
 import { startStandInAxis, type StandInAxis } from '../helpers/national-axis.js';
 import { axisLink } from '../helpers/axis-link.js';
 import { vxpClient } from '../../src/national/vxp-client.js';
@@ -168,6 +173,33 @@ describe('up: a commune writes to a ministry', () => {
       return statuses.find((s: { statusCode: string; from: string }) => s.statusCode === '02' && s.from === n.hubs[0]!.id);
     }, 'the 02 status');
     expect(axis.sent.some((d) => d.bytes.equals(bytes))).toBe(false);
+  });
+});
+
+describe('the national outbox on the broker', () => {
+  it('sends the axis nothing a broker user put into the gateway\'s national outbox without the gateway\'s seal, and dead-letters it', async () => {
+    const bytes = n.document(commune, [nationalAgent(MINISTRY, 'Bộ Nội vụ')], 'Thả thẳng vào hộp thư đi quốc gia');
+    const docId = docIdOf(bytes);
+    const fields = { body: bytes, kind: 'edoc' as const, docId, originHub: n.hubs[0]!.id, sender: commune.agency.code, recipients: [MINISTRY], trace: [] };
+    const outbox = addressOf(hubQueues(n.hubs[0]!.id).outbox(NATIONAL));
+    const conn = await amqp.connect(AMQP_URL);
+    try {
+      const ch = await conn.createConfirmChannel();
+      // No seal worth the name, then one claiming the commune hub (which never writes this outbox).
+      for (const sealHub of [n.hubs[0]!.id, n.hubs[2]!.id]) {
+        ch.publish(outbox.exchange, outbox.routingKey, bytes, { persistent: true, headers: toHeaders({ ...fields, seal: Buffer.from('forged').toString('base64'), sealHub }) });
+      }
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close();
+    }
+    const dead = await eventually(async () => {
+      const res = await fetch(`${n.hubs[0]!.url}/api/admin/dead-letters?docId=${docId}`, { headers: { authorization: `Bearer ${n.net.adminToken}` } });
+      const items = ((await res.json()) as { items: { reasonCode: string }[] }).items;
+      return items.length >= 2 ? items : undefined;
+    }, `the two forgeries of ${docId} dead-lettered`);
+    expect(dead.map((d) => d.reasonCode)).toEqual(['SIGNATURE_INVALID', 'SIGNATURE_INVALID']);
+    expect(axis.requests.some((q) => q.call === 'sendEdoc' && q.body.subarray(0, -2).equals(bytes))).toBe(false);
   });
 });
 

@@ -54,4 +54,17 @@ describe('the statistics report', () => {
     expect(csv.startsWith('\uFEFFMã,Tên,Văn bản gửi,')).toBe(true);
     expect(csv.split('\r\n')[1]).toBe(`A,"Trục ""A"", tỉnh",3,0,0,0,1,0,0,${sixty},${sixty},0,1,0`);
   });
+
+  it('keeps a name that starts like a spreadsheet formula as text in the CSV, and numbers as numbers', () => {
+    // Agency names come from the directory an administrator edits (agency.add, a CSV plan): a
+    // report's reader must not run a formula one of them wrote (issue 14, item 8).
+    const names: Record<string, string> = { A: '=HYPERLINK("http://x.example","A")', B: '+1', C: '-1', D: '@SUM(1)', E: '\tTab' };
+    const report = buildReport({
+      from: '2026-11-01', to: '2026-11-30', groupBy: 'agency', cells: Object.keys(names).map((k) => ({ ...emptyCell(k), sent: 1 })),
+      nameOf: (k) => names[k], overdueOf: () => 0, refusedByCode: [],
+    });
+    const written = reportCsv(report).split('\r\n').slice(1, 6).map((line) => line.slice(2, line.indexOf(',1,')));
+    expect(written).toEqual([`"'=HYPERLINK(""http://x.example"",""A"")"`, "'+1", "'-1", "'@SUM(1)", "'\tTab"]);
+    expect(reportCsv(report).split('\r\n')[1]!.endsWith(',1,0,0,0,0,0,0,,,0,0,0')).toBe(true);
+  });
 });

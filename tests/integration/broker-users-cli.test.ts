@@ -91,8 +91,11 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users (skipped: no local
       [district]: brokerPermissions(district, [commune, province], trustExchange(province)),
       [commune]: brokerPermissions(commune, [district], trustExchange(province)),
     };
-    for (let run = 0; run < 2; run++) {
-      const r = await lgspAsync(ADMIN, 'broker', 'users', '--config', configFile, '--json');
+    // The second time as docker-compose.yml runs it: the administrator's password apart from the URLs.
+    const password = decodeURIComponent(new URL(AMQP_URL).password);
+    const composeShaped = { ...ADMIN, LGSP_BROKER_ADMIN_URL: withCredentials(AMQP_URL, 'guest', ''), RABBITMQ_MANAGEMENT_URL: withCredentials(MANAGEMENT_URL, 'guest', ''), LGSP_BROKER_ADMIN_PASSWORD: password };
+    for (const env of [ADMIN, composeShaped]) {
+      const r = await lgspAsync(env, 'broker', 'users', '--config', configFile, '--json');
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({ ok: true, broker: expect.stringMatching(/^amqp:\/\/\*\*\*@/), vhost: '/',
         users: ids.map((id) => ({ hubId: id, user: `lgsp-${id}`, permissions: expected[id] })) });

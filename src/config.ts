@@ -1,5 +1,6 @@
 // The hub configuration: parsed once at start-up with every problem reported together, then
 // frozen and passed down. Nothing below this module reads process.env.
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -346,11 +347,55 @@ export function brokerNodes(config: Pick<Config, 'amqpUrl' | 'amqpUrls' | 'hubs'
   return config.amqpUrls ?? [config.amqpUrl];
 }
 
-/** Environment variables that override the configuration file's default broker (not a hub's own). */
+/**
+ * Whether two node lists name the same broker (a node of one cluster in both), whatever user each
+ * connects as (each hub may have its own).
+ */
+export function sameBroker(a: readonly string[], b: readonly string[]): boolean {
+  const ofB = new Set(b.map(anonymous));
+  return a.some((url) => ofB.has(anonymous(url)));
+}
+
+function anonymous(url: string): string {
+  return withCredentials(url, '', '');
+}
+
+/** The URL with this user and password (URL-encoded), replacing any it had. */
+export function withCredentials(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+// A broker user per hub from one secret (docs/security.md, "Broker users"): `lgsp broker users`
+// creates them and `lgsp start` connects as them, each knowing the passwords without a file
+// passing between them; an HMAC, so that one hub's password tells nothing of another's or of
+// the secret.
+/** The secret every hub's broker password is derived from (LGSP_BROKER_USER_SECRET). Its value is never echoed. */
+export const BrokerUserSecret = z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)');
+
+/** A hub's broker user. */
+export function brokerUserOf(hubId: string): string {
+  return `lgsp-${hubId}`;
+}
+
+/** A hub's broker password: hex HMAC-SHA256 of its id under the secret (hex: nothing to escape in a URL or for rabbitmqctl). */
+export function brokerPasswordOf(secret: string, hubId: string): string {
+  return createHmac('sha256', secret).update(hubId).digest('hex');
+}
+
+/** Environment variables that override the configuration file's brokers. */
 export interface BrokerEnv {
+  /** The configuration's default broker (not a hub's own). */
   AMQP_URL?: string | undefined;
-  /** The nodes of one cluster, comma-separated. */
+  /** The nodes of one cluster, comma-separated, instead of AMQP_URL. */
   AMQP_URLS?: string | undefined;
+  /**
+   * Each hub connects as `lgsp-<hub id>` with its derived password, on whatever nodes the file
+   * or AMQP_URL(S) name: this replaces the user and password in every hub's broker URLs.
+   */
+  LGSP_BROKER_USER_SECRET?: string | undefined;
 }
 
 /** Reads a configuration file; relative paths inside it are taken from the file's folder. */
@@ -386,13 +431,15 @@ export function parseConfig(raw: unknown, baseDir: string, env: BrokerEnv): Resu
     : { amqpUrl: c.amqpUrl, amqpUrls: c.amqpUrls };
   const badNode = brokers.amqpUrls?.find((u) => !AmqpUrl.safeParse(u).success);
   if (badNode !== undefined) return fail('USAGE', `AMQP_URLS: ${redactUrl(badNode)} is not an amqp:// or amqps:// URL`);
+  const hubs = asHubUsers({ ...c, ...brokers }, env.LGSP_BROKER_USER_SECRET);
+  if (!hubs.ok) return hubs;
   return ok(Object.freeze({
     ...c,
     ...brokers,
     ...tlsAt(c.amqpTls),
     dataDir: at(c.dataDir),
     trust: { ...c.trust, caFiles: c.trust.caFiles.map(at), crlFiles: c.trust.crlFiles.map(at) },
-    hubs: c.hubs.map((h) => ({
+    hubs: hubs.value.map((h) => ({
       ...h, ...tlsAt(h.amqpTls), sealKeyFile: at(h.sealKeyFile), sealCertFile: at(h.sealCertFile),
       ...(h.upstream === undefined ? {} : { upstream: { ...h.upstream, secretFile: at(h.upstream.secretFile) } }),
     })),
@@ -402,4 +449,25 @@ export function parseConfig(raw: unknown, baseDir: string, env: BrokerEnv): Resu
       systems: c.sdk.systems.map((s) => ({ ...s, secretFile: at(s.secretFile), hubId: s.hubId ?? topHubs(c.hubs)[0]! })),
     },
   }));
+}
+
+/**
+ * With LGSP_BROKER_USER_SECRET, each hub carries its broker nodes with its own user and derived
+ * password (the secret wins over any credentials in the file's or AMQP_URL(S)'s URLs); without
+ * it, the hubs as they are.
+ */
+function asHubUsers(c: Pick<Config, 'amqpUrl' | 'amqpUrls' | 'hubs'>, secret: string | undefined): Result<Config['hubs']> {
+  if (secret === undefined) return ok(c.hubs);
+  const checked = BrokerUserSecret.safeParse(secret);
+  if (!checked.success) return fail('USAGE', `LGSP_BROKER_USER_SECRET: ${checked.error.issues[0]!.message}`);
+  const hubs: Config['hubs'] = [];
+  for (const h of c.hubs) {
+    const nodes = brokerNodes(c, h.id);
+    const bad = nodes.find((u) => !AmqpUrl.safeParse(u).success || !URL.canParse(u));
+    if (bad !== undefined) return fail('USAGE', `hub ${h.id}: its broker ${redactUrl(bad)} is not an amqp:// or amqps:// URL`);
+    const own = nodes.map((u) => withCredentials(u, brokerUserOf(h.id), brokerPasswordOf(checked.data, h.id)));
+    const { amqpUrl: _url, amqpUrls: _urls, ...rest } = h;
+    hubs.push(own.length === 1 ? { ...rest, amqpUrl: own[0]! } : { ...rest, amqpUrls: own });
+  }
+  return ok(hubs);
 }

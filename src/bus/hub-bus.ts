@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { fail, ok, type Result } from '../errors.js';
-import { brokerNodes, redactUrl, type Config, type HubConfig } from '../config.js';
+import { brokerNodes, redactUrl, sameBroker, type Config, type HubConfig } from '../config.js';
 import type { ResourceStack } from '../resource-stack.js';
 import { connectBus, type BusConnection, type BusTls } from './connection.js';
 import { assertBroadcast, assertReplicaQueue, replicaQueue, trustQueue } from './broadcast.js';
@@ -85,21 +85,6 @@ function tlsFor(t: Config['amqpTls']): BusTls | undefined {
   return t === undefined ? undefined : {
     ca: fs.readFileSync(t.caFile), ...(t.certFile ? { cert: fs.readFileSync(t.certFile) } : {}), ...(t.keyFile ? { key: fs.readFileSync(t.keyFile) } : {}),
   };
-}
-
-/**
- * Whether two node lists name the same broker (a node of one cluster in both), whatever user each
- * connects as (each hub may have its own).
- */
-function sameBroker(a: readonly string[], b: readonly string[]): boolean {
-  const anonymous = (url: string) => {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  };
-  const ofB = new Set(b.map(anonymous));
-  return a.some((url) => ofB.has(anonymous(url)));
 }
 
 /** The working queues' consumers (lanes), which an operator may pause and resume, by queue. */

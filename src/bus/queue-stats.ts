@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { BusConnection } from './connection.js';
+import { managementCall, vhostOf } from './management.js';
 
 export interface QueueStat {
   queue: string;
@@ -28,14 +29,10 @@ const ManagementListed = z.array(ManagementQueue.extend({
 }));
 
 export function queueStats(opts: { conn: BusConnection; amqpUrl: string; managementUrl?: string | undefined; names: () => readonly string[]; log: Logger }) {
-  const vhost = encodeURIComponent(decodeURIComponent(new URL(opts.amqpUrl).pathname.slice(1)) || '/');
+  const vhost = vhostOf(opts.amqpUrl);
   /** A GET on the management API, credentials taken from managementUrl. */
   const management = async (path: string): Promise<unknown> => {
-    const base = new URL(opts.managementUrl!);
-    const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-    base.username = '';
-    base.password = '';
-    const res = await fetch(new URL(path, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
+    const res = await managementCall(opts.managementUrl!, path);
     if (!res.ok) throw new Error(`management API answered ${res.status} for ${path}`);
     return res.json();
   };

@@ -10,6 +10,7 @@ import { runStart } from './start.js';
 import { runDemo } from './demo.js';
 import { runCert, runCrl, runHubKey } from './cert.js';
 import { runLedger } from './ledger.js';
+import { runBroker } from './broker.js';
 import { runAgency, runHub } from './directory.js';
 
 // Each command's usage, as data: `lgsp help` prints them all, `lgsp <command> --help` its own.
@@ -26,8 +27,17 @@ const COMMANDS: Record<string, string> = {
                                                       runs the hubs of a configuration, or only those named;
                                                       --port N with one --hub: a replica of that hub on port N
                                                       (AMQP_URL, or AMQP_URLS: a cluster's nodes, overrides its broker)
+                                                      (LGSP_BROKER_USER_SECRET: each hub connects as lgsp-<hub id> with
+                                                      the password derived from it, replacing the URLs' user and password)
                                                       a hub that cannot start exits 2 (UNAVAILABLE …); one whose broker
                                                       goes away mid-start starts again, 3 starts in all`,
+  broker: `  lgsp broker users [--config lgsp.config.json] [--hub ID ...] [--json]
+                                                      declares the hubs' queues and creates or updates a broker user
+                                                      lgsp-<hub id> for each, reaching only its own queues and its
+                                                      neighbours' ingress (docs/security.md, "Broker users"); from the
+                                                      environment: LGSP_BROKER_USER_SECRET (the passwords derive from it),
+                                                      LGSP_BROKER_ADMIN_URL (amqp://admin@host:5672), RABBITMQ_MANAGEMENT_URL
+                                                      (http://admin@host:15672), LGSP_BROKER_ADMIN_PASSWORD (or in the URLs)`,
   demo: `  lgsp demo [--once] [--tiers 3|2] [--dir data/demo] [--port 8701] [--province H41] [--json]
                                                       a three-level network with a worked example
                                                       (--tiers 2: a province hub and two commune hubs, no district)
@@ -77,6 +87,7 @@ async function main(argv: string[]): Promise<ExitStatus> {
     case 'start': return runStart(args, processIo, process.env);
     case 'demo': return runDemo(args, processIo, process.env, now);
     case 'ledger': return runLedger(args, processIo, process.env, now);
+    case 'broker': return runBroker(args, processIo, process.env);
     case 'cert': return runCert(args, processIo, process.env, now);
     case 'crl': return runCrl(args, processIo, process.env);
     case 'hub-key': return runHubKey(args, processIo, process.env);

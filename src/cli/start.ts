@@ -25,7 +25,7 @@ export async function runStart(args: string[], io: Io, env: NodeJS.ProcessEnv): 
   const { json } = parsed.value.flags;
   const fault = Fault.safeParse(env.LGSP_FAULT || undefined);
   if (!fault.success) return reportError(fail('USAGE', fault.error.issues.map((i) => i.message).join('; ')).error, json, io);
-  const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL, AMQP_URLS: env.AMQP_URLS });
+  const config = loadConfig(parsed.value.flags.config, { AMQP_URL: env.AMQP_URL, AMQP_URLS: env.AMQP_URLS, LGSP_BROKER_USER_SECRET: env.LGSP_BROKER_USER_SECRET });
   if (!config.ok) return reportError(config.error, json, io);
   const only = parsed.value.flags.hub;
   const unknown = only?.filter((id) => !config.value.hubs.some((h) => h.id === id)) ?? [];

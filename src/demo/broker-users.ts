@@ -5,36 +5,34 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
-import { assertBroadcast, trustExchange } from '../bus/broadcast.js';
-import { assertTopology, brokerPermissions, type BrokerPermissions } from '../bus/topology.js';
+import type { BrokerPermissions } from '../bus/topology.js';
 import { NATIONAL } from '../routing/router.js';
-import { withConnection } from '../bus/connection.js';
+import { brokerUserOf, declareTopology, planPermissions, withCredentials, type HubPlan } from '../bus/provision.js';
 import type { DemoHub } from './network.js';
 
 export interface BrokerUser { hubId: string; user: string; password: string; permissions: BrokerPermissions }
 
-const neighboursOf = (hubs: readonly DemoHub[], h: DemoHub) => hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id);
-const rootOf = (hubs: readonly DemoHub[]) => hubs.find((h) => h.parentId === null)!.id;
+/** Each hub's place on the one broker of a demo network (every neighbour beside it). */
+function plansOf(hubs: readonly (DemoHub & { upstream?: unknown })[]): HubPlan[] {
+  const root = hubs.find((h) => h.parentId === null)!.id;
+  return hubs.map((h) => ({
+    hubId: h.id, root, direct: hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id),
+    // The gateway to the national axis drains an outbox of its own (national/connector.ts).
+    outboxFor: h.upstream === undefined ? [] : [NATIONAL],
+  }));
+}
 
 /** A user, a fresh password and the permissions for each hub. */
 export function brokerUsersFor(hubs: readonly DemoHub[]): BrokerUser[] {
-  return hubs.map((h) => ({
+  return plansOf(hubs).map((p) => ({
     // Hex, not base64url: rabbitmqctl reads an argument starting with '-' as an option (1 in 64 passwords did).
-    hubId: h.id, user: `lgsp-${h.id}`, password: randomBytes(18).toString('hex'),
-    permissions: brokerPermissions(h.id, neighboursOf(hubs, h), trustExchange(rootOf(hubs))),
+    hubId: p.hubId, user: brokerUserOf(p.hubId), password: randomBytes(18).toString('hex'), permissions: planPermissions(p),
   }));
 }
 
 /** Declares every hub's queues and exchanges with an administrator's connection (the hubs' users may not). */
 export async function provisionNetwork(adminUrl: string, hubs: readonly (DemoHub & { upstream?: unknown })[]): Promise<void> {
-  await withConnection(adminUrl, async (conn) => {
-    const open = () => conn.createChannel();
-    for (const h of hubs) {
-      // The gateway to the national axis drains an outbox of its own (national/connector.ts).
-      await assertTopology(open, h.id, h.upstream === undefined ? [] : [NATIONAL], neighboursOf(hubs, h));
-      await assertBroadcast(open, h.id, rootOf(hubs));
-    }
-  });
+  await declareTopology(adminUrl, plansOf(hubs));
 }
 
 const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,8 +61,5 @@ export function deleteBrokerUsers(users: readonly BrokerUser[]): void {
 
 /** The broker URL with a user's credentials. */
 export function withUser(amqpUrl: string, user: BrokerUser): string {
-  const url = new URL(amqpUrl);
-  url.username = encodeURIComponent(user.user);
-  url.password = encodeURIComponent(user.password);
-  return url.toString();
+  return withCredentials(amqpUrl, user.user, user.password);
 }

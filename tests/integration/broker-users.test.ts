@@ -1,9 +1,8 @@
 // Broker users (docs/security.md, "Broker users"), made with rabbitmqctl for these tests and
-// removed after. The shared user docker-compose.yml creates: a network on it works end to end,
-// and it can neither read nor declare a queue outside lgsp.*. A user per hub: the network works,
-// and a hub's user can publish into its neighbours' ingress only, never another hub's queues.
+// removed after, as `lgsp demo` makes them. A user per hub: the network works, and a hub's user
+// can publish into its neighbours' ingress only, never another hub's queues. (The users
+// `lgsp broker users` makes, docker-compose.yml's way: tests/integration/broker-users-cli.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubExchanges, hubQueues } from '../../src/bus/topology.js';
@@ -19,48 +18,6 @@ const hasRabbitmqctl = (() => {
     return false; // not installed, or no broker node it can reach: said in the skip message below
   }
 })();
-const rabbitmqctl = (...args: string[]) => execFileSync('rabbitmqctl', args, { stdio: 'ignore' });
-const user = `lgsp-test-hubs-${randomUUID().slice(0, 8)}`;
-const password = randomUUID();
-const userUrl = (() => { const u = new URL(AMQP_URL); u.username = user; u.password = password; return u.toString(); })();
-const stranger = `not-lgsp-${randomUUID()}`;
-let n: TestNetwork;
-
-describe.skipIf(!hasRabbitmqctl)('broker users (skipped: rabbitmqctl cannot reach the broker here)', () => {
-  beforeAll(async () => {
-    rabbitmqctl('add_user', user, password);
-    // The permissions of docker-compose.yml's lgsp-hubs user.
-    rabbitmqctl('set_permissions', '-p', '/', user, '^lgsp\\.', '^(lgsp\\..*|amq\\.default)$', '^lgsp\\.');
-    const admin = await amqp.connect(AMQP_URL);
-    await (await admin.createChannel()).assertQueue(stranger, { durable: false, autoDelete: false });
-    await admin.close();
-    n = await startTestNetwork({ amqpUrl: userUrl });
-  }, 60_000);
-  afterAll(async () => {
-    await n?.close();
-    const admin = await amqp.connect(AMQP_URL);
-    await (await admin.createChannel()).deleteQueue(stranger);
-    await admin.close();
-    rabbitmqctl('delete_user', user);
-  });
-
-  it('runs a network whose hubs connect as the restricted user', async () => {
-    await sendAcross(n, 'Qua người dùng riêng của trục');
-  });
-
-  it('refuses that user reading or declaring a queue outside lgsp.*', async () => {
-    const conn = await amqp.connect(userUrl);
-    const refused = async (act: (ch: amqp.Channel) => Promise<unknown>) => {
-      const ch = await conn.createChannel();
-      ch.on('error', () => { /* the refusal closes the channel; the rejected call below says why */ });
-      return act(ch).then(() => 'allowed', (err: Error) => err.message);
-    };
-    expect(await refused((ch) => ch.get(stranger))).toContain('ACCESS_REFUSED');
-    expect(await refused((ch) => ch.assertQueue(`not-lgsp-${randomUUID()}`))).toContain('ACCESS_REFUSED');
-    expect(await refused((ch) => ch.deleteQueue(stranger))).toContain('ACCESS_REFUSED');
-    await conn.close();
-  });
-});
 
 describe.skipIf(!hasRabbitmqctl)('a broker user per hub (skipped: rabbitmqctl cannot reach the broker here)', () => {
   let net: TestNetwork;

@@ -40,7 +40,7 @@ describe('lgsp validate', () => {
   });
 
   it('prints a command\'s own usage for `lgsp <command> --help` and exits 0', () => {
-    for (const [command, mention] of [['demo', '--province'], ['start', '--config'], ['cert', 'lgsp cert rotate'], ['pki', 'lgsp pki issue']] as const) {
+    for (const [command, mention] of [['demo', '--province'], ['start', '--config'], ['cert', 'lgsp cert rotate'], ['pki', 'lgsp pki issue'], ['broker', 'LGSP_BROKER_USER_SECRET']] as const) {
       const r = lgsp(command, '--help');
       expect(r.status, command).toBe(0);
       expect(r.stdout).toContain(mention);
@@ -49,13 +49,14 @@ describe('lgsp validate', () => {
     expect(lgsp('demo', '--help').stdout).toContain('lgsp demo --national');
     // Every command the full usage names, including those added later: its own usage, exit 0.
     const commands = [...new Set([...lgsp('help').stdout.matchAll(/^ {2}lgsp ([a-z-]+)/gm)].map((m) => m[1]!))];
-    expect(commands).toEqual(expect.arrayContaining(['validate', 'start', 'demo', 'ledger', 'agency', 'hub']));
+    expect(commands).toEqual(expect.arrayContaining(['validate', 'start', 'demo', 'ledger', 'broker', 'agency', 'hub']));
     const without = commands.filter((command) => {
       const r = lgsp(command, '--help');
       return r.status !== 0 || !r.stdout.includes(`lgsp ${command}`) || r.stdout.includes('lgsp: the LGSP edXML hub');
     });
     expect(without, 'commands whose --help is not their own usage').toEqual([]);
     expect(lgsp('hub-key', 'rotate', '-h')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp hub-key rotate') });
+    expect(lgsp('broker', 'users', '--help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp broker users') });
     expect(lgsp('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('lgsp crl import') });
   });
 });

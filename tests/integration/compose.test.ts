@@ -1,13 +1,15 @@
 // docker-compose.yml as docker-compose reads it (the real tool; no Docker engine is needed to
 // render a file): it is valid in its default form and with the ha profile, it has no default
-// credential, and it publishes no broker port.
+// credential, it publishes no broker port, and in both the hubs' broker users are made per hub
+// by `lgsp broker users` (no user shared by the hubs), the hubs holding the secret their
+// passwords derive from and no broker credential of their own.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/tools.js';
 
-const PASSWORDS = { LGSP_BROKER_ADMIN_PASSWORD: 'admin-secret', LGSP_BROKER_HUB_PASSWORD: 'hub-secret' };
+const PASSWORDS = { LGSP_BROKER_ADMIN_PASSWORD: 'admin-secret', LGSP_BROKER_USER_SECRET: 'hub-users-secret-0123456789' };
 
 const render = (env: Record<string, string>, profile?: string) => {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LGSP_')));
@@ -34,10 +36,33 @@ function services(rendered: string): Map<string, { text: string; profiles: strin
 const published = (text: string) => [...text.matchAll(/published: "?(\d+)"?/g)].map((m) => Number(m[1])).sort();
 
 describe('docker-compose.yml', () => {
-  it('will not render without the two passwords: nothing has a default credential', () => {
-    const r = render({});
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/set LGSP_BROKER_(ADMIN|HUB)_PASSWORD/);
+  it('will not render without the administrator\'s password and the hubs\' secret: nothing has a default credential', () => {
+    for (const missing of Object.keys(PASSWORDS)) {
+      const r = render(Object.fromEntries(Object.entries(PASSWORDS).filter(([k]) => k !== missing)));
+      expect(r.status, missing).not.toBe(0);
+      expect(r.stderr).toContain(`set ${missing}`);
+    }
+  });
+
+  it('makes a broker user per hub with lgsp broker users before the hubs start, and none shared by them', () => {
+    const r = render(PASSWORDS);
+    expect(r.status, r.stderr).toBe(0);
+    const all = services(r.stdout);
+    const step = all.get('broker-users')!.text;
+    expect(step).toContain('context: '); // the hubs' image, built here
+    expect(step).toMatch(/command:\n {4}- broker\n {4}- users\n {4}- --config\n {4}- \/config\/lgsp\.config\.json\n/);
+    expect(step).toContain('LGSP_BROKER_ADMIN_URL: amqp://lgsp-admin@rabbitmq:5672');
+    expect(step).toContain('RABBITMQ_MANAGEMENT_URL: http://lgsp-admin@rabbitmq:15672');
+    expect(step).toContain('LGSP_BROKER_ADMIN_PASSWORD: admin-secret');
+    expect(step).toContain('LGSP_BROKER_USER_SECRET: hub-users-secret-0123456789');
+    expect(step).toContain('AMQP_URL: amqp://rabbitmq:5672\n');
+    const hubs = all.get('hubs')!.text;
+    expect(hubs).toMatch(/depends_on:\n {6}broker-users:\n {8}condition: service_completed_successfully/);
+    // The hubs hold the secret and no credential: each connects as lgsp-<hub id>.
+    expect(hubs).toContain('LGSP_BROKER_USER_SECRET: hub-users-secret-0123456789');
+    expect(hubs).toContain('AMQP_URL: amqp://rabbitmq:5672\n');
+    expect(hubs).not.toContain('admin-secret');
+    expect(r.stdout).not.toMatch(/lgsp-hubs|HUB_PASSWORD|curl/);
   });
 
   it('is valid, publishes only the hubs\' HTTP ports and never the broker\'s, and has no guest user', () => {
@@ -46,7 +71,6 @@ describe('docker-compose.yml', () => {
     const simple = [...services(r.stdout).values()].filter((s) => s.profiles.length === 0);
     expect(simple.flatMap((s) => published(s.text))).toEqual([8701, 8702, 8703]);
     expect(r.stdout).not.toMatch(/guest/);
-    expect(r.stdout).toContain('AMQP_URL: amqp://lgsp-hubs:hub-secret@rabbitmq:5672');
   });
 
   it('has an ha profile: three clustered RabbitMQ nodes, PostgreSQL, two replicas of each hub and a load balancer in front', () => {
@@ -77,10 +101,20 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of replicas) perHub.set(hubOf(s.text), [...(perHub.get(hubOf(s.text)) ?? []), name]);
     expect([...perHub.keys()].sort()).toEqual(['000.00.00.H41:8701', '000.00.05.H41:8702', '000.07.05.H41:8703']);
     for (const names of perHub.values()) expect(names).toHaveLength(2);
-    for (const [, s] of replicas) {
-      expect(s.text).toMatch(/AMQP_URLS: (amqp:\/\/lgsp-hubs:hub-secret@rabbitmq-\d:5672,?){3}\n/);
+    for (const [name, s] of replicas) {
+      expect(s.text, name).toMatch(/AMQP_URLS: (amqp:\/\/rabbitmq-\d:5672,?){3}\n/);
+      expect(s.text, name).toContain('LGSP_BROKER_USER_SECRET: hub-users-secret-0123456789');
+      expect(s.text, name).not.toContain('admin-secret');
+      expect(s.text, name).toMatch(/depends_on:\n {6}broker-users-ha:\n {8}condition: service_completed_successfully/);
       expect(s.text).toContain('PGPASSWORD: pg-secret');
     }
+    // Their users, per hub of lgsp.ha.json, made on the cluster by lgsp broker users; none shared.
+    const step = ha.get('broker-users-ha')!.text;
+    expect(step).toMatch(/command:\n {4}- broker\n {4}- users\n {4}- --config\n {4}- \/config\/lgsp\.ha\.json\n/);
+    expect(step).toContain('LGSP_BROKER_ADMIN_URL: amqp://lgsp-admin@rabbitmq-1:5672');
+    expect(step).toContain('LGSP_BROKER_USER_SECRET: hub-users-secret-0123456789');
+    expect(step).toContain('AMQP_URLS: amqp://rabbitmq-1:5672,amqp://rabbitmq-2:5672,amqp://rabbitmq-3:5672\n');
+    expect(r.stdout).not.toMatch(/lgsp-hubs|HUB_PASSWORD|curl/);
 
     // The load balancer's upstreams are exactly the replicas, on their hub's port.
     const nginx = fs.readFileSync(path.join(ROOT, 'deploy/ha/nginx.conf'), 'utf8');

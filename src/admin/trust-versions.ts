@@ -9,10 +9,10 @@
 // a shared ledger that must still bring its memory up to date.
 //
 // Hubs converge: the order (later time, then greater digest) is total and the same at every hub,
-// and each subject is a part of the state that its newest change sets whole, so whatever order
-// the changes reach a hub in, it ends with the newest change of every subject, as every other hub
-// does. (A hub's clock that runs ahead makes its changes win until the others' catch up: the time
-// is the one the origin hub wrote, signed with the change.)
+// so whatever order the changes reach a hub in, it ends with the newest change of every subject,
+// as every other hub does. (A subject's parts set by different kinds, a certificate's retirement
+// and revocation, agree where the checks look: revoked stays revoked. A hub whose clock runs ahead
+// wins until the others' catch up: the time is the one the origin hub wrote, signed with the change.)
 import { createHash } from 'node:crypto';
 import type { TrustChange, TrustChangeBody } from './trust-changes.js';
 

@@ -53,7 +53,7 @@ export function createTrustLane(opts: {
   const send = (change: TrustChange, body: Buffer) =>
     opts.broadcast(body, { [CHANGE_SIGNATURE]: opts.signer.signChange(body), [CHANGE_SIGNER]: hubId }, `${change.origin}:${replica}:${change.kind}:${change.at}`);
   const publish = (change: TrustChange) => send(change, Buffer.from(JSON.stringify(change)));
-  /** The change as far as no newer one holds its subjects; STALE_CHANGE if one holds them all. */
+  /** The change as far as no newer one holds its subjects; STALE_CHANGE if newer ones hold every subject. */
   const claim = async (change: TrustChange, body: Buffer): Promise<Result<TrustChange>> => {
     const subjects = subjectsOf(change);
     if (subjects.length === 0) return ok(change);

@@ -28,6 +28,8 @@ export const ERRORS = {
   // The agency directory (issue 19).
   AGENCY_CLOSED: { http: 403, exit: 1, meaning: 'the calling agency is closed into a successor: it may no longer send (it may read and acknowledge what it had during the grace period)' },
   DIRECTORY_CONFLICT: { http: 409, exit: 1, meaning: 'a directory change that cannot stand: a successor cycle, an agency closed into itself or into an unknown code, a hub retired into one of its own' },
+  // Trust changes from the broker (issue 14 item 5): last writer wins per subject (docs/security.md).
+  STALE_CHANGE: { http: 409, exit: 1, meaning: 'a trust change older than the one that stands for what it changes (a replay, or a change overtaken by a newer one): nothing of it was applied' },
   USAGE: { http: 400, exit: 2, meaning: 'CLI usage or environment error (bad flags, unreadable file, bad key or certificate file)' },
   // The link to the national axis (docs/national-axis.md).
   UPSTREAM_REFUSED: { http: 422, exit: 1, meaning: 'the national axis refused the package (FAIL): its ErrorCode and ErrorDesc are in the message' },

@@ -17,7 +17,7 @@ export interface DirectoryActions {
 }
 
 export function directoryActions(deps: {
-  hubId: string; registry: Registry; clock: () => Date; changeTrust: (change: TrustChange) => Promise<void>;
+  hubId: string; registry: Registry; clock: () => Date; changeTrust: (change: TrustChange) => Promise<Result<void>>;
 }): DirectoryActions {
   const { registry } = deps;
   const change = (actor: string, c: TrustChangeBody) => deps.changeTrust({ ...c, actor, at: deps.clock().toISOString(), origin: deps.hubId });
@@ -27,14 +27,16 @@ export function directoryActions(deps: {
       const from = new Date(given ?? deps.clock()).toISOString();
       const checked = checkChange(registry, { code, successor, from, hubId: null });
       if (!checked.ok) return checked;
-      await change(actor, { kind: 'agency.successor', code, successor, from });
+      const made = await change(actor, { kind: 'agency.successor', code, successor, from });
+      if (!made.ok) return made;
       return ok({ code, successor, from });
     },
     async move(actor, code, hubId) {
       const checked = checkChange(registry, { code, successor: null, from: null, hubId });
       if (!checked.ok) return checked;
       const from = registry.agencies.get(code)!.hubId;
-      await change(actor, { kind: 'agency.move', code, hubId });
+      const made = await change(actor, { kind: 'agency.move', code, hubId });
+      if (!made.ok) return made;
       return ok({ code, hubId, from });
     },
     async retire(actor, hubId, into) {
@@ -42,7 +44,8 @@ export function directoryActions(deps: {
       if (!checked.ok) return checked;
       const agencies = [...registry.agencies.values()].filter((a) => a.hubId === hubId).map((a) => a.code).sort();
       const hubs = [...registry.hubs.values()].filter((h) => h.parentId === hubId).map((h) => h.id).sort();
-      await change(actor, { kind: 'hub.retire', hubId, into });
+      const made = await change(actor, { kind: 'hub.retire', hubId, into });
+      if (!made.ok) return made;
       return ok({ hubId, into, agencies, hubs });
     },
   };

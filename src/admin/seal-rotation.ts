@@ -28,8 +28,8 @@ export function createSealRotation(opts: {
   neighbours: readonly string[];
   anchors: () => readonly X509Certificate[];
   ledger: Ledger;
-  /** Applies the change here and broadcasts it. */
-  change: (change: TrustChange) => Promise<void>;
+  /** Applies the change here and broadcasts it (STALE_CHANGE if a newer one to what it changes stands). */
+  change: (change: TrustChange) => Promise<Result<void>>;
   /** The seal this replica uses, and how it swaps keys. */
   seal: { current: () => string; swap: (signer: HubSigner) => void };
   clock: () => Date;
@@ -77,7 +77,8 @@ export function createSealRotation(opts: {
       const next = createHubSigner(hubId, keyPem, cert);
       if (!next.ok) return next;
       await ledger.stageSealKey(fingerprint, keyPem, cert.toString(), opts.clock().toISOString());
-      await opts.change({ kind: 'hub.cert.add', hubId, fingerprint, pem: cert.toString(), actor, at: opts.clock().toISOString(), origin: hubId });
+      const published = await opts.change({ kind: 'hub.cert.add', hubId, fingerprint, pem: cert.toString(), actor, at: opts.clock().toISOString(), origin: hubId });
+      if (!published.ok) return published;
       const pending = await confirmations(fingerprint);
       waiting.delete(fingerprint);
       if (pending.length > 0) {
@@ -86,7 +87,9 @@ export function createSealRotation(opts: {
       await ledger.activateStagedSealKey(fingerprint, opts.clock().toISOString());
       opts.seal.swap(next.value);
       // The hub's other replicas switch on hearing this (trust lane), signed already with the new key.
-      await opts.change({ kind: 'hub.key.activate', hubId, fingerprint, actor, at: opts.clock().toISOString(), origin: hubId });
+      // A notice without a subject (trust-versions.ts), never refused as stale; the key is active here already.
+      const told = await opts.change({ kind: 'hub.key.activate', hubId, fingerprint, actor, at: opts.clock().toISOString(), origin: hubId });
+      if (!told.ok) return told;
       await ledger.audit(actor, 'hub-key.activate', { hub: hubId, fingerprint });
       opts.log.info({ fingerprint }, 'hub seal key rotated');
       return ok({ fingerprint, trustedBy: [...opts.neighbours] });

@@ -170,7 +170,10 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange, audi
     case 'cert.add': {
       await ledger.addCertificate(change.record);
       if (change.retireOthersAt !== undefined) {
+        // Only the certificates registered before the change was made: applied again (a redelivery,
+        // a replay of the newest change to this certificate), it must not retire one registered since.
         const others = (await ledger.certificates()).filter((c) => c.agency === change.record.agency && c.fingerprint !== change.record.fingerprint
+          && Date.parse(c.addedAt) <= Date.parse(change.at)
           && c.state === 'active' && (c.retireAt === undefined || c.retireAt > change.retireOthersAt!));
         for (const c of others) await ledger.updateCertificate(c.fingerprint, { retireAt: change.retireOthersAt });
       }

@@ -29,8 +29,8 @@ export interface AdminApiDeps {
   ledger: Ledger;
   registry: Registry;
   trust: TrustState;
-  /** Applies a change here, then broadcasts it to every hub. */
-  changeTrust: (change: TrustChange) => Promise<void>;
+  /** Applies a change here, then broadcasts it to every hub; STALE_CHANGE if a newer change to what it changes stands. */
+  changeTrust: (change: TrustChange) => Promise<Result<void>>;
   /** Publishes a new seal certificate and switches to its key once every neighbour trusts it. */
   rotateSealKey: (keyPem: string, certPem: string, actor: string) => Promise<Result<{ fingerprint: string; trustedBy: string[] }>>;
   activeSeal: () => string;
@@ -114,12 +114,13 @@ function certificateRoutes({ api, reader, security, change, errors, jsonErrors }
 
   api.post('/api/admin/certs', {
     onRequest: security,
-    schema: { tags: certTags, summary: 'Register an agency\'s signing certificate (PEM)', body: CertBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED') } },
+    schema: { tags: certTags, summary: 'Register an agency\'s signing certificate (PEM)', body: CertBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED', 'STALE_CHANGE') } },
   }, async (request, reply) => {
     const body = request.body;
     const record = validateRegistration(body.pem, body.agency, deps.trust.anchors(), deps.registry, deps.clock(), request.admin);
     if (!record.ok) return replyError(reply, record.error);
-    await change(request.admin, { kind: 'cert.add', record: record.value, ...(body.retireOthersAt ? { retireOthersAt: body.retireOthersAt } : {}) });
+    const made = await change(request.admin, { kind: 'cert.add', record: record.value, ...(body.retireOthersAt ? { retireOthersAt: body.retireOthersAt } : {}) });
+    if (!made.ok) return replyError(reply, made.error);
     return reply.code(201).send({ fingerprint: record.value.fingerprint });
   });
 
@@ -127,25 +128,25 @@ function certificateRoutes({ api, reader, security, change, errors, jsonErrors }
     onRequest: security, preValidation: registered,
     schema: {
       tags: certTags, summary: 'Retire a certificate (now, or at a given time)', params: Fingerprint, body: RetireBody,
-      response: { 200: z.object({ fingerprint: z.string(), retired: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
+      response: { 200: z.object({ fingerprint: z.string(), retired: z.literal(true) }), ...jsonErrors('NOT_FOUND', 'STALE_CHANGE') },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { fingerprint } = request.params;
-    await change(request.admin, { kind: 'cert.retire', fingerprint, at: request.body.at ?? deps.clock().toISOString() });
-    return { fingerprint, retired: true as const };
+    const made = await change(request.admin, { kind: 'cert.retire', fingerprint, at: request.body.at ?? deps.clock().toISOString() });
+    return made.ok ? { fingerprint, retired: true as const } : replyError(reply, made.error);
   });
 
   api.post('/api/admin/certs/:fingerprint/revoke', {
     onRequest: security, preValidation: registered,
     schema: {
       tags: certTags, summary: 'Revoke a certificate', params: Fingerprint, body: RevokeBody,
-      response: { 200: z.object({ fingerprint: z.string(), revoked: z.literal(true) }), ...jsonErrors('NOT_FOUND') },
+      response: { 200: z.object({ fingerprint: z.string(), revoked: z.literal(true) }), ...jsonErrors('NOT_FOUND', 'STALE_CHANGE') },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { fingerprint } = request.params;
     const { reason } = request.body;
-    await change(request.admin, { kind: 'cert.revoke', fingerprint, at: deps.clock().toISOString(), ...(reason ? { reason } : {}) });
-    return { fingerprint, revoked: true as const };
+    const made = await change(request.admin, { kind: 'cert.revoke', fingerprint, at: deps.clock().toISOString(), ...(reason ? { reason } : {}) });
+    return made.ok ? { fingerprint, revoked: true as const } : replyError(reply, made.error);
   });
 
   /**
@@ -175,7 +176,9 @@ function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shar
     const der = derOf(request.body);
     const crl = await loadCrl(der, deps.trust.anchors());
     if (!crl.ok) return replyError(reply, crl.error.code === 'USAGE' ? fail('SCHEMA_INVALID', crl.error.message).error : crl.error);
-    await change(request.admin, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
+    // A CRL has no subject (admin/trust-versions.ts): the ledger keeps the newest by its thisUpdate, so this is never STALE_CHANGE.
+    const made = await change(request.admin, { kind: 'crl.import', issuerFingerprint: crl.value.issuerFingerprint, der: der.toString('base64'), thisUpdate: crl.value.thisUpdate.toISOString() });
+    if (!made.ok) return replyError(reply, made.error);
     return { revoked: crl.value.serials.size, issuer: crl.value.issuer, nextUpdate: crl.value.nextUpdate?.toISOString() ?? null };
   });
 
@@ -186,11 +189,12 @@ function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shar
 
   api.post('/api/admin/cas', {
     onRequest: security,
-    schema: { tags: certTags, summary: 'Trust a CA (PEM)', body: CaBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED') } },
+    schema: { tags: certTags, summary: 'Trust a CA (PEM)', body: CaBody, response: { 201: FingerprintOnly, ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED', 'STALE_CHANGE') } },
   }, async (request, reply) => {
     const ca = validateCa(request.body.pem, deps.clock());
     if (!ca.ok) return replyError(reply, ca.error);
-    await change(request.admin, { kind: 'ca.add', fingerprint: ca.value.fingerprint, pem: ca.value.pem });
+    const made = await change(request.admin, { kind: 'ca.add', fingerprint: ca.value.fingerprint, pem: ca.value.pem });
+    if (!made.ok) return replyError(reply, made.error);
     return reply.code(201).send({ fingerprint: ca.value.fingerprint });
   });
 
@@ -198,7 +202,7 @@ function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shar
     onRequest: security,
     schema: {
       tags: certTags, summary: 'Stop trusting a CA (not the last one)', params: Fingerprint,
-      response: { 200: z.object({ fingerprint: z.string(), removed: z.literal(true) }), ...errors('SCHEMA_INVALID', 'NOT_FOUND') },
+      response: { 200: z.object({ fingerprint: z.string(), removed: z.literal(true) }), ...errors('SCHEMA_INVALID', 'NOT_FOUND', 'STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const { fingerprint } = request.params;
@@ -206,15 +210,15 @@ function trustRoutes({ api, reader, security, change, errors, jsonErrors }: Shar
     if (!anchors.some((ca) => fingerprintOf(ca) === fingerprint)) return replyError(reply, fail('NOT_FOUND', `no trusted CA ${fingerprint}`).error);
     // Without any CA every signer is untrusted: add the new CA before removing the last old one.
     if (anchors.length === 1) return replyError(reply, fail('SCHEMA_INVALID', 'this is the only trusted CA: add its successor first').error);
-    await change(request.admin, { kind: 'ca.remove', fingerprint });
-    return { fingerprint, removed: true as const };
+    const made = await change(request.admin, { kind: 'ca.remove', fingerprint });
+    return made.ok ? { fingerprint, removed: true as const } : replyError(reply, made.error);
   });
 
   api.post('/api/admin/hub-key/rotate', {
     onRequest: security,
     schema: {
       tags: certTags, summary: 'Publish a new seal certificate; the hub switches once every neighbour trusts it', body: RotateBody,
-      response: { 200: z.object({ fingerprint: z.string(), trustedBy: z.array(z.string()) }), ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID') },
+      response: { 200: z.object({ fingerprint: z.string(), trustedBy: z.array(z.string()) }), ...jsonErrors('CERT_UNTRUSTED', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID', 'STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const rotated = await deps.rotateSealKey(request.body.keyPem, request.body.certPem, request.admin);
@@ -246,7 +250,7 @@ function registryRoutes({ api, reader, security, change, errors, jsonErrors }: S
     onRequest: security,
     schema: {
       tags: regTags, summary: 'Register an agency; its API key is shown once', body: AgencyBody,
-      response: { 201: Agency.extend({ apiKey: z.string() }), ...jsonErrors() },
+      response: { 201: Agency.extend({ apiKey: z.string() }), ...jsonErrors('STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const { code, name, parent, hubId } = request.body;
@@ -256,7 +260,8 @@ function registryRoutes({ api, reader, security, change, errors, jsonErrors }: S
     const agency = resolveAgency(deps.registry, { code, name, ...(parent ? { parent } : {}), ...(hubId ? { hubId } : {}) });
     if (agency === null) return replyError(reply, fail('SCHEMA_INVALID', `no hub of this network serves ${code}${hubId ? ` (no hub ${hubId})` : ''}`).error);
     const apiKey = randomBytes(24).toString('base64url'); // shown once; only its hash is kept
-    await change(request.admin, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
+    const made = await change(request.admin, { kind: 'agency.add', code, name, parent: agency.parent, hubId: agency.hubId, apiKeyHash: hashApiKey(apiKey) });
+    if (!made.ok) return replyError(reply, made.error);
     return reply.code(201).send({ ...agency, apiKey });
   });
 
@@ -290,7 +295,7 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     onRequest: security,
     schema: {
       tags, summary: 'Close an agency into its successor: documents and statuses for it go to the successor', params: CodeParams, body: SuccessorBody,
-      response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+      response: { 200: z.object({ code: z.string(), successor: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT', 'STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const closed = await actions.close(request.admin, request.params.code, request.body.successor, request.body.from);
@@ -301,7 +306,7 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     onRequest: security,
     schema: {
       tags, summary: 'Move an agency to another hub: new documents go there, and its waiting mailbox follows', params: CodeParams, body: MoveBody,
-      response: { 200: z.object({ code: z.string(), hubId: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+      response: { 200: z.object({ code: z.string(), hubId: z.string(), from: z.string() }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT', 'STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const moved = await actions.move(request.admin, request.params.code, request.body.hubId);
@@ -313,7 +318,7 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     schema: {
       tags, summary: 'Retire a hub into another (its parent): its agencies and child hubs go there, and what waits in it drains through it',
       params: RetireParams, body: HubRetireBody,
-      response: { 200: z.object({ hubId: z.string(), into: z.string(), agencies: z.array(z.string()), hubs: z.array(z.string()) }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT') },
+      response: { 200: z.object({ hubId: z.string(), into: z.string(), agencies: z.array(z.string()), hubs: z.array(z.string()) }), ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT', 'STALE_CHANGE') },
     },
   }, async (request, reply) => {
     const retired = await actions.retire(request.admin, request.params.id, request.body.into);
@@ -331,7 +336,7 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
           dryRun: z.boolean(), changes: z.array(z.string()).describe('what the plan does, one line a change'),
           apiKeys: z.record(z.string(), z.string()).describe('each new agency\'s API key, shown once (empty on a dry run)'),
         }),
-        ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT'),
+        ...jsonErrors('NOT_FOUND', 'DIRECTORY_CONFLICT', 'STALE_CHANGE'),
       },
     },
   }, async (request, reply) => {
@@ -344,10 +349,11 @@ function directoryRoutes({ api, security, change, jsonErrors }: Shared, deps: Ad
     if (request.query.dryRun) return { dryRun: true, changes: summary, apiKeys: {} };
     const apiKeys = Object.fromEntries(add.map((a) => [a.code, randomBytes(24).toString('base64url')]));
     const now = deps.clock().toISOString();
-    await change(request.admin, {
+    const made = await change(request.admin, {
       kind: 'agency.plan', add: add.map((a) => ({ ...a, apiKeyHash: hashApiKey(apiKeys[a.code]!) })),
       changes: changes.map((c) => (c.successor !== null && c.from === null ? { ...c, from: now } : c)),
     });
+    if (!made.ok) return replyError(reply, made.error);
     return { dryRun: false, changes: summary, apiKeys };
   });
 }

@@ -62,6 +62,8 @@ export const SDK_ERROR_CODES: Record<ErrorCode | SdkReason, string> = {
   // The agency directory (issue 19).
   AGENCY_CLOSED: '24',
   DIRECTORY_CONFLICT: '55',
+  // Trust changes from the broker (issue 14 item 5).
+  STALE_CHANGE: '56',
 };
 
 /** A refusal for one of the dialect's own reasons. */

@@ -13,7 +13,7 @@ import { coalesce, type BatchWrite, type CoalesceOptions } from './coalesce.js';
 import {
   CERT_RANK, DELIVERY_RANK, ackOutcomeOf, agencyCodeOf, agencyOf, auditOf, bytesOf, caOf, certOf, countOf, crlOf, deadLetterOf, directoryEntryOf,
   documentIdOf, documentOf, hubCertOf, likeOf, mailboxEntryOf, nationalDirectoryOf, packageOf, rankOf, receivedInOf, receivedOf, recipientOf, retirementOf,
-  sealKeyOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
+  sealKeyOf, subjectOf, summaryOf, traceOf, waitingOf, confirmationOf, sealKeyPemOf,
 } from './rows.js';
 import { STATS_ADDED_COLUMNS, STATS_SCHEMA, exchangeStats, type SqlPort } from './exchange-stats.js';
 import { retention } from './retention.js';
@@ -80,7 +80,10 @@ STATS_ADDED_COLUMNS.map(([table, column, type]) => `ALTER TABLE ${table} ADD COL
 // Console sessions, the console's key and lane pauses shared by a hub's replicas (issue 18).
 REPLICA_STATE_SCHEMA,
 // What the hub's alerts last said (issue 18).
-ALERT_MEMORY_SCHEMA];
+ALERT_MEMORY_SCHEMA,
+// The newest trust change applied per subject (issue 14 item 5); "C" so that text orders as in SQLite and JavaScript.
+`CREATE TABLE trust_versions (subject TEXT PRIMARY KEY, at TEXT COLLATE "C" NOT NULL, digest TEXT COLLATE "C" NOT NULL);
+`];
 
 /** The schema that holds one hub's ledger. */
 export function ledgerSchemaOf(hubId: string): string {
@@ -382,7 +385,8 @@ function documentSearch({ rows, one }: Store): Pick<Ledger, 'searchDocuments' | 
 
 /** The trust store: agencies' certificates, the CRLs, the trusted CAs and the neighbour hubs' seal certificates. */
 function trustStore({ rows, changed }: Store): Pick<Ledger,
-  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'> {
+  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'
+  | 'claimTrustVersions'> {
   return {
     certificates: async () => (await rows('SELECT * FROM certs ORDER BY agency, not_before')).map(certOf),
     addCertificate: async (r) => changed(`INSERT INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
@@ -407,6 +411,13 @@ function trustStore({ rows, changed }: Store): Pick<Ledger,
     hubCertificates: async () => (await rows('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at')).map(hubCertOf),
     addHubCertificate: async (hub, fingerprint, pem, at) =>
       changed('INSERT INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [hub, fingerprint, pem, at]),
+    // One statement: each subject's row changes (or is made) only for a version not older than
+    // the one held; a racing replica's claim waits for the row and is compared with what it wrote.
+    claimTrustVersions: async (subjects, at, digest) => (await rows(`INSERT INTO trust_versions (subject, at, digest)
+        SELECT s, $2, $3 FROM unnest($1::text[]) AS s
+      ON CONFLICT (subject) DO UPDATE SET at = excluded.at, digest = excluded.digest
+        WHERE (excluded.at, excluded.digest) >= (trust_versions.at, trust_versions.digest)
+      RETURNING subject`, [[...new Set(subjects)], at, digest])).map(subjectOf),
   };
 }
 

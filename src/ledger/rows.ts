@@ -186,6 +186,10 @@ export function sealKeyPemOf(r: unknown): SealKey {
 const ConfirmationRow = z.object({ by_hub: z.string() });
 export const confirmationOf = (r: unknown): string => ConfirmationRow.parse(r).by_hub;
 
+// A trust change's subject whose version a claim recorded (issue 14 item 5).
+const SubjectRow = z.object({ subject: z.string() });
+export const subjectOf = (r: unknown): string => SubjectRow.parse(r).subject;
+
 // The national directory (issue 17): one row, its entries as JSON.
 const NationalEntry = z.object({ id: z.string(), pid: z.string(), code: z.string(), name: z.string(), mail: z.string(), oldCode: z.string() });
 const NationalDirectoryRow = z.object({ entries: z.string(), fetched_at: z.string() });

@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS national_directory (id INTEGER PRIMARY KEY CHECK (id 
 CREATE TABLE IF NOT EXISTS directory (
   code TEXT PRIMARY KEY, successor TEXT, successor_from TEXT, hub_id TEXT);
 CREATE TABLE IF NOT EXISTS hub_retirements (hub_id TEXT PRIMARY KEY, "into" TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trust_versions (subject TEXT PRIMARY KEY, at TEXT NOT NULL, digest TEXT NOT NULL);
 `;
 
 /** Columns added after the first schema: each added to a ledger that does not have it yet. */
@@ -330,7 +331,8 @@ function documentSearch({ db }: Store): Pick<Ledger, 'searchDocuments' | 'mailbo
 
 /** The trust store: agencies' certificates, the CRLs, the trusted CAs and the neighbour hubs' seal certificates. */
 function trustStore({ db, write }: Store): Pick<Ledger,
-  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'> {
+  'certificates' | 'addCertificate' | 'updateCertificate' | 'crls' | 'putCrl' | 'trustedCas' | 'addTrustedCa' | 'removeTrustedCa' | 'hubCertificates' | 'addHubCertificate'
+  | 'claimTrustVersions'> {
   const q = {
     certs: db.prepare('SELECT * FROM certs ORDER BY agency, not_before'),
     addCert: db.prepare(`INSERT OR IGNORE INTO certs (fingerprint, agency, pem, subject, not_before, not_after, state, retire_at, revoked_at, reason, added_at, added_by)
@@ -355,6 +357,10 @@ function trustStore({ db, write }: Store): Pick<Ledger,
     removeCa: db.prepare('DELETE FROM cas WHERE fingerprint = ?'),
     hubCerts: db.prepare('SELECT hub_id, fingerprint, pem, added_at FROM hub_certs ORDER BY hub_id, added_at'),
     addHubCert: db.prepare('INSERT OR IGNORE INTO hub_certs (hub_id, fingerprint, pem, added_at) VALUES (?, ?, ?, ?)'),
+    // Compare and set in one statement: a row changes (or is made) only for a version not older than the one held.
+    claimVersion: db.prepare(`INSERT INTO trust_versions (subject, at, digest) VALUES (?, ?, ?)
+      ON CONFLICT (subject) DO UPDATE SET at = excluded.at, digest = excluded.digest
+      WHERE (excluded.at, excluded.digest) >= (trust_versions.at, trust_versions.digest)`),
   };
   return {
     certificates: async () => q.certs.all().map(certOf),
@@ -371,6 +377,7 @@ function trustStore({ db, write }: Store): Pick<Ledger,
     removeTrustedCa: (fingerprint) => write(() => q.removeCa.run(fingerprint).changes === 1),
     hubCertificates: async () => q.hubCerts.all().map(hubCertOf),
     addHubCertificate: (hubId, fingerprint, pem, at) => write(() => q.addHubCert.run(hubId, fingerprint, pem, at).changes === 1),
+    claimTrustVersions: (subjects, at, digest) => write(() => [...new Set(subjects)].filter((s) => q.claimVersion.run(s, at, digest).changes === 1)),
   };
 }
 

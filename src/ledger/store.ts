@@ -209,6 +209,15 @@ export interface Ledger {
   trustedCas(): Promise<{ fingerprint: string; pem: string; addedAt: string; addedBy: string }[]>;
   addTrustedCa(fingerprint: string, pem: string, at: string, by: string): Promise<boolean>;
   removeTrustedCa(fingerprint: string): Promise<boolean>;
+  /**
+   * Trust changes from the broker, last writer wins per subject (a CA, a certificate, an agency:
+   * admin/trust-versions.ts). Records the version `(at, digest)` for each subject it is not older
+   * than, each in one compare-and-set, and answers those subjects. A version is newer when its
+   * `at` is later, or the same with a greater digest; the same version again holds (a broker
+   * redelivery, a sibling replica). `at` is written as toISOString writes it and `digest` as
+   * lowercase hex, so that both order as text.
+   */
+  claimTrustVersions(subjects: readonly string[], at: string, digest: string): Promise<string[]>;
   /** Seal certificates accepted from each hub (several during a key rotation). */
   hubCertificates(): Promise<{ hubId: string; fingerprint: string; pem: string; addedAt: string }[]>;
   addHubCertificate(hubId: string, fingerprint: string, pem: string, at: string): Promise<boolean>;

@@ -1,7 +1,8 @@
 // Whoever can publish on the broker is not trusted (issue 14, item 5). Each forgery here is
 // published with amqplib to the real RabbitMQ, into the queues of a running 3-hub network, the
 // way a leaked broker credential would: nothing it says is acted on, and it ends dead-lettered
-// with a code.
+// with a code. So does a genuine signed trust change copied off the broadcast and published
+// again after a newer change to the same CA or agency.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -11,6 +12,7 @@ import { hubQueues } from '../../src/bus/topology.js';
 import { replicaQueue, trustExchange } from '../../src/bus/broadcast.js';
 import { stringHeaders, toHeaders } from '../../src/bus/message.js';
 import { hashApiKey } from '../../src/http/auth.js';
+import { createDevCa } from '../../src/pki/dev-pki.js';
 import { docIdOf } from '../../src/pipeline/hop-pipeline.js';
 import { createHubSigner } from '../../src/hop/seal.js';
 import { createRootLogger } from '../../src/logger.js';
@@ -47,6 +49,24 @@ const deadLetters = async (hub: number, docId: string) => {
 };
 const deadLetterOf = (hub: number, docId: string, count = 1) =>
   eventually(async () => { const items = await deadLetters(hub, docId); return items.length >= count ? items : undefined; }, `${count} dead letter(s) of ${docId} at hub ${hub}`);
+
+/**
+ * Listens on the network's trust broadcast as a broker user may: a queue of its own bound to the
+ * exchange (exclusive, gone when it closes). `find` waits for a change whose body matches.
+ */
+async function tapBroadcast() {
+  const conn = await amqp.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+  await ch.bindQueue(queue, trustExchange(ids().province), '');
+  const seen: amqp.ConsumeMessage[] = [];
+  await ch.consume(queue, (m) => { if (m !== null) seen.push(m); }, { noAck: true });
+  return {
+    find: (what: string, match: (change: Record<string, unknown>) => boolean) =>
+      eventually(async () => seen.find((m) => match(JSON.parse(m.content.toString('utf8')) as Record<string, unknown>)), what),
+    close: () => conn.close(),
+  };
+}
 
 const inboxOf = async (agent: Agent) => ((await agent.request('GET', '/api/v1/edocs/received')).json.items as { docId: string }[]).map((i) => i.docId);
 const delivered = (agent: Agent, docId: string) =>
@@ -184,5 +204,47 @@ describe('the broker is a network, not a friend', () => {
     expect((await deadLetterOf(2, statusId))[0]!.reasonCode).toBe('SIGNATURE_INVALID');
     expect(await stateAtSender()).toEqual({ organId: district.agency.code, delivery: 'delivered' });
     expect(await inboxOf(commune)).not.toContain(statusId);
+  });
+
+  it('dead-letters a signed ca.add and agency.move published again after newer changes, and no hub goes back', async () => {
+    const tap = await tapBroadcast();
+    try {
+      const ca = createDevCa('CA thêm rồi bỏ', new Date(Date.now() - 86_400_000), new Date(Date.now() + 365 * 86_400_000));
+      const fp = new X509Certificate(ca.certPem).fingerprint256.replaceAll(':', '').toLowerCase();
+      const school = n.agent('001.07.05.').agency.code;
+      const cas = async (hub: number) => ((await n.admin(hub, 'GET', '/api/admin/cas')).json.items as { fingerprint: string }[]).map((c) => c.fingerprint);
+      const hubOf = async (hub: number) => ((await n.admin(hub, 'GET', '/api/admin/agencies')).json.items as { code: string; hubId: string }[]).find((a) => a.code === school)?.hubId;
+      const everywhere = (what: string, holds: (hub: number) => Promise<boolean>) =>
+        eventually(async () => ((await Promise.all([0, 1, 2].map(holds))).every(Boolean) ? true : undefined), `${what} at every hub`);
+
+      // The changes a broker user copies: made at the province hub, signed with its seal key.
+      expect((await n.admin(0, 'POST', '/api/admin/cas', { pem: ca.certPem })).status).toBe(201);
+      expect((await n.admin(0, 'POST', `/api/admin/agencies/${school}/move`, { hubId: ids().district })).status).toBe(200);
+      const added = await tap.find('the ca.add on the broadcast', (c) => c.kind === 'ca.add' && c.fingerprint === fp);
+      const moved = await tap.find('the agency.move on the broadcast', (c) => c.kind === 'agency.move' && c.code === school && c.hubId === ids().district);
+      await everywhere('the CA and the move', async (hub) => (await cas(hub)).includes(fp) && (await hubOf(hub)) === ids().district);
+      // The opposite changes, made later at the district hub.
+      expect((await n.admin(1, 'POST', `/api/admin/cas/${fp}/remove`)).status).toBe(200);
+      expect((await n.admin(1, 'POST', `/api/admin/agencies/${school}/move`, { hubId: ids().commune })).status).toBe(200);
+      await everywhere('the removal and the move back', async (hub) => !(await cas(hub)).includes(fp) && (await hubOf(hub)) === ids().commune);
+
+      // The copies again, bytes and headers as they were (a header of our own to find their dead letters by).
+      const marker = `replayed-${Date.now()}`;
+      for (const m of [added, moved]) {
+        await publish({ exchange: trustExchange(ids().province) }, m.content, { ...stringHeaders(m.properties.headers), 'x-lgsp-doc-id': marker });
+      }
+      // Each hub but their origin dead-letters both (the origin ignores its own changes on its queue, as ever).
+      for (const hub of [1, 2]) {
+        const dead = await deadLetterOf(hub, marker, 2);
+        expect(dead.map((d) => d.reasonCode)).toEqual(['STALE_CHANGE', 'STALE_CHANGE']);
+        expect(dead.map((d) => d.reason)).toEqual(expect.arrayContaining([expect.stringContaining(`ca:${fp}`), expect.stringContaining(`agency:${school}:hub`)]));
+      }
+      for (const hub of [0, 1, 2]) {
+        expect(await cas(hub), `the CAs at hub ${hub}`).not.toContain(fp);
+        expect(await hubOf(hub), `the school's hub at hub ${hub}`).toBe(ids().commune);
+      }
+    } finally {
+      await tap.close();
+    }
   });
 });

@@ -1,8 +1,13 @@
 // A trust change read from the broker: what no hub can read is a coded error (the hub
 // dead-letters it), never a throw that would return it to its queue forever.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { CHANGE_SIGNATURE, CHANGE_SIGNER, readTrustChange, verifiedTrustChange } from '../../../src/admin/trust-changes.js';
+import { applyTrustChange, CHANGE_SIGNATURE, CHANGE_SIGNER, readTrustChange, verifiedTrustChange, type TrustChange } from '../../../src/admin/trust-changes.js';
+import { openSqliteLedger } from '../../../src/ledger/sqlite.js';
+import type { CertRecord } from '../../../src/ledger/store.js';
 import { createHubSigner } from '../../../src/hop/seal.js';
 import { createDevCa, issueEcCertificate } from '../../../src/pki/dev-pki.js';
 
@@ -57,5 +62,29 @@ describe('verifiedTrustChange', () => {
     expect(verifiedTrustChange(own.body, own.headers, trusted)).toEqual({ ok: true, value: lane });
     const forged = signed({ ...lane, origin: hubs[0] }, 0);
     expect(verifiedTrustChange(forged.body, forged.headers, trusted)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID', message: expect.stringContaining('own seal key and lanes') } });
+  });
+});
+
+describe('applyTrustChange', () => {
+  it('retires, on a cert.add applied again, only the certificates registered before the change was made', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-apply-'));
+    const ledger = openSqliteLedger(dir, () => new Date());
+    const at = (minutes: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + minutes * 60_000).toISOString();
+    const record = (n: number, addedAt: string): CertRecord => ({
+      fingerprint: String(n).repeat(64), agency: '000.07.05.H41', pem: `PEM ${n}`, subject: 'CN=x', notBefore: at(0), notAfter: at(60 * 24 * 365),
+      state: 'active', addedAt, addedBy: 'admin',
+    });
+    try {
+      await ledger.addCertificate(record(1, at(0)));
+      const rotation: TrustChange = { kind: 'cert.add', record: record(2, at(10)), retireOthersAt: at(100), actor: 'admin', at: at(10), origin: '000.07.05.H41' };
+      await applyTrustChange(ledger, rotation);
+      await ledger.addCertificate(record(3, at(20))); // registered after the rotation
+      await applyTrustChange(ledger, rotation); // a redelivery, or a replay of the newest change to certificate 2
+      const retireAt = Object.fromEntries((await ledger.certificates()).map((c) => [c.fingerprint[0], c.retireAt ?? null]));
+      expect(retireAt).toEqual({ 1: at(100), 2: null, 3: null });
+    } finally {
+      await ledger.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -197,6 +197,30 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       expect(held.map((c) => [c.issuerFingerprint, c.thisUpdate, [...c.der]])).toEqual([['ca1', iso(30), [30]], ['ca2', iso(5), [5]]]);
     });
 
+    it('keeps the newest version of each trust subject: newer wins, older is refused, the same version holds again', async () => {
+      const { ledger, another } = await fresh();
+      const other = await another();
+      const digest = (c: string) => c.repeat(64);
+      expect(await ledger.claimTrustVersions(['ca:1'], iso(10), digest('5'))).toEqual(['ca:1']);
+      expect(await other.claimTrustVersions(['ca:1'], iso(9), digest('f'))).toEqual([]); // older: a replay
+      expect(await other.claimTrustVersions(['ca:1'], iso(10), digest('5'))).toEqual(['ca:1']); // the same: a redelivery, a sibling replica
+      expect(await ledger.claimTrustVersions(['ca:1'], iso(11), digest('0'))).toEqual(['ca:1']); // newer, whatever its digest
+      expect(await other.claimTrustVersions(['ca:1'], iso(10), digest('5'))).toEqual([]); // the version it held before is older now
+      // The same time: the greater digest wins, on every handle, in whichever order they claim.
+      expect(await ledger.claimTrustVersions(['ca:1'], iso(11), digest('a'))).toEqual(['ca:1']);
+      expect(await other.claimTrustVersions(['ca:1'], iso(11), digest('0'))).toEqual([]);
+      expect(await other.claimTrustVersions(['ca:1'], iso(11), digest('a'))).toEqual(['ca:1']);
+      // Each subject on its own: a change holds those it is not older for (a subject named twice once).
+      expect((await ledger.claimTrustVersions(['agency:B', 'ca:1', 'agency:A', 'agency:B'], iso(11), digest('5'))).sort()).toEqual(['agency:A', 'agency:B']);
+      expect(await ledger.claimTrustVersions([], iso(12), digest('5'))).toEqual([]);
+      // Two handles racing with different versions of one subject: the newest holds, whatever order they land in.
+      const versions = [[iso(20), digest('1')], [iso(22), digest('2')], [iso(21), digest('3')], [iso(22), digest('1')]] as const;
+      await Promise.all(versions.map(([at, d], i) => (i % 2 === 0 ? ledger : other).claimTrustVersions(['cert:9'], at, d)));
+      for (const [at, d] of versions) {
+        expect(await other.claimTrustVersions(['cert:9'], at, d), at + d).toEqual(at === iso(22) && d === digest('2') ? ['cert:9'] : []);
+      }
+    });
+
     it('moves a certificate forward only: a revoked certificate stays revoked', async () => {
       const { ledger, another } = await fresh();
       const other = await another();

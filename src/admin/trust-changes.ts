@@ -21,7 +21,8 @@ const DirectoryChange = z.object({ code: z.string(), successor: z.string().nulla
 
 export const TrustChangeBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cert.add'), record: CertRecordSchema, retireOthersAt: Iso.optional() }),
-  z.object({ kind: z.literal('cert.retire'), fingerprint: z.string(), at: Iso }),
+  // `retireAt`, not `at`: every change's `at` is when it was made (ChangeMeta), and a retirement may be set for later.
+  z.object({ kind: z.literal('cert.retire'), fingerprint: z.string(), retireAt: Iso }),
   z.object({ kind: z.literal('cert.revoke'), fingerprint: z.string(), at: Iso, reason: z.string().optional() }),
   z.object({ kind: z.literal('crl.import'), issuerFingerprint: z.string(), der: z.string(), thisUpdate: Iso }),
   // Hub seal key rotation: the new certificate is published first; each hub that now accepts it
@@ -180,7 +181,7 @@ export async function applyTrustChange(ledger: Ledger, change: TrustChange, audi
       break;
     }
     case 'cert.retire':
-      await ledger.updateCertificate(change.fingerprint, { retireAt: change.at });
+      await ledger.updateCertificate(change.fingerprint, { retireAt: change.retireAt });
       break;
     case 'cert.revoke':
       await ledger.updateCertificate(change.fingerprint, { state: 'revoked', revokedAt: change.at, ...(change.reason ? { reason: change.reason } : {}) });

@@ -132,7 +132,7 @@ function certificateRoutes({ api, reader, security, change, errors, jsonErrors }
     },
   }, async (request, reply) => {
     const { fingerprint } = request.params;
-    const made = await change(request.admin, { kind: 'cert.retire', fingerprint, at: request.body.at ?? deps.clock().toISOString() });
+    const made = await change(request.admin, { kind: 'cert.retire', fingerprint, retireAt: request.body.at ?? deps.clock().toISOString() });
     return made.ok ? { fingerprint, retired: true as const } : replyError(reply, made.error);
   });
 

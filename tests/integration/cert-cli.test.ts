@@ -39,6 +39,12 @@ describe('lgsp cert and lgsp crl', () => {
     const states = (await cli('cert', 'list', '--agency', commune.agency.code)).json.items.map((c: { state: string }) => c.state).sort();
     expect(states).toEqual(['active', 'retiring']);
 
+    // A retirement set for later is kept as given (it was once overwritten by the change's own time).
+    const later = new Date(Date.now() + 30 * DAY).toISOString();
+    expect(await cli('cert', 'retire', rotated.json.fingerprint, '--at', later)).toMatchObject({ status: 0, json: { ok: true, retired: true } });
+    const laterRetired = (await cli('cert', 'list', '--agency', commune.agency.code)).json.items.find((c: { fingerprint: string }) => c.fingerprint === rotated.json.fingerprint);
+    expect({ state: laterRetired.state, retireAt: Date.parse(laterRetired.retireAt) }).toEqual({ state: 'retiring', retireAt: Date.parse(later) });
+
     expect(await cli('cert', 'retire', old)).toMatchObject({ status: 0, json: { ok: true, retired: true } });
     expect((await cli('cert', 'list', '--agency', commune.agency.code)).json.items.find((c: { fingerprint: string }) => c.fingerprint === old).state).toBe('retired');
     expect(await cli('cert', 'revoke', old, '--reason', 'superseded')).toMatchObject({ status: 0, json: { revoked: true } });

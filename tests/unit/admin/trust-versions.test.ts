@@ -18,7 +18,7 @@ describe('subjectsOf', () => {
         fingerprint: fp, agency: '000.07.05.H41', pem: 'PEM', subject: 'CN=x', notBefore: meta.at, notAfter: meta.at, state: 'active', addedAt: meta.at, addedBy: 'a',
       },
     }, [`cert:${fp}`]],
-    [{ kind: 'cert.retire', fingerprint: fp, at: meta.at }, [`cert:${fp}`]],
+    [{ kind: 'cert.retire', fingerprint: fp, retireAt: meta.at }, [`cert:${fp}`]],
     [{ kind: 'cert.revoke', fingerprint: fp, at: meta.at }, [`cert:${fp}`]],
     [{ kind: 'agency.add', code: '000.09.05.H41', name: 'N', parent: null, hubId: '000.00.05.H41', apiKeyHash: hash }, ['agency:000.09.05.H41']],
     [{ kind: 'agency.successor', code: '000.07.05.H41', successor: '000.08.05.H41', from: null }, ['agency:000.07.05.H41:successor']],

@@ -10,6 +10,7 @@ import type { OutsideSenders } from '../trust/binding.js';
 import type { TrustMaterial } from '../trust/material.js';
 import { fingerprintOf } from '../trust/x509.js';
 import { certRecord } from './trust-changes.js';
+import { subjectsOf } from './trust-versions.js';
 
 export interface TrustState {
   /** The trusted CAs now (they can change at run time). */
@@ -71,11 +72,23 @@ export async function createTrustState(opts: {
   };
 }
 
+/**
+ * The configuration's CAs are seeded as a change made at the epoch, older than any an operator
+ * makes: once a CA has been added or removed live, the ledger's word stands, and a restart does
+ * not bring back a CA removed through the admin API (removal deletes its row; the trust version
+ * of the removal remains).
+ */
+const SEED_VERSION = { at: new Date(0).toISOString(), digest: 'config' } as const;
+
 /** The configuration seeds the trust store; from then on the ledger holds it, changed live. */
 export async function seedTrustStore(ledger: Ledger, material: TrustMaterial, now: Date): Promise<void> {
   const at = now.toISOString();
   for (const r of material.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, now, 'config'));
-  for (const ca of material.anchors) await ledger.addTrustedCa(fingerprintOf(ca), ca.toString(), at, 'config');
+  for (const ca of material.anchors) {
+    const fingerprint = fingerprintOf(ca);
+    const held = await ledger.claimTrustVersions(subjectsOf({ kind: 'ca.add', fingerprint, pem: '' }), SEED_VERSION.at, SEED_VERSION.digest);
+    if (held.length > 0) await ledger.addTrustedCa(fingerprint, ca.toString(), at, 'config');
+  }
   for (const [id, c] of material.hubCertificates) await ledger.addHubCertificate(id, fingerprintOf(c), c.toString(), at);
   for (const c of material.crls) {
     await ledger.putCrl({ issuerFingerprint: c.list.issuerFingerprint, der: c.der, thisUpdate: c.list.thisUpdate.toISOString(), importedAt: at, importedBy: 'config' });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubError } from '../../../src/errors.js';
 import type { TrustChange, TrustChangeBody } from '../../../src/admin/trust-changes.js';
 import { createTrustLane } from '../../../src/admin/trust-lane.js';
-import { createTrustState } from '../../../src/admin/trust-state.js';
+import { createTrustState, seedTrustStore } from '../../../src/admin/trust-state.js';
 import { createHubSigner, type HubSigner } from '../../../src/hop/seal.js';
 import { openSqliteLedger } from '../../../src/ledger/sqlite.js';
 import type { Ledger } from '../../../src/ledger/store.js';
@@ -114,6 +114,17 @@ describe('the trust lane, an idempotent receiver', () => {
     const topSibling = await replicaOf(TOP, 'b', top.dir);
     await topSibling.lane.refresh(added.body, added.headers);
     expect((await top.ledger.trustedCas()).map((c) => c.fingerprint)).not.toContain(fp);
+  });
+
+  it('seeds the configuration\'s CA at every start until an operator removes it; a restart does not bring it back', async () => {
+    const top = await replicaOf(TOP);
+    const fp = extraFp();
+    const material = { anchors: [new X509Certificate(extraCa.certPem)], crls: [], seed: [], hubCertificates: new Map() };
+    const seeded = async () => { await seedTrustStore(top.ledger, material, new Date()); return (await top.ledger.trustedCas()).map((c) => c.fingerprint); };
+    expect(await seeded()).toContain(fp);
+    expect(await seeded()).toContain(fp); // a second start seeds it again, idempotently
+    await top.make(caRemove(), 2);
+    expect(await seeded()).not.toContain(fp);
   });
 
   it('applies the same change again (a redelivery, a sibling replica after the first): each replica\'s memory follows', async () => {

@@ -149,6 +149,9 @@ export const SdkSystemConfig = z.object({
 }).transform((s) => ({ ...s, receivesFor: s.receivesFor ?? s.sendsFor }));
 export type SdkSystemConfig = z.output<typeof SdkSystemConfig>;
 
+/** A broker that neither confirms nor nacks for this long is taken as gone (the publisher's bound). */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
+
 export const Config = z.object({
   dataDir: z.string().default('data'),
   /** Every hub's ledger unless a hub names its own; absent: SQLite under dataDir. */
@@ -158,6 +161,8 @@ export const Config = z.object({
   amqpUrls: AmqpUrls.optional(),
   /** TLS for amqps:// brokers (files relative to the configuration file). */
   amqpTls: AmqpTls.optional(),
+  /** How long a publish waits for the broker's confirm (nacks retried meanwhile) before it fails: a submission then answers 503, nothing accepted. */
+  amqpConfirmTimeoutMs: z.number().int().positive().default(DEFAULT_CONFIRM_TIMEOUT_MS),
   /** RabbitMQ's management API (e.g. http://guest:guest@127.0.0.1:15672): adds unacked counts and rates to queue stats. */
   managementUrl: z.string().url().optional(),
   trust: z.object({

@@ -70,13 +70,13 @@ export async function openHubBus(opts: {
   }
   const journal = (p: Publisher, component: Record<string, string>) =>
     opened.push(journaled(p, opts.clock, log.child({ component: 'journal', ...component })), (j) => j.close());
-  const publisher = journal(await createPublisher(conn.value, log.child({ component: 'publisher' })), {});
+  const publisher = journal(await createPublisher(conn.value, log.child({ component: 'publisher' }), config.amqpConfirmTimeoutMs), {});
   const remote = new Map<string, { conn: BusConnection; publisher: Publisher }>();
   for (const n of linked) {
     const c = await connect(brokerNodes(config, n), `lgsp hub ${hub.id} link to ${n}`, config.hubs.find((h) => h.id === n), { component: 'link', neighbour: n });
     if (!c.ok) return c;
     await c.value.onConnect((model) => ensureInbound(() => model.createChannel(), n));
-    remote.set(n, { conn: c.value, publisher: journal(await createPublisher(c.value, log.child({ component: 'link', neighbour: n })), { neighbour: n }) });
+    remote.set(n, { conn: c.value, publisher: journal(await createPublisher(c.value, log.child({ component: 'link', neighbour: n }), config.amqpConfirmTimeoutMs), { neighbour: n }) });
   }
   return ok({ brokerUrl: nodes[0]!, conn: conn.value, publisher, direct, remote });
 }

@@ -34,7 +34,6 @@ interface Pending {
   nacks: number;
 }
 
-export const CONFIRM_TIMEOUT_MS = 30_000;
 /** The wait before renewing the channel after a nack: doubling from the first while nacks go on, up to the last. */
 const NACK_RETRY_MS = [100, 2_000] as const;
 
@@ -54,7 +53,8 @@ function closedChannel(err: unknown): boolean {
 
 const BROKER_NACK = 'message nacked'; // amqplib's error for a basic.nack
 
-export async function createPublisher(conn: BusConnection, log: Logger): Promise<Publisher> {
+/** `confirmTimeoutMs`: the configuration's amqpConfirmTimeoutMs. */
+export async function createPublisher(conn: BusConnection, log: Logger, confirmTimeoutMs: number): Promise<Publisher> {
   let channel: ConfirmChannel | null = null;
   let model: ChannelModel | null = null;
   let closed = false;
@@ -131,9 +131,9 @@ export async function createPublisher(conn: BusConnection, log: Logger): Promise
       const timer = setTimeout(() => {
         unconfirmed.delete(pending);
         reject(new NotConfirmed(pending.nacks > 0
-          ? `the broker nacked the message ${pending.nacks} times in ${CONFIRM_TIMEOUT_MS} ms (a queue without a leader?)`
-          : `no broker confirm within ${CONFIRM_TIMEOUT_MS} ms`));
-      }, CONFIRM_TIMEOUT_MS);
+          ? `the broker nacked the message ${pending.nacks} times in ${confirmTimeoutMs} ms (a queue without a leader?)`
+          : `no broker confirm within ${confirmTimeoutMs} ms`));
+      }, confirmTimeoutMs);
       const pending: Pending = {
         message,
         nacks: 0,

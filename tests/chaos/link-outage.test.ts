@@ -6,7 +6,7 @@
 // comes back. At full scale the outage outlasts DELIVERY_LIMIT confirm timeouts, which once
 // dead-lettered the packages a link held as poison.
 import { describe, it } from 'vitest';
-import { CONFIRM_TIMEOUT_MS } from '../../src/bus/publisher.js';
+import { DEFAULT_CONFIRM_TIMEOUT_MS as CONFIRM_TIMEOUT_MS } from '../../src/config.js';
 import { DELIVERY_LIMIT, hubQueues } from '../../src/bus/topology.js';
 import { connectionsOf, queueDepth } from '../helpers/broker-control.js';
 import { scaled } from '../helpers/chaos-report.js';

@@ -35,7 +35,7 @@ export function recordChaos(figures: ChaosFigures): void {
   fs.appendFileSync(CHAOS_REPORT, `${JSON.stringify({ at: new Date().toISOString(), ...ChaosFigures.parse(figures) })}\n`);
 }
 
-/** LGSP_CHAOS_SCALE, a positive multiplier of every run's size (default 1; CI runs 0.3). */
+/** LGSP_CHAOS_SCALE, a positive multiplier of every run's size (default 1; CI runs 0.2). */
 export const CHAOS_SCALE = z.coerce.number().positive().default(1).parse(process.env.LGSP_CHAOS_SCALE || undefined);
 
 /** `n` scaled by LGSP_CHAOS_SCALE, at least `min`. */

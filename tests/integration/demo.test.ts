@@ -1,12 +1,12 @@
 // `lgsp demo --once` as a newcomer runs it: three hubs, the worked example, the manifest.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deleteNetworkQueues } from '../../src/demo/network.js';
 import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.js';
 import { AMQP_URL } from '../helpers/network.js';
-import { lgsp, lgspJson, tempDir } from '../helpers/tools.js';
+import { lgsp, lgspAsync, lgspJson, tempDir, type Run } from '../helpers/tools.js';
 import { rabbitmqctl } from '../helpers/broker-control.js';
 
 const tmp = tempDir();
@@ -15,6 +15,8 @@ let hubs: { id: string; parentId: string | null }[] = [];
 // Each network's hubs (the default demo's one network; --national's three).
 let networks: { id: string; parentId: string | null }[][] = [];
 afterAll(async () => {
+  // Every run has ended (a test that failed early did not wait for its own).
+  await Promise.all(Object.values(runs));
   for (const net of [hubs, ...networks]) {
     const demoHubs = net.map((h) => ({ ...h, name: h.id, port: 0 }));
     if (demoHubs.length === 0) continue;
@@ -33,13 +35,27 @@ const NetworkManifest = z.object({
 });
 const Manifest = NetworkManifest.extend({ hubs: NetworkManifest.shape.hubs.length(3), agencies: NetworkManifest.shape.agencies.min(3) });
 
+// The three demos run at once, started with the file (each is a minute's child process, mostly
+// waiting on its hubs); each test then reads its own run. Their provinces and ports differ.
+const threeTiers = { dir: path.join(tmp.dir, 'demo'), province: `D${10 + Math.floor(Math.random() * 90)}` };
+const twoTiers = { dir: path.join(tmp.dir, 'demo2'), province: `E${10 + Math.floor(Math.random() * 45)}` };
+const nationalNo = 55 + Math.floor(Math.random() * 44);
+const national = { dir: path.join(tmp.dir, 'national'), a: `E${nationalNo}`, b: `E${nationalNo + 1}` };
+let runs: { threeTiers: Promise<Run>; twoTiers: Promise<Run>; national: Promise<Run> };
+beforeAll(() => {
+  runs = {
+    threeTiers: lgspAsync({}, 'demo', '--once', '--dir', threeTiers.dir, '--port', '0', '--province', threeTiers.province),
+    twoTiers: lgspAsync({}, 'demo', '--once', '--tiers', '2', '--dir', twoTiers.dir, '--port', '0', '--province', twoTiers.province),
+    national: lgspAsync({}, 'demo', '--national', '--once', '--dir', national.dir, '--port', '0', '--province', national.a, '--other-province', national.b),
+  };
+});
+
 describe('lgsp demo', () => {
-  it('runs the worked example through three hubs and writes agencies.json', () => {
-    const dir = path.join(tmp.dir, 'demo');
-    const province = `D${10 + Math.floor(Math.random() * 90)}`;
+  it('runs the worked example through three hubs and writes agencies.json', async () => {
+    const { dir, province } = threeTiers;
     const [p, d, c] = ['000.00.00.', '000.00.05.', '000.07.05.'].map((x) => `${x}${province}`) as [string, string, string];
     hubs = [{ id: p, parentId: null }, { id: d, parentId: p }, { id: c, parentId: d }];
-    const r = lgsp('demo', '--once', '--dir', dir, '--port', '0', '--province', province);
+    const r = await runs.threeTiers;
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('byte-identical to what was signed');
     // Where rabbitmqctl can make them (it can wherever this suite's broker-users tests run), a user per hub.
@@ -53,12 +69,11 @@ describe('lgsp demo', () => {
   });
 
   it('runs the worked example on two tiers (a province hub and two commune hubs, no district)', async () => {
-    const dir = path.join(tmp.dir, 'demo2');
-    const province = `E${10 + Math.floor(Math.random() * 90)}`;
+    const { dir, province } = twoTiers;
     const p = `000.00.00.${province}`;
     const twoTierHubs = [{ id: p, parentId: null }, { id: `000.07.00.${province}`, parentId: p }, { id: `000.08.00.${province}`, parentId: p }];
     try {
-      const r = lgsp('demo', '--once', '--tiers', '2', '--dir', dir, '--port', '0', '--province', province);
+      const r = await runs.twoTiers;
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain('byte-identical to what was signed');
       expect(r.stdout).toMatch(/"delivery":"acked","status":"03"/);
@@ -92,14 +107,12 @@ describe('lgsp demo --national', () => {
     expect(fs.existsSync(dir)).toBe(true);
   });
 
-  it('runs our hub as the national axis: commune → ministry → 03, commune → commune of a two-tier province → 03, each trace', () => {
-    const dir = path.join(tmp.dir, 'national');
-    const n = 10 + Math.floor(Math.random() * 89);
-    const [a, b] = [`E${n}`, `E${n + 1}`];
+  it('runs our hub as the national axis: commune → ministry → 03, commune → commune of a two-tier province → 03, each trace', async () => {
+    const { dir, a, b } = national;
     const [pa, da, ca, pb, cb, cb2] = [`000.00.00.${a}`, `000.00.05.${a}`, `000.07.05.${a}`, `000.00.00.${b}`, `000.07.00.${b}`, `000.08.00.${b}`];
     // Three networks: the axis alone, a province in three tiers, one in two (known before the run, to be removed after it whatever happens).
     networks = [[{ id: '000.00.00.G01', parentId: null }], [{ id: pa, parentId: null }, { id: da, parentId: pa }, { id: ca, parentId: da }], [{ id: pb, parentId: null }, { id: cb, parentId: pb }, { id: cb2, parentId: pb }]];
-    const r = lgsp('demo', '--national', '--once', '--dir', dir, '--port', '0', '--province', a, '--other-province', b);
+    const r = await runs.national;
     madeUsers = madeUsers || r.stdout.includes('each hub on its own broker user');
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const manifests = ['national', a, b].map((sub) => NetworkManifest.parse(JSON.parse(fs.readFileSync(path.join(dir, sub, 'agencies.json'), 'utf8'))));

@@ -51,7 +51,7 @@ async function leftOnBroker(province: string): Promise<string[]> {
 /** A start configuration for a fresh three-hub network, `change`d for one hub. */
 async function startConfig(name: string, change: (config: Record<string, unknown>, net: DemoNetwork) => void): Promise<{ file: string; province: string; hubs: string[] }> {
   const dir = path.join(tmp.dir, name);
-  const province = `F${10 + Math.floor(Math.random() * 90)}`;
+  const province = nextProvince('F');
   const ports: [number, number, number] = [await freePort(), await freePort(), await freePort()];
   const network = await buildDemoNetwork({ dir, province, ports, amqpUrl: AMQP_URL, now: new Date() });
   cleanups.push(() => deleteNetworkQueues(AMQP_URL, network));
@@ -64,7 +64,7 @@ async function startConfig(name: string, change: (config: Record<string, unknown
 
 /** A province for `lgsp demo` (its hubs' ids), whose queues and broker users are removed after the tests. */
 function demoProvince(letter: string): string {
-  const province = `${letter}${10 + Math.floor(Math.random() * 90)}`;
+  const province = nextProvince(letter);
   const hubs = ['000.00.00.', '000.00.05.', '000.07.05.'].map((x) => ({ id: `${x}${province}`, name: '', port: 0, parentId: null }));
   cleanups.push(async () => {
     await deleteNetworkQueues(AMQP_URL, { hubs });
@@ -73,9 +73,37 @@ function demoProvince(letter: string): string {
   return province;
 }
 
+// Each test's own province, no two alike: the tests run at once, and their hubs must not meet.
+let provinceNo = Math.floor(Math.random() * 90);
+function nextProvince(letter: string): string {
+  return `${letter}${10 + (provinceNo++ % 90)}`;
+}
+
 const hubEntry = (config: Record<string, unknown>, index: number) => (config.hubs as Record<string, unknown>[])[index]!;
 
-describe('a hub that cannot start', () => {
+// Timed, so alone: the others run at once (each mostly waits on its CLI's retries and exit).
+describe('a hub that cannot start, within seconds', () => {
+  it('lgsp start: a port already taken exits 2 with UNAVAILABLE within seconds, and the hub started before it is closed', async () => {
+    // The district hub's HTTP port is taken: the province hub has started (its broker connection,
+    // its consumers) when the district's listen fails.
+    let port = 0;
+    const { file, province } = await startConfig('port', (config) => { port = hubEntry(config, 1).port as number; });
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const r = await cli('start', '--config', file, '--log-level', 'silent', '--json');
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('EADDRINUSE') });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      taken.close();
+    }
+    expect(await leftOnBroker(province)).toEqual([]);
+  });
+});
+
+describe.concurrent('a hub that cannot start', () => {
   it('lgsp demo: a port already taken exits 2 with UNAVAILABLE, and the hub started before it is closed', async () => {
     const province = demoProvince('G');
     const port = await freePort();
@@ -140,25 +168,6 @@ describe('a hub that cannot start', () => {
     } finally {
       for (const s of servers) s.close();
     }
-  });
-
-  it('lgsp start: a port already taken exits 2 with UNAVAILABLE within seconds, and the hub started before it is closed', async () => {
-    // The district hub's HTTP port is taken: the province hub has started (its broker connection,
-    // its consumers) when the district's listen fails.
-    let port = 0;
-    const { file, province } = await startConfig('port', (config) => { port = hubEntry(config, 1).port as number; });
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
-    try {
-      const started = Date.now();
-      const r = await cli('start', '--config', file, '--log-level', 'silent', '--json');
-      expect(r.status, r.stdout + r.stderr).toBe(2);
-      expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('EADDRINUSE') });
-      expect(Date.now() - started).toBeLessThan(15_000);
-    } finally {
-      taken.close();
-    }
-    expect(await leftOnBroker(province)).toEqual([]);
   });
 
   it('lgsp start: a ledger that cannot be opened exits 2 with UNAVAILABLE, and the hubs started before it are closed', async () => {

@@ -15,7 +15,9 @@ import { useTestNetwork } from '../helpers/shared-network.js';
 let n: TestNetwork;
 let commune: Agent, province: Agent;
 
-useTestNetwork({}, (started, a) => { n = started; ({ commune, department: province } = a); });
+// A publish the broker keeps refusing fails after amqpConfirmTimeoutMs: 5 s here, not 30, so that the
+// 503 test below does not wait half a minute.
+useTestNetwork({ configFor: (_hubId, config) => ({ ...config, amqpConfirmTimeoutMs: 5_000 }) }, (started, a) => { n = started; ({ commune, department: province } = a); });
 
 let serial = 0;
 /** A signed document with a subject of `chars` characters and a DocumentId of over 300. */

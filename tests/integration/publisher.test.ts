@@ -4,6 +4,7 @@
 // a message the broker nacks (as a quorum queue does while it has no leader) is published again
 // until the broker takes it.
 // Against the real broker; the connection is closed with rabbitmqctl (ours only).
+import { DEFAULT_CONFIRM_TIMEOUT_MS } from '../../src/config.js';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
@@ -21,7 +22,7 @@ let publisher: Publisher;
 beforeAll(async () => {
   bus = await connectBus(AMQP_URL, createRootLogger('silent'), { name });
   await bus.withChannel(async (ch) => { await ch.assertQueue(queue, { durable: false, autoDelete: false }); });
-  publisher = await createPublisher(bus, createRootLogger('silent'));
+  publisher = await createPublisher(bus, createRootLogger('silent'), DEFAULT_CONFIRM_TIMEOUT_MS);
 });
 afterAll(async () => {
   await bus?.withChannel(async (ch) => { await ch.deleteQueue(queue); });

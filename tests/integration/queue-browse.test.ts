@@ -1,6 +1,7 @@
 // Browsing a queue changes nothing: the messages are then consumed exactly as if no one had
 // looked (not redelivered, no delivery count, same order, same number). Against the real
 // broker: first the journal on its own, then a hub's admin API with a paused lane.
+import { DEFAULT_CONFIRM_TIMEOUT_MS } from '../../src/config.js';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ describe('the journal under a queue', () => {
     conn = await connectBus(AMQP_URL, log);
     await conn.withChannel((ch) => deleteTopology(ch, hubId, []));
     await conn.onConnect((model) => assertTopology(() => model.createChannel(), hubId, []));
-    publisher = journaled(await createPublisher(conn, log), () => new Date(), log);
+    publisher = journaled(await createPublisher(conn, log, DEFAULT_CONFIRM_TIMEOUT_MS), () => new Date(), log);
   });
   afterAll(async () => {
     await reader?.stop();

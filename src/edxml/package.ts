@@ -57,7 +57,7 @@ export function parsePackage(bytes: Uint8Array, options: ParseOptions = {}): Res
 }
 
 function parseBytes(bytes: Uint8Array, check: ClaimCheck | null, limits: StructureLimits): Result<ParsedPackage> | 'unclaimed' {
-  const policy = prescanPolicy(bytes, limits.maxElements);
+  const policy = prescanPolicy(bytes, limits);
   if (!policy.ok) return policy;
   const parsed = parseXml(bytes);
   if (!parsed.ok) return parsed;

@@ -1,13 +1,19 @@
 // Policy pre-scan: the cheapest check, on raw bytes, before libxml2 sees them.
 // Refusing every DOCTYPE defeats XXE and entity-expansion bombs without parsing anything, and
 // refusing processing instructions keeps c14n from hiding text changes inside them. Elements,
-// comments and CDATA sections are counted here against policy.maxElements: a flood of them is
-// refused for the cost of one byte scan, not of a parse (limits.ts checks the rest on the tree).
+// comments and CDATA sections are counted here against policy.maxElements, and attributes against
+// maxAttributes and maxAttributesPerElement: a flood of either is refused for the cost of one
+// byte scan, not of a parse (a megabyte of attributes took libxml2 ~25 ms to parse). limits.ts
+// checks on the tree what needs one: depth and namespaces.
 import { fail, ok, type Result } from '../errors.js';
+import type { StructureLimits } from './tree.js';
+
+/** The limits counted on the bytes. */
+export type ByteLimits = Pick<StructureLimits, 'maxElements' | 'maxAttributes' | 'maxAttributesPerElement'>;
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
-export function prescanPolicy(bytes: Uint8Array, maxElements: number): Result<void> {
+export function prescanPolicy(bytes: Uint8Array, limits: ByteLimits): Result<void> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let start = 0;
   if (buf.length >= 3 && UTF8_BOM.every((b, i) => buf[i] === b)) start = 3;
@@ -36,7 +42,7 @@ export function prescanPolicy(bytes: Uint8Array, maxElements: number): Result<vo
     scanFrom = end + 2;
   }
 
-  const found = scanMarkup(buf, scanFrom, maxElements);
+  const found = scanMarkup(buf, scanFrom, limits);
   if (found === null) return ok(undefined);
   const line = lineAt(buf, found.at);
   if (found.what === 'doctype') {
@@ -47,8 +53,11 @@ export function prescanPolicy(bytes: Uint8Array, maxElements: number): Result<vo
     return fail('POLICY_VIOLATION', 'processing instructions are not allowed in an edXML package', `line ${line}`,
       [{ line, reason: 'processing instruction' }]);
   }
-  const reason = `more than ${maxElements} elements, comments and CDATA sections (policy.maxElements)`;
-  return fail('POLICY_VIOLATION', `the package has ${reason}, the next at line ${line}`, `line ${line}`, [{ line, reason }]);
+  const reason = found.what === 'count' ? `more than ${limits.maxElements} elements, comments and CDATA sections (policy.maxElements)`
+    : found.what === 'attributes' ? `more than ${limits.maxAttributes} attributes in the package (policy.maxAttributes)`
+    : `more than ${limits.maxAttributesPerElement} attributes on one element (policy.maxAttributesPerElement)`;
+  const where = found.what === 'count' ? `the next at line ${line}` : `at <${tagName(buf, found.at)}> on line ${line}`;
+  return fail('POLICY_VIOLATION', `the package has ${reason}, ${where}`, `line ${line}`, [{ line, reason }]);
 }
 
 const LT = 0x3c;
@@ -59,13 +68,17 @@ const OUTSIDE = 0;
 const IN_COMMENT = 1;
 const IN_CDATA = 2;
 
+type Found = { at: number; what: 'doctype' | 'pi' | 'count' | 'attributes' | 'attributes-on-one' };
+
 /**
- * The first DOCTYPE or processing instruction (anywhere, comments included), or the element,
- * comment or CDATA section past the first `max`. One pass over the bytes: a loop over indexOf
- * costs ~25x more per hit, and a megabyte of `<!---->` is 150,000 hits.
+ * The first DOCTYPE or processing instruction (anywhere, comments included), the element,
+ * comment or CDATA section past the first `maxElements`, or the start tag whose attributes pass
+ * a limit. One pass over the bytes: a loop over indexOf costs ~25x more per hit, and a megabyte
+ * of `<!---->` is 150,000 hits.
  */
-function scanMarkup(buf: Buffer, from: number, max: number): { at: number; what: 'doctype' | 'pi' | 'count' } | null {
+function scanMarkup(buf: Buffer, from: number, limits: ByteLimits): Found | null {
   let count = 0;
+  let attributes = 0;
   let state = OUTSIDE;
   for (let i = from, end = buf.length; i < end; i++) {
     const b = buf[i];
@@ -88,17 +101,68 @@ function scanMarkup(buf: Buffer, from: number, max: number): { at: number; what:
         i += CDATA.length - 1;
       } else continue;
     }
-    if (++count > max) return { at: i, what: 'count' };
+    if (++count > limits.maxElements) return { at: i, what: 'count' };
+    if (next === 0x21) continue;
+    const tag = startTag(buf, i, limits.maxAttributesPerElement);
+    if (tag.attributes > limits.maxAttributesPerElement) return { at: i, what: 'attributes-on-one' };
+    if ((attributes += tag.attributes) > limits.maxAttributes) return { at: i, what: 'attributes' };
+    i = tag.end;
   }
   return null;
 }
 
+const EQUALS = 0x3d;
+const XMLNS = Buffer.from('xmlns');
+
+/**
+ * From the '<' of a start tag: the offset of its '>' (or the end of the bytes) and how many
+ * attributes it has, namespace declarations not counted (policy.maxAttributes does not count
+ * them; limits.ts bounds them on the tree), stopping at the one past `max`. One '=' outside
+ * quoted values is one attribute; a quoted value may hold '>' but no '<'.
+ */
+function startTag(buf: Buffer, from: number, max: number): { end: number; attributes: number } {
+  let attributes = 0;
+  let name = from + 1; // where the last name began
+  let spaced = false;
+  for (let i = from + 1, end = buf.length; i < end; i++) {
+    const b = buf[i];
+    if (b === GT) return { end: i, attributes };
+    if (b === 0x22 || b === 0x27) {
+      const close = buf.indexOf(b, i + 1);
+      if (close < 0) break;
+      i = close;
+    } else if (b === EQUALS) {
+      if (!isDeclaration(buf, name) && ++attributes > max) return { end: i, attributes };
+    } else if (isSpace(b)) spaced = true;
+    else if (spaced) {
+      name = i;
+      spaced = false;
+    }
+  }
+  return { end: buf.length, attributes };
+}
+
+/** Whether the attribute name at `at` is `xmlns` or `xmlns:…`. */
+function isDeclaration(buf: Buffer, at: number): boolean {
+  if (buf.compare(XMLNS, 0, XMLNS.length, at, at + XMLNS.length) !== 0) return false;
+  const after = buf[at + XMLNS.length]!;
+  return after === 0x3a || after === EQUALS || isSpace(after);
+}
+
+function isSpace(b: number | undefined): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
+/** The qualified name of the element whose start tag begins at `at`. */
+function tagName(buf: Buffer, at: number): string {
+  let end = at + 1;
+  while (end < buf.length && end < at + 200 && !isSpace(buf[end]) && buf[end] !== GT && buf[end] !== 0x2f) end++;
+  return buf.toString('utf8', at + 1, end);
+}
+
 /** The offset of the first byte that is not XML whitespace, or -1. */
 function firstContent(buf: Buffer, from: number): number {
-  for (let i = from; i < buf.length; i++) {
-    const b = buf[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return i;
-  }
+  for (let i = from; i < buf.length; i++) if (!isSpace(buf[i])) return i;
   return -1;
 }
 

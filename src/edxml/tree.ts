@@ -252,9 +252,9 @@ export interface StructureLimits {
   maxElements: number;
   /** Nesting depth, the root being 1. */
   maxDepth: number;
-  /** Attributes in the document (namespace declarations not included). */
+  /** Attributes in the document, namespace declarations not included (counted on the bytes). */
   maxAttributes: number;
-  /** Attributes of one element. */
+  /** Attributes of one element (counted on the bytes). */
   maxAttributesPerElement: number;
   /** Namespace declarations in the document. */
   maxNamespaceDeclarations: number;
@@ -262,21 +262,16 @@ export interface StructureLimits {
   maxNamespacesInScope: number;
 }
 
-type TreeLimit = Exclude<keyof StructureLimits, 'maxElements'>;
+/** The limits checked on the tree; the others are counted on the bytes (policy.ts). */
+export type TreeLimit = 'maxDepth' | 'maxNamespaceDeclarations' | 'maxNamespacesInScope';
 
 /** The first limit the tree at `ref` passes and the element where it does, or null; stops there. */
 export function overLimit(ref: NodeRef, max: StructureLimits): { limit: TreeLimit; at: NodeRef } | null {
   sync();
   let declarations = 0;
-  let attributes = 0;
   const visit = (el: number, depth: number, inScope: number): { limit: TreeLimit; at: NodeRef } | null => {
     const at = el as NodeRef;
     if (depth > max.maxDepth) return { limit: 'maxDepth', at };
-    let own = 0;
-    for (let a = field(el, PROPERTIES); a !== 0; a = field(a, NEXT)) {
-      if (++own > max.maxAttributesPerElement) return { limit: 'maxAttributesPerElement', at };
-      if (++attributes > max.maxAttributes) return { limit: 'maxAttributes', at };
-    }
     // The chain of declarations libxml2's c14n walks for every element (xmlNs.next is at 0).
     for (let ns = field(el, NS_DEF); ns !== 0; ns = field(ns, 0)) {
       if (++declarations > max.maxNamespaceDeclarations) return { limit: 'maxNamespaceDeclarations', at };

@@ -64,17 +64,26 @@ describe('structure limits', () => {
     expect(verdict(inFrom(nested(6, false)), limits)).toMatchObject({ code: 'POLICY_VIOLATION', message: expect.stringContaining('more than 10 levels of nesting (policy.maxDepth)') });
   });
 
-  it('attributes on one element and in the package', () => {
-    const one = (n: number) => inFrom(`<x:e xmlns:x="urn:x"${attributes(n)}/>`);
+  it('attributes on one element and in the package, counted on the bytes with the line of the element', () => {
+    const one = (n: number) => inFrom(`\n<x:e xmlns:x="urn:x"${attributes(n)}/>`);
+    const lineOfE = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8').split('<x:e')[0]!.split('\n').length;
     expect(verdict(one(16))).toEqual({ code: 'OK' });
     expect(verdict(one(17))).toMatchObject({
-      code: 'POLICY_VIOLATION', message: expect.stringContaining(`more than 16 attributes on one element (policy.maxAttributesPerElement), at ${FROM_PATH}/e`),
-      details: [{ path: `${FROM_PATH}/e`, line: expect.any(Number) }],
+      code: 'POLICY_VIOLATION', where: `line ${lineOfE(one(17))}`,
+      message: `the package has more than 16 attributes on one element (policy.maxAttributesPerElement), at <x:e> on line ${lineOfE(one(17))}`,
     });
+    // Namespace declarations are not attributes (each has its own limits, on the tree).
+    expect(verdict(inFrom(`<x:e xmlns:x="urn:x" xmlns = "urn:y" xmlns:z='urn:z'${attributes(16)}/>`))).toEqual({ code: 'OK' });
+    // Quoted values may hold '>', '=' and quotes of the other kind; names may contain "xmlns".
+    expect(verdict(inFrom(`<x:e xmlns:x="urn:x" a="=>'=" b='"=>'${attributes(14)}/>`))).toEqual({ code: 'OK' });
+    expect(verdict(inFrom(`<x:e xmlns:x="urn:x" a="=>'=" b='"=>' xmlnsx="1"${attributes(14)}/>`))).toMatchObject({ code: 'POLICY_VIOLATION' });
+    // Attributes inside comments and CDATA sections are text.
+    expect(verdict(inFrom(`<!--<e${attributes(20)}/>--><x:e xmlns:x="urn:x"><![CDATA[<e${attributes(20)}/>]]></x:e>`))).toEqual({ code: 'OK' });
     const limits = { ...DEFAULT_LIMITS, maxAttributes: 40 };
     const spread = (n: number) => inFrom(`<x:e xmlns:x="urn:x">${`<x:e${attributes(10)}/>`.repeat(n)}</x:e>`);
+    // The sample's own attributes (none in status_inbox_01) leave the 40 to these.
     expect(verdict(spread(4), limits)).toEqual({ code: 'OK' });
-    expect(verdict(spread(5), limits)).toMatchObject({ code: 'POLICY_VIOLATION', message: expect.stringContaining('more than 40 attributes in the package (policy.maxAttributes)') });
+    expect(verdict(spread(5), limits)).toMatchObject({ code: 'POLICY_VIOLATION', message: expect.stringContaining('more than 40 attributes in the package (policy.maxAttributes), at <x:e> on line') });
   });
 
   it('elements, comments and CDATA sections are counted on the bytes, with the line of the first past the limit', () => {

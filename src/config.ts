@@ -13,6 +13,8 @@ import { OUTSIDE_SENDER_MODES } from './trust/binding.js';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const MiB = 1024 * 1024;
+/** hopCheck.inlineBelowMarkup: npm run bench:hostile times the worst package under it. */
+export const DEFAULT_INLINE_BELOW_MARKUP = 1_000;
 
 /**
  * Where a hub's ledger lives. Absent: an embedded SQLite file under dataDir (one process per
@@ -188,14 +190,17 @@ export const Config = z.object({
     maxNamespacesInScope: z.number().int().positive().default(DEFAULT_LIMITS.maxNamespacesInScope),
   }).prefault({}),
   /**
-   * Where the hop check runs (docs/performance.md). Packages of inlineBelowBytes and more go to
-   * a pool of `workers` threads, so that a large one never stalls the event loop; smaller ones
-   * are checked on the event loop, where they block it for at most a few ms and the hand-off
-   * would cost more than it frees. workers 0: every check on the event loop.
+   * Where the hop check runs (docs/performance.md). Packages of inlineBelowBytes or
+   * inlineBelowMarkup and more go to a pool of `workers` threads, so that a large or
+   * markup-heavy one never stalls the event loop; the others are checked on the event loop,
+   * where they block it for at most a few ms and the hand-off would cost more than it frees.
+   * workers 0: every check on the event loop.
    */
   hopCheck: z.object({
     workers: z.number().int().min(0).max(64).default(availableParallelism()),
     inlineBelowBytes: z.number().int().min(0).default(MiB),
+    /** '<' and '=' together: the national samples have 57-262; c14n's cost follows elements and attributes. */
+    inlineBelowMarkup: z.number().int().min(0).default(DEFAULT_INLINE_BELOW_MARKUP),
   }).prefault({}),
   /** The HTTP edge (docs/security.md): slow clients are cut off, and each agency's calls are rate limited. */
   http: z.object({

@@ -27,7 +27,7 @@ import { readJournal, takenMarks, type TakenMarks } from './bus/journal.js';
 import { hubQueues } from './bus/topology.js';
 import { queueStats } from './bus/queue-stats.js';
 import { broadcaster, trustQueue } from './bus/broadcast.js';
-import { createHopCheckPool } from './pipeline/check-pool.js';
+import { checksInline, createHopCheckPool } from './pipeline/check-pool.js';
 import { createPipeline, type Pipeline, type PipelineDeps } from './pipeline/hop-pipeline.js';
 import { createServer, type ServerDeps } from './http/server.js';
 import { loadAgencySecrets, loadSystemSecrets } from './http/sdk-auth.js';
@@ -389,14 +389,15 @@ async function openHttp(s: HubStart, served: Served): Promise<Result<string>> {
   return ok(await app.listen({ port: hub.port, host: hub.host }));
 }
 
-/** The hop check: inline, or in a worker pool for packages from `inlineBelowBytes` up. */
+/** The hop check: inline, or in a worker pool for packages from `inlineBelowBytes` or `inlineBelowMarkup` up. */
 function hopCheck(config: Readonly<Config>, trust: TrustState, clock: () => Date, log: Logger, opened: ResourceStack): PipelineDeps['check'] {
-  const { workers, inlineBelowBytes } = config.hopCheck;
+  const { workers, inlineBelowBytes, inlineBelowMarkup } = config.hopCheck;
+  const below = { bytes: inlineBelowBytes, markup: inlineBelowMarkup };
   const pool = workers > 0 ? opened.push(createHopCheckPool(workers, log), (p) => p.close()) : null;
   const context = (): HopContext => ({
     trust: trust.current(), now: clock(), allowLegacy: config.policy.allowLegacy, requireSignature: config.policy.requireSignature, limits: config.policy,
   });
-  return (bytes) => (pool === null || bytes.byteLength < inlineBelowBytes ? checkHop(bytes, context()) : pool.check(bytes, context()));
+  return (bytes) => (pool === null || checksInline(bytes, below) ? checkHop(bytes, context()) : pool.check(bytes, context()));
 }
 
 function alertsWebhook(alerts: Config['alerts']): Webhook | undefined {

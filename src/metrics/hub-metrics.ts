@@ -36,7 +36,8 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
   const documents = new Counter({ name: 'lgsp_documents_total', help: 'Packages handled, by stage (submit, ingress, deliver) and result.', labelNames: ['stage', 'result'], registers: [registry] });
   const rejections = new Counter({ name: 'lgsp_rejections_total', help: 'Packages refused, by error code.', labelNames: ['code'], registers: [registry] });
   const limited = new Counter({ name: 'lgsp_rate_limited_total', help: 'Agency calls refused with RATE_LIMITED, by agency.', labelNames: ['agency'], registers: [registry] });
-  const checkCpu = new Counter({ name: 'lgsp_hop_check_cpu_seconds_total', help: 'CPU time of the hop checks run on the event loop (packages under hopCheck.inlineBelowBytes).', registers: [registry] });
+  const checkCpu = new Counter({ name: 'lgsp_hop_check_cpu_seconds_total', help: 'CPU time of the hop checks run on the event loop (packages under hopCheck.inlineBelowBytes and inlineBelowMarkup).', registers: [registry] });
+  const checks = new Counter({ name: 'lgsp_hop_checks_total', help: 'Hop checks, by where they ran: inline (the event loop) or pool (a worker thread).', labelNames: ['place'], registers: [registry] });
   const latency = new Histogram({
     name: 'lgsp_hop_check_seconds', help: 'Time of the hop check.', registers: [registry],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
@@ -130,6 +131,7 @@ export function createHubMetrics(deps: MetricsDeps): HubMetrics {
       duplicate: (stage) => documents.inc({ stage, result: 'duplicate' }),
       checked: (seconds, cpuSeconds) => {
         latency.observe(seconds);
+        checks.inc({ place: cpuSeconds === undefined ? 'pool' : 'inline' });
         if (cpuSeconds !== undefined) checkCpu.inc(cpuSeconds);
       },
     },

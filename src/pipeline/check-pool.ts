@@ -36,6 +36,33 @@ export type ToWorker =
 
 export type FromWorker = { id: number; verdict: HopVerdict } | { id: number; crash: string };
 
+/** Where a check runs: on the event loop only when the package is small both in bytes and in markup. */
+export interface InlineBounds {
+  /** Packages of this many bytes and more go to the pool. */
+  bytes: number;
+  /** Packages with this many '<' and '=' together (tags and attributes) and more go to the pool. */
+  markup: number;
+}
+
+const MARKUP = [0x3c, 0x3d]; // '<' '='
+
+/**
+ * Whether a package is checked on the event loop. Bytes alone do not bound a check's time:
+ * canonicalization's cost grows with the elements, their attributes and the namespaces in scope
+ * at each, and 10,000 elements fit in 64 KB. Counting '<' and '=' bounds elements and attributes
+ * for the cost of a memchr per mark, stopping at the bound (an attachment's base64 has none but
+ * its padding).
+ */
+export function checksInline(bytes: Uint8Array, below: InlineBounds): boolean {
+  if (bytes.byteLength >= below.bytes) return false;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let marks = 0;
+  for (const mark of MARKUP) {
+    for (let i = buf.indexOf(mark); i >= 0; i = buf.indexOf(mark, i + 1)) if (++marks >= below.markup) return false;
+  }
+  return true;
+}
+
 export interface HopCheckPool {
   check(bytes: Uint8Array, ctx: HopContext): Promise<HopVerdict>;
   close(): Promise<void>;

@@ -350,7 +350,14 @@ export function redactUrl(url: string): string {
  * The broker nodes a hub's queues live on: the hub's own (amqpUrls or amqpUrl), else the
  * configuration's (amqpUrls, which wins over amqpUrl).
  */
-export function brokerNodes(config: Pick<Config, 'amqpUrl' | 'amqpUrls' | 'hubs'>, hubId: string): string[] {
+/** What brokerNodes reads: the network's broker and any hub's own. */
+export interface BrokerSource {
+  amqpUrl: string;
+  amqpUrls?: string[] | undefined;
+  hubs: readonly { id: string; amqpUrl?: string | undefined; amqpUrls?: string[] | undefined }[];
+}
+
+export function brokerNodes(config: BrokerSource, hubId: string): string[] {
   const hub = config.hubs.find((h) => h.id === hubId);
   if (hub?.amqpUrls !== undefined) return hub.amqpUrls;
   if (hub?.amqpUrl !== undefined) return [hub.amqpUrl];

@@ -20,6 +20,7 @@ import type { BusConnection } from './bus/connection.js';
 import type { Consumer } from './bus/consumer.js';
 import type { Publisher } from './bus/publisher.js';
 import { openHubBus, startHubLanes, type HubBus } from './bus/hub-bus.js';
+import { hubPlan } from './bus/plan.js';
 import { deadLetterer, hopHandler, hubOutlet, queueAdapter, type DeadLetterer } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
 import { stringHeaders } from './bus/message.js';
@@ -227,7 +228,7 @@ async function openStore(s: HubStart, material: TrustMaterial, carryOn: (agency:
 async function openBus(s: HubStart, brokerLost: () => void) {
   const { config, hub, registry, networkRoot, clock, log, part, opened } = s;
   const networkHubs = [...registry.hubs.keys()].filter((id) => id !== hub.id && hubAncestry(registry, id).at(-1) === networkRoot);
-  const bus = await openHubBus({ config, hub, replica: s.replica, neighbours: s.neighbours, networkRoot, clock, log, opened, networkHubs, onLost: brokerLost });
+  const bus = await openHubBus({ config, hub, replica: s.replica, plan: hubPlan(config, registry, hub.id), clock, log, opened, networkHubs, onLost: brokerLost });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);

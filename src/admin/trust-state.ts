@@ -10,7 +10,7 @@ import type { OutsideSenders } from '../trust/binding.js';
 import type { TrustMaterial } from '../trust/material.js';
 import { fingerprintOf } from '../trust/x509.js';
 import { certRecord } from './trust-changes.js';
-import { subjectsOf } from './trust-versions.js';
+import { caSubject } from './trust-versions.js';
 
 export interface TrustState {
   /** The trusted CAs now (they can change at run time). */
@@ -86,7 +86,7 @@ export async function seedTrustStore(ledger: Ledger, material: TrustMaterial, no
   for (const r of material.seed) await ledger.addCertificate(certRecord(r.cert, r.agency, now, 'config'));
   for (const ca of material.anchors) {
     const fingerprint = fingerprintOf(ca);
-    const held = await ledger.claimTrustVersions(subjectsOf({ kind: 'ca.add', fingerprint, pem: '' }), SEED_VERSION.at, SEED_VERSION.digest);
+    const held = await ledger.claimTrustVersions([caSubject(fingerprint)], SEED_VERSION.at, SEED_VERSION.digest);
     if (held.length > 0) await ledger.addTrustedCa(fingerprint, ca.toString(), at, 'config');
   }
   for (const [id, c] of material.hubCertificates) await ledger.addHubCertificate(id, fingerprintOf(c), c.toString(), at);

@@ -28,7 +28,7 @@ export function subjectsOf(change: TrustChangeBody): string[] {
   switch (change.kind) {
     case 'ca.add':
     case 'ca.remove':
-      return [`ca:${change.fingerprint}`];
+      return [caSubject(change.fingerprint)];
     case 'cert.add':
       return [`cert:${change.record.fingerprint}`];
     case 'cert.retire':
@@ -57,6 +57,11 @@ export function subjectsOf(change: TrustChangeBody): string[] {
     case 'hub.lane':
       return [];
   }
+}
+
+/** The subject of a trusted CA: what `ca.add` and `ca.remove` set, and the configuration's seed. */
+export function caSubject(fingerprint: string): string {
+  return `ca:${fingerprint}`;
 }
 
 /** A change's version: when its origin made it (as toISOString writes it, so it orders as text), and the SHA-256 of its signed bytes. */

@@ -15,7 +15,7 @@ import { assertTopology, ensureInbound, hubQueues } from './topology.js';
 import { consume, type Consumer } from './consumer.js';
 import { LedgerUnavailable } from '../ledger/store.js';
 import { startLink } from './link.js';
-import { NATIONAL } from '../routing/router.js';
+import type { HubPlan } from './plan.js';
 
 export interface HubBus {
   /** The first of the broker's nodes (they share one vhost, which is what queue stats need). */
@@ -29,7 +29,7 @@ export interface HubBus {
 }
 
 export async function openHubBus(opts: {
-  config: Readonly<Config>; hub: HubConfig; replica: string; neighbours: readonly string[]; networkRoot: string;
+  config: Readonly<Config>; hub: HubConfig; replica: string; plan: HubPlan;
   clock: () => Date; log: Logger; opened: ResourceStack;
   /**
    * The other hubs of the network, whose broadcast queues the gateway to the national axis
@@ -41,9 +41,8 @@ export async function openHubBus(opts: {
   onLost?: () => void;
 }): Promise<Result<HubBus>> {
   const { config, hub, log, opened } = opts;
+  const { direct, linked, outboxFor, root } = opts.plan;
   const nodes = brokerNodes(config, hub.id);
-  const direct = opts.neighbours.filter((n) => sameBroker(brokerNodes(config, n), nodes));
-  const linked = opts.neighbours.filter((n) => !sameBroker(brokerNodes(config, n), nodes));
   const connect = async (urls: readonly string[], name: string, tlsOf: Pick<HubConfig, 'amqpTls'> | undefined, component: Record<string, string>) => {
     try {
       return ok(opened.push(await connectBus(urls, log.child(component), { name, tls: tlsFor(tlsOf?.amqpTls ?? config.amqpTls), onLost: opts.onLost }), (c) => c.close()));
@@ -56,12 +55,11 @@ export async function openHubBus(opts: {
   try {
     await conn.value.onConnect(async (model) => {
       const open = () => model.createChannel();
-      // The gateway to the national axis has an outbox for it too (national/connector.ts drains it).
-      await assertTopology(open, hub.id, hub.upstream === undefined ? linked : [...linked, NATIONAL], direct);
-      await assertBroadcast(open, hub.id, opts.networkRoot);
-      await assertReplicaQueue(open, hub.id, opts.replica, opts.networkRoot);
+      await assertTopology(open, hub.id, outboxFor, direct);
+      await assertBroadcast(open, hub.id, root);
+      await assertReplicaQueue(open, hub.id, opts.replica, root);
       if (hub.upstream !== undefined) {
-        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerNodes(config, other), nodes)) await assertBroadcast(open, other, opts.networkRoot);
+        for (const other of opts.networkHubs ?? []) if (sameBroker(brokerNodes(config, other), nodes)) await assertBroadcast(open, other, root);
       }
     });
   } catch (err) {

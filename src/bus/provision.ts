@@ -4,9 +4,8 @@
 // its neighbours' ingress and its network's broadcast. `lgsp broker users` and `lgsp demo` use it.
 import { z } from 'zod';
 import { fail, ok, type Result } from '../errors.js';
-import { buildRegistry, hubAncestry, neighboursOf, type RegistrySource } from '../agency/registry.js';
-import { NATIONAL } from '../routing/router.js';
-import { brokerNodes, redactUrl, sameBroker, type Config } from '../config.js';
+import { redactUrl } from '../config.js';
+import type { HubPlan } from './plan.js';
 
 // The demo reaches it through here (it does not read the configuration module).
 export { brokerUserOf, withCredentials } from '../config.js';
@@ -14,30 +13,6 @@ import { assertBroadcast, trustExchange } from './broadcast.js';
 import { withConnection } from './connection.js';
 import { managementCall } from './management.js';
 import { assertTopology, brokerPermissions, type BrokerPermissions } from './topology.js';
-
-/** What a hub has on its broker: outboxes to its neighbours elsewhere (and to the national axis), ingress of those beside it, its network's broadcast. */
-export interface HubPlan {
-  hubId: string;
-  /** The network's top hub, whose broadcast exchange carries trust changes. */
-  root: string;
-  /** Neighbours on the same broker: published to straight away. */
-  direct: string[];
-  /** An outbox each, drained by a link (NATIONAL: the gateway's to the national axis). */
-  outboxFor: string[];
-}
-
-/** The plan of each hub named, from the configuration, as `lgsp start` lays it out. */
-export function hubPlans(config: Pick<Config, 'amqpUrl' | 'amqpUrls'> & RegistrySource & { hubs: Config['hubs'] }, hubIds: readonly string[]): HubPlan[] {
-  const registry = buildRegistry(config);
-  return hubIds.map((hubId) => {
-    const nodes = brokerNodes(config, hubId);
-    const neighbours = neighboursOf(registry, hubId);
-    const direct = neighbours.filter((n) => sameBroker(brokerNodes(config, n), nodes));
-    const linked = neighbours.filter((n) => !direct.includes(n));
-    const gateway = config.hubs.find((h) => h.id === hubId)?.upstream !== undefined;
-    return { hubId, root: hubAncestry(registry, hubId).at(-1)!, direct, outboxFor: gateway ? [...linked, NATIONAL] : linked };
-  });
-}
 
 /** The permissions a hub's user needs on its broker. */
 export function planPermissions(plan: HubPlan): BrokerPermissions {

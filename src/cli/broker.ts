@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { brokerPasswordOf, brokerUserOf, BrokerUserSecret, loadConfig, redactUrl, withCredentials } from '../config.js';
 import { fail, ok, type Result } from '../errors.js';
 import { vhostOf } from '../bus/management.js';
-import { checkManagement, declareTopology, hubPlans, planPermissions, putBrokerUser } from '../bus/provision.js';
+import { checkManagement, declareTopology, planPermissions, putBrokerUser } from '../bus/provision.js';
+import { hubPlans } from '../bus/plan.js';
 import { parseFlags } from './flags.js';
 import { reportError, reportSuccess, type ExitStatus, type Io } from './report.js';
 

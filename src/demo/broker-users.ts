@@ -6,20 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fail, ok, type Result } from '../errors.js';
 import type { BrokerPermissions } from '../bus/topology.js';
-import { NATIONAL } from '../routing/router.js';
-import { brokerUserOf, declareTopology, planPermissions, withCredentials, type HubPlan } from '../bus/provision.js';
+import { brokerUserOf, declareTopology, planPermissions, withCredentials } from '../bus/provision.js';
+import { hubPlans, type HubPlan } from '../bus/plan.js';
 import type { DemoHub } from './network.js';
 
 export interface BrokerUser { hubId: string; user: string; password: string; permissions: BrokerPermissions }
 
 /** Each hub's place on the one broker of a demo network (every neighbour beside it). */
 function plansOf(hubs: readonly (DemoHub & { upstream?: unknown })[]): HubPlan[] {
-  const root = hubs.find((h) => h.parentId === null)!.id;
-  return hubs.map((h) => ({
-    hubId: h.id, root, direct: hubs.filter((n) => n.parentId === h.id || n.id === h.parentId).map((n) => n.id),
-    // The gateway to the national axis drains an outbox of its own (national/connector.ts).
-    outboxFor: h.upstream === undefined ? [] : [NATIONAL],
-  }));
+  // A plan compares hubs' brokers only with each other: on one broker, any address will do.
+  return hubPlans({ amqpUrl: 'amqp://demo-broker', hubs, agencies: [] }, hubs.map((h) => h.id));
 }
 
 /** A user, a fresh password and the permissions for each hub. */

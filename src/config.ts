@@ -346,10 +346,6 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-/**
- * The broker nodes a hub's queues live on: the hub's own (amqpUrls or amqpUrl), else the
- * configuration's (amqpUrls, which wins over amqpUrl).
- */
 /** What brokerNodes reads: the network's broker and any hub's own. */
 export interface BrokerSource {
   amqpUrl: string;
@@ -357,6 +353,10 @@ export interface BrokerSource {
   hubs: readonly { id: string; amqpUrl?: string | undefined; amqpUrls?: string[] | undefined }[];
 }
 
+/**
+ * The broker nodes a hub's queues live on: the hub's own (amqpUrls or amqpUrl), else the
+ * configuration's (amqpUrls, which wins over amqpUrl).
+ */
 export function brokerNodes(config: BrokerSource, hubId: string): string[] {
   const hub = config.hubs.find((h) => h.id === hubId);
   if (hub?.amqpUrls !== undefined) return hub.amqpUrls;

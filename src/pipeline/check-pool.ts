@@ -58,9 +58,9 @@ export function checksInline(bytes: Uint8Array, below: InlineBounds): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let marks = 0;
   for (const mark of MARKUP) {
-    for (let i = buf.indexOf(mark); i >= 0; i = buf.indexOf(mark, i + 1)) if (++marks >= below.markup) return false;
+    for (let i = buf.indexOf(mark); i >= 0 && marks < below.markup; i = buf.indexOf(mark, i + 1)) marks++;
   }
-  return true;
+  return marks < below.markup;
 }
 
 export interface HopCheckPool {

@@ -23,6 +23,11 @@ describe('checksInline', () => {
     expect(checksInline(Buffer.from(`<a>${'x'.repeat(992)}</a>`), below)).toBe(true);
   });
 
+  it('sends everything to the pool with a bound of 0, markup-free bytes included', () => {
+    expect(checksInline(Buffer.from('text'), { bytes: 1_000, markup: 0 })).toBe(false);
+    expect(checksInline(Buffer.from(''), { bytes: 0, markup: 10 })).toBe(false);
+  });
+
   it('counts within the view it is given, not the buffer behind it', () => {
     const backing = Buffer.from(`${'<b x="1"/>'.repeat(50)}<a/>`);
     expect(checksInline(backing.subarray(500), below)).toBe(true);

@@ -2,6 +2,8 @@
 // of its own, started as deployed (`lgsp start --config --hub ID`, the built CLI), so that a test
 // can kill -9 one and start it again on the same port, ledger and queues.
 // spawnLoggedHub: one hub's process whose JSON log the test reads instead.
+// startOnBrokerUsers: every hub of a configuration in one `lgsp start`, on the broker users
+// LGSP_BROKER_USER_SECRET gives them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -158,4 +160,46 @@ export function spawnLoggedHub<L extends { msg?: string }>(configFile: string, h
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, lines, started, exit };
+}
+
+/** One `lgsp start --config F` for all of a file's hubs, each connecting as its own broker user. */
+export interface NetworkProcess {
+  child: ChildProcess;
+  /** Everything it printed so far (at trace level). */
+  output: () => string;
+  /** SIGTERM, then its exit. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `lgsp start --config F` with LGSP_BROKER_USER_SECRET and without AMQP_URL(S) (the file
+ * names the brokers, with guest, which the secret replaces) and waits until every URL in
+ * `hubUrls` answers /readyz; rejects with the output's tail if the process exits first.
+ */
+export async function startOnBrokerUsers(configFile: string, secret: string, hubUrls: readonly string[]): Promise<NetworkProcess> {
+  const { AMQP_URL: _file, AMQP_URLS: _nodes, ...inherited } = process.env;
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--log-level', 'trace'], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, LGSP_BROKER_USER_SECRET: secret },
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    for (const url of hubUrls) {
+      await eventually(async () => {
+        if (child.exitCode !== null) throw new Error(`lgsp start exited ${child.exitCode}:\n${output.slice(-3000)}`);
+        return fetch(`${url}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined);
+      }, `hub ${url} ready`, 45_000);
+    }
+  } catch (err) {
+    await stop(); // nobody else holds the process yet
+    throw err;
+  }
+  return { child, output: () => output, stop };
 }

@@ -5,7 +5,6 @@
 // and carries a document end to end; the commune hub's credentials cannot reach the province's
 // queues; a refused or unreachable management API exits 2, UNAVAILABLE, changes nothing and never
 // shows a password. Queues and users are removed after.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,8 +18,9 @@ import { brokerUsersFor, deleteBrokerUsers } from '../../src/demo/broker-users.j
 import { hasLocalBroker, rabbitmqctl } from '../helpers/broker-control.js';
 import { makeAgent, signedDocument } from '../helpers/agent.js';
 import { freePort } from '../helpers/free-port.js';
-import { AMQP_URL, eventually, inboxItem } from '../helpers/network.js';
-import { lgspAsync, ROOT, tempDir } from '../helpers/tools.js';
+import { AMQP_URL, inboxItem } from '../helpers/network.js';
+import { lgspAsync, tempDir } from '../helpers/tools.js';
+import { startOnBrokerUsers, type NetworkProcess } from '../helpers/hub-processes.js';
 
 const MANAGEMENT_URL = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672';
 const SECRET = randomBytes(24).toString('hex');
@@ -29,8 +29,7 @@ const tmp = tempDir();
 let net: DemoNetwork;
 let configFile: string;
 let ids: [string, string, string];
-let hub: ChildProcess | undefined;
-let hubOutput = '';
+let hub: NetworkProcess | undefined;
 
 const usersOnBroker = async () => (await rabbitmqctl('list_users', '--no-table-headers')).split('\n').map((l) => l.split('\t')[0]!);
 const queuesOnBroker = async (province: string) => (await rabbitmqctl('list_queues', 'name', '--no-table-headers')).split('\n').filter((q) => q.includes(`.${province}.`));
@@ -46,11 +45,7 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users (skipped: no local
     fs.writeFileSync(configFile, JSON.stringify(net.config));
   }, 60_000);
   afterAll(async () => {
-    if (hub !== undefined && hub.exitCode === null) {
-      const exited = new Promise((resolve) => hub!.once('exit', resolve));
-      hub.kill('SIGTERM');
-      await exited;
-    }
+    await hub?.stop();
     if (net !== undefined) {
       await deleteNetworkQueues(AMQP_URL, net);
       deleteBrokerUsers(brokerUsersFor(net.hubs)); // the same names: lgsp-<hub id>
@@ -111,18 +106,7 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users (skipped: no local
   }, 60_000);
 
   it('lgsp start with the secret connects each hub as its own user and carries a document through the three hubs', async () => {
-    const { AMQP_URL: _file, AMQP_URLS: _nodes, ...inherited } = process.env; // the file names the broker, with guest
-    hub = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli/lgsp.js'), 'start', '--config', configFile, '--log-level', 'trace'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, LGSP_BROKER_USER_SECRET: SECRET },
-    });
-    hub.stdout!.on('data', (c: Buffer) => { hubOutput += c.toString(); });
-    hub.stderr!.on('data', (c: Buffer) => { hubOutput += c.toString(); });
-    for (const id of ids) {
-      await eventually(async () => {
-        if (hub!.exitCode !== null) throw new Error(`lgsp start exited ${hub!.exitCode}:\n${hubOutput.slice(-3000)}`);
-        return fetch(`${hubUrl(id)}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined);
-      }, `hub ${id} ready`, 45_000);
-    }
+    hub = await startOnBrokerUsers(configFile, SECRET, ids.map(hubUrl));
     // Every connection of these hubs is by its own user, none by the file's guest.
     const connections = (await rabbitmqctl('list_connections', 'user', 'client_properties', '--no-table-headers')).split('\n')
       .filter((l) => ids.some((id) => l.includes(`lgsp hub ${id}`)));
@@ -134,8 +118,8 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users (skipped: no local
     expect(sent.status, JSON.stringify(sent.json)).toBe(202);
     await inboxItem(department, sent.json.docId, 30_000);
     // At trace level, the hubs logged neither the secret nor any password derived from it.
-    expect(hubOutput).not.toContain(SECRET);
-    for (const id of ids) expect(hubOutput).not.toContain(brokerPasswordOf(SECRET, id));
+    expect(hub!.output()).not.toContain(SECRET);
+    for (const id of ids) expect(hub!.output()).not.toContain(brokerPasswordOf(SECRET, id));
   }, 90_000);
 
   it('the commune hub\'s credentials can publish into its neighbour\'s ingress, never into the province\'s queues, nor declare another hub\'s queue', async () => {

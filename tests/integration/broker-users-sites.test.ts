@@ -5,7 +5,6 @@
 // users"). With one LGSP_BROKER_USER_SECRET, `lgsp start` carries a document up across the link
 // and its status back down, every connection by a hub's own user; no user has a permission on a
 // site its hub is not on.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +17,8 @@ import { hasLocalBroker, rabbitmqctl } from '../helpers/broker-control.js';
 import { makeAgent, signedDocument, signedStatus } from '../helpers/agent.js';
 import { freePort } from '../helpers/free-port.js';
 import { AMQP_URL, eventually, inboxItem } from '../helpers/network.js';
-import { lgspAsync, ROOT, tempDir } from '../helpers/tools.js';
+import { lgspAsync, tempDir } from '../helpers/tools.js';
+import { startOnBrokerUsers, type NetworkProcess } from '../helpers/hub-processes.js';
 
 const MANAGEMENT_URL = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672';
 const SECRET = randomBytes(24).toString('hex');
@@ -28,8 +28,7 @@ const tmp = tempDir();
 let net: DemoNetwork;
 let configFile: string;
 let ids: [string, string, string];
-let hub: ChildProcess | undefined;
-let hubOutput = '';
+let hub: NetworkProcess | undefined;
 
 const hubUrl = (hubId: string) => `http://127.0.0.1:${net.hubs.find((h) => h.id === hubId)!.port}`;
 const agent = (prefix: string) => { const a = net.agencies.find((x) => x.code.startsWith(prefix))!; return makeAgent(a, hubUrl(a.hubId)); };
@@ -51,11 +50,7 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users, one site at a tim
     await rabbitmqctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
   }, 60_000);
   afterAll(async () => {
-    if (hub !== undefined && hub.exitCode === null) {
-      const exited = new Promise((resolve) => hub!.once('exit', resolve));
-      hub.kill('SIGTERM');
-      await exited;
-    }
+    await hub?.stop();
     if (net !== undefined) {
       await deleteNetworkQueues(AMQP_URL, net);
       deleteBrokerUsers(brokerUsersFor(net.hubs));
@@ -84,18 +79,7 @@ describe.skipIf(!(await hasLocalBroker()))('lgsp broker users, one site at a tim
   }, 60_000);
 
   it('lgsp start with the secret carries a document across the sites and its status back, each hub as its own user', async () => {
-    const { AMQP_URL: _file, AMQP_URLS: _nodes, ...inherited } = process.env;
-    hub = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli/lgsp.js'), 'start', '--config', configFile, '--log-level', 'trace'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, LGSP_BROKER_USER_SECRET: SECRET },
-    });
-    hub.stdout!.on('data', (c: Buffer) => { hubOutput += c.toString(); });
-    hub.stderr!.on('data', (c: Buffer) => { hubOutput += c.toString(); });
-    for (const id of ids) {
-      await eventually(async () => {
-        if (hub!.exitCode !== null) throw new Error(`lgsp start exited ${hub!.exitCode}:\n${hubOutput.slice(-3000)}`);
-        return fetch(`${hubUrl(id)}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined);
-      }, `hub ${id} ready`, 45_000);
-    }
+    hub = await startOnBrokerUsers(configFile, SECRET, ids.map(hubUrl));
 
     const commune = agent('000.07.05.');
     const department = agent('000.00.12.');

@@ -20,7 +20,7 @@ import type { BusConnection } from './bus/connection.js';
 import type { Consumer } from './bus/consumer.js';
 import type { Publisher } from './bus/publisher.js';
 import { openHubBus, startHubLanes, type HubBus } from './bus/hub-bus.js';
-import { hubPlan } from './bus/plan.js';
+import { hubPlan, type HubPlan } from './bus/plan.js';
 import { deadLetterer, hopHandler, hubOutlet, queueAdapter, type DeadLetterer } from './bus/outlet.js';
 import { deadLetterChannel, replayer } from './bus/dead-letters.js';
 import { stringHeaders } from './bus/message.js';
@@ -110,7 +110,9 @@ interface HubStart {
   /** Names this replica of the hub (lowercase hex, new each start: its broadcast queue goes with it). */
   replica: string;
   registry: Registry;
-  /** The network is named by its top hub: trust changes are broadcast within it only. */
+  /** Its place on the broker: neighbours beside it and elsewhere, its outboxes, the network's top hub. */
+  plan: HubPlan;
+  /** The network is named by its top hub (plan.root): trust changes are broadcast within it only. */
   networkRoot: string;
   neighbours: readonly string[];
   log: Logger;
@@ -121,8 +123,9 @@ interface HubStart {
 async function compose(config: Readonly<Config>, hub: HubConfig, env: HubEnv, log: Logger, opened: ResourceStack, brokerLost: () => void): Promise<Result<RunningHub>> {
   const { clock } = env;
   const registry = buildRegistry(config);
+  const plan = hubPlan(config, registry, hub.id);
   const s: HubStart = {
-    config, hub, env, clock, replica: randomBytes(4).toString('hex'), registry, networkRoot: hubAncestry(registry, hub.id).at(-1)!,
+    config, hub, env, clock, replica: randomBytes(4).toString('hex'), registry, plan, networkRoot: plan.root,
     neighbours: neighboursOf(registry, hub.id), log, part: (component) => log.child({ component }), opened,
   };
   const secrets = await readSecrets(s);
@@ -228,7 +231,7 @@ async function openStore(s: HubStart, material: TrustMaterial, carryOn: (agency:
 async function openBus(s: HubStart, brokerLost: () => void) {
   const { config, hub, registry, networkRoot, clock, log, part, opened } = s;
   const networkHubs = [...registry.hubs.keys()].filter((id) => id !== hub.id && hubAncestry(registry, id).at(-1) === networkRoot);
-  const bus = await openHubBus({ config, hub, replica: s.replica, plan: hubPlan(config, registry, hub.id), clock, log, opened, networkHubs, onLost: brokerLost });
+  const bus = await openHubBus({ config, hub, replica: s.replica, plan: s.plan, clock, log, opened, networkHubs, onLost: brokerLost });
   if (!bus.ok) return bus;
   const { conn, publisher, remote } = bus.value;
   const q = hubQueues(hub.id);
